@@ -1,0 +1,310 @@
+"""The public entry points: summarize a source, estimate its ladder, audit, compare policies."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import pyarrow as pa
+
+from ._estimating import ladder_table, undeterminable_levels
+from ._inflation import inflation_columns
+from ._policy import PRESETS, Policy, get_policy
+from ._reading import open_source
+from ._rejects import RejectsWriter
+from ._result import Audit, Rows, inflation_from_row, ladder_from_row
+from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, as_column_map
+from ._summary import Summary, compact, interaction_columns, merge, summarize_table
+from ._validation import OnInvalid, check_schema, validate_batch
+
+#: Merge the per-batch summaries once they hold this many (group, viewer) rows in all.
+_COMPACT_ROWS = 1 << 22
+
+PolicyLike = Policy | str | os.PathLike[str]
+
+
+def _check_args(
+    policy: PolicyLike | Sequence[PolicyLike],
+    by: str | Sequence[str] | None,
+    on_invalid: str,
+    confidence_level: float,
+) -> tuple[list[Policy], tuple[str, ...]]:
+    policies = [get_policy(p) for p in policy] if isinstance(policy, list | tuple) else [get_policy(policy)]  # type: ignore[arg-type]
+    if not policies:
+        raise ValueError("policies must name at least one policy")
+    if by is None:
+        by_t: tuple[str, ...] = ()
+    elif isinstance(by, str):
+        by_t = (by,)
+    else:
+        by_t = tuple(by)
+    for name in by_t:
+        if not isinstance(name, str):
+            raise TypeError(f"by must be a column name or a list of them, got {name!r}")
+        if name == "viewer_id":
+            raise ValueError("by='viewer_id' is not supported: unique viewers per viewer are 1 by definition")
+    if on_invalid not in ("reject", "raise"):
+        raise ValueError(f"on_invalid must be 'reject' or 'raise', got {on_invalid!r}")
+    if not (isinstance(confidence_level, float | int) and 0 < confidence_level < 1):
+        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level!r}")
+    return policies, by_t
+
+
+def _progress(total: int | None, enabled: bool | None) -> Any:
+    from tqdm import tqdm
+
+    # disable=None turns the bar off when stderr is not a terminal.
+    return tqdm(total=total, unit=" rows", unit_scale=True, disable=enabled if enabled is None else not enabled, leave=False)
+
+
+def summarize(
+    source: Any,
+    *,
+    policy: PolicyLike | Sequence[PolicyLike] = "mrc-display",
+    columns: Mapping[str, str] | ColumnMap | str | None = None,
+    by: str | Sequence[str] | None = None,
+    on_invalid: OnInvalid = "reject",
+    rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None = None,
+    progress: bool | None = False,
+) -> Summary | list[Summary]:
+    """Read a source once and return its mergeable :class:`Summary` (one per policy if a list
+    of policies is given). Parameters as in :func:`audit`."""
+    policies, by_t = _check_args(policy, by, on_invalid, 0.95)
+    summaries = _scan(source, policies, as_column_map(columns), by_t, on_invalid, rejects, progress)
+    return summaries if isinstance(policy, list | tuple) else summaries[0]
+
+
+def _scan(
+    source: Any,
+    policies: list[Policy],
+    columns: ColumnMap,
+    by: tuple[str, ...],
+    on_invalid: OnInvalid,
+    rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None,
+    progress: bool | None,
+) -> list[Summary]:
+    wanted = {columns.source_name(c) for c in CANONICAL_COLUMNS} | set(by) | set(DEFAULT_INTERACTIONS)
+    for p in policies:
+        wanted |= set(p.interactions or ())
+    stream = open_source(source, columns=columns, wanted=wanted)
+    parts: list[list[Summary]] = [[] for _ in policies]
+    pending = 0
+    row = 0
+    extra: list[str] | None = None
+    interactions: list[tuple[str, ...]] = []
+    writer = RejectsWriter.open(rejects)
+    bar = _progress(stream.total_rows, progress)
+    try:
+        for raw in stream.batches:
+            if extra is None:
+                check_schema(raw.schema.names, columns)
+                names = [*raw.schema.names, *CANONICAL_COLUMNS]
+                interactions = [interaction_columns(p, names) for p in policies]
+                canon = set(CANONICAL_COLUMNS)
+                extra = [b for b in by if b not in canon]
+                extra += [f"?{c}" for c in dict.fromkeys(c for cols in interactions for c in cols)]
+            checked = validate_batch(raw, columns=columns, extra=extra, on_invalid=on_invalid, first_row=row)
+            row += raw.num_rows
+            if checked.rejected.num_rows and writer is not None:
+                writer.write(checked.rejected)
+            for k, p in enumerate(policies):
+                parts[k].append(
+                    summarize_table(
+                        checked.accepted,
+                        policy=p,
+                        by=by,
+                        interactions=interactions[k],
+                        rows_read=raw.num_rows,
+                        rejected=checked.reasons,
+                    )
+                )
+            pending += parts[0][-1].table.num_rows
+            if pending > _COMPACT_ROWS:
+                parts = [[merge(*ps)] for ps in parts]
+                pending = parts[0][0].table.num_rows
+            bar.update(raw.num_rows)
+    finally:
+        bar.close()
+        if writer is not None:
+            writer.close()
+    if extra is None:  # an empty source: no batch, so no schema was ever seen
+        return [_empty_summary(p, by) for p in policies]
+    return [merge(*ps) for ps in parts]
+
+
+def _empty_summary(policy: Policy, by: tuple[str, ...]) -> Summary:
+    columns = {"item_id": pa.array([], pa.int64()), **{b: pa.array([], pa.string()) for b in by if b != "item_id"}}
+    return summarize_table(pa.table(columns), policy=policy, by=by, rows_read=0)
+
+
+def _assumptions(summary: Summary, table: pa.Table, confidence_level: float) -> tuple[str, ...]:
+    out = [f"Intervals are {confidence_level:.0%} intervals; exact figures have low = high = estimate."]
+    undetermined = {level: int(np.sum(table[f"{level}_undetermined"].to_numpy())) for level in ("viewable", "attended")}
+    missing = undeterminable_levels(summary)
+    for level in missing:
+        out.append(
+            f"{level}: cannot be determined from this log (a column the policy needs is absent); "
+            "the estimate is null and the interval spans 0 to the rung above."
+        )
+    if any(v for k, v in undetermined.items() if k not in missing):
+        out.append(
+            "Impressions whose dwell or visibility was not measured, or whose dwell was censored "
+            f"below a threshold ({undetermined['viewable']:,} for viewable, {undetermined['attended']:,} "
+            "for attended), are assumed missing at random within their group: their share on the "
+            "rung is the share among the determined valid impressions (Jeffreys interval, with the "
+            "binomial noise of the undetermined rows added in quadrature)."
+        )
+        out.append(
+            "A viewer whose only impressions on a rung are undetermined is counted with probability "
+            "1 - (1 - p)^u for u such impressions: a viewer's impressions are taken as independent."
+        )
+    if summary.weighted:
+        out.append(
+            "Rows carry weights: the log is taken as a Poisson sample with inclusion probability "
+            "1/weight; impressions are Horvitz-Thompson totals with normal intervals (variance "
+            "sum w(w-1)); unique viewers are those seen in the sample, a lower bound on the complete "
+            "log's (upper end: the impressions' upper end)."
+        )
+    if "viewer_id" not in summary.columns_seen:
+        out.append("No viewer_id column: unique viewers cannot be determined.")
+    out.append(
+        "Inflation intervals divide the interval ends of their figures, which is conservative "
+        "when both figures are uncertain."
+    )
+    return tuple(out)
+
+
+def estimate(summary: Summary, *, confidence_level: float = 0.95) -> Audit:
+    """Estimate the ladder, inflation and groups of a :class:`Summary`."""
+    _check_args(summary.policy, summary.by, "reject", confidence_level)
+    table = ladder_table(summary, confidence_level=float(confidence_level))
+    for name, values in inflation_columns(table).items():
+        table = table.append_column(name, pa.array(values))
+    if summary.by:
+        overall = ladder_table(attrs.evolve(summary, by=(), table=compact(summary.table.drop_columns(list(summary.by)), ("viewer_id",))), confidence_level=float(confidence_level))
+        for name, values in inflation_columns(overall).items():
+            overall = overall.append_column(name, pa.array(values))
+    else:
+        overall = table
+    top = overall.slice(0, 1).to_pylist()[0]
+    return Audit(
+        rows=Rows(read=summary.rows_read, accepted=summary.rows_accepted, rejected=summary.rejected),
+        policy=summary.policy,
+        ladder=ladder_from_row(top),
+        inflation=inflation_from_row(top),
+        by=summary.by,
+        excluded=summary.excluded,
+        interactions=summary.interactions,
+        assumptions=_assumptions(summary, overall, float(confidence_level)),
+        confidence_level=float(confidence_level),
+        table=table if summary.by else overall,
+    )
+
+
+def audit(
+    source: Any,
+    *,
+    policy: PolicyLike = "mrc-display",
+    columns: Mapping[str, str] | ColumnMap | str | None = None,
+    by: str | Sequence[str] | None = None,
+    on_invalid: OnInvalid = "reject",
+    rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None = None,
+    confidence_level: float = 0.95,
+    progress: bool | None = False,
+) -> Audit:
+    """Audit an impression log: the view ladder under a policy, with intervals.
+
+    Parameters
+    ----------
+    source
+        A Parquet, CSV or JSON Lines file, a directory or glob of them, a list of paths, or any
+        object exporting an Arrow stream (pyarrow Table or RecordBatchReader, pandas or polars
+        DataFrame, DuckDB relation). Read in record batches.
+    policy
+        A :class:`Policy`, a preset name (see :data:`viewaudit.PRESETS`) or a ``.toml`` file.
+    columns
+        Canonical name -> source column name, e.g. ``{"item_id": "post_id"}``.
+    by
+        Column(s) to group by (``"item_id"``, a surface, a day column, ...).
+    on_invalid
+        ``"reject"`` (default) drops a bad row and counts it under its reason;
+        ``"raise"`` raises ``ValueError`` naming the row, the column and the value.
+    rejects
+        Where rejected rows go: a ``.parquet``/``.csv``/``.jsonl`` path, or a callable taking
+        a pyarrow Table; each row keeps its raw values (as text), ``_row`` and ``_reason``.
+    confidence_level
+        Of every interval.
+    progress
+        Show a progress bar on stderr (``None``: only when stderr is a terminal).
+
+    Returns
+    -------
+    Audit
+        ``rows.read == rows.accepted + sum(rows.rejected.values())`` always.
+    """
+    policies, by_t = _check_args(policy, by, on_invalid, confidence_level)
+    (summary,) = _scan(source, policies, as_column_map(columns), by_t, on_invalid, rejects, progress)
+    return estimate(summary, confidence_level=confidence_level)
+
+
+@attrs.frozen
+class Comparison:
+    """One log audited under several policies: "what would its views be under each rule"."""
+
+    audits: tuple[Audit, ...]
+
+    def __getitem__(self, name: str) -> Audit:
+        for a in self.audits:
+            if a.policy.name == name:
+                return a
+        raise KeyError(f"no policy {name!r} in this comparison")
+
+    def to_arrow(self) -> pa.Table:
+        """One row per policy: its view rung, views and every rung's impressions."""
+        rows = []
+        for a in self.audits:
+            row: dict[str, Any] = {
+                "policy": a.policy.name,
+                "counts_as_view": a.policy.counts_as_view,
+                "views": a.views.estimate,
+                "views_low": a.views.low,
+                "views_high": a.views.high,
+            }
+            for r in a.ladder:
+                row[f"{r.level}_impressions"] = r.impressions.estimate
+            rows.append(row)
+        return pa.Table.from_pylist(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"policies": [a.to_dict() for a in self.audits]}
+
+    def to_markdown(self) -> str:
+        head = "| policy | a view is | views | rule |\n|---|---|---|---|"
+        body = [f"| {a.policy.name} | {a.policy.counts_as_view} | {a.views} | {a.policy.description} |" for a in self.audits]
+        return "\n".join([head, *body])
+
+    def __str__(self) -> str:
+        width = max(len(str(a.views)) for a in self.audits) + 2
+        lines = [f"{'policy':<17}{'a view is':<11}{'views':<{width}}"]
+        lines += [f"{a.policy.name:<17}{a.policy.counts_as_view:<11}{str(a.views):<{width}}" for a in self.audits]
+        return "\n".join(lines)
+
+
+def compare(
+    source: Any,
+    *,
+    policies: Sequence[PolicyLike] | None = None,
+    columns: Mapping[str, str] | ColumnMap | str | None = None,
+    on_invalid: OnInvalid = "reject",
+    confidence_level: float = 0.95,
+    progress: bool | None = False,
+) -> Comparison:
+    """Audit one log under several policies in one read (default: every preset)."""
+    chosen = list(PRESETS.values()) if policies is None else list(policies)
+    resolved, _ = _check_args(chosen, None, on_invalid, confidence_level)
+    summaries = _scan(source, resolved, as_column_map(columns), (), on_invalid, None, progress)
+    return Comparison(tuple(estimate(s, confidence_level=confidence_level) for s in summaries))

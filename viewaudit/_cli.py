@@ -1,0 +1,158 @@
+"""The ``viewaudit`` command line: audit, compare and list policies.
+
+Errors print one line on stderr and exit with code 2 (bad input) or 1 (a bug); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from ._audit import audit, compare
+from ._policy import PRESETS, get_policy
+from ._schema import ColumnMap
+
+EXIT_USAGE = 2
+EXIT_BUG = 1
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        raise _UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _add_source_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="Parquet, CSV or JSON Lines files, directories or globs")
+    p.add_argument("--columns", metavar="MAP", help="canonical=source column pairs, e.g. item_id=post_id,viewer_id=user")
+    p.add_argument("--on-invalid", choices=("reject", "raise"), default="reject", help="reject bad rows (default) or stop at the first")
+    p.add_argument("--confidence-level", type=float, default=0.95, metavar="C", help="of every interval (default 0.95)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="viewaudit", description="How many of those views were real, and how sure are we?")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("audit", help="the view ladder of an impression log under one policy")
+    _add_source_options(p)
+    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)")
+    p.add_argument("--by", action="append", metavar="COL", help="group by this column (repeatable)")
+    p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
+    p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    p.add_argument("--rejects", metavar="PATH", help="write rejected rows with their reason (.parquet, .csv or .jsonl)")
+
+    p = sub.add_parser("compare", help="one log's views under every preset (or the --policy ones)")
+    _add_source_options(p)
+    p.add_argument("--policy", action="append", metavar="NAME|FILE", help="a policy to include (repeatable; default: every preset)")
+    p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
+
+    p = sub.add_parser("policies", help="list the policy presets with their rules and sources")
+    p.add_argument("--json", action="store_true", help="print the presets as JSON")
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+#: Other modules (the feed model) add subcommands here: each is called with the subparsers.
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def _sources(args: argparse.Namespace) -> Any:
+    return args.sources[0] if len(args.sources) == 1 else list(args.sources)
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    result = audit(
+        _sources(args),
+        policy=args.policy,
+        columns=ColumnMap.parse(args.columns) if args.columns else None,
+        by=args.by,
+        on_invalid=args.on_invalid,
+        rejects=args.rejects,
+        confidence_level=args.confidence_level,
+        progress=None,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    elif args.markdown:
+        print(result.to_markdown())
+    else:
+        print(result)
+    return 0
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    result = compare(
+        _sources(args),
+        policies=args.policy,
+        columns=ColumnMap.parse(args.columns) if args.columns else None,
+        on_invalid=args.on_invalid,
+        confidence_level=args.confidence_level,
+        progress=None,
+    )
+    print(json.dumps(result.to_dict()) if args.json else result)
+    return 0
+
+
+def _run_policies(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps([p.to_dict() for p in PRESETS.values()]))
+        return 0
+    for p in PRESETS.values():
+        print(f"{p.name}")
+        print(f"  {p.description}")
+        print(
+            f"  viewable: visible >= {p.min_visible_fraction:g}, in view >= {p.min_in_view_ms:g} ms; "
+            f"attended: dwell >= {p.attention_ms:g} ms; a view is: {p.counts_as_view}; "
+            f"self-views {'excluded' if p.exclude_self_views else 'count'}"
+        )
+        print(f"  source: {p.source}")
+    return 0
+
+
+_RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "audit": _run_audit,
+    "compare": _run_compare,
+    "policies": _run_policies,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``viewaudit`` command; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "policy", None) and isinstance(args.policy, str):
+            get_policy(args.policy)  # fail fast on an unknown policy, before reading anything
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = _RUNNERS[args.command](args)
+        for w in caught:
+            print(f"viewaudit: warning: {w.message}", file=sys.stderr)
+        return code
+    except _UsageError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, TypeError, OSError, KeyError) as err:
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"viewaudit: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. piped into `head`: the reader left, nothing to report
+        return 0
+    except KeyboardInterrupt:
+        print("viewaudit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: still one line, never a traceback
+        print(f"viewaudit: internal error ({type(err).__name__}): {err}", file=sys.stderr)
+        return EXIT_BUG
+
+
+def run() -> NoReturn:
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""From a summary to the estimated ladder: impressions and unique viewers per rung, per group.
+
+Everything here works on the summary's (group, viewer) table, never on rows, and is vectorised
+over groups. Figures that a complete, fully measured, unsampled log determines are exact
+(low = high = estimate). Three things make a figure an estimate:
+
+* **undetermined rows** (dwell or visibility not measured, or dwell censored below a
+  threshold): their share on the rung is taken from the determined valid rows of the same
+  group (missing at random), see :func:`~viewaudit._intervals.predicted_count_interval`;
+* **unique viewers with only undetermined rows**: a viewer with ``u`` undetermined impressions
+  and none determined on the rung is on it with probability ``1 - (1 - p)**u`` (impressions of
+  one viewer taken as independent given the share ``p``);
+* **weights** (sampled logs): Horvitz-Thompson totals with the Poisson-sampling variance
+  ``sum w (w - 1)`` and a normal interval; unique viewers are then those seen in the sample, a
+  lower bound on the complete log's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._intervals import _z, jeffreys_interval, predicted_count_interval
+from ._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
+from ._summary import WEIGHT2_SCALE, WEIGHT_SCALE, Summary
+
+
+class DegenerateDataWarning(RuntimeWarning):
+    """Legal data from which an estimate is uninformative (e.g. no measured rows)."""
+
+
+#: Figures in the ladder table, in order, for every level.
+FIGURES = ("impressions", "unique_viewers")
+PARTS = ("estimate", "low", "high")
+
+
+def _group_index(summary: Summary) -> tuple[pa.Table, np.ndarray]:
+    """Distinct group keys, and for each summary row the index of its group."""
+    table = summary.table
+    if not summary.by:
+        return pa.table({}), np.zeros(table.num_rows, dtype=np.int64)
+    keys = table.select(list(summary.by))
+    groups = keys.group_by(list(summary.by), use_threads=False).aggregate([])
+    order = pc.sort_indices(groups, [(k, "ascending") for k in summary.by])
+    groups = groups.take(order)
+    indexed = groups.append_column("__g", pa.array(np.arange(groups.num_rows, dtype=np.int64)))
+    rows = keys.append_column("__r", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    joined = rows.join(indexed, list(summary.by), join_type="left outer", use_threads=False)
+    g = np.empty(table.num_rows, dtype=np.int64)
+    g[joined["__r"].to_numpy()] = joined["__g"].to_numpy()
+    return groups, g
+
+
+def _col(summary: Summary, name: str) -> np.ndarray:
+    return np.asarray(summary.table[name].to_numpy(), dtype=np.int64)
+
+
+def ladder_table(summary: Summary, *, confidence_level: float = 0.95) -> pa.Table:
+    """One row per group (one row in all when ungrouped) with every ladder figure.
+
+    Columns: the group keys, then ``<level>_<figure>_<part>`` for each level, figure
+    (impressions, unique_viewers) and part (estimate, low, high), and
+    ``<level>_undetermined`` (impressions whose membership was not determined).
+    """
+    groups, g = _group_index(summary)
+    n_groups = max(groups.num_rows, 1) if summary.by else 1
+    if summary.by and groups.num_rows == 0:
+        n_groups = 0
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=values, minlength=n_groups).astype(float)
+
+    viewer = summary.table["viewer_id"]
+    has_viewer = np.asarray(pc.is_valid(viewer), dtype=bool)
+    z = _z(confidence_level)
+
+    out: dict[str, np.ndarray] = {}
+    T = {level: total(_col(summary, f"n_{level}")) for level in LEVELS}
+    U = {level: total(_col(summary, f"u_{level}")) for level in ESTIMATED_LEVELS}
+    for level in LEVELS:
+        n_level = _col(summary, f"n_{level}")
+        certain = total(((n_level > 0) & has_viewer).astype(np.int64))
+        if level in ESTIMATED_LEVELS:
+            determined = T["valid"] - U[level]
+            add, add_low, add_high = predicted_count_interval(
+                T[level], determined, U[level], confidence_level=confidence_level
+            )
+            # Unweighted counts are whole numbers: widen the interval ends to the nearest ones.
+            imp = (T[level] + add, T[level] + np.floor(add_low + 1e-9), T[level] + np.ceil(add_high - 1e-9))
+            uniq = _uncertain_viewers(
+                summary, g, n_groups, level, n_level, has_viewer, T[level], determined, confidence_level
+            )
+            uniq = (certain + uniq[0], certain + np.floor(uniq[1] + 1e-9), certain + np.ceil(uniq[2] - 1e-9))
+            if level not in undeterminable_levels(summary) and np.any((determined == 0) & (U[level] > 0)):
+                warnings.warn(
+                    f"{level}: a group has undetermined rows but no determined valid row to "
+                    "estimate its share from; the estimate assumes half and its interval spans 0 to all",
+                    DegenerateDataWarning,
+                    stacklevel=3,
+                )
+            out[f"{level}_undetermined"] = U[level]
+        else:
+            imp = (T[level], T[level], T[level])
+            uniq = (certain, certain, certain)
+            out[f"{level}_undetermined"] = np.zeros(n_groups)
+        if summary.weighted:
+            imp = _weighted_impressions(summary, total, level, z)
+            # A sample shows a subset of the viewers: what it shows is a lower bound, and no
+            # viewer has fewer than one impression.
+            uniq = (uniq[0], uniq[1], imp[2])
+        for figure, values in (("impressions", imp), ("unique_viewers", uniq)):
+            for part, v in zip(PARTS, values, strict=True):
+                out[f"{level}_{figure}_{part}"] = np.asarray(v, dtype=float)
+    for level in undeterminable_levels(summary):
+        for figure in FIGURES:
+            out[f"{level}_{figure}_estimate"] = np.full(n_groups, np.nan)
+            out[f"{level}_{figure}_low"] = np.zeros(n_groups)
+            out[f"{level}_{figure}_high"] = out[f"{PARENT[level]}_{figure}_high"].copy()
+    if "viewer_id" not in summary.columns_seen:
+        for level in LEVELS:
+            out[f"{level}_unique_viewers_estimate"] = np.full(n_groups, np.nan)
+            out[f"{level}_unique_viewers_high"] = out[f"{level}_impressions_high"].copy()
+    _enforce_ladder_order(out)
+    columns = {name: groups[name] for name in summary.by} if summary.by else {}
+    columns.update({k: pa.array(v) for k, v in out.items()})
+    return pa.table(columns)
+
+
+def undeterminable_levels(summary: Summary) -> list[str]:
+    """Rungs the log cannot determine at all because a column the policy needs is absent."""
+    seen, policy = summary.columns_seen, summary.policy
+    has_time = bool({"dwell_ms", "in_view_ms"} & seen)
+    out = []
+    if (policy.min_visible_fraction > 0 and "visible_fraction" not in seen) or (
+        policy.min_in_view_ms > 0 and not has_time
+    ):
+        out += ["viewable", "attended"]
+    elif policy.attention_ms > 0 and "dwell_ms" not in seen:
+        out.append("attended")
+    if not summary.interactions:
+        out.append("engaged")
+    return out
+
+
+def _uncertain_viewers(
+    summary: Summary,
+    g: np.ndarray,
+    n_groups: int,
+    level: str,
+    n_level: np.ndarray,
+    has_viewer: np.ndarray,
+    true: np.ndarray,
+    determined: np.ndarray,
+    confidence_level: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected number (with interval) of viewers on the rung among those with only
+    undetermined impressions on it."""
+    u = _col(summary, f"u_{level}")
+    open_ = (n_level == 0) & (u > 0) & has_viewer
+    zeros = np.zeros(n_groups)
+    if not open_.any():
+        return zeros, zeros, zeros
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(determined > 0, true / determined, 0.5)
+    share_low, share_high = jeffreys_interval(true, determined, confidence_level=confidence_level)
+    gi, ui = g[open_], u[open_].astype(float)
+
+    def expected(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = -np.expm1(ui * np.log1p(-np.minimum(p[gi], 1 - 1e-16)))
+        q = np.where(p[gi] >= 1, 1.0, q)
+        return (
+            np.bincount(gi, weights=q, minlength=n_groups),
+            np.bincount(gi, weights=q * (1 - q), minlength=n_groups),
+        )
+
+    est, var = expected(share)
+    low, _ = expected(share_low)
+    high, _ = expected(share_high)
+    z = _z(confidence_level)
+    bound = np.bincount(gi, minlength=n_groups).astype(float)
+    lo = est - np.sqrt((est - low) ** 2 + z * z * var)
+    hi = est + np.sqrt((high - est) ** 2 + z * z * var)
+    return est, np.clip(lo, 0, bound), np.clip(hi, 0, bound)
+
+
+def _weighted_impressions(summary: Summary, total, level: str, z: float) -> tuple[np.ndarray, ...]:  # type: ignore[no-untyped-def]
+    """Horvitz-Thompson impressions of a sampled log, with a normal interval."""
+
+    def wsum(name: str, scale: int) -> np.ndarray:
+        return total(_col(summary, name)) / scale
+
+    tw, tw2 = wsum(f"w_{level}", WEIGHT_SCALE), wsum(f"w2_{level}", WEIGHT2_SCALE)
+    # Poisson sampling with inclusion probability 1/w: Var(HT total) = sum w (w - 1).
+    var = np.maximum(tw2 - tw, 0)
+    est = tw
+    if level in ESTIMATED_LEVELS:
+        uw, uw2 = wsum(f"uw_{level}", WEIGHT_SCALE), wsum(f"uw2_{level}", WEIGHT2_SCALE)
+        dw = wsum("w_valid", WEIGHT_SCALE) - uw
+        dw2 = wsum("w2_valid", WEIGHT2_SCALE) - uw2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(dw > 0, tw / dw, 0.5)
+            var_p = np.where(dw > 0, p * (1 - p) * dw2 / dw**2, 0.25)
+        est = tw + uw * p
+        var = var + p * p * np.maximum(uw2 - uw, 0) + uw * uw * var_p + p * (1 - p) * uw2
+    half = z * np.sqrt(var)
+    return est, np.maximum(est - half, 0), est + half
+
+
+def _enforce_ladder_order(out: dict[str, np.ndarray]) -> None:
+    """No rung above its parent, no unique count above the rung's impressions (in place).
+
+    An undeterminable estimate (NaN) propagates to the rungs below it; interval ends ignore it.
+    """
+    for level in LEVELS:
+        parent = PARENT[level]
+        for figure in FIGURES:
+            for part in PARTS:
+                key = f"{level}_{figure}_{part}"
+                clip = np.minimum if part == "estimate" else np.fmin
+                if parent is not None:
+                    out[key] = clip(out[key], out[f"{parent}_{figure}_{part}"])
+                if figure == "unique_viewers":
+                    out[key] = clip(out[key], out[f"{level}_impressions_{part}"])
+        for figure in FIGURES:
+            est = out[f"{level}_{figure}_estimate"]
+            out[f"{level}_{figure}_low"] = np.fmin(out[f"{level}_{figure}_low"], est)
+            out[f"{level}_{figure}_high"] = np.fmax(out[f"{level}_{figure}_high"], est)
+
+
+def iter_rows(table: pa.Table) -> Iterator[dict[str, object]]:
+    """Rows of a ladder table as dicts (keys and figures)."""
+    yield from table.to_pylist()

@@ -1,0 +1,213 @@
+"""Counting policies: the rules that put an impression on a rung, and the published presets."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._bots import BOT_USER_AGENTS
+from ._rungs import LEVELS, Level
+
+
+def _fraction(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{attribute.name} must be in [0, 1], got {value!r}")
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value >= 0.0:  # also rejects NaN
+        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+def _patterns(instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+    for pattern in value:
+        if not isinstance(pattern, str):
+            raise TypeError(f"{attribute.name} must hold str patterns, got {pattern!r}")
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise ValueError(f"{attribute.name}: {pattern!r} is not a valid regular expression ({err})") from None
+
+
+def _names(instance: object, attribute: attrs.Attribute[tuple[str, ...] | None], value: tuple[str, ...] | None) -> None:
+    if value is None:
+        return
+    for name in value:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{attribute.name} must hold column names, got {name!r}")
+
+
+def _level(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in LEVELS:
+        raise ValueError(f"{attribute.name} must be one of {', '.join(LEVELS)}; got {value!r}")
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _as_tuple(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """A counting rule: what makes an impression valid, viewable, attended and engaged.
+
+    Parameters
+    ----------
+    name, description, source
+        What the policy is called, what it counts, and where the rule is published.
+    min_visible_fraction
+        ``viewable`` needs ``visible_fraction >= min_visible_fraction``.
+    min_in_view_ms
+        ``viewable`` needs ``in_view_ms`` (or ``dwell_ms`` where no in-view time is logged)
+        ``>= min_in_view_ms``.
+    attention_ms
+        ``attended`` needs a viewable impression with ``dwell_ms >= attention_ms``.
+    exclude_self_views
+        A view by the item's author (``viewer_id == author_id``) is not ``valid``.
+    use_bot_flag
+        Rows with ``is_bot`` true are not ``valid``.
+    bot_user_agents
+        Case-insensitive regular expressions; a ``user_agent`` matching any is not ``valid``.
+    interactions
+        Columns whose truth makes a valid impression ``engaged``; ``None`` means those of
+        ``liked, replied, reposted, clicked, expanded`` that exist in the log.
+    counts_as_view
+        The rung this policy calls "a view" (``rendered`` for render-counted platforms).
+    """
+
+    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    description: str = ""
+    source: str = ""
+    min_visible_fraction: float = attrs.field(default=0.5, converter=_as_float, validator=_fraction)
+    min_in_view_ms: float = attrs.field(default=1000.0, converter=_as_float, validator=_non_negative)
+    attention_ms: float = attrs.field(default=2000.0, converter=_as_float, validator=_non_negative)
+    exclude_self_views: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    use_bot_flag: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    bot_user_agents: tuple[str, ...] = attrs.field(
+        default=BOT_USER_AGENTS, converter=tuple, validator=_patterns
+    )
+    interactions: tuple[str, ...] | None = attrs.field(
+        default=None, converter=_as_tuple, validator=_names
+    )
+    counts_as_view: Level = attrs.field(default="viewable", validator=_level)
+
+    @classmethod
+    def from_toml(cls, path: str | PathLike[str]) -> Policy:
+        """Read a policy from a TOML file whose keys are this class's fields.
+
+        The file may hold the fields at the top level or under a ``[policy]`` table; unknown
+        keys raise ``ValueError`` naming them.
+        """
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"policy file {str(path)!r} is not valid TOML: {err}") from None
+        table = data.get("policy", data)
+        if not isinstance(table, Mapping):
+            raise ValueError(f"policy file {str(path)!r}: [policy] must be a table")
+        return cls.from_dict(dict(table), default_name=path.stem)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, default_name: str = "custom") -> Policy:
+        """Build a policy from a mapping (the inverse of :meth:`to_dict`)."""
+        known = {a.name for a in attrs.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown policy key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}"
+            )
+        return cls(**{"name": default_name, **data})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as plain JSON-ready values (the report's ``policy`` object)."""
+        out = attrs.asdict(self)
+        out["bot_user_agents"] = list(self.bot_user_agents)
+        out["interactions"] = None if self.interactions is None else list(self.interactions)
+        return out
+
+
+_MRC = (
+    "MRC Viewable Ad Impression Measurement Guidelines (2014) and Mobile Viewable Ad Impression "
+    "Measurement Guidelines (2016)"
+)
+
+#: The published rules, by name. Thresholds and sources as in ``docs/policies.md``.
+PRESETS: dict[str, Policy] = {
+    p.name: p
+    for p in (
+        Policy(
+            name="platform",
+            description="X post views: every render in a feed counts, repeats and the author's own looks included",
+            source="X Help Center on post views (Dec 2022), as quoted in the press",
+            min_visible_fraction=0.0,
+            min_in_view_ms=0.0,
+            exclude_self_views=False,
+            counts_as_view="rendered",
+        ),
+        Policy(
+            name="mrc-display",
+            description="MRC viewable display impression: >= 50 % of pixels in view for >= 1 continuous second",
+            source=_MRC,
+            min_visible_fraction=0.5,
+            min_in_view_ms=1000.0,
+        ),
+        Policy(
+            name="mrc-video",
+            description="MRC viewable video impression: >= 50 % of pixels in view for >= 2 continuous seconds",
+            source=_MRC,
+            min_visible_fraction=0.5,
+            min_in_view_ms=2000.0,
+        ),
+        Policy(
+            name="meta-3s",
+            description="Meta 3-second video view: >= 3 s on screen (no pixel share is published; any counts)",
+            source="Meta (Facebook) ads help: 3-second video views",
+            min_visible_fraction=0.0,
+            min_in_view_ms=3000.0,
+        ),
+        Policy(
+            name="linkedin-mobile",
+            description="LinkedIn sponsored impression on mobile: >= 50 % in view for >= 300 ms",
+            source="LinkedIn Help a424623",
+            min_visible_fraction=0.5,
+            min_in_view_ms=300.0,
+        ),
+        Policy(
+            name="trueview",
+            description="YouTube skippable (TrueView) ad view: 30 s watched (no pixel share is published)",
+            source="Google Display & Video 360 help, answer 6298774",
+            min_visible_fraction=0.0,
+            min_in_view_ms=30000.0,
+        ),
+    )
+}
+
+
+def get_policy(policy: Policy | str | PathLike[str]) -> Policy:
+    """A preset by name, a policy from a ``.toml`` file, or the policy itself."""
+    if isinstance(policy, Policy):
+        return policy
+    if isinstance(policy, str) and policy in PRESETS:
+        return PRESETS[policy]
+    if isinstance(policy, str | PathLike) and str(policy).endswith(".toml"):
+        path = Path(policy)
+        if not path.is_file():
+            raise ValueError(f"policy file {str(path)!r} does not exist")
+        return Policy.from_toml(path)
+    if isinstance(policy, str):
+        raise ValueError(
+            f"unknown policy {policy!r}; expected one of {', '.join(PRESETS)} or a .toml file"
+        )
+    raise TypeError(f"policy must be a Policy, a preset name or a .toml path, got {policy!r}")

@@ -1,0 +1,174 @@
+"""Sources of impression rows, read as a stream of Arrow record batches.
+
+Files (Parquet, CSV, JSON Lines), globs and directories are opened one at a time and read in
+batches; objects that export an Arrow C stream (``__arrow_c_stream__``: pyarrow tables and
+readers, pandas and polars data frames, DuckDB relations) are consumed through that stream.
+Nothing here materialises a whole file.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from ._schema import FLOAT_COLUMNS, ID_COLUMNS, ColumnMap
+
+#: Rows per record batch read from files.
+BATCH_ROWS = 1 << 18
+
+_SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+
+
+@attrs.frozen
+class Stream:
+    """Record batches and, where the source knows it, the number of rows to expect."""
+
+    batches: Iterator[pa.RecordBatch]
+    total_rows: int | None
+
+
+def _format_of(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    for suffix in reversed(suffixes):
+        if suffix in _SUFFIXES:
+            return _SUFFIXES[suffix]
+    raise ValueError(
+        f"{str(path)!r}: cannot tell the file format from its name; expected one of "
+        f"{', '.join(sorted(_SUFFIXES))}"
+    )
+
+
+def expand_paths(source: str | os.PathLike[str]) -> list[Path]:
+    """A file, a directory (its supported files, sorted) or a glob, as a sorted list of files."""
+    text = os.fspath(source)
+    path = Path(text)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES)
+        if not files:
+            raise ValueError(f"directory {text!r} holds no .parquet, .csv or .jsonl files")
+        return files
+    if path.is_file():
+        return [path]
+    if glob.has_magic(text):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not files:
+            raise ValueError(f"no file matches {text!r}")
+        return files
+    raise ValueError(f"no such file or directory: {text!r}")
+
+
+def _csv_options(path: Path, columns: ColumnMap) -> tuple[Any, Any, Any]:
+    # Numeric canonical columns are read as text so that one bad cell becomes one rejected row
+    # (see _validation) instead of a conversion error for the whole file.
+    # Ids are text in CSV: a file has no types, and a block of empty cells must not make one
+    # batch's ids null-typed while the next block's are integers.
+    as_text = {columns.source_name(c): pa.string() for c in (*FLOAT_COLUMNS, *ID_COLUMNS, "ts")}
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    return (
+        pa_csv.ReadOptions(block_size=1 << 24),
+        pa_csv.ParseOptions(delimiter=delimiter),
+        pa_csv.ConvertOptions(column_types=as_text, strings_can_be_null=True),
+    )
+
+
+def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> Iterator[pa.RecordBatch]:
+    fmt = _format_of(path)
+    try:
+        if fmt == "parquet":
+            pf = pq.ParquetFile(path)
+            names = pf.schema_arrow.names
+            cols = names if wanted is None else [n for n in names if n in wanted]
+            yield from pf.iter_batches(batch_size=BATCH_ROWS, columns=cols)
+        elif fmt == "csv":
+            read, parse, convert = _csv_options(path, columns)
+            with pa_csv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
+                yield from reader
+        else:
+            with pa_json.open_json(path, read_options=pa_json.ReadOptions(block_size=1 << 24)) as reader:
+                yield from reader
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
+        raise ValueError(f"cannot read {str(path)!r} as {fmt}: {str(err).splitlines()[0]}") from None
+
+
+def _parquet_rows(path: Path) -> int | None:
+    if _format_of(path) != "parquet":
+        return None
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowInvalid, OSError):
+        return None
+
+
+def _is_path(source: object) -> bool:
+    return isinstance(source, str | os.PathLike)
+
+
+def open_source(
+    source: Any, *, columns: ColumnMap, wanted: set[str] | None = None
+) -> Stream:
+    """Open any supported source as a stream of record batches.
+
+    ``source`` may be a path, a glob, a directory, a list of those, a ``pyarrow.RecordBatch``,
+    or any object with ``__arrow_c_stream__``. ``wanted`` lists the source column names worth
+    reading (a hint for columnar files; other sources yield every column).
+    """
+    if _is_path(source):
+        files = expand_paths(source)
+    elif isinstance(source, Sequence) and not isinstance(source, str | bytes) and source and all(
+        _is_path(s) for s in source
+    ):
+        files = [f for s in source for f in expand_paths(s)]
+    else:
+        return _arrow_stream(source)
+
+    sizes = [_parquet_rows(f) for f in files]
+    total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for f in files:
+            yield from _file_batches(f, columns, wanted)
+
+    return Stream(batches(), total)
+
+
+def _arrow_stream(source: Any) -> Stream:
+    if isinstance(source, pa.RecordBatch):
+        return Stream(iter([source]), source.num_rows)
+    if isinstance(source, pa.Table):
+        return Stream(iter(source.to_batches(max_chunksize=BATCH_ROWS)), source.num_rows)
+    if isinstance(source, pa.RecordBatchReader):
+        return Stream(iter(source), None)
+    if hasattr(source, "__arrow_c_stream__"):
+        total = None
+        try:
+            total = len(source)
+        except TypeError:
+            pass
+        reader = pa.RecordBatchReader.from_stream(source)
+        return Stream(iter(reader), total)
+    if isinstance(source, Iterable) and not isinstance(source, str | bytes | dict):
+        raise TypeError(
+            "source must be a path, a glob, a directory, a list of paths or an object with "
+            f"__arrow_c_stream__; got an iterable {type(source).__name__}"
+        )
+    raise TypeError(
+        "source must be a path, a glob, a directory, a list of paths or an object with "
+        f"__arrow_c_stream__ (pyarrow, pandas, polars, DuckDB); got {type(source).__name__}"
+    )

@@ -1,0 +1,308 @@
+"""Result objects: estimates with intervals, the ladder, inflation, and the audit itself."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pyarrow as pa
+
+from ._inflation import FACTORS, HEADLINE
+from ._policy import Policy
+from ._rungs import LEVELS, Level
+
+if TYPE_CHECKING:
+    import pandas
+
+
+def _num(value: float) -> float | int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    as_float = float(value)
+    return int(as_float) if as_float.is_integer() and abs(as_float) < 2**53 else as_float
+
+
+@attrs.frozen
+class Estimate:
+    """A figure with its confidence interval; exact when ``low == high == estimate``."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+
+    @property
+    def exact(self) -> bool:
+        return self.estimate is not None and self.low == self.estimate == self.high
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {"estimate": _num(self.estimate), "low": _num(self.low), "high": _num(self.high)}  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        if self.estimate is None:
+            return "n/a"
+        if self.exact:
+            return _fmt(self.estimate)
+        return f"{_fmt(self.estimate)} [{_fmt(self.low)}, {_fmt(self.high)}]"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.4g}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+@attrs.frozen
+class Rung:
+    """One rung of the ladder: impressions and unique viewers, with intervals."""
+
+    level: Level
+    impressions: Estimate
+    unique_viewers: Estimate
+    undetermined: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "impressions": self.impressions.to_dict(),
+            "unique_viewers": self.unique_viewers.to_dict(),
+            "undetermined_impressions": self.undetermined,
+        }
+
+
+@attrs.frozen
+class Ladder:
+    """The five rungs in order; ``ladder["viewable"]`` picks one."""
+
+    rungs: tuple[Rung, ...]
+
+    def __getitem__(self, level: str) -> Rung:
+        for rung in self.rungs:
+            if rung.level == level:
+                return rung
+        raise KeyError(f"no rung {level!r}; the rungs are {', '.join(LEVELS)}")
+
+    def __iter__(self) -> Iterator[Rung]:
+        return iter(self.rungs)
+
+    def __len__(self) -> int:
+        return len(self.rungs)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.rungs]
+
+
+@attrs.frozen
+class Inflation:
+    """Reported views per stricter figure: the headline and one factor per step.
+
+    ``headline`` is rendered impressions per unique attended viewer; it equals the product of
+    ``factors`` (invalid_traffic x non_viewable x inattentive x repeats).
+    """
+
+    headline: Estimate
+    factors: Mapping[str, Estimate]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "headline": self.headline.to_dict(),
+            "definition": "rendered impressions per unique attended viewer",
+            "factors": {k: v.to_dict() for k, v in self.factors.items()},
+        }
+
+
+@attrs.frozen
+class GroupAudit:
+    """The ladder and inflation of one group (``by=``)."""
+
+    key: Mapping[str, Any]
+    ladder: Ladder
+    inflation: Inflation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": dict(self.key), "ladder": self.ladder.to_list(), "inflation": self.inflation.to_dict()}
+
+
+@attrs.frozen
+class Rows:
+    """Row accounting: read = accepted + sum(rejected.values())."""
+
+    read: int
+    accepted: int
+    rejected: Mapping[str, int]
+
+    def __attrs_post_init__(self) -> None:
+        if self.read != self.accepted + sum(self.rejected.values()):
+            raise AssertionError(f"row accounting broken: read {self.read} != accepted {self.accepted} + rejected {dict(self.rejected)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "accepted": self.accepted, "rejected": dict(self.rejected)}
+
+
+def ladder_from_row(row: Mapping[str, Any]) -> Ladder:
+    """A :class:`Ladder` from one row of the ladder table."""
+    return Ladder(
+        tuple(
+            Rung(
+                level=level,
+                impressions=Estimate(*(row[f"{level}_impressions_{p}"] for p in ("estimate", "low", "high"))),
+                unique_viewers=Estimate(*(row[f"{level}_unique_viewers_{p}"] for p in ("estimate", "low", "high"))),
+                undetermined=int(row[f"{level}_undetermined"]),
+            )
+            for level in LEVELS
+        )
+    )
+
+
+def inflation_from_row(row: Mapping[str, Any]) -> Inflation:
+    """An :class:`Inflation` from one row of the ladder table (with inflation columns)."""
+
+    def est(name: str) -> Estimate:
+        return Estimate(*(_nan_to_none(row[f"{name}_{p}"]) for p in ("estimate", "low", "high")))
+
+    return Inflation(headline=est(HEADLINE[0]), factors={name: est(name) for name, _, _ in FACTORS})
+
+
+def _nan_to_none(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+@attrs.frozen
+class Audit:
+    """The result of :func:`viewaudit.audit`: the view ladder of one log under one policy.
+
+    Attributes
+    ----------
+    rows : Rows
+        Rows read, accepted and rejected (per reason).
+    policy : Policy
+    ladder : Ladder
+        rendered, valid, viewable, attended, engaged; impressions and unique viewers each.
+    inflation : Inflation
+    by : tuple of str
+        Grouping columns (empty when ungrouped).
+    excluded : dict
+        Rendered rows that each invalid-traffic rule excluded (a row may match several).
+    assumptions : tuple of str
+        What the estimates rest on.
+    confidence_level : float
+    """
+
+    rows: Rows
+    policy: Policy
+    ladder: Ladder
+    inflation: Inflation
+    by: tuple[str, ...]
+    excluded: Mapping[str, int]
+    interactions: tuple[str, ...]
+    assumptions: tuple[str, ...]
+    confidence_level: float
+    table: pa.Table = attrs.field(eq=attrs.cmp_using(eq=lambda a, b: bool(a.equals(b))), repr=False)
+
+    @property
+    def views(self) -> Estimate:
+        """Impressions on the rung the policy calls a view."""
+        return self.ladder[self.policy.counts_as_view].impressions
+
+    @property
+    def groups(self) -> tuple[GroupAudit, ...]:
+        """One :class:`GroupAudit` per group, in key order (empty when ungrouped)."""
+        if not self.by:
+            return ()
+        return tuple(
+            GroupAudit(
+                key={k: row[k] for k in self.by},
+                ladder=ladder_from_row(row),
+                inflation=inflation_from_row(row),
+            )
+            for row in self.table.to_pylist()
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (see ``docs/report.md``): keys may be added, never renamed."""
+        return {
+            "rows": self.rows.to_dict(),
+            "policy": self.policy.to_dict(),
+            "confidence_level": self.confidence_level,
+            "views": {"level": self.policy.counts_as_view, **self.views.to_dict()},
+            "ladder": self.ladder.to_list(),
+            "inflation": self.inflation.to_dict(),
+            "excluded": dict(self.excluded),
+            "interactions": list(self.interactions),
+            "assumptions": list(self.assumptions),
+            "by": list(self.by),
+            "groups": [g.to_dict() for g in self.groups],
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def to_arrow(self) -> pa.Table:
+        """The ladder as a long table: one row per (group, level) with every figure."""
+        rows = []
+        source = self.table.to_pylist() if self.by else [self.table.to_pylist()[0]]
+        for row in source:
+            for level in LEVELS:
+                rows.append(
+                    {
+                        **{k: row[k] for k in self.by},
+                        "level": level,
+                        **{
+                            f"{figure}{'' if part == 'estimate' else '_' + part}": row[f"{level}_{figure}_{part}"]
+                            for figure in ("impressions", "unique_viewers")
+                            for part in ("estimate", "low", "high")
+                        },
+                        "undetermined_impressions": int(row[f"{level}_undetermined"]),
+                    }
+                )
+        return pa.Table.from_pylist(rows)
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
+        return self.to_arrow().to_pandas()
+
+    def to_markdown(self) -> str:
+        """The ladder and inflation as Markdown tables."""
+        level_rows = [
+            f"| {r.level} | {r.impressions} | {r.unique_viewers} | {r.undetermined:,} |" for r in self.ladder
+        ]
+        factor_rows = [f"| {name} | {value} |" for name, value in self.inflation.factors.items()]
+        rejected = ", ".join(f"{k}: {v:,}" for k, v in self.rows.rejected.items()) or "none"
+        return "\n".join(
+            [
+                f"**viewaudit** — policy `{self.policy.name}` ({self.policy.description})",
+                "",
+                f"Rows read {self.rows.read:,}; accepted {self.rows.accepted:,}; rejected {rejected}.",
+                "",
+                f"| rung | impressions | unique viewers | undetermined |",
+                "|---|---|---|---|",
+                *level_rows,
+                "",
+                f"Inflation (rendered impressions per unique attended viewer): **{self.inflation.headline}**",
+                "",
+                "| factor | value |",
+                "|---|---|",
+                *factor_rows,
+                "",
+                f"Intervals: {self.confidence_level:.0%}. Assumptions: " + " ".join(self.assumptions),
+            ]
+        )
+
+    def __str__(self) -> str:
+        width = max(len(str(r.impressions)) for r in self.ladder) + 2
+        lines = [
+            f"policy {self.policy.name}: {self.policy.description}",
+            f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, rejected {sum(self.rows.rejected.values()):,}",
+            "",
+            f"{'rung':<10}{'impressions':<{width}}unique viewers",
+        ]
+        for r in self.ladder:
+            lines.append(f"{r.level:<10}{str(r.impressions):<{width}}{r.unique_viewers}")
+        lines.append("")
+        lines.append(f"inflation: {self.inflation.headline} rendered impressions per unique attended viewer")
+        lines.append("  = " + " x ".join(f"{k} {v}" for k, v in self.inflation.factors.items()))
+        return "\n".join(lines)

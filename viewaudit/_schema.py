@@ -1,0 +1,87 @@
+"""The canonical impression schema and the mapping from a user's column names to it.
+
+One row per impression. Only ``item_id`` is required; every other column is optional and its
+absence turns the rung that needs it into "cannot be determined" (see ``docs/schema.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+#: Every canonical column with a short description (the order is the documented order).
+CANONICAL_COLUMNS: dict[str, str] = {
+    "item_id": "the post / content id (int or str, required)",
+    "viewer_id": "person, account or device (int or str); null = logged out",
+    "ts": "when the impression started (timestamp, ISO text or epoch ms)",
+    "dwell_ms": "time on screen in ms (float >= 0); null = not measured",
+    "dwell_censored": "dwell_ms is a lower bound (bool)",
+    "in_view_ms": "longest continuous time with the policy's pixel share in view, ms",
+    "visible_fraction": "largest share of the item's pixels on screen, in [0, 1]",
+    "is_bot": "invalid traffic flagged upstream (bool)",
+    "user_agent": "client user agent, matched against the policy's bot patterns",
+    "author_id": "the item's author, for the self-view rule",
+    "weight": "inverse inclusion probability of a sampled row (float > 0, default 1)",
+}
+
+#: Interaction columns a policy uses by default, when they exist in the log.
+DEFAULT_INTERACTIONS: tuple[str, ...] = ("liked", "replied", "reposted", "clicked", "expanded")
+
+ID_COLUMNS = ("item_id", "viewer_id", "author_id")
+FLOAT_COLUMNS = ("dwell_ms", "in_view_ms", "visible_fraction", "weight")
+BOOL_COLUMNS = ("dwell_censored", "is_bot")
+
+
+def _check_mapping(instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"columns must be a mapping of canonical name to column name, got {value!r}")
+    for canonical, source in value.items():
+        if not isinstance(canonical, str) or not isinstance(source, str):
+            raise TypeError(
+                f"columns must map str to str, got {canonical!r}: {source!r}"
+            )
+
+
+@attrs.frozen
+class ColumnMap:
+    """Which column of the source holds each canonical column.
+
+    ``ColumnMap({"item_id": "post_id"})`` reads the canonical ``item_id`` from ``post_id``;
+    canonical names that are not mapped are looked up under their own name.
+    """
+
+    mapping: Mapping[str, str] = attrs.field(factory=dict, validator=_check_mapping)
+
+    @classmethod
+    def parse(cls, text: str) -> ColumnMap:
+        """Parse the CLI form ``item_id=post_id,viewer_id=user``."""
+        mapping: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            canonical, sep, source = part.partition("=")
+            if not sep or not canonical.strip() or not source.strip():
+                raise ValueError(
+                    f"--columns expects canonical=source pairs separated by commas, got {part!r}"
+                )
+            mapping[canonical.strip()] = source.strip()
+        return cls(mapping)
+
+    def source_name(self, canonical: str) -> str:
+        """The source column that holds ``canonical``."""
+        return self.mapping.get(canonical, canonical)
+
+    def renames(self, available: list[str]) -> dict[str, str]:
+        """Source name -> canonical name, for the mapped columns that exist in ``available``."""
+        present = set(available)
+        return {s: c for c, s in self.mapping.items() if s in present and s != c}
+
+
+def as_column_map(columns: Mapping[str, str] | ColumnMap | str | None) -> ColumnMap:
+    """Normalise the ``columns=`` argument of the public functions."""
+    if columns is None:
+        return ColumnMap()
+    if isinstance(columns, ColumnMap):
+        return columns
+    if isinstance(columns, str):
+        return ColumnMap.parse(columns)
+    return ColumnMap(dict(columns))

@@ -1,0 +1,289 @@
+"""Per-batch sufficient statistics of the view ladder, and how they merge.
+
+A :class:`Summary` holds one row per (group keys, viewer) with the number of impressions on each
+rung, the number whose ``viewable`` / ``attended`` status could not be determined, and, for
+sampled logs, fixed-point sums of weights. Everything the estimators need (impressions, unique
+viewers, per-viewer undetermined counts) is a function of that table, and two summaries merge
+by concatenating their tables and summing again, so ``merge`` is associative and commutative and
+``summarize(a + b) == merge(summarize(a), summarize(b))`` holds exactly (integer sums).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._bots import bot_regex
+from ._policy import Policy
+from ._rungs import LEVELS
+from ._schema import DEFAULT_INTERACTIONS
+
+#: Fixed-point scale of weight sums: weights are resolved to 1/65536 so that sums are exact
+#: integers and do not depend on batch order or size.
+WEIGHT_SCALE = 1 << 16
+#: Fixed-point scale of squared-weight sums (used for variances only).
+WEIGHT2_SCALE = 1 << 4
+
+#: Counter columns: n_<level> = impressions on the rung; u_<level> = impressions whose membership
+#: could not be determined (dwell or visibility not measured, dwell censored below threshold).
+COUNT_COLUMNS: tuple[str, ...] = (
+    *(f"n_{level}" for level in LEVELS),
+    "u_viewable",
+    "u_attended",
+)
+WEIGHT_COLUMNS: tuple[str, ...] = tuple(f"w_{c[2:]}" if c.startswith("n_") else f"uw_{c[2:]}" for c in COUNT_COLUMNS) + tuple(
+    f"w2_{c[2:]}" if c.startswith("n_") else f"uw2_{c[2:]}" for c in COUNT_COLUMNS
+)
+
+#: Why rendered rows were not valid (each rule counted on its own; a row may match several).
+EXCLUSION_RULES: tuple[str, ...] = ("is_bot", "user_agent", "self_view")
+
+
+def _freeze_counts(value: Mapping[str, int]) -> dict[str, int]:
+    return {str(k): int(v) for k, v in sorted(value.items())}
+
+
+def _table_eq(a: pa.Table, b: pa.Table) -> bool:
+    return bool(a.equals(b))
+
+
+@attrs.frozen
+class Summary:
+    """Mergeable sufficient statistics of one log (or one batch of it) under one policy."""
+
+    policy: Policy
+    by: tuple[str, ...]
+    table: pa.Table = attrs.field(eq=attrs.cmp_using(eq=_table_eq), repr=False)
+    rows_read: int
+    rejected: dict[str, int] = attrs.field(converter=_freeze_counts)
+    excluded: dict[str, int] = attrs.field(converter=_freeze_counts)
+    columns_seen: frozenset[str] = attrs.field(converter=frozenset)
+    interactions: tuple[str, ...] = attrs.field(converter=tuple)
+    weighted: bool = False
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.rows_read - sum(self.rejected.values())
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (*self.by, "viewer_id")
+
+    def canonical(self) -> Summary:
+        """The same summary with its table compacted and sorted by keys (for comparison)."""
+        table = compact(self.table, self.keys)
+        order = pc.sort_indices(table, [(k, "ascending") for k in self.keys])
+        return attrs.evolve(self, table=table.take(order).combine_chunks())
+
+
+def _counter_names(weighted: bool) -> list[str]:
+    return [*COUNT_COLUMNS, *WEIGHT_COLUMNS] if weighted else list(COUNT_COLUMNS)
+
+
+def compact(table: pa.Table, keys: Sequence[str]) -> pa.Table:
+    """Sum the counter columns of rows that share their keys."""
+    counters = [c for c in table.column_names if c not in keys]
+    if table.num_rows == 0:
+        return table
+    out = table.group_by(list(keys), use_threads=False).aggregate([(c, "sum") for c in counters])
+    return out.rename_columns([f[:-4] if f.endswith("_sum") else f for f in out.column_names]).select(
+        [*keys, *counters]
+    )
+
+
+def _add_weights(table: pa.Table) -> pa.Table:
+    """Give an unweighted table the fixed-point weight columns of weight 1."""
+    if "w_rendered" in table.column_names:
+        return table
+    extra = {}
+    for c in COUNT_COLUMNS:
+        stem = c[2:]
+        w, w2 = ("w_", "w2_") if c.startswith("n_") else ("uw_", "uw2_")
+        extra[w + stem] = pc.multiply(table[c], WEIGHT_SCALE)
+        extra[w2 + stem] = pc.multiply(table[c], WEIGHT2_SCALE)
+    for name in WEIGHT_COLUMNS:
+        table = table.append_column(name, extra[name])
+    return table
+
+
+def merge(*summaries: Summary) -> Summary:
+    """Merge summaries of disjoint parts of one log (associative and commutative)."""
+    if not summaries:
+        raise ValueError("merge needs at least one summary")
+    first = summaries[0]
+    for s in summaries[1:]:
+        if s.policy != first.policy:
+            raise ValueError(f"cannot merge summaries under different policies: {first.policy.name!r} and {s.policy.name!r}")
+        if s.by != first.by:
+            raise ValueError(f"cannot merge summaries grouped by {first.by!r} and {s.by!r}")
+    weighted = any(s.weighted for s in summaries)
+    tables = [_add_weights(s.table) if weighted else s.table for s in summaries]
+    table = compact(pa.concat_tables(tables, promote_options="permissive"), first.keys)
+    rejected: dict[str, int] = {}
+    excluded: dict[str, int] = {}
+    for s in summaries:
+        for k, v in s.rejected.items():
+            rejected[k] = rejected.get(k, 0) + v
+        for k, v in s.excluded.items():
+            excluded[k] = excluded.get(k, 0) + v
+    return Summary(
+        policy=first.policy,
+        by=first.by,
+        table=table,
+        rows_read=sum(s.rows_read for s in summaries),
+        rejected=rejected,
+        excluded=excluded,
+        columns_seen=frozenset().union(*(s.columns_seen for s in summaries)),
+        interactions=sorted(set().union(*(s.interactions for s in summaries))),
+        weighted=weighted,
+    )
+
+
+def interaction_columns(policy: Policy, names: Iterable[str]) -> tuple[str, ...]:
+    """The interaction columns a policy uses on a source with these column names."""
+    if policy.interactions is not None:
+        return policy.interactions
+    present = set(names)
+    return tuple(c for c in DEFAULT_INTERACTIONS if c in present)
+
+
+def _at_least(values: pa.Array | None, threshold: float, censored: pa.Array | None) -> pa.Array | None:
+    """``values >= threshold`` with nulls where unmeasured or censored below the threshold."""
+    if values is None:
+        return None
+    meets = pc.greater_equal(values, threshold)
+    if censored is not None:
+        # A censored value is a lower bound: reaching the threshold is certain, missing it is not.
+        meets = pc.if_else(pc.and_(censored, pc.invert(pc.fill_null(meets, False))), None, meets)
+    return meets
+
+
+def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str]) -> dict[str, Any]:
+    """Per-row rung membership: booleans for rendered/valid/engaged, three-valued (null =
+    undetermined) for viewable/attended; plus the per-rule exclusion masks."""
+    n = log.num_rows
+    cols = set(log.column_names)
+    false = pa.array(np.zeros(n, dtype=bool))
+
+    def col(name: str) -> pa.Array | None:
+        return log[name].combine_chunks() if name in cols else None
+
+    by_flag = col("is_bot") if policy.use_bot_flag and "is_bot" in cols else false
+    ua = col("user_agent")
+    by_agent = (
+        pc.fill_null(pc.match_substring_regex(ua, bot_regex(policy.bot_user_agents)), False)
+        if ua is not None and policy.bot_user_agents
+        else false
+    )
+    if policy.exclude_self_views and "viewer_id" in cols and "author_id" in cols:
+        viewer, author = col("viewer_id"), col("author_id")
+        if viewer.type != author.type:
+            viewer, author = viewer.cast(pa.string()), author.cast(pa.string())
+        by_self = pc.fill_null(pc.equal(viewer, author), False)
+    else:
+        by_self = false
+    valid = pc.invert(pc.or_(pc.or_(by_flag, by_agent), by_self))
+
+    censored = col("dwell_censored")
+    dwell = col("dwell_ms")
+    in_view = col("in_view_ms")
+    if in_view is not None and dwell is not None:
+        in_view = pc.coalesce(in_view, dwell)
+    elif in_view is None:
+        in_view = dwell
+
+    true = pa.array(np.ones(n, dtype=bool))
+    if policy.min_visible_fraction > 0:
+        fraction = col("visible_fraction")
+        visible = pc.greater_equal(fraction, policy.min_visible_fraction) if fraction is not None else pa.nulls(n, pa.bool_())
+    else:
+        visible = true
+    if policy.min_in_view_ms > 0:
+        long_enough = _at_least(in_view, policy.min_in_view_ms, censored)
+        if long_enough is None:
+            long_enough = pa.nulls(n, pa.bool_())
+    else:
+        long_enough = true
+    viewable = pc.and_kleene(valid, pc.and_kleene(visible, long_enough))
+    if policy.attention_ms > 0:
+        attentive = _at_least(dwell, policy.attention_ms, censored)
+        if attentive is None:
+            attentive = pa.nulls(n, pa.bool_())
+    else:
+        attentive = true
+    attended = pc.and_kleene(viewable, attentive)
+
+    engaged = false
+    for name in interactions:
+        engaged = pc.or_(engaged, col(name))
+    engaged = pc.and_(valid, engaged)
+    return {
+        "valid": valid,
+        "viewable": viewable,
+        "attended": attended,
+        "engaged": engaged,
+        "excluded": {"is_bot": by_flag, "user_agent": by_agent, "self_view": by_self},
+    }
+
+
+def _as_int(mask: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, False), dtype=np.int64)
+
+
+def summarize_table(
+    log: pa.Table,
+    *,
+    policy: Policy,
+    by: Sequence[str] = (),
+    interactions: Sequence[str] | None = None,
+    rows_read: int | None = None,
+    rejected: Mapping[str, int] | None = None,
+) -> Summary:
+    """Summarize validated canonical rows (the output of validation) under one policy."""
+    if interactions is None:
+        interactions = interaction_columns(policy, log.column_names)
+    by = tuple(by)
+    n = log.num_rows
+    masks = rung_masks(log, policy, interactions)
+    counts: dict[str, np.ndarray] = {
+        "n_rendered": np.ones(n, dtype=np.int64),
+        "n_valid": _as_int(masks["valid"]),
+        "n_viewable": _as_int(masks["viewable"]),
+        "n_attended": _as_int(masks["attended"]),
+        "n_engaged": _as_int(masks["engaged"]),
+        "u_viewable": np.asarray(pc.is_null(masks["viewable"]), dtype=np.int64),
+        "u_attended": np.asarray(pc.is_null(masks["attended"]), dtype=np.int64),
+    }
+    weighted = "weight" in log.column_names
+    if weighted:
+        w = np.asarray(log["weight"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.float64)
+        wq = np.rint(w * WEIGHT_SCALE).astype(np.int64)
+        w2q = np.rint(w * w * WEIGHT2_SCALE).astype(np.int64)
+        for c in COUNT_COLUMNS:
+            stem = c[2:]
+            w_name, w2_name = ("w_", "w2_") if c.startswith("n_") else ("uw_", "uw2_")
+            counts[w_name + stem] = counts[c] * wq
+            counts[w2_name + stem] = counts[c] * w2q
+        counts = {name: counts[name] for name in _counter_names(True)}
+    keys: dict[str, pa.Array] = {}
+    for name in by:
+        keys[name] = log[name]
+    keys["viewer_id"] = log["viewer_id"] if "viewer_id" in log.column_names else pa.nulls(n, pa.int64())
+    table = pa.table({**keys, **{k: pa.array(v) for k, v in counts.items()}})
+    excluded = {rule: int(np.count_nonzero(_as_int(mask))) for rule, mask in masks["excluded"].items()}
+    return Summary(
+        policy=policy,
+        by=by,
+        table=compact(table, (*by, "viewer_id")),
+        rows_read=n if rows_read is None else rows_read,
+        rejected=dict(rejected or {}),
+        excluded=excluded,
+        columns_seen=frozenset(log.column_names),
+        interactions=interactions,
+        weighted=weighted,
+    )

@@ -1,0 +1,281 @@
+"""Row validation with accounting: every row read is either accepted or rejected with a reason.
+
+``validate_batch`` turns one raw record batch into canonical, typed columns and a table of the
+rows it rejected. Schema problems (no ``item_id``; a column whose type cannot hold what the
+schema says) raise at once; bad *values* reject the row, or raise at that row when the caller
+asks for ``on_invalid="raise"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._schema import BOOL_COLUMNS, CANONICAL_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, ColumnMap
+
+OnInvalid = Literal["reject", "raise"]
+
+#: Text a float column may hold: decimal or scientific notation, or nan/inf words.
+_NUMBER = r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|(?i:nan|inf|infinity))\s*$"
+_TRUE = ("true", "t", "yes", "y", "1")
+_FALSE = ("false", "f", "no", "n", "0", "")
+
+#: Timestamp text formats tried in order when a plain cast fails.
+_TS_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d")
+
+REJECT_SCHEMA_FIELDS = ("_row", "_reason")
+
+
+@attrs.frozen
+class Validated:
+    """A batch's accepted rows in canonical form and its rejected rows with their reasons."""
+
+    accepted: pa.Table
+    rejected: pa.Table  # raw columns as text, plus _row and _reason
+    reasons: dict[str, int]
+
+
+class _Check:
+    """Collects (reason, bad-row mask) pairs in check order; the first reason wins per row."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.items: list[tuple[str, str, np.ndarray, pa.Array]] = []
+
+    def add(self, reason: str, expectation: str, bad: pa.Array | np.ndarray, values: pa.Array) -> None:
+        mask = np.asarray(pc.fill_null(bad, False) if isinstance(bad, pa.Array | pa.ChunkedArray) else bad, dtype=bool)
+        if mask.any():
+            self.items.append((reason, expectation, mask, values))
+
+
+def _text(arr: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.string())
+    return arr
+
+
+def _id_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
+    arr = _text(arr)
+    t = arr.type
+    if pa.types.is_string(t):
+        return arr
+    if pa.types.is_integer(t) or pa.types.is_null(t):
+        return arr.cast(pa.int64())
+    if pa.types.is_floating(t):
+        # pandas turns integer ids with nulls into floats; accept whole numbers only.
+        whole = pc.equal(pc.floor(arr), arr)
+        check.add(f"{name}: not an integer", "a whole number or text", pc.invert(whole), arr)
+        return pc.if_else(whole, arr, None).cast(pa.int64())
+    raise TypeError(f"column {name!r} must hold integers or text ids, found {t}")
+
+
+def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
+    arr = _text(arr)
+    t = arr.type
+    if pa.types.is_string(t):
+        stripped = pc.utf8_trim_whitespace(arr)
+        blank = pc.equal(stripped, "")
+        ok = pc.match_substring_regex(stripped, _NUMBER)
+        bad = pc.and_(pc.invert(ok), pc.invert(blank))
+        check.add(f"{name}: not a number", "a number", bad, arr)
+        arr = pc.if_else(ok, stripped, None).cast(pa.float64())
+    elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t):
+        arr = arr.cast(pa.float64())
+    else:
+        raise TypeError(f"column {name!r} must hold numbers, found {t}")
+    # NaN is how pandas spells a missing float: treat it as null (not measured).
+    arr = pc.if_else(pc.is_nan(arr), None, arr)
+    check.add(f"{name}: not finite", "a finite number", pc.is_inf(arr), arr)
+    if name == "visible_fraction":
+        outside = pc.or_(pc.less(arr, 0.0), pc.greater(arr, 1.0))
+        check.add(f"{name}: outside [0, 1]", "a value in [0, 1]", outside, arr)
+    elif name == "weight":
+        check.add(f"{name}: not > 0", "a number > 0", pc.or_kleene(pc.is_null(arr), pc.less_equal(arr, 0.0)), arr)
+    else:
+        check.add(f"{name}: negative", "a value >= 0", pc.less(arr, 0.0), arr)
+    return arr
+
+
+def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
+    arr = _text(arr)
+    t = arr.type
+    if pa.types.is_boolean(t):
+        out = arr
+    elif pa.types.is_integer(t) or pa.types.is_floating(t):
+        out = pc.not_equal(arr, 0)
+    elif pa.types.is_string(t):
+        low = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+        is_true = pc.is_in(low, pa.array(_TRUE))
+        is_false = pc.is_in(low, pa.array(_FALSE))
+        check.add(f"{name}: not a boolean", "true/false", pc.invert(pc.or_(is_true, is_false)), arr)
+        out = pc.if_else(is_true, True, pc.if_else(is_false, False, None))
+    elif pa.types.is_null(t):
+        out = arr.cast(pa.bool_())
+    else:
+        raise TypeError(f"column {name!r} must hold booleans, found {t}")
+    # A missing flag or interaction means "not flagged" / "did not interact".
+    return pc.fill_null(out, False)
+
+
+def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
+    arr = _text(arr)
+    t = arr.type
+    if pa.types.is_timestamp(t):
+        return arr.cast(pa.timestamp("ms", tz=t.tz)).cast(pa.int64())
+    if pa.types.is_date(t):
+        return arr.cast(pa.timestamp("ms")).cast(pa.int64())
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return arr.cast(pa.float64()).cast(pa.int64(), safe=False)
+    if pa.types.is_string(t):
+        stripped = pc.utf8_trim_whitespace(arr)
+        numeric = pc.match_substring_regex(stripped, r"^-?\d+$")
+        parsed = pc.if_else(numeric, stripped, None).cast(pa.int64())
+        for fmt in _TS_FORMATS:
+            todo = pc.and_(pc.is_null(parsed), pc.is_valid(stripped))
+            if not pc.any(todo).as_py():
+                break
+            try_fmt = pc.strptime(pc.if_else(todo, stripped, None), format=fmt, unit="ms", error_is_null=True)
+            parsed = pc.coalesce(parsed, try_fmt.cast(pa.int64()))
+        try:  # ISO 8601 with fractions or offsets: Arrow's own parser, where every value takes it
+            todo = pc.and_(pc.is_null(parsed), pc.is_valid(stripped))
+            if pc.any(todo).as_py():
+                iso = pc.if_else(todo, stripped, None).cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+                parsed = pc.coalesce(parsed, iso)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        bad = pc.and_(pc.is_null(parsed), pc.and_(pc.is_valid(stripped), pc.not_equal(stripped, "")))
+        check.add("ts: unparseable", "a timestamp, ISO 8601 text or epoch milliseconds", bad, arr)
+        return parsed
+    raise TypeError(f"column 'ts' must hold timestamps, ISO text or epoch ms, found {t}")
+
+
+def _present(raw: pa.RecordBatch | pa.Table, columns: ColumnMap) -> dict[str, pa.Array]:
+    names = raw.schema.names
+    out: dict[str, pa.Array] = {}
+    for canonical in CANONICAL_COLUMNS:
+        source = columns.source_name(canonical)
+        if source in names:
+            out[canonical] = raw.column(source)
+    return out
+
+
+def _combine(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def check_schema(names: Sequence[str], columns: ColumnMap) -> None:
+    """Raise ``ValueError`` when the source cannot be an impression log at all."""
+    source = columns.source_name("item_id")
+    if source not in names:
+        mapped = "" if source == "item_id" else f" (mapped from {source!r})"
+        raise ValueError(
+            f"column 'item_id'{mapped} is required but missing; the source has columns "
+            f"{', '.join(map(repr, names)) or 'none'}"
+        )
+    unknown = sorted(set(columns.mapping) - set(CANONICAL_COLUMNS))
+    if unknown:
+        raise ValueError(
+            f"columns= maps unknown canonical column(s) {', '.join(map(repr, unknown))}; expected "
+            f"some of {', '.join(CANONICAL_COLUMNS)}"
+        )
+
+
+def validate_batch(
+    raw: pa.RecordBatch,
+    *,
+    columns: ColumnMap,
+    extra: Sequence[str],
+    on_invalid: OnInvalid,
+    first_row: int,
+) -> Validated:
+    """Validate one raw batch.
+
+    ``extra`` names non-canonical columns to carry through as they are (grouping columns) or as
+    booleans (interaction columns, given as ``"?name"``). ``first_row`` is the index of the
+    batch's first row in the whole source, for error messages and the rejects file.
+    """
+    check_schema(raw.schema.names, columns)
+    n = raw.num_rows
+    check = _Check(n)
+    present = {k: _combine(v) for k, v in _present(raw, columns).items()}
+    out: dict[str, pa.Array] = {}
+    for name, arr in present.items():
+        if name in ID_COLUMNS:
+            out[name] = _id_column(name, arr, check)
+        elif name in FLOAT_COLUMNS:
+            out[name] = _float_column(name, arr, check)
+        elif name in BOOL_COLUMNS:
+            out[name] = _bool_column(name, arr, check)
+        elif name == "ts":
+            out[name] = _ts_column(arr, check)
+        else:  # user_agent
+            text = _text(arr)
+            if not (pa.types.is_string(text.type) or pa.types.is_null(text.type)):
+                raise TypeError(f"column {name!r} must hold text, found {text.type}")
+            out[name] = text.cast(pa.string())
+    check.add("item_id: null", "a non-null id", pc.is_null(present["item_id"]), present["item_id"])
+    # Re-order so that a row missing its id is reported as such before anything else.
+    check.items.sort(key=lambda item: not item[0].startswith("item_id"))
+
+    names = raw.schema.names
+    for name in extra:
+        as_bool = name.startswith("?")
+        col = name[1:] if as_bool else name
+        if col in out:
+            continue
+        if col not in names:
+            raise ValueError(f"column {col!r} is required (by= or interactions) but missing")
+        arr = _combine(raw.column(col))
+        out[col] = _bool_column(col, arr, check) if as_bool else _text(arr)
+
+    reason = np.full(n, -1, dtype=np.int32)
+    labels: list[str] = []
+    for reason_text, expectation, mask, values in check.items:
+        fresh = mask & (reason < 0)
+        if not fresh.any():
+            continue
+        if on_invalid == "raise":
+            i = int(np.flatnonzero(fresh)[0])
+            column = reason_text.split(":")[0]
+            raise ValueError(
+                f"row {first_row + i}: column {column!r} must be {expectation}, got {values[i].as_py()!r}"
+            )
+        reason[fresh] = len(labels)
+        labels.append(reason_text)
+
+    table = pa.table(out)
+    if not labels:
+        return Validated(table, _empty_rejects(), {})
+    bad = reason >= 0
+    counts = np.bincount(reason[bad], minlength=len(labels))
+    rejected_raw = pa.Table.from_batches([raw]).filter(pa.array(bad))
+    rejected = pa.table(
+        {
+            **{c: _as_text(rejected_raw.column(c)) for c in rejected_raw.column_names},
+            "_row": pa.array(first_row + np.flatnonzero(bad), pa.int64()),
+            "_reason": pa.array([labels[k] for k in reason[bad]], pa.string()),
+        }
+    )
+    return Validated(
+        table.filter(pa.array(~bad)),
+        rejected,
+        {labels[k]: int(c) for k, c in enumerate(counts) if c},
+    )
+
+
+def _as_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    try:
+        return arr.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.chunked_array([pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())])
+
+
+def _empty_rejects() -> pa.Table:
+    return pa.table({"_row": pa.array([], pa.int64()), "_reason": pa.array([], pa.string())})
