@@ -162,6 +162,11 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float) -> 
             "A viewer whose only impressions on a rung are undetermined is counted with probability "
             "1 - (1 - p)^u for u such impressions: a viewer's impressions are taken as independent."
         )
+    if summary.by:
+        out.append(
+            "A group with no determined valid impression takes the pooled share of all groups "
+            "for its undetermined ones (group shares taken as exchangeable)."
+        )
     if summary.weighted:
         out.append(
             "Rows carry weights: the log is taken as a Poisson sample with inclusion probability "

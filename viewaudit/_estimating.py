@@ -86,19 +86,28 @@ def ladder_table(summary: Summary, *, confidence_level: float = 0.95) -> pa.Tabl
         certain = total(((n_level > 0) & has_viewer).astype(np.int64))
         if level in ESTIMATED_LEVELS:
             determined = T["valid"] - U[level]
+            true = T[level]
+            # A group with nothing determined borrows the pooled share of all groups (group
+            # shares taken as exchangeable); only a log with nothing determined at all is left
+            # to the uninformative prior.
+            borrow = (determined == 0) & (U[level] > 0)
+            if borrow.any():
+                pooled_true, pooled_determined = true.sum(), determined.sum()
+                true = np.where(borrow, pooled_true, true)
+                determined = np.where(borrow, pooled_determined, determined)
             add, add_low, add_high = predicted_count_interval(
-                T[level], determined, U[level], confidence_level=confidence_level
+                true, determined, U[level], confidence_level=confidence_level
             )
             # Unweighted counts are whole numbers: widen the interval ends to the nearest ones.
             imp = (T[level] + add, T[level] + np.floor(add_low + 1e-9), T[level] + np.ceil(add_high - 1e-9))
             uniq = _uncertain_viewers(
-                summary, g, n_groups, level, n_level, has_viewer, T[level], determined, confidence_level
+                summary, g, n_groups, level, n_level, has_viewer, true, determined, confidence_level
             )
             uniq = (certain + uniq[0], certain + np.floor(uniq[1] + 1e-9), certain + np.ceil(uniq[2] - 1e-9))
             if level not in undeterminable_levels(summary) and np.any((determined == 0) & (U[level] > 0)):
                 warnings.warn(
-                    f"{level}: a group has undetermined rows but no determined valid row to "
-                    "estimate its share from; the estimate assumes half and its interval spans 0 to all",
+                    f"{level}: the log has undetermined rows but no determined valid row to "
+                    "estimate their share from; the estimate assumes half and its interval spans 0 to all",
                     DegenerateDataWarning,
                     stacklevel=3,
                 )
@@ -167,21 +176,24 @@ def _uncertain_viewers(
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(determined > 0, true / determined, 0.5)
     share_low, share_high = jeffreys_interval(true, determined, confidence_level=confidence_level)
-    gi, ui = g[open_], u[open_].astype(float)
+    # Viewers with the same (group, u) share one probability: summing count * q over the sorted
+    # distinct pairs makes the result independent of row order (float sums are not associative).
+    pairs, count = np.unique(np.stack([g[open_], u[open_]]), axis=1, return_counts=True)
+    gi, ui, ci = pairs[0], pairs[1].astype(float), count.astype(float)
 
     def expected(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = -np.expm1(ui * np.log1p(-np.minimum(p[gi], 1 - 1e-16)))
         q = np.where(p[gi] >= 1, 1.0, q)
         return (
-            np.bincount(gi, weights=q, minlength=n_groups),
-            np.bincount(gi, weights=q * (1 - q), minlength=n_groups),
+            np.bincount(gi, weights=ci * q, minlength=n_groups),
+            np.bincount(gi, weights=ci * q * (1 - q), minlength=n_groups),
         )
 
     est, var = expected(share)
     low, _ = expected(share_low)
     high, _ = expected(share_high)
     z = _z(confidence_level)
-    bound = np.bincount(gi, minlength=n_groups).astype(float)
+    bound = np.bincount(gi, weights=ci, minlength=n_groups)
     lo = est - np.sqrt((est - low) ** 2 + z * z * var)
     hi = est + np.sqrt((high - est) ** 2 + z * z * var)
     return est, np.clip(lo, 0, bound), np.clip(hi, 0, bound)

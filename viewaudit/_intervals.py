@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 
 def _z(confidence_level: float) -> float:
@@ -39,8 +39,8 @@ def jeffreys_interval(k: np.ndarray, n: np.ndarray, *, confidence_level: float =
     n = np.asarray(n, dtype=float)
     tail = (1 - confidence_level) / 2
     a, b = k + 0.5, n - k + 0.5
-    low = np.where(k <= 0, 0.0, stats.beta.ppf(tail, a, b))
-    high = np.where(k >= n, 1.0, stats.beta.ppf(1 - tail, a, b))
+    low = np.where(k <= 0, 0.0, special.betaincinv(a, b, tail))  # Beta quantile
+    high = np.where(k >= n, 1.0, special.betaincinv(a, b, 1 - tail))
     return low, high
 
 

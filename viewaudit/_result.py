@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import numpy as np
 import pyarrow as pa
 
 from ._inflation import FACTORS, HEADLINE
@@ -16,6 +17,21 @@ from ._rungs import LEVELS, Level
 
 if TYPE_CHECKING:
     import pandas
+
+
+def _json_values(values: Any) -> list[Any]:
+    """A numeric column as JSON-ready Python values: whole numbers as int, NaN as None.
+
+    Vectorised so that a report with tens of thousands of groups is built in milliseconds.
+    """
+    arr = np.asarray(values, dtype=float)
+    out = arr.astype(object)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(arr) & (np.mod(arr, 1) == 0) & (np.abs(arr) < 2**53)
+    if whole.any():
+        out[whole] = np.array(arr[whole].astype(np.int64).tolist() + [None], dtype=object)[:-1]
+    out[np.isnan(arr)] = None
+    return out.tolist()
 
 
 def _num(value: float) -> float | int | None:
@@ -235,8 +251,36 @@ class Audit:
             "interactions": list(self.interactions),
             "assumptions": list(self.assumptions),
             "by": list(self.by),
-            "groups": [g.to_dict() for g in self.groups],
+            "groups": self._group_dicts(),
         }
+
+    def _group_dicts(self) -> list[dict[str, Any]]:
+        """``[g.to_dict() for g in self.groups]``, built column-wise (fast for many groups)."""
+        if not self.by:
+            return []
+        t = self.table
+        col = {name: _json_values(t[name].to_numpy(zero_copy_only=False)) for name in t.column_names if name not in self.by}
+        keys = {name: t[name].to_pylist() for name in self.by}
+        parts = ("estimate", "low", "high")
+        factors = [HEADLINE[0], *(f[0] for f in FACTORS)]
+        out = []
+        for i in range(t.num_rows):
+            ladder = [
+                {
+                    "level": level,
+                    "impressions": {p: col[f"{level}_impressions_{p}"][i] for p in parts},
+                    "unique_viewers": {p: col[f"{level}_unique_viewers_{p}"][i] for p in parts},
+                    "undetermined_impressions": col[f"{level}_undetermined"][i],
+                }
+                for level in LEVELS
+            ]
+            inflation = {
+                "headline": {p: col[f"headline_{p}"][i] for p in parts},
+                "definition": "rendered impressions per unique attended viewer",
+                "factors": {f: {p: col[f"{f}_{p}"][i] for p in parts} for f in factors[1:]},
+            }
+            out.append({"key": {k: v[i] for k, v in keys.items()}, "ladder": ladder, "inflation": inflation})
+        return out
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)

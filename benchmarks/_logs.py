@@ -1,0 +1,56 @@
+"""Synthetic impression logs for the benchmarks: Zipf-like item popularity, heavy-tailed
+viewer activity, the canonical schema. Written in row groups so memory stays bounded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CHUNK = 1_000_000
+
+
+def _chunk(rng: np.random.Generator, n: int, items: int, viewers: int) -> pa.Table:
+    # Zipf-like popularity: rank r drawn with P(r) ~ r^-1.1 via a truncated Pareto inverse CDF.
+    u = rng.random(n)
+    item = np.minimum((items ** (u * 0.9)).astype(np.int64), items - 1)
+    # Heavy-tailed activity: viewer ids from a log-normal index, folded into the population.
+    viewer = (np.exp(rng.normal(0, 2.0, n)) * viewers / 20).astype(np.int64) % viewers
+    dwell = np.where(rng.random(n) < 0.6, rng.lognormal(6.0, 0.8, n), rng.lognormal(8.5, 1.0, n))
+    dwell[rng.random(n) < 0.1] = np.nan  # unmeasured
+    visible = rng.beta(2.0, 1.2, n)
+    is_bot = rng.random(n) < 0.03
+    author = rng.integers(0, viewers, n)
+    self_view = rng.random(n) < 0.01
+    author[self_view] = viewer[self_view]
+    return pa.table(
+        {
+            "item_id": pa.array(item),
+            "viewer_id": pa.array(viewer),
+            "ts": pa.array(1_700_000_000_000 + rng.integers(0, 5 * 86_400_000, n)),
+            "dwell_ms": pa.array(dwell, from_pandas=True),
+            "visible_fraction": pa.array(visible),
+            "is_bot": pa.array(is_bot),
+            "author_id": pa.array(author),
+            "liked": pa.array(rng.random(n) < 0.02),
+        }
+    )
+
+
+def write_log(path: Path, rows: int, *, items: int = 50_000, viewers: int = 2_000_000, seed: int = 0) -> Path:
+    """Write a ``rows``-row Parquet log (deterministic per seed)."""
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = None
+    try:
+        for start in range(0, rows, CHUNK):
+            table = _chunk(rng, min(CHUNK, rows - start), items, viewers)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    return path

@@ -1,0 +1,23 @@
+"""Shared test configuration: hypothesis profiles.
+
+CI runs the ``ci`` profile (derandomized: the same examples every run). Explore locally with
+``HYPOTHESIS_PROFILE=explore pytest`` and keep every failure found as an explicit ``@example``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile("explore", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
