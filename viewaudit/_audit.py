@@ -11,6 +11,7 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
+from ._distributed import is_dask_collection, scan_dask
 from ._estimating import ladder_table, undeterminable_levels
 from ._inflation import inflation_columns
 from ._policy import PRESETS, Policy, get_policy
@@ -87,6 +88,14 @@ def _scan(
     rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None,
     progress: bool | None,
 ) -> list[Summary]:
+    if is_dask_collection(source):
+        summaries, rejected = scan_dask(source, policies, columns, by, on_invalid)
+        writer = RejectsWriter.open(rejects)
+        if writer is not None:
+            if rejected is not None:
+                writer.write(rejected)
+            writer.close()
+        return summaries
     wanted = {columns.source_name(c) for c in CANONICAL_COLUMNS} | set(by) | set(DEFAULT_INTERACTIONS)
     for p in policies:
         wanted |= set(p.interactions or ())

@@ -74,11 +74,42 @@ class Summary:
     def keys(self) -> tuple[str, ...]:
         return (*self.by, "viewer_id")
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickle the table as Arrow IPC read back into pool-allocated (64-byte aligned) memory:
+        # a plainly unpickled table may be misaligned, which Acero's group-by warns about.
+        fields = {a.name: getattr(self, a.name) for a in attrs.fields(Summary) if a.name != "table"}
+        return (_unpickle_summary, (fields, _table_to_ipc(self.table)))
+
     def canonical(self) -> Summary:
         """The same summary with its table compacted and sorted by keys (for comparison)."""
         table = compact(self.table, self.keys)
         order = pc.sort_indices(table, [(k, "ascending") for k in self.keys])
         return attrs.evolve(self, table=table.take(order).combine_chunks())
+
+
+def _table_to_ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _table_from_ipc(ipc: bytes) -> pa.Table:
+    buffer = pa.allocate_buffer(len(ipc))
+    memoryview(buffer).cast("B")[:] = ipc  # type: ignore[index]
+    return pa.ipc.open_stream(buffer).read_all()
+
+
+def aligned(table: pa.Table) -> pa.Table:
+    """A copy of ``table`` in Arrow's pool memory (64-byte aligned buffers).
+
+    Tables built zero-copy on unpickled numpy arrays (a Dask partition) can be misaligned.
+    """
+    return _table_from_ipc(_table_to_ipc(table))
+
+
+def _unpickle_summary(fields: dict[str, Any], ipc: bytes) -> Summary:
+    return Summary(table=_table_from_ipc(ipc), **fields)
 
 
 def _counter_names(weighted: bool) -> list[str]:
