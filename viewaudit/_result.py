@@ -309,6 +309,12 @@ class Audit:
         """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
         return self.to_arrow().to_pandas()
 
+    def plot(self, *, figure: str = "impressions", ax: Any = None) -> Any:
+        """Bars per rung with intervals (needs matplotlib); returns the ``Axes``."""
+        from ._plotting import plot_ladder
+
+        return plot_ladder(self, figure=figure, ax=ax)
+
     def to_markdown(self) -> str:
         """The ladder and inflation as Markdown tables."""
         level_rows = [
