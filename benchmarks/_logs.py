@@ -43,14 +43,18 @@ def write_log(path: Path, rows: int, *, items: int = 50_000, viewers: int = 2_00
     """Write a ``rows``-row Parquet log (deterministic per seed)."""
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written under a temporary name and renamed at the end: an interrupted run leaves no
+    # truncated log that a later run would take for the real one.
+    partial = path.with_suffix(".partial")
     writer = None
     try:
         for start in range(0, rows, CHUNK):
             table = _chunk(rng, min(CHUNK, rows - start), items, viewers)
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+                writer = pq.ParquetWriter(partial, table.schema)
             writer.write_table(table)
     finally:
         if writer is not None:
             writer.close()
+    partial.replace(path)
     return path

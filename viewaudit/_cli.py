@@ -156,3 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     sys.exit(main())
+
+
+def _register_model_commands() -> None:
+    # The feed model's subcommands (model, simulate, demo) live with the model. Registered here,
+    # once _RUNNERS exists, so importing this module is enough; viewaudit._model never imports
+    # this module, so there is no cycle.
+    from ._model._cli import RUNNERS, register
+
+    _EXTRA_COMMANDS.append(register)
+    _RUNNERS.update(RUNNERS)
+
+
+_register_model_commands()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 
+import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,20 +44,72 @@ def _group_index(summary: Summary) -> tuple[pa.Table, np.ndarray]:
     table = summary.table
     if not summary.by:
         return pa.table({}), np.zeros(table.num_rows, dtype=np.int64)
-    keys = table.select(list(summary.by))
-    groups = keys.group_by(list(summary.by), use_threads=False).aggregate([])
-    order = pc.sort_indices(groups, [(k, "ascending") for k in summary.by])
-    groups = groups.take(order)
-    indexed = groups.append_column("__g", pa.array(np.arange(groups.num_rows, dtype=np.int64)))
-    rows = keys.append_column("__r", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    joined = rows.join(indexed, list(summary.by), join_type="left outer", use_threads=False)
+    # Each group collects the indices of its rows (a null key is a group like any other, which
+    # a join would not match), then groups are put in key order.
+    rows = table.select(list(summary.by)).append_column("__r", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    grouped = rows.group_by(list(summary.by), use_threads=False).aggregate([("__r", "list")])
+    order = pc.sort_indices(grouped, [(k, "ascending") for k in summary.by])
+    grouped = grouped.take(order)
+    members = grouped["__r_list"]
     g = np.empty(table.num_rows, dtype=np.int64)
-    g[joined["__r"].to_numpy()] = joined["__g"].to_numpy()
-    return groups, g
+    g[pc.list_flatten(members).to_numpy()] = np.repeat(
+        np.arange(grouped.num_rows, dtype=np.int64), pc.list_value_length(members).to_numpy()
+    )
+    return grouped.select(list(summary.by)), g
 
 
 def _col(summary: Summary, name: str) -> np.ndarray:
     return np.asarray(summary.table[name].to_numpy(), dtype=np.int64)
+
+
+@attrs.frozen
+class LadderStatistics:
+    """What the ladder estimates need from a log, reduced to arrays over groups.
+
+    Everything is exact and integral (float arrays of whole numbers below 2**53): group totals
+    of the counter columns, the number of viewers with at least one impression on each rung,
+    and, per estimated rung, the sorted distinct ``(group, u)`` pairs of the viewers whose only
+    impressions on it are undetermined (``u`` of them) with how many viewers share each pair.
+    A :class:`Summary` reduces to it (:func:`ladder_statistics`); so can a faster scan that
+    never builds the per-viewer table, or one that counts viewers with sketches.
+    """
+
+    groups: pa.Table  # distinct group keys, sorted ascending (no columns when ungrouped)
+    n_groups: int
+    totals: dict[str, np.ndarray]  # counter column (n_*, u_*, and w_*/uw_* when weighted) -> per group
+    certain: dict[str, np.ndarray]  # level -> viewers with at least one impression on it
+    open_viewers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # level -> (g, u, count)
+    #: Relative standard error of ``certain`` and ``open_viewers`` when they are sketch
+    #: estimates (HyperLogLog), 0 when exact; unique-viewer intervals are widened by it.
+    relative_error: float = 0.0
+
+
+def ladder_statistics(summary: Summary) -> LadderStatistics:
+    """Reduce a summary's (group, viewer) table to :class:`LadderStatistics`."""
+    groups, g = _group_index(summary)
+    n_groups = max(groups.num_rows, 1) if summary.by else 1
+    if summary.by and groups.num_rows == 0:
+        n_groups = 0
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=values, minlength=n_groups).astype(float)
+
+    has_viewer = np.asarray(pc.is_valid(summary.table["viewer_id"]), dtype=bool)
+    names = [c for c in summary.table.column_names if c not in summary.keys]
+    totals = {name: total(_col(summary, name)) for name in names}
+    certain: dict[str, np.ndarray] = {}
+    open_viewers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for level in LEVELS:
+        n_level = _col(summary, f"n_{level}")
+        certain[level] = total(((n_level > 0) & has_viewer).astype(np.int64))
+        if level in ESTIMATED_LEVELS:
+            u = _col(summary, f"u_{level}")
+            open_ = (n_level == 0) & (u > 0) & has_viewer
+            # Sorted distinct (group, u) pairs: summing over them in this order makes the
+            # estimate independent of row order (float sums are not associative).
+            pairs, count = np.unique(np.stack([g[open_], u[open_]]), axis=1, return_counts=True)
+            open_viewers[level] = (pairs[0], pairs[1], count)
+    return LadderStatistics(groups, n_groups, totals, certain, open_viewers)
 
 
 def ladder_table(summary: Summary, *, confidence_level: float = 0.95) -> pa.Table:
@@ -66,24 +119,23 @@ def ladder_table(summary: Summary, *, confidence_level: float = 0.95) -> pa.Tabl
     (impressions, unique_viewers) and part (estimate, low, high), and
     ``<level>_undetermined`` (impressions whose membership was not determined).
     """
-    groups, g = _group_index(summary)
-    n_groups = max(groups.num_rows, 1) if summary.by else 1
-    if summary.by and groups.num_rows == 0:
-        n_groups = 0
+    return ladder_from_statistics(ladder_statistics(summary), summary, confidence_level=confidence_level)
 
-    def total(values: np.ndarray) -> np.ndarray:
-        return np.bincount(g, weights=values, minlength=n_groups).astype(float)
 
-    viewer = summary.table["viewer_id"]
-    has_viewer = np.asarray(pc.is_valid(viewer), dtype=bool)
+def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confidence_level: float = 0.95) -> pa.Table:
+    """The ladder table of :func:`ladder_table` from reduced statistics.
+
+    ``summary`` supplies only the facts about the log (policy, grouping, columns seen,
+    interactions, weights); its table is not read.
+    """
+    groups, n_groups = stats.groups, stats.n_groups
     z = _z(confidence_level)
 
     out: dict[str, np.ndarray] = {}
-    T = {level: total(_col(summary, f"n_{level}")) for level in LEVELS}
-    U = {level: total(_col(summary, f"u_{level}")) for level in ESTIMATED_LEVELS}
+    T = {level: stats.totals[f"n_{level}"] for level in LEVELS}
+    U = {level: stats.totals[f"u_{level}"] for level in ESTIMATED_LEVELS}
     for level in LEVELS:
-        n_level = _col(summary, f"n_{level}")
-        certain = total(((n_level > 0) & has_viewer).astype(np.int64))
+        certain = stats.certain[level]
         if level in ESTIMATED_LEVELS:
             determined = T["valid"] - U[level]
             true = T[level]
@@ -100,9 +152,7 @@ def ladder_table(summary: Summary, *, confidence_level: float = 0.95) -> pa.Tabl
             )
             # Unweighted counts are whole numbers: widen the interval ends to the nearest ones.
             imp = (T[level] + add, T[level] + np.floor(add_low + 1e-9), T[level] + np.ceil(add_high - 1e-9))
-            uniq = _uncertain_viewers(
-                summary, g, n_groups, level, n_level, has_viewer, true, determined, confidence_level
-            )
+            uniq = _uncertain_viewers(stats.open_viewers[level], n_groups, true, determined, confidence_level)
             uniq = (certain + uniq[0], certain + np.floor(uniq[1] + 1e-9), certain + np.ceil(uniq[2] - 1e-9))
             if level not in undeterminable_levels(summary) and np.any((determined == 0) & (U[level] > 0)):
                 warnings.warn(
@@ -116,8 +166,16 @@ def ladder_table(summary: Summary, *, confidence_level: float = 0.95) -> pa.Tabl
             imp = (T[level], T[level], T[level])
             uniq = (certain, certain, certain)
             out[f"{level}_undetermined"] = np.zeros(n_groups)
+        if stats.relative_error:
+            # Sketched counts: add the sketch's error (normal, relative) in quadrature.
+            half = z * stats.relative_error * uniq[0]
+            uniq = (
+                uniq[0],
+                np.maximum(np.floor(uniq[0] - np.hypot(uniq[0] - uniq[1], half)), 0),
+                np.ceil(uniq[0] + np.hypot(uniq[2] - uniq[0], half)),
+            )
         if summary.weighted:
-            imp = _weighted_impressions(summary, total, level, z)
+            imp = _weighted_impressions(stats.totals, level, z)
             # A sample shows a subset of the viewers: what it shows is a lower bound, and no
             # viewer has fewer than one impression.
             uniq = (uniq[0], uniq[1], imp[2])
@@ -156,30 +214,23 @@ def undeterminable_levels(summary: Summary) -> list[str]:
 
 
 def _uncertain_viewers(
-    summary: Summary,
-    g: np.ndarray,
+    open_viewers: tuple[np.ndarray, np.ndarray, np.ndarray],
     n_groups: int,
-    level: str,
-    n_level: np.ndarray,
-    has_viewer: np.ndarray,
     true: np.ndarray,
     determined: np.ndarray,
     confidence_level: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Expected number (with interval) of viewers on the rung among those with only
-    undetermined impressions on it."""
-    u = _col(summary, f"u_{level}")
-    open_ = (n_level == 0) & (u > 0) & has_viewer
+    undetermined impressions on it, given as sorted distinct (group, u) pairs with counts."""
     zeros = np.zeros(n_groups)
-    if not open_.any():
+    if not len(open_viewers[0]):
         return zeros, zeros, zeros
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(determined > 0, true / determined, 0.5)
     share_low, share_high = jeffreys_interval(true, determined, confidence_level=confidence_level)
-    # Viewers with the same (group, u) share one probability: summing count * q over the sorted
-    # distinct pairs makes the result independent of row order (float sums are not associative).
-    pairs, count = np.unique(np.stack([g[open_], u[open_]]), axis=1, return_counts=True)
-    gi, ui, ci = pairs[0], pairs[1].astype(float), count.astype(float)
+    gi = np.asarray(open_viewers[0], dtype=np.int64)
+    ui = np.asarray(open_viewers[1], dtype=float)
+    ci = np.asarray(open_viewers[2], dtype=float)
 
     def expected(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = -np.expm1(ui * np.log1p(-np.minimum(p[gi], 1 - 1e-16)))
@@ -199,11 +250,11 @@ def _uncertain_viewers(
     return est, np.clip(lo, 0, bound), np.clip(hi, 0, bound)
 
 
-def _weighted_impressions(summary: Summary, total, level: str, z: float) -> tuple[np.ndarray, ...]:  # type: ignore[no-untyped-def]
+def _weighted_impressions(totals: dict[str, np.ndarray], level: str, z: float) -> tuple[np.ndarray, ...]:
     """Horvitz-Thompson impressions of a sampled log, with a normal interval."""
 
     def wsum(name: str, scale: int) -> np.ndarray:
-        return total(_col(summary, name)) / scale
+        return totals[name] / scale
 
     tw, tw2 = wsum(f"w_{level}", WEIGHT_SCALE), wsum(f"w2_{level}", WEIGHT2_SCALE)
     # Poisson sampling with inclusion probability 1/w: Var(HT total) = sum w (w - 1).

@@ -38,9 +38,13 @@ def jeffreys_interval(k: np.ndarray, n: np.ndarray, *, confidence_level: float =
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     tail = (1 - confidence_level) / 2
-    a, b = k + 0.5, n - k + 0.5
-    low = np.where(k <= 0, 0.0, special.betaincinv(a, b, tail))  # Beta quantile
-    high = np.where(k >= n, 1.0, special.betaincinv(a, b, 1 - tail))
+    # Groups often share their (k, n): each distinct pair's Beta quantiles are computed once
+    # (the inverse incomplete beta function dominates the cost of a ladder with many groups).
+    pairs, inverse = np.unique(np.stack([k.ravel(), n.ravel()]), axis=1, return_inverse=True)
+    a, b = pairs[0] + 0.5, pairs[1] - pairs[0] + 0.5
+    inverse = inverse.reshape(k.shape)
+    low = np.where(k <= 0, 0.0, special.betaincinv(a, b, tail)[inverse])  # Beta quantile
+    high = np.where(k >= n, 1.0, special.betaincinv(a, b, 1 - tail)[inverse])
     return low, high
 
 

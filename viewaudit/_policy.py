@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import attrs
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._bots import BOT_USER_AGENTS
 from ._rungs import LEVELS, Level
@@ -31,7 +33,10 @@ def _patterns(instance: object, attribute: attrs.Attribute[tuple[str, ...]], val
             raise TypeError(f"{attribute.name} must hold str patterns, got {pattern!r}")
         try:
             re.compile(pattern)
-        except re.error as err:
+            # Logs are matched by Arrow's RE2, which lacks some of Python's syntax (lookaround,
+            # backreferences): refuse those here, not midway through a scan.
+            pc.match_substring_regex(pa.nulls(1, pa.string()), f"(?i)(?:{pattern})")  # compiles it
+        except (re.error, pa.ArrowInvalid) as err:
             raise ValueError(f"{attribute.name}: {pattern!r} is not a valid regular expression ({err})") from None
 
 
@@ -48,14 +53,37 @@ def _level(instance: object, attribute: attrs.Attribute[str], value: str) -> Non
         raise ValueError(f"{attribute.name} must be one of {', '.join(LEVELS)}; got {value!r}")
 
 
-def _as_float(value: Any) -> float:
+def _boolean(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{attribute.name} must be true or false, got {value!r}")
+
+
+def _text(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{attribute.name} must be text, got {value!r}")
+
+
+def _to_float(value: Any, field: attrs.Attribute[Any]) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {value!r}")
+        raise TypeError(f"{field.name} must be a number, got {value!r}")
     return float(value)
 
 
-def _as_tuple(value: Any) -> tuple[str, ...] | None:
-    return None if value is None else tuple(value)
+def _to_tuple(value: Any, field: attrs.Attribute[Any]) -> tuple[str, ...]:
+    # A bare string is iterable too, but tuple("liked") would be ('l', 'i', 'k', 'e', 'd').
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(f"{field.name} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _to_tuple_or_none(value: Any, field: attrs.Attribute[Any]) -> tuple[str, ...] | None:
+    return None if value is None else _to_tuple(value, field)
+
+
+# Converters that know their field, so that a bad value's message names it.
+_as_float = attrs.Converter(_to_float, takes_field=True)
+_as_tuple = attrs.Converter(_to_tuple, takes_field=True)
+_as_tuple_or_none = attrs.Converter(_to_tuple_or_none, takes_field=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -86,19 +114,19 @@ class Policy:
         The rung this policy calls "a view" (``rendered`` for render-counted platforms).
     """
 
-    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    name: str = attrs.field(validator=_text)
     description: str = ""
     source: str = ""
     min_visible_fraction: float = attrs.field(default=0.5, converter=_as_float, validator=_fraction)
     min_in_view_ms: float = attrs.field(default=1000.0, converter=_as_float, validator=_non_negative)
     attention_ms: float = attrs.field(default=2000.0, converter=_as_float, validator=_non_negative)
-    exclude_self_views: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
-    use_bot_flag: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    exclude_self_views: bool = attrs.field(default=True, validator=_boolean)
+    use_bot_flag: bool = attrs.field(default=True, validator=_boolean)
     bot_user_agents: tuple[str, ...] = attrs.field(
-        default=BOT_USER_AGENTS, converter=tuple, validator=_patterns
+        default=BOT_USER_AGENTS, converter=_as_tuple, validator=_patterns
     )
     interactions: tuple[str, ...] | None = attrs.field(
-        default=None, converter=_as_tuple, validator=_names
+        default=None, converter=_as_tuple_or_none, validator=_names
     )
     counts_as_view: Level = attrs.field(default="viewable", validator=_level)
 

@@ -53,6 +53,9 @@ class RejectsWriter:
                 state["writer"].write_table(table)
 
         def close() -> None:
+            if state["schema"] is None and suffix != ".jsonl":
+                # Nothing was rejected: still leave a readable file (a Parquet footer, a CSV header).
+                write(pa.table({"_row": pa.array([], pa.int64()), "_reason": pa.array([], pa.string())}))
             if state["writer"] is not None:
                 state["writer"].close()
             handle.close()

@@ -165,8 +165,9 @@ def ladder_from_row(row: Mapping[str, Any]) -> Ladder:
         tuple(
             Rung(
                 level=level,
-                impressions=Estimate(*(row[f"{level}_impressions_{p}"] for p in ("estimate", "low", "high"))),
-                unique_viewers=Estimate(*(row[f"{level}_unique_viewers_{p}"] for p in ("estimate", "low", "high"))),
+                # An undeterminable figure is NaN in the table and None here, as in inflation.
+                impressions=Estimate(*(_nan_to_none(row[f"{level}_impressions_{p}"]) for p in ("estimate", "low", "high"))),
+                unique_viewers=Estimate(*(_nan_to_none(row[f"{level}_unique_viewers_{p}"]) for p in ("estimate", "low", "high"))),
                 undetermined=int(row[f"{level}_undetermined"]),
             )
             for level in LEVELS
@@ -328,7 +329,7 @@ class Audit:
                 "",
                 f"Rows read {self.rows.read:,}; accepted {self.rows.accepted:,}; rejected {rejected}.",
                 "",
-                f"| rung | impressions | unique viewers | undetermined |",
+                "| rung | impressions | unique viewers | undetermined |",
                 "|---|---|---|---|",
                 *level_rows,
                 "",
@@ -343,7 +344,7 @@ class Audit:
         )
 
     def __str__(self) -> str:
-        width = max(len(str(r.impressions)) for r in self.ladder) + 2
+        width = max(len("impressions"), *(len(str(r.impressions)) for r in self.ladder)) + 2
         lines = [
             f"policy {self.policy.name}: {self.policy.description}",
             f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, rejected {sum(self.rows.rejected.values()):,}",

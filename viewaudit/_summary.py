@@ -142,6 +142,16 @@ def _add_weights(table: pa.Table) -> pa.Table:
     return table
 
 
+def _common_key_types(tables: list[pa.Table], keys: Sequence[str]) -> list[pa.Table]:
+    """Where parts disagree on a key's type beyond integer widths (ids read as text from a CSV
+    file and as integers from a Parquet file), every part gets that key as text."""
+    for key in keys:
+        types = {t.schema.field(key).type for t in tables}
+        if len(types) > 1 and not all(pa.types.is_integer(k) or pa.types.is_null(k) for k in types):
+            tables = [t.set_column(t.schema.get_field_index(key), key, t[key].cast(pa.string())) for t in tables]
+    return tables
+
+
 def merge(*summaries: Summary) -> Summary:
     """Merge summaries of disjoint parts of one log (associative and commutative)."""
     if not summaries:
@@ -154,6 +164,9 @@ def merge(*summaries: Summary) -> Summary:
             raise ValueError(f"cannot merge summaries grouped by {first.by!r} and {s.by!r}")
     weighted = any(s.weighted for s in summaries)
     tables = [_add_weights(s.table) if weighted else s.table for s in summaries]
+    # An empty part adds nothing, and its key types (say, int64 ids of a part that never saw a
+    # row) need not match the others'.
+    tables = _common_key_types([t for t in tables if t.num_rows] or tables[:1], first.keys)
     table = compact(pa.concat_tables(tables, promote_options="permissive"), first.keys)
     rejected: dict[str, int] = {}
     excluded: dict[str, int] = {}
@@ -206,11 +219,14 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str]) -> di
 
     by_flag = col("is_bot") if policy.use_bot_flag and "is_bot" in cols else false
     ua = col("user_agent")
-    by_agent = (
-        pc.fill_null(pc.match_substring_regex(ua, bot_regex(policy.bot_user_agents)), False)
-        if ua is not None and policy.bot_user_agents
-        else false
-    )
+    if ua is not None and policy.bot_user_agents:
+        # Match each distinct user agent once: a log holds few of them, and the regex costs
+        # hundreds of ns per row where the hashing costs tens (same result, nulls included).
+        distinct = ua.dictionary_encode() if not pa.types.is_dictionary(ua.type) else ua
+        hits = pc.match_substring_regex(distinct.dictionary, bot_regex(policy.bot_user_agents))
+        by_agent = pc.fill_null(pc.take(hits, distinct.indices), False)
+    else:
+        by_agent = false
     if policy.exclude_self_views and "viewer_id" in cols and "author_id" in cols:
         viewer, author = col("viewer_id"), col("author_id")
         if viewer.type != author.type:

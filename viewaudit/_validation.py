@@ -30,6 +30,8 @@ _TS_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", 
 
 REJECT_SCHEMA_FIELDS = ("_row", "_reason")
 
+_INT64_MAX = 2**63 - 1
+
 
 @attrs.frozen
 class Validated:
@@ -66,13 +68,19 @@ def _id_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     t = arr.type
     if pa.types.is_string(t):
         return arr
+    if pa.types.is_unsigned_integer(t) and t.bit_width == 64:
+        too_large = pc.greater(arr, pa.scalar(_INT64_MAX, pa.uint64()))
+        check.add(f"{name}: out of range", "an integer below 2**63 or text", too_large, arr)
+        return pc.if_else(too_large, None, arr).cast(pa.int64())
     if pa.types.is_integer(t) or pa.types.is_null(t):
         return arr.cast(pa.int64())
     if pa.types.is_floating(t):
         # pandas turns integer ids with nulls into floats; accept whole numbers only.
-        whole = pc.equal(pc.floor(arr), arr)
+        whole = pc.and_(pc.is_finite(arr), pc.equal(pc.floor(arr), arr))
         check.add(f"{name}: not an integer", "a whole number or text", pc.invert(whole), arr)
-        return pc.if_else(whole, arr, None).cast(pa.int64())
+        in_range = pc.less(pc.abs(arr), 2.0**63)
+        check.add(f"{name}: out of range", "an integer below 2**63 or text", pc.and_(whole, pc.invert(in_range)), arr)
+        return pc.if_else(pc.and_(whole, in_range), arr, None).cast(pa.int64())
     raise TypeError(f"column {name!r} must hold integers or text ids, found {t}")
 
 
@@ -108,13 +116,16 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     t = arr.type
     if pa.types.is_boolean(t):
         out = arr
-    elif pa.types.is_integer(t) or pa.types.is_floating(t):
+    elif pa.types.is_integer(t):
         out = pc.not_equal(arr, 0)
+    elif pa.types.is_floating(t):
+        out = pc.if_else(pc.is_nan(arr), None, pc.not_equal(arr, 0))  # NaN: missing, as in floats
     elif pa.types.is_string(t):
         low = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
         is_true = pc.is_in(low, pa.array(_TRUE))
         is_false = pc.is_in(low, pa.array(_FALSE))
-        check.add(f"{name}: not a boolean", "true/false", pc.invert(pc.or_(is_true, is_false)), arr)
+        unknown = pc.and_(pc.is_valid(low), pc.invert(pc.or_(is_true, is_false)))
+        check.add(f"{name}: not a boolean", "true/false", unknown, arr)
         out = pc.if_else(is_true, True, pc.if_else(is_false, False, None))
     elif pa.types.is_null(t):
         out = arr.cast(pa.bool_())
@@ -128,14 +139,22 @@ def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
     arr = _text(arr)
     t = arr.type
     if pa.types.is_timestamp(t):
-        return arr.cast(pa.timestamp("ms", tz=t.tz)).cast(pa.int64())
+        # Truncate to milliseconds: pandas and others log in ns or us.
+        return arr.cast(pa.timestamp("ms", tz=t.tz), safe=False).cast(pa.int64())
     if pa.types.is_date(t):
         return arr.cast(pa.timestamp("ms")).cast(pa.int64())
-    if pa.types.is_integer(t) or pa.types.is_floating(t):
+    if pa.types.is_integer(t):
         return arr.cast(pa.float64()).cast(pa.int64(), safe=False)
+    if pa.types.is_floating(t):
+        arr = arr.cast(pa.float64())
+        arr = pc.if_else(pc.is_nan(arr), None, arr)  # NaN: missing, as in the float columns
+        # An unsafe cast would turn inf or 1e300 into some date: reject those instead.
+        outside = pc.invert(pc.less(pc.abs(arr), 2.0**63))
+        check.add("ts: unparseable", "a timestamp, ISO 8601 text or epoch milliseconds", outside, arr)
+        return pc.if_else(outside, None, arr).cast(pa.int64(), safe=False)
     if pa.types.is_string(t):
         stripped = pc.utf8_trim_whitespace(arr)
-        numeric = pc.match_substring_regex(stripped, r"^-?\d+$")
+        numeric = pc.match_substring_regex(stripped, r"^-?\d{1,18}$")  # fits in int64
         parsed = pc.if_else(numeric, stripped, None).cast(pa.int64())
         for fmt in _TS_FORMATS:
             todo = pc.and_(pc.is_null(parsed), pc.is_valid(stripped))
@@ -143,17 +162,40 @@ def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
                 break
             try_fmt = pc.strptime(pc.if_else(todo, stripped, None), format=fmt, unit="ms", error_is_null=True)
             parsed = pc.coalesce(parsed, try_fmt.cast(pa.int64()))
-        try:  # ISO 8601 with fractions or offsets: Arrow's own parser, where every value takes it
+        # ISO 8601 with fractions or offsets (then without offsets): Arrow's own parser.
+        for iso in (pa.timestamp("ns", tz="UTC"), pa.timestamp("ns")):
             todo = pc.and_(pc.is_null(parsed), pc.is_valid(stripped))
-            if pc.any(todo).as_py():
-                iso = pc.if_else(todo, stripped, None).cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
-                parsed = pc.coalesce(parsed, iso)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+            if not pc.any(todo).as_py():
+                break
+            parsed = pc.coalesce(parsed, _parse_iso(pc.if_else(todo, stripped, None), iso))
         bad = pc.and_(pc.is_null(parsed), pc.and_(pc.is_valid(stripped), pc.not_equal(stripped, "")))
         check.add("ts: unparseable", "a timestamp, ISO 8601 text or epoch milliseconds", bad, arr)
         return parsed
     raise TypeError(f"column 'ts' must hold timestamps, ISO text or epoch ms, found {t}")
+
+
+def _parse_iso(values: pa.Array, iso: pa.DataType) -> pa.Array:
+    """Text cast to the timestamp type ``iso``, as epoch ms; null where a value does not parse.
+
+    One bad value fails Arrow's cast of the whole array, so then each distinct value is cast
+    alone: whether a row parses must not depend on what else its batch holds.
+    """
+
+    def to_ms(arr: pa.Array) -> pa.Array:
+        return arr.cast(iso).cast(pa.timestamp("ms", tz=iso.tz), safe=False).cast(pa.int64())
+
+    try:
+        return to_ms(values)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    texts, stamps = [], []
+    for text in pc.unique(values).drop_null().to_pylist():
+        try:
+            stamps.append(to_ms(pa.array([text], pa.string()))[0].as_py())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        texts.append(text)
+    return pc.take(pa.array(stamps, pa.int64()), pc.index_in(values, pa.array(texts, pa.string())))
 
 
 def _present(raw: pa.RecordBatch | pa.Table, columns: ColumnMap) -> dict[str, pa.Array]:
@@ -185,6 +227,14 @@ def check_schema(names: Sequence[str], columns: ColumnMap) -> None:
             f"columns= maps unknown canonical column(s) {', '.join(map(repr, unknown))}; expected "
             f"some of {', '.join(CANONICAL_COLUMNS)}"
         )
+    # An explicit mapping to a column that is not there is a mistake, not an absent column:
+    # silently making its rung "cannot be determined" would hide it.
+    for canonical, mapped in sorted(columns.mapping.items()):
+        if mapped not in names and mapped != canonical:
+            raise ValueError(
+                f"columns= maps {canonical!r} to {mapped!r}, which the source does not have; the source has "
+                f"columns {', '.join(map(repr, names)) or 'none'}"
+            )
 
 
 def validate_batch(
@@ -237,18 +287,19 @@ def validate_batch(
 
     reason = np.full(n, -1, dtype=np.int32)
     labels: list[str] = []
+    details: list[tuple[str, pa.Array]] = []
     for reason_text, expectation, mask, values in check.items:
         fresh = mask & (reason < 0)
         if not fresh.any():
             continue
-        if on_invalid == "raise":
-            i = int(np.flatnonzero(fresh)[0])
-            column = reason_text.split(":")[0]
-            raise ValueError(
-                f"row {first_row + i}: column {column!r} must be {expectation}, got {values[i].as_py()!r}"
-            )
         reason[fresh] = len(labels)
         labels.append(reason_text)
+        details.append((expectation, values))
+    if on_invalid == "raise" and labels:
+        i = int(np.flatnonzero(reason >= 0)[0])  # the first bad row, under its first reason
+        expectation, values = details[reason[i]]
+        column = labels[reason[i]].split(":")[0]
+        raise ValueError(f"row {first_row + i}: column {column!r} must be {expectation}, got {values[i].as_py()!r}")
 
     table = pa.table(out)
     if not labels:

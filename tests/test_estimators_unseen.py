@@ -1,0 +1,339 @@
+"""Unique viewers of a sampled log: Chao1, smoothed Good-Toulmin and the Gamma-Poisson model."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize, special, stats
+
+from viewaudit import DegenerateDataWarning
+from viewaudit._estimators import gamma_poisson as _gp
+from viewaudit._estimators.unseen import UNIQUE_METHODS, good_toulmin_weights
+from viewaudit.estimators import (
+    DEFAULT_UNIQUE_METHOD,
+    chao1,
+    fit_gamma_poisson,
+    frequency_counts,
+    good_toulmin,
+    k_plus_reach,
+    unique_viewers,
+)
+
+# z = 1.96 exactly, as scikit-bio's chao1_ci uses.
+CL_196 = float(2 * special.ndtr(1.96) - 1)
+
+
+def _sample(
+    rng: np.random.Generator, n_people: int, p: float, *, kind: str = "gamma", shape: float = 0.5, mean: float = 5.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Complete-log counts X (Poisson of a random rate) and the counts Y of rows kept at rate p."""
+    if kind == "gamma":
+        rate = rng.gamma(shape, mean / shape, n_people)
+    elif kind == "lognormal":  # shape is the sd of the log rate
+        rate = rng.lognormal(np.log(mean) - shape**2 / 2, shape, n_people)
+    else:  # constant exposure
+        rate = None
+    x = np.full(n_people, int(mean)) if rate is None else rng.poisson(rate)
+    return x, rng.binomial(x, p)
+
+
+# ---------------------------------------------------------------- frequency table
+
+
+def test_frequency_counts() -> None:
+    """f[k] counts viewers seen k times; zeros are dropped."""
+    assert frequency_counts([1, 1, 2, 5, 0]).tolist() == [0, 2, 1, 0, 0, 1]
+    assert frequency_counts([]).tolist() == [0]
+    assert frequency_counts(np.array([3.0, 3.0])).tolist() == [0, 0, 0, 2]
+
+
+@pytest.mark.parametrize(
+    ("counts", "match"),
+    [([-1, 2], "entry 0 is -1"), ([1.5], "whole numbers"), ([[1]], "one-dimensional"), (["a"], "integers")],
+)
+def test_frequency_counts_rejects_bad_input(counts: list, match: str) -> None:
+    """Negative, fractional or non-numeric counts raise."""
+    with pytest.raises((ValueError, TypeError), match=match):
+        frequency_counts(counts)
+
+
+# ---------------------------------------------------------------- Chao1
+
+
+def test_chao1_formula() -> None:
+    """Bias-corrected estimate and Chao (1987) variance as in FIELD.md."""
+    est = chao1([0, 40, 10, 5, 2])
+    assert est.observed == 57
+    assert est.estimate == pytest.approx(57 + 40 * 39 / (2 * 11))
+    r = 40 / 10
+    assert est.standard_error**2 == pytest.approx(10 * (r**2 / 2 + r**3 + r**4 / 4))
+    f0, var = est.estimate - 57, est.standard_error**2
+    c = np.exp(1.959963984540054 * np.sqrt(np.log(1 + var / f0**2)))
+    assert est.confidence_interval.low == pytest.approx(57 + f0 / c)
+    assert est.confidence_interval.high == pytest.approx(57 + f0 * c)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_chao1_matches_scikit_bio(seed: int) -> None:
+    """Same estimate as scikit-bio; same interval where both use the same EstimateS equations
+    (no singletons, no doubletons) and within 1 % of its width otherwise (scikit-bio uses the
+    bias-corrected variance of EstimateS Eq. 6, we the Chao 1987 variance: they differ by
+    O(1/f2))."""
+    # Reference: scikit-bio 0.7, skbio.diversity.alpha.chao1 / chao1_ci (bias_corrected=True),
+    # after the EstimateS 9 User's Guide, Appendix B.
+    alpha = pytest.importorskip("skbio.diversity.alpha")
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(rng.gamma(0.5 + seed / 2, 2.0, 3000))
+    counts = counts[counts > 0]
+    ours = chao1(frequency_counts(counts), confidence_level=CL_196)
+    assert ours.estimate == pytest.approx(alpha.chao1(counts))
+    low, high = alpha.chao1_ci(counts)
+    width = ours.confidence_interval.high - ours.confidence_interval.low
+    assert abs(ours.confidence_interval.low - low) < 0.01 * width
+    assert abs(ours.confidence_interval.high - high) < 0.01 * width
+
+
+@pytest.mark.parametrize(
+    ("counts", "match"),
+    [(np.array([1, 1, 1, 3, 4, 5]), "no doubletons"), (np.array([2, 2, 3, 4, 5]), "no singletons")],
+)
+def test_chao1_degenerate_intervals_match_scikit_bio(counts: np.ndarray, match: str) -> None:
+    """Without doubletons (EstimateS Eq. 7) or singletons (Eq. 14) the interval is scikit-bio's."""
+    alpha = pytest.importorskip("skbio.diversity.alpha")
+    with pytest.warns(DegenerateDataWarning, match=match):
+        ours = chao1(frequency_counts(counts), confidence_level=CL_196)
+    np.testing.assert_allclose(
+        [ours.confidence_interval.low, ours.confidence_interval.high], alpha.chao1_ci(counts), rtol=1e-9
+    )
+
+
+def test_sampled_chao1_limits() -> None:
+    """The sampled bound is exact at p = 1 and tends to the uncorrected Chao1 as p -> 0."""
+    f = [0, 40, 10, 5, 2]
+    assert chao1(f, sample_rate=1.0).estimate == 57
+    assert chao1(f, sample_rate=1e-12).estimate == pytest.approx(57 + 40**2 / (2 * 10))
+
+
+def test_sampled_chao1_is_exact_for_equal_exposure() -> None:
+    """With the same exposure for every viewer the sampled bound is attained (within 3 SE),
+    while the classic Chao1, blind to the sampling rate, overshoots."""
+    rng = np.random.default_rng(11)
+    x, y = _sample(rng, 100_000, 0.1, kind="constant", mean=3)
+    f = frequency_counts(y)
+    est = chao1(f, sample_rate=0.1)
+    assert abs(est.estimate - x.size) < 3 * est.standard_error
+    assert chao1(f).confidence_interval.low > x.size
+
+
+def test_chao1_is_a_lower_bound_under_heavy_tailed_exposure() -> None:
+    """Log-normal exposure rates (sd 1.5 on the log scale): Chao1 and its interval fall short of
+    the viewers of the complete log in every run."""
+    for seed in range(3):
+        x, y = _sample(np.random.default_rng(20 + seed), 150_000, 0.1, kind="lognormal", shape=1.5)
+        truth = np.count_nonzero(x)
+        f = frequency_counts(y)
+        for est in (chao1(f), chao1(f, sample_rate=0.1)):
+            assert est.confidence_interval.high < truth
+
+
+# ---------------------------------------------------------------- Good-Toulmin
+
+
+def test_good_toulmin_is_unbiased_without_smoothing() -> None:
+    """For p >= 1/2 (t <= 1) sum_k h_k E f_k equals the expected unseen count exactly."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 12, 500)
+    p = 0.6
+    k = np.arange(x.max() + 1)
+    expected_f = stats.binom.pmf(k[None, :], x[:, None], p).sum(axis=0)
+    h = good_toulmin_weights(int(x.max()), t=(1 - p) / p, n=1000)
+    assert np.dot(h, expected_f) == pytest.approx(np.sum((1 - p) ** x), rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("smoothing", "t", "n"), [("poisson", 9.0, 50_000), ("binomial", 9.0, 50_000), ("poisson", 2.0, 10)]
+)
+def test_good_toulmin_weights_follow_the_paper(smoothing: str, t: float, n: int) -> None:
+    """h_k = -(-t)^k P(L >= k) with L as in Orlitsky, Suresh & Wu (2016), Table 1."""
+    h = good_toulmin_weights(30, t=t, n=n, smoothing=smoothing)
+    k = np.arange(1, 31)
+    if smoothing == "poisson":
+        tail = stats.poisson.sf(k - 1, np.log(n * (t + 1) ** 2 / (t - 1)) / (2 * t))
+    else:
+        tail = stats.binom.sf(k - 1, int(np.ceil(0.5 * np.log(n * t * t / (t - 1)) / np.log(3))), 2 / (t + 2))
+    np.testing.assert_allclose(h[1:], -((-t) ** k) * tail, rtol=1e-9, atol=1e-300)
+
+
+def test_good_toulmin_with_half_sampling() -> None:
+    """At p = 0.5 plain Good-Toulmin is unbiased; the estimate is within 3 SE of the truth."""
+    x, y = _sample(np.random.default_rng(5), 100_000, 0.5, shape=1.0, mean=2.0)
+    est = good_toulmin(frequency_counts(y), sample_rate=0.5)
+    assert abs(est.estimate - np.count_nonzero(x)) < 3 * est.standard_error
+
+
+# ---------------------------------------------------------------- Gamma-Poisson
+
+
+def test_gamma_poisson_score() -> None:
+    """The analytic score of the zero-truncated likelihood is its derivative."""
+    ks = np.arange(1.0, 9.0)
+    fk = np.array([500.0, 210, 90, 40, 20, 9, 4, 2])
+    theta = np.log([0.7, 0.4])
+    _, grad = _gp._zt_negloglik(theta, ks, fk)
+    numeric = optimize.approx_fprime(theta, lambda t: _gp._zt_negloglik(t, ks, fk)[0], 1e-7)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5)
+
+
+def test_gamma_poisson_recovers_the_model() -> None:
+    """Shape and sampled mean within 4 SE; expected frequencies add up to the population."""
+    _x, y = _sample(np.random.default_rng(6), 150_000, 0.1, shape=0.5, mean=5.0)
+    fit = fit_gamma_poisson(frequency_counts(y), sample_rate=0.1)
+    se = np.sqrt(np.diag(fit.covariance))
+    assert abs(np.log(fit.shape) - np.log(0.5)) < 4 * se[0]
+    assert abs(np.log(fit.sample_mean) - np.log(0.5)) < 4 * se[1]
+    assert fit.full_mean == pytest.approx(fit.sample_mean / 0.1)
+    expected = fit.expected_frequencies(400)
+    assert expected.sum() == pytest.approx(fit.population, rel=1e-6)
+    assert expected[1:].sum() == pytest.approx(fit.observed, rel=1e-6)
+
+
+def test_gamma_poisson_bootstrap_agrees_with_delta() -> None:
+    """The bootstrap standard error of the prediction error matches the delta method's, and the
+    bootstrap is deterministic per seed."""
+    _x, y = _sample(np.random.default_rng(7), 120_000, 0.1, shape=1.0, mean=4.0)
+    fit = fit_gamma_poisson(frequency_counts(y), sample_rate=0.1)
+    delta = fit.unique_viewers()
+    boot = fit.unique_viewers(method="bootstrap", n_resamples=200, rng=1)
+    assert boot == fit.unique_viewers(method="bootstrap", n_resamples=200, rng=1)
+    # 200 resamples estimate an SD to about 5 %; allow four times that.
+    assert boot.standard_error == pytest.approx(delta.standard_error, rel=0.2)
+
+
+def test_k_plus_reach_is_ordered_and_above_what_was_seen() -> None:
+    """Reach at k+ falls with k, is never below the viewers seen k+ times, and k = 1 is the
+    unique viewers."""
+    x, y = _sample(np.random.default_rng(8), 100_000, 0.2, shape=0.8, mean=6.0)
+    f = frequency_counts(y)
+    reach = [k_plus_reach(f, k=k, sample_rate=0.2) for k in (1, 2, 3, 5, 10)]
+    assert all(a.estimate > b.estimate for a, b in itertools.pairwise(reach))
+    for r, k in zip(reach, (1, 2, 3, 5, 10), strict=True):
+        assert r.observed == f[k:].sum() <= r.confidence_interval.low
+        assert abs(r.estimate - np.count_nonzero(x >= k)) < 4 * r.standard_error
+    assert reach[0] == unique_viewers(f, sample_rate=0.2)
+    seen = k_plus_reach(f, k=3, sample_rate=0.2, method="observed")
+    assert seen.estimate == f[3:].sum()
+    assert np.isinf(seen.confidence_interval.high)
+
+
+# ---------------------------------------------------------------- unique_viewers
+
+
+def test_default_method_is_documented() -> None:
+    """The default method is the Gamma-Poisson model."""
+    assert DEFAULT_UNIQUE_METHOD == "gamma-poisson"
+
+
+@pytest.mark.parametrize("method", UNIQUE_METHODS)
+def test_complete_log_is_exact(method: str) -> None:
+    """At sample_rate = 1 every method returns the viewers seen, exactly."""
+    est = unique_viewers([0, 40, 10, 5, 2], sample_rate=1.0, method=method)
+    assert est.estimate == est.confidence_interval.low == est.confidence_interval.high == 57
+
+
+_ALL = dict.fromkeys(UNIQUE_METHODS)
+DEGENERATE = [
+    # (table, {method: warning it must give, or None for none})
+    ([0], dict.fromkeys(UNIQUE_METHODS, "no viewer")),
+    ([0, 1], dict.fromkeys(UNIQUE_METHODS, "single viewer")),
+    ([0, 0, 0, 1], dict.fromkeys(UNIQUE_METHODS, "single viewer")),
+    ([0, 30], {**_ALL, "chao1": "no doubletons", "gamma-poisson": "seen once"}),
+    ([0, 0, 8, 3], {**_ALL, "chao1": "no singletons", "chao1-sampled": "no singletons"}),
+    ([0, 12, 0, 4], {**_ALL, "chao1": "no doubletons"}),
+]
+
+
+@pytest.mark.parametrize("method", UNIQUE_METHODS)
+@pytest.mark.parametrize(("f", "expected"), DEGENERATE)
+def test_degenerate_tables_warn_and_return_an_interval(method: str, f: list, expected: dict) -> None:
+    """Empty tables, single viewers, no singletons or no doubletons: a warning where the method
+    cannot use the data (none otherwise), and an interval that contains the estimate and is not
+    below what was seen."""
+    match = expected[method]
+    if match is None:
+        est = unique_viewers(f, sample_rate=0.1, method=method)  # warnings are errors here
+    else:
+        with pytest.warns(DegenerateDataWarning, match=match):
+            est = unique_viewers(f, sample_rate=0.1, method=method)
+    ci = est.confidence_interval
+    assert est.observed <= ci.low <= est.estimate <= ci.high
+    # Only the classic Chao1, which ignores the sampling rate, has no bound for an empty table.
+    assert np.isfinite(ci.high) or (method == "chao1" and sum(f) == 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "jackknife"}, "method must be one of"),
+        ({"sample_rate": 0.0}, r"sample_rate must be in \(0, 1\]"),
+        ({"sample_rate": 1.5}, r"sample_rate must be in \(0, 1\]"),
+        ({"confidence_level": 95}, r"confidence_level must be in \(0, 1\)"),
+    ],
+)
+def test_unique_viewers_rejects_bad_arguments(kwargs: dict, match: str) -> None:
+    """Bad arguments name the parameter and the value."""
+    args = {"sample_rate": 0.1, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        unique_viewers([0, 5, 2], **args)
+
+
+@pytest.mark.slow
+def test_gamma_poisson_meets_the_wfa_target() -> None:
+    """Gamma-Poisson populations of >= 100,000 viewers sampled at 10 %: relative error within 5 %
+    in at least 95 % of runs (WFA target), and 95 % delta intervals covering the truth at the
+    nominal rate, both within two binomial standard errors of the rate estimate."""
+    runs = 0
+    within = covered = 0
+    for shape, mean in ((0.5, 5.0), (1.0, 3.0), (2.0, 10.0), (0.3, 20.0)):
+        for seed in range(25):
+            x, y = _sample(np.random.default_rng(1000 * seed + int(10 * shape)), 150_000, 0.1, shape=shape, mean=mean)
+            truth = np.count_nonzero(x)
+            assert truth >= 100_000
+            est = unique_viewers(frequency_counts(y), sample_rate=0.1)
+            runs += 1
+            within += abs(est.estimate - truth) <= 0.05 * truth
+            covered += est.confidence_interval.low <= truth <= est.confidence_interval.high
+    se = np.sqrt(0.95 * 0.05 / runs)
+    assert within / runs >= 0.95 - 2 * se
+    assert covered / runs >= 0.95 - 2 * se
+
+
+@pytest.mark.slow
+def test_chao1_interval_coverage_of_its_target() -> None:
+    """Where Chao1's estimand is attained (Poisson exposure at an equal rate, counting everyone
+    with a positive rate), its 95 % interval covers at the nominal rate within 3 SE."""
+    runs, covered = 200, 0
+    for seed in range(runs):
+        rng = np.random.default_rng(5000 + seed)
+        y = rng.poisson(1.0, 2000)  # 2000 people, all with rate 1: Chao1's N is 2000
+        est = chao1(frequency_counts(y))
+        covered += est.confidence_interval.low <= 2000 <= est.confidence_interval.high
+    assert covered / runs >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / runs)
+
+
+# Each example fits the Gamma-Poisson model: fewer examples than the profile's default.
+@settings(max_examples=25)
+@given(st.lists(st.integers(0, 60), max_size=10), st.sampled_from([0.05, 0.1, 0.5, 1.0]))
+def test_interval_contract(f: list[int], p: float) -> None:
+    """Any table, any method: seen <= low <= estimate <= high (warnings allowed)."""
+    for method in UNIQUE_METHODS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            est = unique_viewers(f, sample_rate=p, method=method)
+        ci = est.confidence_interval
+        assert est.observed == sum(f[1:])
+        assert est.observed <= ci.low <= est.estimate <= ci.high, (method, est)

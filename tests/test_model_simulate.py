@@ -1,0 +1,229 @@
+"""Simulation: determinism, batching, the canonical schema, measurement, and the truth against
+the audit of the log."""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+import viewaudit as va
+from viewaudit._model import _simulate
+
+MODEL = va.FeedModel(
+    viewers=3_000,
+    exposure=va.Exposure(mean=2.0, shape=0.5),
+    bots=va.Bots(share=0.2, activity=3.0),
+    self_view_share=0.02,
+    items=12,
+    item_popularity=0.8,
+    interactions=(
+        va.Interaction(column="liked", attended=0.05, not_attended=0.005),
+        va.Interaction(column="clicked", attended=0.1, not_attended=0.02, attention_s=1.0),
+    ),
+)
+GAPS = va.Measurement(measurable=0.7, censoring_mean_s=20.0, rounding_ms=1000.0, sampling_rate=0.5)
+
+
+def test_same_seed_same_log():
+    """A seed fixes the log; another seed gives another; ``sim.seed`` reproduces a fresh run."""
+    a = va.simulate(MODEL, rng=5)
+    assert va.simulate(MODEL, rng=5).log.equals(a.log)
+    assert not va.simulate(MODEL, rng=6).log.equals(a.log)
+    fresh = va.simulate(MODEL)
+    assert va.simulate(MODEL, rng=fresh.seed).log.equals(fresh.log)
+    g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
+    assert va.simulate(MODEL, rng=g1).log.equals(va.simulate(MODEL, rng=g2).log)
+    assert va.simulate(MODEL, rng=np.random.SeedSequence(4)).log.equals(va.simulate(MODEL, rng=np.random.SeedSequence(4)).log)
+
+
+def test_batches_concatenate_to_the_log():
+    """``simulate_batches`` yields the same rows as ``simulate``, and with ``complete=True`` the
+    complete log whose audit is the truth."""
+    model = attrs.evolve(MODEL, measurement=GAPS)
+    sim = va.simulate(model, rng=3)
+    batches = list(va.simulate_batches(model, rng=3))
+    assert pa.Table.from_batches(batches, schema=sim.log.schema).equals(sim.log)
+    complete = pa.Table.from_batches(list(va.simulate_batches(model, rng=3, complete=True)))
+    assert va.audit(complete).ladder == sim.truth.ladder
+
+
+def test_log_does_not_depend_on_chunking(monkeypatch):
+    """Accounts keep their rows when the population grows: chunks of a fixed size each draw
+    from their own stream, so the first chunks of a bigger run are the smaller run."""
+    monkeypatch.setattr(_simulate, "CHUNK_IMPRESSIONS", 1_000)  # about 400 accounts a chunk
+    model = attrs.evolve(MODEL, self_view_share=0.0)
+    size = _simulate._Plan.of(model, 8).chunk_accounts
+    assert size < 500
+    small = va.simulate(model, viewers=2_000, rng=8).log
+    big = va.simulate(model, viewers=3_100, rng=8).log
+    whole = 2_000 // size * size  # accounts in the small run's complete chunks
+    assert small.num_rows > 0
+    assert big.filter(pc.less(big["viewer_id"], whole)).equals(small.filter(pc.less(small["viewer_id"], whole)))
+
+
+def test_bad_arguments_raise():
+    """Wrong rng, model or size arguments raise with the argument named."""
+    with pytest.raises(TypeError, match=r"rng must be a numpy Generator, a SeedSequence, an int seed or None, got 'x'"):
+        va.simulate(MODEL, rng="x")
+    with pytest.raises(ValueError, match=r"rng must be a non-negative int seed, got -1"):
+        va.simulate(MODEL, rng=-1)
+    with pytest.raises(ValueError, match=r"give impressions or viewers, not both"):
+        va.simulate(MODEL, impressions=10, viewers=10)
+    with pytest.raises(ValueError, match=r"impressions must be a finite number > 0, got 0"):
+        va.simulate(MODEL, impressions=0)
+    with pytest.raises(TypeError, match=r"model must be a FeedModel, got None"):
+        va.simulate(None)
+    with pytest.raises(ValueError, match=r"FeedModel\.viewers must be an integer >= 1, got 0"):
+        va.simulate(MODEL, viewers=0)
+    with pytest.raises(ValueError, match=r"this model expects 1,\d{3},\d{3},\d{3} impressions \(more than 100,000,000\); pass impressions="):
+        va.simulate(va.get_scenario("x-openai-2023").model)
+
+
+def test_log_is_in_the_canonical_schema():
+    """Columns, types and ids: accounts 0..N-1, the author of item j -(j + 1), self-views by
+    the author."""
+    sim = va.simulate(attrs.evolve(MODEL, measurement=va.Measurement(sampling_rate=0.5)), rng=2)
+    log = sim.log
+    assert log.column_names == [*sim.model.columns]
+    assert log.column_names[:10] == list(va.CANONICAL_COLUMNS)[:10]
+    assert log.schema.field("ts").type == pa.timestamp("ms", tz="UTC")
+    assert pc.all(pc.equal(log["author_id"], pc.subtract(-1, log["item_id"]))).as_py()
+    self_views = pc.less(log["viewer_id"], 0)
+    assert pc.any(self_views).as_py()
+    assert pc.all(pc.equal(log.filter(self_views)["viewer_id"], log.filter(self_views)["author_id"])).as_py()
+    assert pc.all(pc.less(log.filter(pc.invert(self_views))["viewer_id"], sim.model.viewers)).as_py()
+    agents = set(log["user_agent"].to_pylist())
+    assert agents <= {*MODEL.user_agents, *MODEL.bots.user_agents}
+    ts = log["ts"].cast(pa.int64()).to_numpy()
+    assert ts.min() >= MODEL.start_ms
+    assert ts.max() < MODEL.start_ms + MODEL.period_days * 86_400_000
+    assert set(log["weight"].to_pylist()) == {2.0}
+    assert va.audit(log).rows.rejected == {}
+
+
+@pytest.mark.parametrize("policy", ["mrc-display", "platform", "trueview", "linkedin-mobile"])
+def test_auditing_the_complete_log_reproduces_the_truth(policy):
+    """A fully measured, unsampled log audits to exactly the truth (low = high = estimate)."""
+    sim = va.simulate(MODEL, policy=policy, rng=21)
+    audited = va.audit(sim.log, policy=policy)
+    assert audited.ladder == sim.truth.ladder
+    assert audited.inflation == sim.truth.inflation
+    assert all(r.impressions.exact and r.unique_viewers.exact for r in audited.ladder)
+    assert sim.truth.rows.read == sim.log.num_rows
+
+
+def test_measurement_leaves_the_complete_log_and_the_truth_unchanged():
+    """Measurement draws from its own stream: the truth is the same with and without gaps, and
+    the log only loses what the measurement says."""
+    complete = va.simulate(MODEL, rng=4)
+    measured = va.simulate(attrs.evolve(MODEL, measurement=GAPS), rng=4)
+    assert measured.truth.ladder == complete.truth.ladder
+    # Sampling keeps about half the rows, each with weight 2.
+    n, kept = complete.log.num_rows, measured.log.num_rows
+    assert abs(kept - n / 2) < 4 * np.sqrt(n / 4)
+    joined = measured.log.join(
+        complete.log.select(["viewer_id", "ts", "item_id", "dwell_ms"]).rename_columns(["viewer_id", "ts", "item_id", "true_dwell"]),
+        ["viewer_id", "ts", "item_id"],
+    )
+    assert joined.num_rows == kept
+    logged = joined.filter(pc.is_valid(joined["dwell_ms"]))
+    dwell, true = logged["dwell_ms"].to_numpy(), logged["true_dwell"].to_numpy()
+    assert np.all(dwell <= true)
+    assert np.all(dwell % 1000 == 0)
+    censored = logged["dwell_censored"].to_numpy()
+    assert censored.any()
+    assert np.all(true[censored] > dwell[censored])
+    assert np.all(np.floor(true[~censored] / 1000) * 1000 == dwell[~censored])
+    share = pc.mean(pc.is_valid(joined["dwell_ms"]).cast(pa.float64())).as_py()
+    assert abs(share - 0.7) < 4 * np.sqrt(0.21 / kept)
+    unmeasured = joined.filter(pc.is_null(joined["dwell_ms"]))
+    assert unmeasured["in_view_ms"].null_count == unmeasured["visible_fraction"].null_count == unmeasured.num_rows
+
+
+def test_truth_lies_inside_the_audit_intervals_of_a_partly_measured_log():
+    """A third of the rows unmeasured (missing at random, the audit's assumption): the truth of
+    every estimated figure lies inside the audit's 95 % interval (one seed; the coverage rate
+    over many is the next test)."""
+    model = attrs.evolve(MODEL, bots=va.Bots(share=0.0), measurement=va.Measurement(measurable=2 / 3))
+    sim = va.simulate(model, rng=33)
+    audited = va.audit(sim.log)
+    assert audited.ladder["viewable"].undetermined > 0
+    for level in ("viewable", "attended"):
+        for figure in ("impressions", "unique_viewers"):
+            est, truth = getattr(audited.ladder[level], figure), getattr(sim.truth.ladder[level], figure).estimate
+            assert est.low <= truth <= est.high, (level, figure, est, truth)
+            assert est.low < est.high
+
+
+@pytest.mark.slow
+def test_audit_intervals_cover_the_truth_at_their_level():
+    """Over 40 seeded logs with 40 % of rows unmeasured, each 95 % interval covers the truth in
+    at least 85 % of them (a binomial 6-sigma bound below 95 % for 40 runs)."""
+    model = attrs.evolve(MODEL, viewers=1_500, bots=va.Bots(share=0.0), measurement=va.Measurement(measurable=0.6))
+    covered = {}
+    runs = 40
+    for seed in range(runs):
+        sim = va.simulate(model, rng=1000 + seed)
+        audited = va.audit(sim.log)
+        for level in ("viewable", "attended"):
+            for figure in ("impressions", "unique_viewers"):
+                est, truth = getattr(audited.ladder[level], figure), getattr(sim.truth.ladder[level], figure).estimate
+                covered[level, figure] = covered.get((level, figure), 0) + (est.low <= truth <= est.high)
+    assert all(c >= 0.85 * runs for c in covered.values()), covered
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known core limitation: rows censored below a threshold are extrapolated as missing at "
+    "random, but their dwell is longer than logged, so viewable/attended run low",
+)
+def test_session_censoring_biases_the_audit_low():
+    """With sessions ending a mean 3 s after an impression starts, the audit's viewable and
+    attended intervals miss the truth from below."""
+    model = attrs.evolve(MODEL, bots=va.Bots(share=0.0), measurement=va.Measurement(censoring_mean_s=3.0))
+    sim = va.simulate(model, impressions=100_000, rng=41)
+    audited = va.audit(sim.log)
+    for level in ("viewable", "attended"):
+        est, truth = audited.ladder[level].impressions, sim.truth.ladder[level].impressions.estimate
+        assert est.low <= truth <= est.high, (level, est, truth)
+
+
+def test_an_empty_draw_still_has_the_schema():
+    """A population that sees nothing gives an empty log in the canonical schema, truth zero."""
+    model = va.FeedModel(viewers=3, exposure=va.Exposure(mean=1e-9, shape=1.0))
+    sim = va.simulate(model, rng=0)
+    assert sim.log.num_rows == 0
+    assert sim.log.schema == _simulate.schema(model)
+    assert sim.truth.ladder["rendered"].impressions.estimate == 0
+
+
+def test_simulation_carries_its_expectation():
+    """``Simulation.expected`` is the closed form of the simulated (scaled) model."""
+    sim = va.simulate(MODEL, impressions=5_000, compare=["platform"], rng=1)
+    assert sim.model.viewers != MODEL.viewers
+    assert sim.expected().policy == sim.policy == va.get_policy("mrc-display")
+    assert sim.expected("platform").ladder == va.expected_ladder(sim.model, policy="platform").ladder
+    assert set(sim.truths) == {"mrc-display", "platform"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known core limitation: a viewer whose impressions are all undetermined is counted with "
+    "the group's pooled share, which overstates unique viewers when viewers differ (here: "
+    "undetected bots that are never viewable)",
+)
+def test_heterogeneous_viewers_bias_the_audit_unique_viewers_high():
+    """Half the valid traffic from undetected bots with near-zero dwell and half the rows
+    unmeasured: the audit's unique viewable viewers overshoot the truth."""
+    model = attrs.evolve(
+        MODEL,
+        viewers=20_000,
+        bots=va.Bots(share=0.5, activity=1.0, flagged=0.0, with_user_agent=0.0),
+        measurement=va.Measurement(measurable=0.5),
+    )
+    sim = va.simulate(model, rng=43)
+    est, truth = va.audit(sim.log).ladder["viewable"].unique_viewers, sim.truth.ladder["viewable"].unique_viewers.estimate
+    assert est.low <= truth <= est.high, (est, truth)

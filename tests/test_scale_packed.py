@@ -1,0 +1,212 @@
+"""The packed engine gives exactly the audit of the reference (summary) engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import viewaudit
+from viewaudit import _packed
+
+
+def random_log(
+    seed: int,
+    n: int = 4000,
+    *,
+    items: int = 40,
+    viewers: int = 300,
+    viewer_offset: int = 0,
+    weights: bool = False,
+    nulls: bool = True,
+) -> pa.Table:
+    """A log with every feature the ladder reads: null viewers, bots, bot agents, self-views,
+    unmeasured and censored dwell, missing visibility, likes, and a few invalid rows."""
+    rng = np.random.default_rng(seed)
+    item = rng.integers(0, items, n)
+    viewer = rng.integers(0, viewers, n) + viewer_offset
+    dwell = rng.lognormal(7.0, 1.2, n)
+    dwell[rng.random(n) < 0.15] = np.nan
+    visible = rng.random(n)
+    visible[rng.random(n) < 0.05] = np.nan
+    visible[rng.random(n) < 0.01] = 1.5  # rejected: outside [0, 1]
+    author = rng.integers(0, viewers, n) + viewer_offset
+    self_view = rng.random(n) < 0.05
+    author[self_view] = viewer[self_view]
+    agent = np.where(rng.random(n) < 0.03, "Googlebot/2.1", "Mozilla/5.0")
+    columns = {
+        "item_id": pa.array(item),
+        "viewer_id": pa.array(viewer, mask=(rng.random(n) < 0.1) if nulls else None),
+        "dwell_ms": pa.array(dwell, from_pandas=True),
+        "dwell_censored": pa.array(rng.random(n) < 0.1),
+        "visible_fraction": pa.array(visible, from_pandas=True),
+        "is_bot": pa.array(rng.random(n) < 0.05),
+        "user_agent": pa.array(agent),
+        "author_id": pa.array(author),
+        "liked": pa.array(rng.random(n) < 0.1),
+        # (No null surfaces: the summary engine cannot group by a column with nulls yet.)
+        "surface": pa.array(rng.choice(["home", "search", "profile"], n)),
+    }
+    if weights:
+        columns["weight"] = pa.array(rng.choice([1.0, 2.5, 10.0], n))
+    return pa.table(columns)
+
+
+def batches(table: pa.Table, size: int) -> pa.RecordBatchReader:
+    return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=size))
+
+
+def both(source_factory, **kwargs) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    packed = viewaudit.audit(source_factory(), engine="packed", **kwargs).to_dict()
+    reference = viewaudit.audit(source_factory(), engine="summary", **kwargs).to_dict()
+    return packed, reference
+
+
+@pytest.mark.parametrize("by", [None, "item_id", "surface"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_packed_equals_summary(seed: int, by: str | None) -> None:
+    """Same audit, figure for figure, grouped by an integer or a text column or not at all."""
+    log = random_log(seed)
+    packed, reference = both(lambda: batches(log, 700), by=by)
+    assert packed == reference
+
+
+@pytest.mark.parametrize("policy", ["platform", "mrc-display", "mrc-video", "trueview"])
+def test_packed_equals_summary_under_every_policy(policy: str) -> None:
+    """Policies that exclude or keep self-views and bots, and thresholds that leave no row."""
+    log = random_log(7)
+    packed, reference = both(lambda: log, by="item_id", policy=policy)
+    assert packed == reference
+
+
+def test_weighted_log() -> None:
+    """Sampled logs: the fixed-point weight sums are the same integers."""
+    log = random_log(3, weights=True)
+    packed, reference = both(lambda: batches(log, 500), by="item_id")
+    assert packed == reference
+
+
+def test_weights_from_a_later_batch() -> None:
+    """Rows of batches without a weight column count with weight 1."""
+    first = random_log(4, 1500).drop_columns(["surface"])
+    second = random_log(5, 1500, weights=True).drop_columns(["surface"])
+
+    def source() -> list[pa.RecordBatch]:
+        return pa.RecordBatchReader.from_batches(  # type: ignore[return-value]
+            second.schema, [*pa.Table.from_batches(first.to_batches()).append_column(
+                "weight", pa.array(np.ones(first.num_rows))).to_batches(), *second.to_batches()]
+        )
+
+    packed, reference = both(source, by="item_id")
+    assert packed == reference
+
+
+def test_batch_size_does_not_matter() -> None:
+    """One batch or many, the packed audit is the same."""
+    log = random_log(11)
+    one = viewaudit.audit(log, by="item_id", engine="packed").to_dict()
+    many = viewaudit.audit(batches(log, 333), by="item_id", engine="packed").to_dict()
+    assert one == many
+
+
+def test_compare_equals_summary() -> None:
+    """Several policies in one scan, each as the reference computes it."""
+    log = random_log(12)
+    packed = viewaudit.compare(log, engine="packed").to_dict()
+    reference = viewaudit.compare(log, engine="summary").to_dict()
+    assert packed == reference
+
+
+def test_keys_merge_and_layout_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frequent merges, more groups than the first layout holds, and viewer ids that outgrow
+    the key (negative, then huge) so that viewers switch to a dictionary mid-scan."""
+    monkeypatch.setattr(_packed, "_COMPACT_KEYS", 256)
+    parts = [
+        random_log(20, 3000, items=70_000, viewers=500),
+        random_log(21, 3000, items=70_000, viewers=500, viewer_offset=-1000),
+        random_log(22, 3000, items=90_000, viewers=500, viewer_offset=2**61),
+    ]
+    log = pa.concat_tables(parts)
+    packed, reference = both(lambda: batches(log, 1000), by="item_id")
+    assert packed == reference
+    packed, reference = both(lambda: batches(log, 1000))
+    assert packed == reference
+
+
+def test_more_groups_than_the_first_layout_holds() -> None:
+    """Past 2**16 groups the keys are re-laid out with more group bits, mid-scan."""
+    log = random_log(24, 90_000, items=10_000_000, viewers=50)
+    packed, reference = both(lambda: batches(log, 20_000), by="item_id")
+    assert packed == reference
+
+
+def test_huge_ids_from_the_start() -> None:
+    """Ids that never fit beside the group code are coded through a dictionary."""
+    log = random_log(23, viewer_offset=-(2**62))
+    packed, reference = both(lambda: batches(log, 900), by="item_id")
+    assert packed == reference
+
+
+def test_rejects_and_accounting(tmp_path: Path) -> None:
+    """Rejected rows are written and counted as by the reference engine."""
+    log = random_log(30)
+    out = {}
+    for engine in ("packed", "summary"):
+        path = tmp_path / f"{engine}.parquet"
+        result = viewaudit.audit(batches(log, 600), engine=engine, rejects=path)
+        out[engine] = (result.to_dict(), pq.read_table(path))
+        assert result.rows.read == result.rows.accepted + sum(result.rows.rejected.values())
+        assert sum(result.rows.rejected.values()) > 0
+    assert out["packed"][0] == out["summary"][0]
+    assert out["packed"][1].equals(out["summary"][1])
+
+
+def test_on_invalid_raise_names_the_first_bad_row() -> None:
+    """The error is the first bad row's, though batches are validated in parallel."""
+    log = random_log(31)
+    messages = []
+    for engine in ("packed", "summary"):
+        with pytest.raises(ValueError, match=r"row \d+: column 'visible_fraction'") as err:
+            viewaudit.audit(batches(log, 200), engine=engine, on_invalid="raise")
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+
+
+def test_parquet_files(tmp_path: Path) -> None:
+    """A directory of Parquet files, read as the CLI reads it."""
+    for k in range(3):
+        pq.write_table(random_log(40 + k), tmp_path / f"part{k}.parquet", row_group_size=1000)
+    packed, reference = both(lambda: str(tmp_path), by="item_id")
+    assert packed == reference
+
+
+def test_text_ids_go_to_the_reference_engine() -> None:
+    """auto hands text viewer ids to the summary engine; packed says it does not take them."""
+    log = random_log(50)
+    log = log.set_column(1, "viewer_id", log["viewer_id"].cast(pa.string()))
+    auto = viewaudit.audit(batches(log, 800), by="item_id").to_dict()
+    assert auto == viewaudit.audit(log, by="item_id", engine="summary").to_dict()
+    with pytest.raises(ValueError, match="engine='packed' does not take text viewer ids"):
+        viewaudit.audit(log, engine="packed")
+
+
+def test_several_by_columns_go_to_the_reference_engine() -> None:
+    """Two grouping columns: auto falls back, with the same result."""
+    log = random_log(51)
+    auto = viewaudit.audit(batches(log, 800), by=["item_id", "surface"]).to_dict()
+    assert auto == viewaudit.audit(log, by=["item_id", "surface"], engine="summary").to_dict()
+
+
+def test_no_viewer_column() -> None:
+    """Without viewer_id, unique viewers are undetermined in both engines."""
+    log = random_log(52).drop_columns(["viewer_id"])
+    packed, reference = both(lambda: log, by="item_id")
+    assert packed == reference
+
+
+def test_unknown_engine() -> None:
+    with pytest.raises(ValueError, match="engine must be one of"):
+        viewaudit.audit(random_log(0, 10), engine="fast")  # type: ignore[arg-type]

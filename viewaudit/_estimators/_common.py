@@ -1,0 +1,182 @@
+"""Pieces shared by the estimators: the interval value object, input checks, generators."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+
+from .._estimating import DegenerateDataWarning
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+def readonly(values: ArrayLike, dtype: Any = None) -> NDArray[Any]:
+    """A read-only copy of ``values`` (arrays held by frozen results must not change)."""
+    out = np.array(values, dtype=dtype, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+def array_eq(a: Any, b: Any) -> bool:
+    """Equality of two arrays (or scalars) of the same shape, NaN equal to NaN."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+#: ``eq=`` for attrs fields that hold arrays.
+ARRAY_EQ = attrs.cmp_using(eq=array_eq)
+
+
+def as_value(value: Any) -> float | FloatArray:
+    """A float for a scalar, a read-only float array otherwise."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return float(arr)
+    return readonly(arr)
+
+
+@attrs.frozen
+class ConfidenceInterval:
+    """Lower and upper ends of a confidence interval (scalars, or arrays for vectorised calls)."""
+
+    low: float | FloatArray = attrs.field(converter=as_value, eq=ARRAY_EQ)
+    high: float | FloatArray = attrs.field(converter=as_value, eq=ARRAY_EQ)
+
+
+def check_confidence_level(confidence_level: Any) -> float:
+    """``confidence_level`` as a float in (0, 1), or an error naming it."""
+    if isinstance(confidence_level, bool) or not isinstance(confidence_level, numbers.Real):
+        raise TypeError(f"confidence_level must be a real number, got {type(confidence_level).__name__}")
+    value = float(confidence_level)
+    if not 0 < value < 1:
+        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level!r}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``, else a ValueError naming the parameter."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_sample_rate(sample_rate: Any) -> float:
+    """A row sampling rate in (0, 1]."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Real):
+        raise TypeError(f"sample_rate must be a real number in (0, 1], got {type(sample_rate).__name__}")
+    value = float(sample_rate)
+    if not 0 < value <= 1:
+        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
+    return value
+
+
+def z_value(confidence_level: float) -> float:
+    """The two-sided standard normal quantile of ``confidence_level``."""
+    return float(special.ndtri(0.5 + confidence_level / 2))
+
+
+def as_generator(rng: Any) -> np.random.Generator:
+    """A ``Generator`` from a seed, a ``Generator`` or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy Generator, an integer seed or None, got {type(rng).__name__}")
+
+
+def warn_degenerate(message: str, *, stacklevel: int = 3) -> None:
+    """Warn that legal data gives an uninformative estimate (the call still returns)."""
+    warnings.warn(message, DegenerateDataWarning, stacklevel=stacklevel + 1)
+
+
+def lognormal_count_interval(observed: float, unseen: float, variance: float, z: float) -> tuple[float, float]:
+    """``observed + unseen`` with the log-normal interval on the unseen part.
+
+    ``[S + f0/C, S + f0*C]`` with ``C = exp(z sqrt(ln(1 + var/f0^2)))``: the unseen count is
+    taken as log-normal so the interval is never below what was observed (Chao 1987,
+    Biometrics 43:783-791). Where nothing is unseen the interval is ``[S, S]``.
+    """
+    if unseen <= 0 or not np.isfinite(unseen):
+        return observed, observed
+    c = float(np.exp(z * np.sqrt(np.log1p(max(variance, 0.0) / unseen**2))))
+    return observed + unseen / c, observed + unseen * c
+
+
+@attrs.frozen
+class CountEstimate:
+    """An estimated count (of viewers, reached viewers or impressions) with its interval.
+
+    Attributes
+    ----------
+    estimate : float or ndarray
+    standard_error : float or ndarray
+        The standard error the interval was built from (NaN where the interval is not
+        standard-error based).
+    confidence_interval : ConfidenceInterval
+    observed : float or ndarray
+        What the sample shows for certain (a lower bound on the count: e.g. viewers seen).
+    method : str
+    confidence_level : float
+    """
+
+    estimate: float | FloatArray = attrs.field(converter=as_value, eq=ARRAY_EQ)
+    standard_error: float | FloatArray = attrs.field(converter=as_value, eq=ARRAY_EQ)
+    confidence_interval: ConfidenceInterval
+    observed: float | FloatArray = attrs.field(converter=as_value, eq=ARRAY_EQ)
+    method: str
+    confidence_level: float
+
+
+def check_frequencies(f: Any) -> IntArray:
+    """A frequency-of-frequency table as an int64 array (``f[k]`` viewers seen k times).
+
+    ``f[0]`` is ignored (set to 0): the viewers seen zero times are what is estimated.
+    """
+    arr = np.asarray(f)
+    if arr.ndim != 1:
+        raise ValueError(f"f must be a one-dimensional frequency table, got shape {arr.shape}")
+    if arr.dtype.kind not in "iuf" or arr.dtype == bool:
+        raise TypeError(f"f must hold counts (integers), got dtype {arr.dtype}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+        raise ValueError("f must hold whole numbers (counts of viewers)")
+    out = np.array(arr, dtype=np.int64)
+    if out.size and out.min() < 0:
+        raise ValueError(f"f must be non-negative; f[{int(np.argmin(out))}] is {int(out.min())}")
+    if out.size == 0:
+        out = np.zeros(1, np.int64)
+    out[0] = 0
+    return out
+
+
+def empty_sample_bound(sample_rate: float, confidence_level: float) -> float:
+    """Largest count of viewers with at least one impression that a sample at rate ``p``
+    misses entirely with probability at least (1 - confidence_level) / 2.
+
+    Each such viewer is missed with probability at most 1 - p, so all N are missed with
+    probability at most (1 - p)^N.
+    """
+    if sample_rate >= 1:
+        return 0.0
+    return float(np.floor(np.log((1 - confidence_level) / 2) / np.log1p(-sample_rate)))

@@ -1,0 +1,33 @@
+"""Register viewaudit's strategies with Hypothesis, so that ``st.from_type`` works for its types.
+
+Hypothesis calls :func:`_register_hypothesis` when it is imported (the ``hypothesis`` entry
+point in ``pyproject.toml``), so ``st.from_type(viewaudit.Policy)`` works without importing
+``viewaudit.strategies``. The strategies themselves are resolved only when first drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _register_hypothesis() -> None:
+    from hypothesis import strategies as st
+
+    from ._policy import Policy
+    from ._summary import Summary
+
+    def lazily(name: str) -> Any:
+        def resolve(_: type) -> st.SearchStrategy[Any]:
+            from . import strategies
+
+            return getattr(strategies, name)()  # type: ignore[no-any-return]
+
+        return resolve
+
+    st.register_type_strategy(Policy, lazily("policies"))
+    st.register_type_strategy(Summary, lazily("summaries"))
+    try:
+        from ._model import FeedModel
+    except ImportError:  # pragma: no cover - a tree without the feed model
+        return
+    st.register_type_strategy(FeedModel, lazily("feed_models"))

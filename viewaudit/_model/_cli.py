@@ -1,0 +1,289 @@
+"""The feed model's subcommands: ``model``, ``simulate`` and ``demo``.
+
+``viewaudit._cli`` registers them (``register`` adds the parsers, ``RUNNERS`` maps each command
+to its runner); errors raise ``ValueError``/``TypeError``/``OSError``, which the main entry
+point turns into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow.compute as pc
+
+from .._audit import compare
+from .._policy import PRESETS, Policy, get_policy
+from .._result import Audit, Estimate, _fmt
+from ._closed_form import ExpectedLadder, expected_ladder
+from ._files import LogWriter
+from ._scenarios import _BUILDERS, Scenario, get_scenario
+from ._simulate import as_seed, run, schema, simulate
+
+DEMO_SCENARIO = "x-openai-2023"
+DEMO_IMPRESSIONS = 200_000
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def register(sub: Any) -> None:
+    """Add the ``model``, ``simulate`` and ``demo`` subcommands to the CLI's subparsers."""
+    names = ", ".join(_BUILDERS)
+    p = sub.add_parser("model", help="a scenario's expected view ladder at full scale (closed form, instant)")
+    p.add_argument("--scenario", required=True, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names}")
+    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)")
+    p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
+
+    p = sub.add_parser("simulate", help="write a simulated log of a scenario and its truth")
+    p.add_argument("--scenario", required=True, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names}")
+    p.add_argument("--impressions", required=True, type=_positive_number, metavar="N", help="expected rendered impressions (the population is scaled to match)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="random seed (default 0): the same seed writes the same log")
+    p.add_argument("--out", required=True, metavar="LOG", help="the log: .parquet, .csv or .jsonl")
+    p.add_argument("--truth", metavar="TRUTH.json", help="write the truth (the audit report of the complete log) here")
+    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="policy of the truth (default mrc-display)")
+
+    p = sub.add_parser("demo", help="simulate a scaled-down scenario, audit it and compare with the truth")
+    p.add_argument("--scenario", default=DEMO_SCENARIO, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names} (default {DEMO_SCENARIO})")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--impressions", type=_positive_number, default=DEMO_IMPRESSIONS, metavar="N", help=f"expected impressions (default {DEMO_IMPRESSIONS:,})")
+    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="policy of the audited ladder (default mrc-display)")
+
+
+def _rule_policies(scenario: Scenario) -> list[Policy]:
+    return [*PRESETS.values(), *scenario.policies]
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[bool]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
+
+    return [line(header), *(line(r) for r in rows)]
+
+
+def _share(part: float | None, whole: float | None) -> str:
+    if part is None or not whole:
+        return "n/a"
+    return f"{part / whole:.1%}"
+
+
+def _factors(inflation: Any) -> str:
+    return " x ".join(f"{k} {v}" for k, v in inflation.factors.items())
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    scenario = get_scenario(args.scenario)
+    policy = get_policy(args.policy)
+    expected = expected_ladder(scenario.model, policy=policy)
+    rules = [(p, expected_ladder(scenario.model, policy=p)) for p in _rule_policies(scenario)]
+    if args.json:
+        out = {
+            "scenario": scenario.name,
+            "description": scenario.description,
+            "platform_policy": scenario.policy.name,
+            **expected.to_dict(),
+            "sources": dict(scenario.sources),
+            "compare": [
+                {"policy": p.name, "counts_as_view": p.counts_as_view, "views": e.views.to_dict(), "inflation": e.inflation.headline.to_dict()}
+                for p, e in rules
+            ],
+        }
+        print(json.dumps(out))
+        return 0
+    rendered = expected.ladder["rendered"].impressions.estimate
+    lines = [
+        f"scenario {scenario.name}: {scenario.description}",
+        f"{scenario.model.viewers:,} accounts; the platform counts a view as: {scenario.policy.counts_as_view} ({scenario.policy.name})",
+        "",
+        f"expected ladder under {policy.name} ({policy.description}):",
+        "",
+        *_table(
+            ("rung", "impressions", "unique viewers", "of rendered"),
+            [(r.level, str(r.impressions), str(r.unique_viewers), _share(r.impressions.estimate, rendered)) for r in expected.ladder],
+            right=(False, True, True, True),
+        ),
+        "",
+        f"inflation: {expected.inflation.headline} rendered impressions per unique attended viewer",
+        f"  = {_factors(expected.inflation)}",
+        "",
+        "expected views under each rule:",
+        "",
+        *_table(
+            ("policy", "a view is", "views", "of rendered", "rendered per attended viewer"),
+            [(p.name, p.counts_as_view, str(e.views), _share(e.views.estimate, rendered), str(e.inflation.headline)) for p, e in rules],
+            right=(False, False, True, True, True),
+        ),
+        "",
+        "Expectations of the complete log (closed form). Every parameter's source or assumption: --json, or docs/model.md.",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def _truth_report(truth: Audit, scenario: Scenario, seed: int, model: Any, impressions: float) -> dict[str, Any]:
+    return {
+        **truth.to_dict(),
+        "scenario": scenario.name,
+        "seed": seed,
+        "impressions_requested": impressions,
+        "model": model.to_dict(),
+        "expected": expected_ladder(model, policy=truth.policy).to_dict()["ladder"],
+    }
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    scenario = get_scenario(args.scenario)
+    policy = get_policy(args.policy)
+    model = scenario.model.scaled(impressions=args.impressions)
+    seed = as_seed(args.seed)
+    if args.truth and Path(args.truth).suffix.lower() != ".json":
+        raise ValueError(f"--truth must end in .json, got {args.truth!r}")
+    if args.truth and not Path(args.truth).resolve().parent.exists():
+        raise ValueError(f"--truth {args.truth!r}: its directory does not exist")
+    started = time.perf_counter()
+    with LogWriter(args.out, schema(model)) as writer:
+        truths = run(model, seed=seed, policies=[policy], sink=writer.write)
+    truth = truths[policy.name]
+    elapsed = time.perf_counter() - started
+    if args.truth:
+        Path(args.truth).write_text(json.dumps(_truth_report(truth, scenario, seed, model, args.impressions)) + "\n", encoding="utf-8")
+    print(
+        f"wrote {writer.rows:,} rows to {args.out} ({scenario.name}, {model.viewers:,} accounts, seed {seed}) "
+        f"in {elapsed:.1f} s" + (f"; truth in {args.truth}" if args.truth else "")
+    )
+    print()
+    print(f"truth (the audit of the complete log) under {truth.policy.name}:")
+    print(_ladder_lines(truth))
+    return 0
+
+
+def _ladder_lines(result: Audit | ExpectedLadder) -> str:
+    return "\n".join(
+        _table(
+            ("rung", "impressions", "unique viewers"),
+            [(r.level, str(r.impressions), str(r.unique_viewers)) for r in result.ladder],
+            right=(False, True, True),
+        )
+    )
+
+
+def _inside(estimate: Estimate, truth: Estimate) -> str:
+    if estimate.low is None or estimate.high is None or truth.estimate is None:
+        return ""
+    if estimate.exact:
+        return "" if estimate.estimate == truth.estimate else "  (differs)"
+    return "" if estimate.low <= truth.estimate <= estimate.high else "  (outside)"
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    scenario = get_scenario(args.scenario)
+    policy = get_policy(args.policy)
+    rules = _rule_policies(scenario)
+    sim = simulate(scenario.model, impressions=args.impressions, policy=policy, compare=rules, rng=args.seed)
+    # One read of the log for every rule, the audited policy's included.
+    extra = [] if policy.name in {p.name for p in rules} else [policy]
+    comparison = compare(sim.log, policies=[*rules, *extra])
+    audited = comparison[policy.name]
+    comparison = attrs.evolve(comparison, audits=tuple(a for a in comparison.audits if a.policy not in extra))
+    m = sim.model.measurement
+    truth = sim.truth
+    rows = []
+    for a, t in zip(audited.ladder, truth.ladder, strict=True):
+        rows.append(
+            (a.level, str(a.impressions) + _inside(a.impressions, t.impressions), str(t.impressions),
+             str(a.unique_viewers) + _inside(a.unique_viewers, t.unique_viewers), str(t.unique_viewers))
+        )  # fmt: skip
+    rendered = truth.ladder["rendered"].impressions.estimate
+    rule_rows = []
+    for rule in comparison.audits:
+        views, true_views = rule.views, sim.truths[rule.policy.name].views
+        rule_rows.append(
+            (rule.policy.name, rule.policy.counts_as_view, str(views) + _inside(views, true_views), str(true_views), _share(true_views.estimate, rendered))
+        )
+    outside = sum("(outside)" in cell for row in (*rows, *rule_rows) for cell in row)
+    censored = int(pc.sum(sim.log["dwell_censored"]).as_py() or 0)
+    caveat = []
+    if outside:
+        caveat = [
+            "",
+            f"{outside} truth(s) fell outside the audit's 95 % interval."
+            + (
+                f" The log has {censored:,} rows whose dwell was cut short by the session end; the audit "
+                "extrapolates those censored below a threshold as if missing at random, but their dwell is "
+                "longer than logged, so its viewable and attended figures run low (docs/model.md)."
+                if censored
+                else ""
+            ),
+        ]
+    full = expected_ladder(scenario.model, policy=policy)
+    full_rendered = full.ladder["rendered"].impressions.estimate or 0
+    full_attended = full.ladder["attended"]
+    unmeasured = audited.ladder["viewable"].undetermined
+    lines = [
+        f"viewaudit demo: scenario {scenario.name}, scaled to {args.impressions:,.0f} expected impressions (seed {sim.seed})",
+        f"  {scenario.description}",
+        "",
+        f"A simulated log of {sim.log.num_rows:,} impressions by {_fmt(truth.ladder['rendered'].unique_viewers.estimate)} accounts. "
+        f"As an auditor gets it: {1 - m.measurable:.0%} of rows unmeasured (no dwell or visibility)"
+        + (f", dwell censored when the session ends (mean {m.censoring_mean_s:g} s left)" if m.censoring_mean_s else "")
+        + (f", dwell rounded down to {m.rounding_ms:g} ms" if m.rounding_ms else "")
+        + (f", {m.sampling_rate:.0%} of rows sampled" if m.sampling_rate < 1 else "")
+        + ".",
+        "",
+        f"The audited ladder under {policy.name} ({policy.description}), beside the truth",
+        "(the same audit of the complete, fully measured log); intervals are 95 %:",
+        "",
+        *_table(
+            ("rung", "impressions (audit)", "(truth)", "unique viewers (audit)", "(truth)"),
+            rows,
+            right=(False, True, True, True, True),
+        ),
+        "",
+        f"{unmeasured:,} impressions could not be judged viewable from the log; the audit estimates them from the measured ones.",
+        f"Inflation: {audited.inflation.headline} rendered impressions per unique attended viewer (truth {truth.inflation.headline})",
+        f"  = {_factors(audited.inflation)}",
+        "",
+        "What this log's views would be under each platform's rule (audit; truth; truth as a share of rendered):",
+        "",
+        *_table(("policy", "a view is", "views (audit)", "(truth)", "of rendered"), rule_rows, right=(False, False, True, True, True)),
+        *caveat,
+        "",
+        f"At full scale ({scenario.model.viewers:,} accounts, closed form): {_fmt(full_rendered)} rendered impressions, "
+        f"{full_attended.impressions} attended by {full_attended.unique_viewers} people under {policy.name}.",
+        f"More: viewaudit model --scenario {scenario.name}; viewaudit simulate --scenario {scenario.name} --impressions N --out log.parquet",
+        f"({time.perf_counter() - started:.1f} s)",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "model": _run_model,
+    "simulate": _run_simulate,
+    "demo": _run_demo,
+}

@@ -1,0 +1,915 @@
+"""The fast path of an audit: rows straight to ladder statistics, with packed 64-bit keys.
+
+The reference path (:func:`viewaudit.summarize`, then :func:`viewaudit.estimate`) keeps one row
+per (group, viewer) with seven exact counters, built with Arrow's hash group-by on every batch
+and again at every merge. In a feed log nearly every (item, viewer) pair is distinct, so that is
+a hash table the size of the log, with seven aggregates, built twice. The ladder needs less
+(:class:`~viewaudit._estimating.LadderStatistics`):
+
+* impressions per group and rung: a histogram, per group, of the rows' rung bit patterns
+  (six bits, so 64 patterns; ``np.bincount`` over the batch's groups);
+* unique viewers: which (group, viewer) pairs have a row on each rung (the OR of their rows'
+  bits) and, for the estimated rungs, how many undetermined rows each pair has.
+
+Each row with a viewer becomes one ``uint64``: group code, viewer and four rung bits packed
+together. Such keys are deduplicated and merged by sorting: NumPy's vectorised sort of 64-bit
+integers beat Arrow's hash group-by by an order of magnitude at this cardinality (measured in
+``docs/benchmarks.md``), and the OR of a pair's bits falls out of the sorted order. Undetermined
+rows, a minority, are a multiset of keys with counts. Batches are validated and reduced in two
+threads (Arrow and NumPy kernels release the GIL) and folded in source order, so the result
+does not depend on thread timing.
+
+Everything is exact: a key is a bijection of (group, viewer) — the group code indexes a
+dictionary of the group values, and the viewer field is the integer id itself or, when ids do
+not fit, its index in a dictionary of ids. The statistics equal
+``ladder_statistics(summarize(...))``; the tests check it on random logs. Text viewer ids are
+left to the reference path (``engine="auto"`` hands them over).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import _sketch as sketch
+from ._estimating import LadderStatistics
+from ._policy import Policy
+from ._reading import Stream, _format_of, expand_paths, open_source
+from ._rejects import RejectsWriter
+from ._rungs import ESTIMATED_LEVELS, LEVELS
+from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap
+from ._summary import COUNT_COLUMNS, WEIGHT2_SCALE, WEIGHT_COLUMNS, WEIGHT_SCALE, Summary, interaction_columns, rung_masks
+from ._validation import OnInvalid, check_schema, validate_batch
+
+#: Rung bits of a row. The first four are "on the rung"; the last two "undetermined".
+VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED = 1, 2, 4, 8, 16, 32
+LEVEL_BIT = {"rendered": 0, "valid": VALID, "viewable": VIEWABLE, "attended": ATTENDED, "engaged": ENGAGED}
+UNDETERMINED_BIT = {"viewable": U_VIEWABLE, "attended": U_ATTENDED}
+PATTERNS = np.arange(64)
+#: HLL mode: one sketch per group for each of these row sets (0: every row with a viewer).
+SKETCH_BITS = (0, VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED)
+
+#: Batches in flight in the worker threads (bounds memory: each holds one batch's arrays).
+_IN_FLIGHT = 4
+#: Sort the pending keys into the set once they are this many (or as many as the set holds):
+#: each merge re-sorts the set, so merging rarely costs less time, and this bounds the memory
+#: of pending keys to 128 MB or the set's own size.
+_COMPACT_KEYS = 1 << 24
+#: Bits of a key taken by the rung bits (set of pairs) and by the undetermined flags (bag).
+_LOW_A, _LOW_B = 4, 2
+
+
+class Declined(Exception):  # noqa: N818 - a signal, not an error
+    """The packed path does not take this source (text viewer ids); use the reference path."""
+
+    def __init__(self, reason: str, stream: Stream | Any) -> None:
+        super().__init__(reason)
+        self.stream = stream
+
+
+# -- per batch (worker threads) --------------------------------------------------------------
+
+
+@attrs.frozen
+class _Plan:
+    """What every batch of one scan is reduced with."""
+
+    policies: tuple[Policy, ...]
+    columns: ColumnMap
+    by: tuple[str, ...]
+    on_invalid: OnInvalid
+    extra: tuple[str, ...]
+    interactions: tuple[tuple[str, ...], ...]
+    precision: int | None = None  # HyperLogLog precision; None: exact unique viewers
+
+
+@attrs.frozen
+class _Part:
+    """One batch reduced: local group dictionary and codes, viewers, rung bits per policy."""
+
+    rows_read: int
+    reasons: dict[str, int]
+    rejected: pa.Table
+    columns: frozenset[str]
+    groups: pa.Array | None  # the batch's distinct group values (None when ungrouped)
+    local: np.ndarray  # per accepted row: index into ``groups``
+    viewer: np.ndarray | None  # per accepted row: integer viewer id (0 where null)
+    has_viewer: np.ndarray | None
+    bits: tuple[np.ndarray, ...]  # per policy: uint8 rung bits per row
+    hist: tuple[np.ndarray, ...]  # per policy: (groups, 64) rows per bit pattern
+    weights: tuple[tuple[np.ndarray, np.ndarray], ...] | None  # per policy: fixed-point sums per pattern
+    excluded: tuple[dict[str, int], ...]
+    gmap: np.ndarray  # global codes of ``groups``
+    keys: tuple[tuple[np.ndarray, np.ndarray], ...] | None  # per policy: packed (on, undetermined) keys
+    version: int  # of the key layout ``keys`` were packed with
+    hashed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # HLL: (group, bucket, rank) per row with a viewer
+
+
+def _rung_bits(masks: dict[str, Any]) -> np.ndarray:
+    def flag(arr: pa.Array, bit: int) -> np.ndarray:
+        return np.asarray(pc.fill_null(arr, False), dtype=np.uint8) * np.uint8(bit)
+
+    bits = flag(masks["valid"], VALID)
+    bits |= flag(masks["viewable"], VIEWABLE)
+    bits |= flag(masks["attended"], ATTENDED)
+    bits |= flag(masks["engaged"], ENGAGED)
+    bits |= flag(pc.is_null(masks["viewable"]), U_VIEWABLE)
+    bits |= flag(pc.is_null(masks["attended"]), U_ATTENDED)
+    return bits
+
+
+def _exact_bincount(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Integer sums of non-negative int64 ``values`` per ``index``, exact.
+
+    ``np.bincount`` sums in float64; 21-bit limbs keep every partial sum below 2**53.
+    """
+    out = np.zeros(size, dtype=np.int64)
+    for shift in (0, 21, 42):
+        limb = ((values >> shift) & ((1 << 21) - 1)).astype(np.float64)
+        out += np.rint(np.bincount(index, weights=limb, minlength=size)).astype(np.int64) << shift
+    return out
+
+
+def _local_groups(log: pa.Table, by: tuple[str, ...]) -> tuple[pa.Array | None, np.ndarray]:
+    if not by:
+        return None, np.zeros(log.num_rows, dtype=np.int64)
+    encoded = pc.dictionary_encode(log[by[0]].combine_chunks(), null_encoding="encode")
+    return encoded.dictionary, np.asarray(encoded.indices, dtype=np.int64)
+
+
+def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold) -> _Part:
+    checked = validate_batch(raw, columns=plan.columns, extra=plan.extra, on_invalid=plan.on_invalid, first_row=first_row)
+    log = checked.accepted
+    groups, local = _local_groups(log, plan.by)
+    size = (len(groups) if groups is not None else 1) * 64
+    viewer = has_viewer = None
+    if "viewer_id" in log.column_names:
+        ids = log["viewer_id"].combine_chunks()
+        if not (pa.types.is_integer(ids.type) or pa.types.is_null(ids.type)):
+            raise _TextIds(str(ids.type))
+        has_viewer = np.asarray(pc.is_valid(ids), dtype=bool)
+        viewer = np.asarray(pc.fill_null(ids.cast(pa.int64()), 0), dtype=np.int64)
+    weighted = "weight" in log.column_names
+    if weighted:
+        w = np.asarray(log["weight"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.float64)
+        # The same fixed-point weights as summarize_table, so the sums agree exactly.
+        wq = np.rint(w * WEIGHT_SCALE).astype(np.int64)
+        w2q = np.rint(w * w * WEIGHT2_SCALE).astype(np.int64)
+    bits, hists, weights, excluded = [], [], [], []
+    for policy, interactions in zip(plan.policies, plan.interactions, strict=True):
+        masks = rung_masks(log, policy, interactions)
+        b = _rung_bits(masks)
+        cell = local * 64 + b
+        bits.append(b)
+        hists.append(np.bincount(cell, minlength=size).reshape(-1, 64))
+        if weighted:
+            weights.append(
+                (_exact_bincount(cell, wq, size).reshape(-1, 64), _exact_bincount(cell, w2q, size).reshape(-1, 64))
+            )
+        excluded.append(
+            {rule: int(np.count_nonzero(np.asarray(pc.fill_null(m, False)))) for rule, m in masks["excluded"].items()}
+        )
+    # Pack the keys here, in the worker, when the ids fit the current layout (the fold checks
+    # the layout version, and packs again in the rare case it changed meanwhile).
+    gmap, layout, version = codes.claim(groups, viewer[has_viewer] if viewer is not None and has_viewer is not None else None)
+    keys = hashed = None
+    if plan.precision is not None:
+        if viewer is not None and has_viewer is not None:
+            hashed = (gmap[local[has_viewer]], *sketch.buckets_and_ranks(viewer[has_viewer], plan.precision))
+    elif layout is not None and viewer is not None and has_viewer is not None:
+        pair = layout.pair(gmap[local[has_viewer]], viewer[has_viewer])
+        keys = tuple(_viewer_keys(pair, b[has_viewer]) for b in bits)
+    return _Part(
+        hashed=hashed,
+        gmap=gmap,
+        keys=keys,
+        version=version,
+        rows_read=raw.num_rows,
+        reasons=checked.reasons,
+        rejected=checked.rejected,
+        columns=frozenset(log.column_names),
+        groups=groups,
+        local=local,
+        viewer=viewer,
+        has_viewer=has_viewer,
+        bits=tuple(bits),
+        hist=tuple(hists),
+        weights=tuple(weights) if weighted else None,
+        excluded=tuple(excluded),
+    )
+
+
+class _TextIds(Exception):  # noqa: N818 - internal signal
+    pass
+
+
+_END = object()  # the reader's last item
+
+
+# -- folding batches (main thread) ------------------------------------------------------------
+
+
+class _Groups:
+    """Global dictionary of group values: code = order of first appearance."""
+
+    def __init__(self) -> None:
+        self.values: pa.Array | None = None
+
+    def __len__(self) -> int:
+        return 0 if self.values is None else len(self.values)
+
+    def codes(self, local: pa.Array) -> np.ndarray:
+        if self.values is None:
+            self.values = local
+            return np.arange(len(local), dtype=np.int64)
+        try:
+            found = pc.index_in(local, value_set=self.values)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as err:
+            raise TypeError(
+                f"group column changes type between batches: {self.values.type} then {local.type}"
+            ) from err
+        new = pc.is_null(found)
+        out = np.asarray(pc.fill_null(found, -1), dtype=np.int64)
+        fresh = np.asarray(new, dtype=bool)
+        if fresh.any():
+            out[fresh] = len(self.values) + np.arange(int(fresh.sum()))
+            self.values = pa.concat_arrays([self.values, local.filter(new)])
+        return out
+
+
+#: Keys are split by a hash of the viewer into 2**_PART_BITS partitions, kept as the top bits of
+#: the pair, so that each partition is sorted, merged and reduced on its own (in two threads):
+#: temporaries are a fraction of the whole, and a viewer's pairs all land in one partition.
+_PART_BITS = 3
+#: Bits of a pair: [partition][group code][viewer code]. Set keys add 4 low bits, bag keys 2.
+_PAIR_BITS = 60
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (Knuth, TAOCP 6.4)
+
+
+@attrs.frozen
+class _Layout:
+    """How (group code, viewer code) is packed into a pair; the partition comes from the viewer."""
+
+    group_bits: int
+
+    @property
+    def viewer_bits(self) -> int:
+        return _PAIR_BITS - _PART_BITS - self.group_bits
+
+    def pair(self, g: np.ndarray, v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64)
+        out = (v * _GOLDEN) >> np.uint64(64 - _PART_BITS)
+        out <<= np.uint64(_PAIR_BITS - _PART_BITS)
+        out |= g.astype(np.uint64) << np.uint64(self.viewer_bits)
+        out |= v
+        return out
+
+    def split(self, pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g = (pair >> np.uint64(self.viewer_bits)) & np.uint64((1 << self.group_bits) - 1)
+        v = pair & np.uint64((1 << self.viewer_bits) - 1)
+        return g.astype(np.int64), v.astype(np.int64)
+
+
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    if not len(keys):
+        return np.empty(0, dtype=np.int64)
+    head = np.empty(len(keys), dtype=bool)
+    head[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=head[1:])
+    return np.flatnonzero(head)
+
+
+class _Keys:
+    """Sorted distinct uint64 keys per partition (with counts when ``counted``), plus pending
+    unsorted keys; ``low`` bits below the pair."""
+
+    def __init__(self, low: int, *, counted: bool) -> None:
+        self.low = low
+        self.counted = counted
+        self.keys = [np.empty(0, dtype=np.uint64) for _ in range(1 << _PART_BITS)]
+        self.counts = [np.empty(0, dtype=np.int64) for _ in range(1 << _PART_BITS)]
+        self.pending: list[np.ndarray] = []
+        self.n_pending = 0
+        self.size = 0
+
+    def add(self, keys: np.ndarray) -> None:
+        self.pending.append(keys)
+        self.n_pending += len(keys)
+        if self.n_pending > max(_COMPACT_KEYS, self.size):
+            self.compact()
+
+    def compact(self) -> None:
+        if not self.pending:
+            return
+        fresh = np.concatenate(self.pending)
+        self.pending, self.n_pending = [], 0
+        fresh.sort()
+        shift = _PAIR_BITS - _PART_BITS + self.low
+        bounds = np.searchsorted(fresh, np.arange(1, 1 << _PART_BITS, dtype=np.uint64) << np.uint64(shift))
+        for p, chunk in enumerate(np.split(fresh, bounds)):
+            if len(chunk):
+                self._merge(p, chunk)
+        self.size = sum(len(k) for k in self.keys)
+
+    def _merge(self, p: int, chunk: np.ndarray) -> None:
+        """Fold sorted keys into partition ``p``."""
+        if not self.counted:
+            both = np.concatenate([self.keys[p], chunk])
+            # Two sorted runs: the stable sort (timsort) merges them in one linear pass.
+            both.sort(kind="stable")
+            self.keys[p] = both[_run_starts(both)]
+            return
+        keys = np.concatenate([self.keys[p], chunk])
+        counts = np.concatenate([self.counts[p], np.ones(len(chunk), dtype=np.int64)])
+        # Two sorted runs: the stable sort (timsort) merges them in one linear pass.
+        order = np.argsort(keys, kind="stable")
+        keys, counts = keys[order], counts[order]
+        starts = _run_starts(keys)
+        self.keys[p], self.counts[p] = keys[starts], np.add.reduceat(counts, starts) if len(keys) else counts
+
+    def remap(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Apply an order-preserving map to the pair part of every key."""
+        low, mask = np.uint64(self.low), np.uint64((1 << self.low) - 1)
+
+        def apply(k: np.ndarray) -> np.ndarray:
+            return (fn(k >> low) << low) | (k & mask)
+
+        self.keys = [apply(k) for k in self.keys]
+        self.pending = [apply(k) for k in self.pending]
+
+    def rebuild(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Apply any map to the pair part of every key, and sort again."""
+        self.compact()
+        low, mask = np.uint64(self.low), np.uint64((1 << self.low) - 1)
+        keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
+        keys = (fn(keys >> low) << low) | (keys & mask)
+        self.__init__(self.low, counted=self.counted)  # type: ignore[misc]
+        if self.counted:  # counts cannot go through add(): repeat each key count times
+            keys = np.repeat(keys, counts)
+        self.add(keys)
+        self.compact()
+
+    def pairs(self) -> list[np.ndarray]:
+        """The distinct pair parts of all keys (for rebuilding viewer codes)."""
+        self.compact()
+        return [k >> np.uint64(self.low) for k in self.keys]
+
+
+class _Viewers:
+    """Viewer codes: the integer id itself while ids fit the key, else a dictionary index."""
+
+    def __init__(self) -> None:
+        self.ids: np.ndarray | None = None  # sorted distinct ids, in dictionary mode
+        self.codes: np.ndarray | None = None  # their codes (order of arrival)
+        self.low = 0
+        self.high = 0
+
+    @property
+    def direct(self) -> bool:
+        return self.ids is None
+
+    def bits_needed(self) -> int:
+        top = self.high if self.ids is None else len(self.ids) - 1
+        return max(int(top).bit_length(), 1)
+
+    def observe(self, v: np.ndarray) -> None:
+        if len(v):
+            self.low = min(self.low, int(v.min()))
+            self.high = max(self.high, int(v.max()))
+
+    def to_dictionary(self, ids: np.ndarray) -> None:
+        self.ids = np.unique(ids)
+        self.codes = np.arange(len(self.ids), dtype=np.int64)
+
+    def lookup(self, v: np.ndarray) -> np.ndarray:
+        assert self.ids is not None and self.codes is not None
+        return self.codes[np.searchsorted(self.ids, v)]
+
+    def encode(self, v: np.ndarray) -> np.ndarray:
+        if self.ids is None or self.codes is None:
+            return v
+        distinct = np.unique(v)
+        pos = np.searchsorted(self.ids, distinct)
+        known = np.zeros(len(distinct), dtype=bool)
+        inside = pos < len(self.ids)
+        known[inside] = self.ids[pos[inside]] == distinct[inside]
+        new = distinct[~known]
+        if len(new):
+            at = np.searchsorted(self.ids, new)
+            self.ids = np.insert(self.ids, at, new)
+            self.codes = np.insert(self.codes, at, np.arange(len(self.codes), len(self.codes) + len(new)))
+        return self.lookup(v)
+
+
+def _viewer_keys(pair: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Set keys (pair, rung bits) of every row, bag keys (pair, undetermined flags) of the
+    rows with undetermined flags."""
+    on = pair << np.uint64(_LOW_A)
+    on |= (bits & 15).astype(np.uint64)
+    open_ = bits >= U_VIEWABLE
+    return on, (pair[open_] << np.uint64(_LOW_B)) | (bits[open_] >> 4).astype(np.uint64)
+
+
+class _ExactViewers:
+    """Per policy: the set of (pair, rung bits) keys and the bag of undetermined (pair, flags)."""
+
+    def __init__(self) -> None:
+        self.on = _Keys(_LOW_A, counted=False)
+        self.undetermined = _Keys(_LOW_B, counted=True)
+
+    def add(self, on: np.ndarray, undetermined: np.ndarray) -> None:
+        self.on.add(on)
+        if len(undetermined):
+            self.undetermined.add(undetermined)
+
+    def structures(self) -> tuple[_Keys, _Keys]:
+        return self.on, self.undetermined
+
+
+@attrs.define
+class _Tally:
+    """Everything one policy's statistics are made of."""
+
+    hist: np.ndarray = attrs.field(factory=lambda: np.zeros((0, 64), dtype=np.int64))
+    weights: tuple[np.ndarray, np.ndarray] | None = None
+    excluded: dict[str, int] = attrs.field(factory=dict)
+    viewers: _ExactViewers = attrs.field(factory=_ExactViewers)
+    sketches: np.ndarray | None = None  # HLL: registers (groups, sketch, m); see SKETCH_BITS
+
+    def grow(self, n_groups: int) -> None:
+        if self.sketches is not None and n_groups > len(self.sketches):
+            # Grow by half: registers are the bulk of the memory in this mode.
+            extra = max(n_groups, len(self.sketches) + len(self.sketches) // 2) - len(self.sketches)
+            self.sketches = np.concatenate([self.sketches, np.zeros((extra, *self.sketches.shape[1:]), np.uint8)])
+        if n_groups > len(self.hist):
+            extra = max(n_groups, 2 * len(self.hist)) - len(self.hist)
+            self.hist = np.concatenate([self.hist, np.zeros((extra, 64), dtype=np.int64)])
+            if self.weights is not None:
+                self.weights = (
+                    np.concatenate([self.weights[0], np.zeros((extra, 64), dtype=np.int64)]),
+                    np.concatenate([self.weights[1], np.zeros((extra, 64), dtype=np.int64)]),
+                )
+
+
+class _Fold:
+    """Folds reduced batches, in source order, into per-policy tallies."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+        self.groups = _Groups()
+        self.viewers = _Viewers()
+        self.layout = _Layout(group_bits=16 if plan.by else 0)
+        self.tallies = [_Tally() for _ in plan.policies]
+        if plan.precision is not None:
+            for tally in self.tallies:
+                tally.sketches = sketch.empty((0, len(SKETCH_BITS)), plan.precision)
+        self.rows_read = 0
+        self.rejected: dict[str, int] = {}
+        self.columns: set[str] = set()
+        self.weighted = False
+        self.lock = threading.Lock()
+        self.version = 0
+
+    def claim(self, groups: pa.Array | None, v: np.ndarray | None) -> tuple[np.ndarray, _Layout | None, int]:
+        """(Called by the workers.) Global codes of a batch's groups, and the layout to pack its
+        keys with, or None when the ids do not fit it (the fold then re-lays the keys out)."""
+        with self.lock:
+            gmap = self.groups.codes(groups) if groups is not None else np.zeros(1, dtype=np.int64)
+            layout = self.layout
+            fits = self.viewers.direct and (max(len(self.groups), 1) - 1).bit_length() <= layout.group_bits
+            if fits and v is not None and len(v):
+                low, high = int(v.min()), int(v.max())
+                fits = low >= 0 and high.bit_length() <= layout.viewer_bits
+                if fits:
+                    self.viewers.observe(v)
+            return gmap, (layout if fits else None), self.version
+
+    def _structures(self) -> list[_Keys]:
+        return [s for tally in self.tallies for s in tally.viewers.structures()]
+
+    def _to_dictionary(self, v: np.ndarray) -> None:
+        """Ids that do not fit beside the group code: switch to a dictionary of ids, made of the
+        ids seen so far (read back from the keys) and these."""
+        old = self.layout
+        seen = [v] + [old.split(p)[1] for s in self._structures() for p in s.pairs()]
+        self.viewers.to_dictionary(np.concatenate(seen))
+
+        def recode(pair: np.ndarray) -> np.ndarray:
+            g, ids = old.split(pair)
+            return old.pair(g, self.viewers.lookup(ids))
+
+        for s in self._structures():
+            s.rebuild(recode)
+        self.version += 1
+
+    def _fit(self, n_groups: int, v: np.ndarray) -> np.ndarray:
+        """Viewer codes of ``v``, changing the key layout first where they would not fit."""
+        group_bits = self.layout.group_bits
+        if self.plan.by and (n_groups - 1).bit_length() > group_bits:
+            group_bits = (n_groups - 1).bit_length() + 2
+        viewer_bits = _PAIR_BITS - _PART_BITS - group_bits
+        viewers = self.viewers
+        if viewers.direct:
+            viewers.observe(v)
+            if viewers.low < 0 or viewers.bits_needed() > viewer_bits:
+                self._to_dictionary(v)
+        codes = viewers.encode(v)
+        if viewers.bits_needed() > viewer_bits:
+            raise ValueError(f"{n_groups:,} groups and {len(codes):,}+ viewers do not fit a 64-bit key")
+        if group_bits != self.layout.group_bits:
+            old, new = self.layout, _Layout(group_bits)
+            for s in self._structures():
+                s.remap(lambda pair: new.pair(*old.split(pair)))
+            self.layout = new
+            self.version += 1
+        return codes
+
+    def add(self, part: _Part) -> None:
+        self.rows_read += part.rows_read
+        for reason, n in part.reasons.items():
+            self.rejected[reason] = self.rejected.get(reason, 0) + n
+        self.columns |= part.columns
+        gmap = part.gmap  # global codes of the batch's groups (histogram rows are in local order)
+        with self.lock:
+            n_groups = max(len(self.groups), 1)
+            keys = part.keys
+            if self.plan.precision is None and (keys is None or part.version != self.version):
+                keys = None
+                if part.viewer is not None and part.has_viewer is not None:
+                    with_viewer = part.has_viewer
+                    v = self._fit(n_groups, part.viewer[with_viewer])
+                    pair = self.layout.pair(gmap[part.local[with_viewer]], v)
+                    keys = tuple(_viewer_keys(pair, b[with_viewer]) for b in part.bits)
+        if part.weights is not None and not self.weighted:
+            self.weighted = True
+            for tally in self.tallies:
+                # Rows before the first weighted batch had weight 1.
+                tally.weights = (tally.hist * WEIGHT_SCALE, tally.hist * WEIGHT2_SCALE)
+        for k, tally in enumerate(self.tallies):
+            tally.grow(n_groups)
+            hist = part.hist[k]
+            tally.hist[gmap] += hist  # gmap holds distinct codes: no index repeats
+            if tally.weights is not None:
+                w, w2 = part.weights[k] if part.weights is not None else (hist * WEIGHT_SCALE, hist * WEIGHT2_SCALE)
+                tally.weights[0][gmap] += w
+                tally.weights[1][gmap] += w2
+            for rule, n in part.excluded[k].items():
+                tally.excluded[rule] = tally.excluded.get(rule, 0) + n
+            if keys is not None:
+                tally.viewers.add(*keys[k])
+            if part.hashed is not None and tally.sketches is not None:
+                g, bucket, rank = part.hashed
+                bits = part.bits[k][part.has_viewer]
+                for j, bit in enumerate(SKETCH_BITS):
+                    on = slice(None) if not bit else (bits & bit) != 0
+                    sketch.add(tally.sketches, g[on] * len(SKETCH_BITS) + j, bucket[on], rank[on])
+
+    # -- the statistics ------------------------------------------------------------------
+
+    def results(self, pool: ThreadPoolExecutor) -> list[tuple[Summary, LadderStatistics, LadderStatistics]]:
+        """Per policy: the facts of the scan (a summary without rows), the grouped statistics
+        and the statistics of the whole log."""
+        by = self.plan.by
+        if by:
+            values = self.groups.values if self.groups.values is not None else pa.array([], pa.int64())
+            table = pa.table({by[0]: values})
+            order = np.asarray(pc.sort_indices(table, [(by[0], "ascending")]), dtype=np.int64)
+            groups = table.take(order)
+        else:
+            order = np.zeros(1, dtype=np.int64)
+            groups = pa.table({})
+        n_groups = len(order)
+        rank = np.empty(n_groups, dtype=np.int64)
+        rank[order] = np.arange(n_groups)
+        out = []
+        for k, tally in enumerate(self.tallies):
+            tally.grow(n_groups)
+            hist = tally.hist[order]
+            weights = None if tally.weights is None else (tally.weights[0][order], tally.weights[1][order])
+            totals = _totals(hist, weights)
+            error = 0.0
+            if tally.sketches is not None:
+                assert self.plan.precision is not None
+                registers = tally.sketches[:n_groups][order]
+                grouped = _sketch_statistics(registers)
+                overall = _sketch_statistics(registers.max(axis=0, keepdims=True) if n_groups else registers)
+                error = sketch.relative_standard_error(self.plan.precision)
+            else:
+                grouped, overall = _viewer_statistics(tally.viewers, self.layout, rank, n_groups, whole=bool(by), pool=pool)
+            stats = LadderStatistics(groups, n_groups, {c: t.astype(float) for c, t in totals.items()}, *grouped, error)
+            if by:
+                whole = {c: np.array([t.sum()], dtype=np.int64).astype(float) for c, t in totals.items()}
+                overall_stats = LadderStatistics(pa.table({}), 1, whole, *overall, error)
+            else:
+                overall_stats = stats
+            out.append((self._facts(k, groups), stats, overall_stats))
+        return out
+
+    def _facts(self, k: int, groups: pa.Table) -> Summary:
+        counters = [*COUNT_COLUMNS, *_weight_names()] if self.weighted else list(COUNT_COLUMNS)
+        empty = pa.table(
+            {
+                **{name: pa.array([], groups[name].type) for name in self.plan.by},
+                "viewer_id": pa.array([], pa.int64()),
+                **{c: pa.array([], pa.int64()) for c in counters},
+            }
+        )
+        return Summary(
+            policy=self.plan.policies[k],
+            by=self.plan.by,
+            table=empty,
+            rows_read=self.rows_read,
+            rejected=self.rejected,
+            excluded=self.tallies[k].excluded,
+            columns_seen=frozenset(self.columns),
+            # As merge() leaves them: sorted.
+            interactions=sorted(self.plan.interactions[k]),
+            weighted=self.weighted,
+        )
+
+
+def _weight_names() -> list[str]:
+    return list(WEIGHT_COLUMNS)
+
+
+def _selector(column: str) -> np.ndarray:
+    stem = column.split("_", 1)[1]
+    if column.startswith("u"):
+        return (PATTERNS & UNDETERMINED_BIT[stem]) != 0
+    bit = LEVEL_BIT[stem]
+    return (PATTERNS & bit) != 0 if bit else np.ones(64, dtype=bool)
+
+
+def _totals(hist: np.ndarray, weights: tuple[np.ndarray, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """Group totals of every counter column of a summary, from the bit-pattern histograms."""
+    # One integer matrix product: patterns x counters, 1 where the pattern counts for the counter.
+    select = np.stack([_selector(c) for c in COUNT_COLUMNS], axis=1).astype(np.int64)
+    out = dict(zip(COUNT_COLUMNS, (hist @ select).T, strict=True))
+    if weights is not None:
+        for sums, (first, other) in zip(weights, (("w_", "uw_"), ("w2_", "uw2_")), strict=True):
+            for c, t in zip(COUNT_COLUMNS, (sums @ select).T, strict=True):
+                out[(first if c.startswith("n_") else other) + c[2:]] = t
+    return out
+
+
+Open = dict[str, tuple[np.ndarray, np.ndarray]]  # level -> (group, u) of each open viewer
+
+
+@attrs.frozen
+class _PartStats:
+    """Unique-viewer statistics of one partition of the keys."""
+
+    certain: dict[str, np.ndarray]  # level -> viewers on it, per group
+    open: Open
+    certain_all: dict[str, int]  # level -> viewers on it, whole log
+    open_all: dict[str, np.ndarray]  # level -> u of each open viewer, whole log
+
+
+def _or_runs(keys: np.ndarray, low: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ``keys >> low`` of sorted keys, and the OR of their low bits."""
+    starts = _run_starts(keys >> np.uint64(low))
+    if not len(keys):
+        return keys, np.empty(0, dtype=np.uint8)
+    bits = np.bitwise_or.reduceat((keys & np.uint64((1 << low) - 1)).astype(np.uint8), starts)
+    return keys[starts] >> np.uint64(low), bits
+
+
+def _open(u: dict[str, np.ndarray], bits: np.ndarray) -> dict[str, np.ndarray]:
+    """Per estimated level: which viewers have undetermined rows and none on the rung."""
+    return {level: (u[level] > 0) & ((bits & LEVEL_BIT[level]) == 0) for level in ESTIMATED_LEVELS}
+
+
+def _partition_stats(
+    on: np.ndarray, bag: np.ndarray, counts: np.ndarray, layout: _Layout, rank: np.ndarray, n_groups: int, whole: bool
+) -> _PartStats:
+    pairs, bits = _or_runs(on, _LOW_A)
+    g, v = layout.split(pairs)
+    g = rank[g]
+    certain = {
+        level: np.bincount(g if not LEVEL_BIT[level] else g[(bits & LEVEL_BIT[level]) != 0], minlength=n_groups)
+        for level in LEVELS
+    }
+    # Undetermined rows per pair and level (the bag's keys are sorted pairs, then flags).
+    starts = _run_starts(bag >> np.uint64(_LOW_B))
+    flags = (bag & np.uint64(3)).astype(np.int64)
+    u = {
+        level: np.add.reduceat(counts * ((flags >> i) & 1), starts) if len(bag) else np.empty(0, dtype=np.int64)
+        for i, level in enumerate(ESTIMATED_LEVELS)
+    }
+    at = np.searchsorted(pairs, bag[starts] >> np.uint64(_LOW_B))  # every bag pair is in ``on``
+    open_ = _open(u, bits[at])
+    open_g = {level: (g[at][open_[level]], u[level][open_[level]]) for level in ESTIMATED_LEVELS}
+    if not whole:
+        return _PartStats(certain, open_g, {}, {})
+    # The whole log: a viewer is on a rung if any of their pairs is; undetermined rows add up.
+    vkeys = (v.astype(np.uint64) << np.uint64(_LOW_A)) | bits.astype(np.uint64)
+    del g, pairs
+    vkeys.sort()
+    ids, vbits = _or_runs(vkeys, _LOW_A)
+    del vkeys
+    certain_all = {level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(ids) for level in LEVELS}
+    bv = v[at]
+    order = np.argsort(bv, kind="stable")
+    bv = bv[order]
+    vstarts = _run_starts(bv)
+    vu = {level: np.add.reduceat(x[order], vstarts) if len(bv) else x for level, x in u.items()}
+    open_v = _open(vu, vbits[np.searchsorted(ids, bv[vstarts].astype(np.uint64))])
+    return _PartStats(certain, open_g, certain_all, {level: vu[level][open_v[level]] for level in ESTIMATED_LEVELS})
+
+
+def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """(certain, open triples) per group from HLL registers (groups, SKETCH_BITS, m).
+
+    Open viewers (undetermined rows, none on the rung) are ``|on or undetermined| - |on|``,
+    the union being the registerwise maximum; each is taken to have one undetermined row.
+    """
+    counts = sketch.estimate(registers) if registers.size else np.zeros((len(registers), len(SKETCH_BITS)))
+    certain = {level: counts[:, SKETCH_BITS.index(LEVEL_BIT[level])] for level in LEVELS}
+    open_viewers = {}
+    for level in ESTIMATED_LEVELS:
+        on = SKETCH_BITS.index(LEVEL_BIT[level])
+        either = sketch.estimate(np.maximum(registers[:, on], registers[:, SKETCH_BITS.index(UNDETERMINED_BIT[level])]))
+        extra = np.maximum(either - counts[:, on], 0.0)
+        g = np.flatnonzero(extra > 0)
+        open_viewers[level] = (g, np.ones(len(g), dtype=np.int64), extra[g])
+    return certain, open_viewers
+
+
+def _open_triples(g: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted distinct (g, u) pairs and their counts, as ``np.unique(..., axis=1)`` gives them."""
+    if not len(u):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    span = int(u.max()) + 1
+    distinct, counts = np.unique(g * span + u, return_counts=True)
+    return distinct // span, distinct % span, counts
+
+
+def _viewer_statistics(
+    viewers: _ExactViewers, layout: _Layout, rank: np.ndarray, n_groups: int, *, whole: bool, pool: ThreadPoolExecutor
+) -> tuple[tuple[dict[str, np.ndarray], dict[str, Any]], tuple[dict[str, np.ndarray], dict[str, Any]]]:
+    """(certain, open triples) per group and, if ``whole``, of the whole log."""
+    viewers.on.compact()
+    viewers.undetermined.compact()
+    parts = list(
+        pool.map(
+            lambda p: _partition_stats(
+                viewers.on.keys[p], viewers.undetermined.keys[p], viewers.undetermined.counts[p], layout, rank, n_groups, whole
+            ),
+            range(1 << _PART_BITS),
+        )
+    )
+    certain = {level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS}
+    open_ = {
+        level: _open_triples(
+            np.concatenate([s.open[level][0] for s in parts]), np.concatenate([s.open[level][1] for s in parts])
+        )
+        for level in ESTIMATED_LEVELS
+    }
+    if not whole:
+        return (certain, open_), (certain, open_)
+    certain_all = {level: np.array([float(sum(s.certain_all[level] for s in parts))]) for level in LEVELS}
+    open_all = {}
+    for level in ESTIMATED_LEVELS:
+        u = np.concatenate([s.open_all[level] for s in parts])
+        open_all[level] = _open_triples(np.zeros(len(u), dtype=np.int64), u)
+    return (certain, open_), (certain_all, open_all)
+
+
+# -- the scan ---------------------------------------------------------------------------------
+
+
+def _has_text_file(source: Any) -> bool:
+    """Whether a path source includes a CSV file (whose ids are read as text)."""
+    if isinstance(source, str | os.PathLike):
+        paths = [source]
+    elif isinstance(source, list | tuple) and source and all(isinstance(s, str | os.PathLike) for s in source):
+        paths = list(source)
+    else:
+        return False
+    try:
+        files = [f for p in paths for f in expand_paths(p)]
+    except ValueError:
+        return False  # let the reader raise its own error
+    return any(_format_of(f) == "csv" for f in files)
+
+
+def _is_text(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def scan_statistics(
+    source: Any,
+    policies: Sequence[Policy],
+    columns: ColumnMap,
+    by: tuple[str, ...],
+    on_invalid: OnInvalid,
+    rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None,
+    progress_bar: Callable[[int | None], Any],
+    *,
+    precision: int | None = None,
+) -> list[tuple[Summary, LadderStatistics, LadderStatistics]]:
+    """Read a source once and return, per policy, its facts and ladder statistics.
+
+    Raises :class:`Declined` (carrying the opened stream, first batch included) when the source
+    is one the packed keys do not take: grouping by several columns, or text viewer ids.
+    ``precision``: count unique viewers with HyperLogLog sketches of ``2**precision``
+    registers (one per group, rung and undetermined rung) instead of exactly.
+    """
+    wanted = {columns.source_name(c) for c in CANONICAL_COLUMNS} | set(by) | set(DEFAULT_INTERACTIONS)
+    for p in policies:
+        wanted |= set(p.interactions or ())
+    if _has_text_file(source):
+        # CSV ids are text; a CSV beside Parquet files would change the id type mid-scan.
+        raise Declined("text viewer ids (a CSV file)", source)
+    stream = source if isinstance(source, Stream) else open_source(source, columns=columns, wanted=wanted)
+    batches = iter(stream.batches)
+    first = next(batches, None)
+    if first is None:
+        raise Declined("an empty source", Stream(iter(()), stream.total_rows))
+    replay = Stream(itertools.chain([first], batches), stream.total_rows)
+    if len(by) > 1:
+        raise Declined("grouping by several columns", replay)
+    viewer = columns.source_name("viewer_id")
+    if viewer in first.schema.names and _is_text(first.schema.field(viewer).type):
+        raise Declined("text viewer ids", replay)
+    check_schema(first.schema.names, columns)
+    names = [*first.schema.names, *CANONICAL_COLUMNS]
+    interactions = tuple(interaction_columns(p, names) for p in policies)
+    canon = set(CANONICAL_COLUMNS)
+    extra = [b for b in by if b not in canon]
+    extra += [f"?{c}" for c in dict.fromkeys(c for cols in interactions for c in cols)]
+    plan = _Plan(tuple(policies), columns, by, on_invalid, tuple(extra), interactions, precision)
+    fold = _Fold(plan)
+    writer = RejectsWriter.open(rejects)
+    bar = progress_bar(stream.total_rows)
+
+    def take(future: Future[_Part]) -> None:
+        try:
+            part = future.result()
+        except _TextIds as err:
+            raise TypeError(f"column 'viewer_id' holds integers in one part of the source and {err} in another") from None
+        if writer is not None and part.rejected.num_rows:
+            writer.write(part.rejected)
+        fold.add(part)
+        bar.update(part.rows_read)
+
+    # A reader thread decodes batches and hands them to two workers; this thread folds their
+    # results in source order. The queue bounds the batches in flight (and so the memory).
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="viewaudit")
+    handed: queue.Queue[Any] = queue.Queue(maxsize=_IN_FLIGHT)
+    stop = threading.Event()
+
+    def hand(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            row = 0
+            for raw in replay.batches:
+                if not hand(pool.submit(_reduce_batch, raw, row, plan, fold)):
+                    return
+                row += raw.num_rows
+            hand(_END)
+        except BaseException as err:  # noqa: BLE001 - handed to the folding thread, raised there
+            hand(err)
+
+    reader = threading.Thread(target=read, name="viewaudit-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := handed.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            take(item)
+        reader.join()
+        bar.close()
+        if writer is not None:
+            writer.close()
+            writer = None
+        return fold.results(pool)
+    finally:
+        stop.set()
+        reader.join()
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+        if writer is not None:
+            writer.close()

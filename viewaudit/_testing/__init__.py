@@ -1,0 +1,1 @@
+"""Estimator contracts; the public names live in ``viewaudit.testing``."""
