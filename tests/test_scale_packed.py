@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import viewaudit
-from viewaudit import _packed
+from viewaudit import _packed_keys
 
 
 def random_log(
@@ -123,7 +123,7 @@ def test_compare_equals_summary() -> None:
 def test_keys_merge_and_layout_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Frequent merges, more groups than the first layout holds, and viewer ids that outgrow
     the key (negative, then huge) so that viewers switch to a dictionary mid-scan."""
-    monkeypatch.setattr(_packed, "_COMPACT_KEYS", 256)
+    monkeypatch.setattr(_packed_keys, "_COMPACT_KEYS", 256)
     parts = [
         random_log(20, 3000, items=70_000, viewers=500),
         random_log(21, 3000, items=70_000, viewers=500, viewer_offset=-1000),

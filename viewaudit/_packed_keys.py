@@ -1,0 +1,337 @@
+"""Packed (group, viewer) keys of the fast scan, and the unique-viewer statistics sorted keys give.
+
+A pair is one ``uint64``: [viewer-hash partition | group code | viewer code]; set keys add the
+OR-able rung bits below it, bag keys (undetermined rows, counted) two flags. Keys of a
+partition are deduplicated and merged by sorting; the statistics fall out of the sorted order.
+Used by :mod:`viewaudit._packed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import attrs
+import numpy as np
+
+from ._rungs import ESTIMATED_LEVELS, LEVELS
+
+#: Rung bits of a row. The first four are "on the rung"; the last two "undetermined".
+VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED = 1, 2, 4, 8, 16, 32
+
+
+LEVEL_BIT = {"rendered": 0, "valid": VALID, "viewable": VIEWABLE, "attended": ATTENDED, "engaged": ENGAGED}
+
+
+UNDETERMINED_BIT = {"viewable": U_VIEWABLE, "attended": U_ATTENDED}
+
+
+#: Sort the pending keys into the set once they are this many (or as many as the set holds):
+#: each merge re-sorts the set, so merging rarely costs less time, and this bounds the memory
+#: of pending keys to 128 MB or the set's own size.
+_COMPACT_KEYS = 1 << 24
+
+
+#: Bits of a key taken by the rung bits (set of pairs) and by the undetermined flags (bag).
+_LOW_A, _LOW_B = 4, 2
+
+
+#: Keys are split by a hash of the viewer into 2**_PART_BITS partitions, kept as the top bits of
+#: the pair, so that each partition is sorted, merged and reduced on its own (in two threads):
+#: temporaries are a fraction of the whole, and a viewer's pairs all land in one partition.
+_PART_BITS = 3
+
+
+#: Bits of a pair: [partition][group code][viewer code]. Set keys add 4 low bits, bag keys 2.
+_PAIR_BITS = 60
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (Knuth, TAOCP 6.4)
+
+
+@attrs.frozen
+class _Layout:
+    """How (group code, viewer code) is packed into a pair; the partition comes from the viewer."""
+
+    group_bits: int
+
+    @property
+    def viewer_bits(self) -> int:
+        return _PAIR_BITS - _PART_BITS - self.group_bits
+
+    def pair(self, g: np.ndarray, v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64)
+        out = (v * _GOLDEN) >> np.uint64(64 - _PART_BITS)
+        out <<= np.uint64(_PAIR_BITS - _PART_BITS)
+        out |= g.astype(np.uint64) << np.uint64(self.viewer_bits)
+        out |= v
+        return out
+
+    def split(self, pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g = (pair >> np.uint64(self.viewer_bits)) & np.uint64((1 << self.group_bits) - 1)
+        v = pair & np.uint64((1 << self.viewer_bits) - 1)
+        return g.astype(np.int64), v.astype(np.int64)
+
+
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    if not len(keys):
+        return np.empty(0, dtype=np.int64)
+    head = np.empty(len(keys), dtype=bool)
+    head[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=head[1:])
+    return np.flatnonzero(head)
+
+
+class _Keys:
+    """Sorted distinct uint64 keys per partition (with counts when ``counted``), plus pending
+    unsorted keys; ``low`` bits below the pair."""
+
+    def __init__(self, low: int, *, counted: bool) -> None:
+        self.low = low
+        self.counted = counted
+        self.keys = [np.empty(0, dtype=np.uint64) for _ in range(1 << _PART_BITS)]
+        self.counts = [np.empty(0, dtype=np.int64) for _ in range(1 << _PART_BITS)]
+        self.pending: list[np.ndarray] = []
+        self.n_pending = 0
+        self.size = 0
+
+    def add(self, keys: np.ndarray) -> None:
+        self.pending.append(keys)
+        self.n_pending += len(keys)
+        if self.n_pending > max(_COMPACT_KEYS, self.size):
+            self.compact()
+
+    def compact(self) -> None:
+        if not self.pending:
+            return
+        fresh = np.concatenate(self.pending)
+        self.pending, self.n_pending = [], 0
+        fresh.sort()
+        shift = _PAIR_BITS - _PART_BITS + self.low
+        bounds = np.searchsorted(fresh, np.arange(1, 1 << _PART_BITS, dtype=np.uint64) << np.uint64(shift))
+        for p, chunk in enumerate(np.split(fresh, bounds)):
+            if len(chunk):
+                self._merge(p, chunk)
+        self.size = sum(len(k) for k in self.keys)
+
+    def _merge(self, p: int, chunk: np.ndarray) -> None:
+        """Fold sorted keys into partition ``p``."""
+        if not self.counted:
+            both = np.concatenate([self.keys[p], chunk])
+            # Two sorted runs: the stable sort (timsort) merges them in one linear pass.
+            both.sort(kind="stable")
+            self.keys[p] = both[_run_starts(both)]
+            return
+        keys = np.concatenate([self.keys[p], chunk])
+        counts = np.concatenate([self.counts[p], np.ones(len(chunk), dtype=np.int64)])
+        # Two sorted runs: the stable sort (timsort) merges them in one linear pass.
+        order = np.argsort(keys, kind="stable")
+        keys, counts = keys[order], counts[order]
+        starts = _run_starts(keys)
+        self.keys[p], self.counts[p] = keys[starts], np.add.reduceat(counts, starts) if len(keys) else counts
+
+    def remap(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Apply an order-preserving map to the pair part of every key."""
+        low, mask = np.uint64(self.low), np.uint64((1 << self.low) - 1)
+
+        def apply(k: np.ndarray) -> np.ndarray:
+            return (fn(k >> low) << low) | (k & mask)
+
+        self.keys = [apply(k) for k in self.keys]
+        self.pending = [apply(k) for k in self.pending]
+
+    def rebuild(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Apply any map to the pair part of every key, and sort again."""
+        self.compact()
+        low, mask = np.uint64(self.low), np.uint64((1 << self.low) - 1)
+        keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
+        keys = (fn(keys >> low) << low) | (keys & mask)
+        self.__init__(self.low, counted=self.counted)  # type: ignore[misc]
+        if self.counted:  # counts cannot go through add(): repeat each key count times
+            keys = np.repeat(keys, counts)
+        self.add(keys)
+        self.compact()
+
+    def pairs(self) -> list[np.ndarray]:
+        """The distinct pair parts of all keys (for rebuilding viewer codes)."""
+        self.compact()
+        return [k >> np.uint64(self.low) for k in self.keys]
+
+
+class _Viewers:
+    """Viewer codes: the integer id itself while ids fit the key, else a dictionary index."""
+
+    def __init__(self) -> None:
+        self.ids: np.ndarray | None = None  # sorted distinct ids, in dictionary mode
+        self.codes: np.ndarray | None = None  # their codes (order of arrival)
+        self.low = 0
+        self.high = 0
+
+    @property
+    def direct(self) -> bool:
+        return self.ids is None
+
+    def bits_needed(self) -> int:
+        top = self.high if self.ids is None else len(self.ids) - 1
+        return max(int(top).bit_length(), 1)
+
+    def observe(self, v: np.ndarray) -> None:
+        if len(v):
+            self.low = min(self.low, int(v.min()))
+            self.high = max(self.high, int(v.max()))
+
+    def to_dictionary(self, ids: np.ndarray) -> None:
+        self.ids = np.unique(ids)
+        self.codes = np.arange(len(self.ids), dtype=np.int64)
+
+    def lookup(self, v: np.ndarray) -> np.ndarray:
+        assert self.ids is not None and self.codes is not None
+        return self.codes[np.searchsorted(self.ids, v)]
+
+    def encode(self, v: np.ndarray) -> np.ndarray:
+        if self.ids is None or self.codes is None:
+            return v
+        distinct = np.unique(v)
+        pos = np.searchsorted(self.ids, distinct)
+        known = np.zeros(len(distinct), dtype=bool)
+        inside = pos < len(self.ids)
+        known[inside] = self.ids[pos[inside]] == distinct[inside]
+        new = distinct[~known]
+        if len(new):
+            at = np.searchsorted(self.ids, new)
+            self.ids = np.insert(self.ids, at, new)
+            self.codes = np.insert(self.codes, at, np.arange(len(self.codes), len(self.codes) + len(new)))
+        return self.lookup(v)
+
+
+def _viewer_keys(pair: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Set keys (pair, rung bits) of every row, bag keys (pair, undetermined flags) of the
+    rows with undetermined flags."""
+    on = pair << np.uint64(_LOW_A)
+    on |= (bits & 15).astype(np.uint64)
+    open_ = bits >= U_VIEWABLE
+    return on, (pair[open_] << np.uint64(_LOW_B)) | (bits[open_] >> 4).astype(np.uint64)
+
+
+class _ExactViewers:
+    """Per policy: the set of (pair, rung bits) keys and the bag of undetermined (pair, flags)."""
+
+    def __init__(self) -> None:
+        self.on = _Keys(_LOW_A, counted=False)
+        self.undetermined = _Keys(_LOW_B, counted=True)
+
+    def add(self, on: np.ndarray, undetermined: np.ndarray) -> None:
+        self.on.add(on)
+        if len(undetermined):
+            self.undetermined.add(undetermined)
+
+    def structures(self) -> tuple[_Keys, _Keys]:
+        return self.on, self.undetermined
+
+
+Open = dict[str, tuple[np.ndarray, np.ndarray]]  # level -> (group, u) of each open viewer
+
+
+@attrs.frozen
+class _PartStats:
+    """Unique-viewer statistics of one partition of the keys."""
+
+    certain: dict[str, np.ndarray]  # level -> viewers on it, per group
+    open: Open
+    certain_all: dict[str, int]  # level -> viewers on it, whole log
+    open_all: dict[str, np.ndarray]  # level -> u of each open viewer, whole log
+
+
+def _or_runs(keys: np.ndarray, low: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ``keys >> low`` of sorted keys, and the OR of their low bits."""
+    starts = _run_starts(keys >> np.uint64(low))
+    if not len(keys):
+        return keys, np.empty(0, dtype=np.uint8)
+    bits = np.bitwise_or.reduceat((keys & np.uint64((1 << low) - 1)).astype(np.uint8), starts)
+    return keys[starts] >> np.uint64(low), bits
+
+
+def _open(u: dict[str, np.ndarray], bits: np.ndarray) -> dict[str, np.ndarray]:
+    """Per estimated level: which viewers have undetermined rows and none on the rung."""
+    return {level: (u[level] > 0) & ((bits & LEVEL_BIT[level]) == 0) for level in ESTIMATED_LEVELS}
+
+
+def _partition_stats(
+    on: np.ndarray, bag: np.ndarray, counts: np.ndarray, layout: _Layout, rank: np.ndarray, n_groups: int, whole: bool
+) -> _PartStats:
+    pairs, bits = _or_runs(on, _LOW_A)
+    g, v = layout.split(pairs)
+    g = rank[g]
+    certain = {
+        level: np.bincount(g if not LEVEL_BIT[level] else g[(bits & LEVEL_BIT[level]) != 0], minlength=n_groups)
+        for level in LEVELS
+    }
+    # Undetermined rows per pair and level (the bag's keys are sorted pairs, then flags).
+    starts = _run_starts(bag >> np.uint64(_LOW_B))
+    flags = (bag & np.uint64(3)).astype(np.int64)
+    u = {
+        level: np.add.reduceat(counts * ((flags >> i) & 1), starts) if len(bag) else np.empty(0, dtype=np.int64)
+        for i, level in enumerate(ESTIMATED_LEVELS)
+    }
+    at = np.searchsorted(pairs, bag[starts] >> np.uint64(_LOW_B))  # every bag pair is in ``on``
+    open_ = _open(u, bits[at])
+    open_g = {level: (g[at][open_[level]], u[level][open_[level]]) for level in ESTIMATED_LEVELS}
+    if not whole:
+        return _PartStats(certain, open_g, {}, {})
+    # The whole log: a viewer is on a rung if any of their pairs is; undetermined rows add up.
+    vkeys = (v.astype(np.uint64) << np.uint64(_LOW_A)) | bits.astype(np.uint64)
+    del g, pairs
+    vkeys.sort()
+    ids, vbits = _or_runs(vkeys, _LOW_A)
+    del vkeys
+    certain_all = {level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(ids) for level in LEVELS}
+    bv = v[at]
+    order = np.argsort(bv, kind="stable")
+    bv = bv[order]
+    vstarts = _run_starts(bv)
+    vu = {level: np.add.reduceat(x[order], vstarts) if len(bv) else x for level, x in u.items()}
+    open_v = _open(vu, vbits[np.searchsorted(ids, bv[vstarts].astype(np.uint64))])
+    return _PartStats(certain, open_g, certain_all, {level: vu[level][open_v[level]] for level in ESTIMATED_LEVELS})
+
+
+def _open_triples(g: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted distinct (g, u) pairs and their counts, as ``np.unique(..., axis=1)`` gives them."""
+    if not len(u):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    span = int(u.max()) + 1
+    distinct, counts = np.unique(g * span + u, return_counts=True)
+    return distinct // span, distinct % span, counts
+
+
+def _viewer_statistics(
+    viewers: _ExactViewers, layout: _Layout, rank: np.ndarray, n_groups: int, *, whole: bool, pool: ThreadPoolExecutor
+) -> tuple[tuple[dict[str, np.ndarray], dict[str, Any]], tuple[dict[str, np.ndarray], dict[str, Any]]]:
+    """(certain, open triples) per group and, if ``whole``, of the whole log."""
+    viewers.on.compact()
+    viewers.undetermined.compact()
+    parts = list(
+        pool.map(
+            lambda p: _partition_stats(
+                viewers.on.keys[p], viewers.undetermined.keys[p], viewers.undetermined.counts[p], layout, rank, n_groups, whole
+            ),
+            range(1 << _PART_BITS),
+        )
+    )
+    certain = {level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS}
+    open_ = {
+        level: _open_triples(
+            np.concatenate([s.open[level][0] for s in parts]), np.concatenate([s.open[level][1] for s in parts])
+        )
+        for level in ESTIMATED_LEVELS
+    }
+    if not whole:
+        return (certain, open_), (certain, open_)
+    certain_all = {level: np.array([float(sum(s.certain_all[level] for s in parts))]) for level in LEVELS}
+    open_all = {}
+    for level in ESTIMATED_LEVELS:
+        u = np.concatenate([s.open_all[level] for s in parts])
+        open_all[level] = _open_triples(np.zeros(len(u), dtype=np.int64), u)
+    return (certain, open_), (certain_all, open_all)
