@@ -90,3 +90,26 @@ def test_text_ids_are_not_sketched() -> None:
     log = log.set_column(1, "viewer_id", log["viewer_id"].cast(pa.string()))
     with pytest.raises(ValueError, match="unique_viewers='hll' does not take text viewer ids"):
         viewaudit.audit(log, unique_viewers="hll")
+
+
+def test_cli_unique_viewers_hll(tmp_path, capsys) -> None:
+    """`viewaudit audit --unique-viewers hll` keeps impressions exact and brackets the sketched
+    unique viewers with an interval; a bad precision is one error line and exit 2."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from viewaudit._cli import main
+
+    path = tmp_path / "log.parquet"
+    pq.write_table(random_log(5), path)
+    assert main(["audit", str(path), "--json", "--unique-viewers", "hll", "--hll-precision", "12"]) == 0
+    sketched = json.loads(capsys.readouterr().out)
+    exact = viewaudit.audit(path).to_dict()
+    for got, want in zip(sketched["ladder"], exact["ladder"], strict=True):
+        assert got["impressions"] == want["impressions"]
+        u = got["unique_viewers"]
+        assert u["low"] <= u["estimate"] <= u["high"]
+    assert main(["audit", str(path), "--unique-viewers", "hll", "--hll-precision", "99"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "hll_precision" in err[0]

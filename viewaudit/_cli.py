@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
     p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     p.add_argument("--rejects", metavar="PATH", help="write rejected rows with their reason (.parquet, .csv or .jsonl)")
+    p.add_argument(
+        "--unique-viewers",
+        choices=("exact", "hll"),
+        default="exact",
+        help="count unique viewers exactly (default) or with HyperLogLog sketches (bounded memory)",
+    )
+    p.add_argument("--hll-precision", type=int, default=10, metavar="P", help="HyperLogLog registers 2**P (default 10)")
 
     p = sub.add_parser("compare", help="one log's views under every preset (or the --policy ones)")
     _add_source_options(p)
@@ -79,6 +86,8 @@ def _run_audit(args: argparse.Namespace) -> int:
         rejects=args.rejects,
         confidence_level=args.confidence_level,
         progress=None,
+        unique_viewers=args.unique_viewers,
+        hll_precision=args.hll_precision,
     )
     if args.json:
         print(json.dumps(result.to_dict()))
