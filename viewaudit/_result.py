@@ -159,6 +159,21 @@ class Rows:
         return {"read": self.read, "accepted": self.accepted, "rejected": dict(self.rejected)}
 
 
+def format_ladder(header: list[str], ladder: Ladder, inflation: Inflation) -> str:
+    """The readable text form of a ladder and its inflation, under ``header`` lines."""
+    width = max(len("impressions"), *(len(str(r.impressions)) for r in ladder)) + 2
+    lines = [
+        *header,
+        "",
+        f"{'rung':<10}{'impressions':<{width}}unique viewers",
+        *(f"{r.level:<10}{r.impressions!s:<{width}}{r.unique_viewers}" for r in ladder),
+        "",
+        f"inflation: {inflation.headline} rendered impressions per unique attended viewer",
+        "  = " + " x ".join(f"{k} {v}" for k, v in inflation.factors.items()),
+    ]
+    return "\n".join(lines)
+
+
 def ladder_from_row(row: Mapping[str, Any]) -> Ladder:
     """A :class:`Ladder` from one row of the ladder table."""
     return Ladder(
@@ -344,16 +359,12 @@ class Audit:
         )
 
     def __str__(self) -> str:
-        width = max(len("impressions"), *(len(str(r.impressions)) for r in self.ladder)) + 2
-        lines = [
-            f"policy {self.policy.name}: {self.policy.description}",
-            f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, rejected {sum(self.rows.rejected.values()):,}",
-            "",
-            f"{'rung':<10}{'impressions':<{width}}unique viewers",
-        ]
-        for r in self.ladder:
-            lines.append(f"{r.level:<10}{str(r.impressions):<{width}}{r.unique_viewers}")
-        lines.append("")
-        lines.append(f"inflation: {self.inflation.headline} rendered impressions per unique attended viewer")
-        lines.append("  = " + " x ".join(f"{k} {v}" for k, v in self.inflation.factors.items()))
-        return "\n".join(lines)
+        return format_ladder(
+            [
+                f"policy {self.policy.name}: {self.policy.description}",
+                f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, "
+                f"rejected {sum(self.rows.rejected.values()):,}",
+            ],
+            self.ladder,
+            self.inflation,
+        )

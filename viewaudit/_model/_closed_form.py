@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from .._bots import bot_regex
 from .._inflation import FACTORS, HEADLINE
 from .._policy import Policy, get_policy
-from .._result import Estimate, Inflation, Ladder, Rung
+from .._result import Estimate, Inflation, Ladder, Rung, format_ladder
 from .._rungs import LEVELS
 from .._schema import DEFAULT_INTERACTIONS
 from ._params import FeedModel
@@ -193,18 +193,8 @@ class ExpectedLadder:
         return json.dumps(self.to_dict(), **kwargs)
 
     def __str__(self) -> str:
-        width = max(len("impressions"), *(len(str(r.impressions)) for r in self.ladder)) + 2
-        lines = [
-            f"policy {self.policy.name}: {self.policy.description}",
-            f"expected over {self.model.viewers:,} accounts",
-            "",
-            f"{'rung':<10}{'impressions':<{width}}unique viewers",
-            *(f"{r.level:<10}{r.impressions!s:<{width}}{r.unique_viewers}" for r in self.ladder),
-            "",
-            f"inflation: {self.inflation.headline} rendered impressions per unique attended viewer",
-            "  = " + " x ".join(f"{k} {v}" for k, v in self.inflation.factors.items()),
-        ]
-        return "\n".join(lines)
+        header = [f"policy {self.policy.name}: {self.policy.description}", f"expected over {self.model.viewers:,} accounts"]
+        return format_ladder(header, self.ladder, self.inflation)
 
 
 def _exact(value: float) -> Estimate:
