@@ -96,14 +96,24 @@ BROKEN: list[tuple[str, str, Callable[..., float], dict[str, object]]] = [
     ("count", "ladder_bound", rows, {"at_most": "valid"}),
     ("unique", "non_negative", lambda log: viewers(log) - 1, {}),
     ("unique", "row_order", first_two_viewers, {}),
-    ("unique", "duplicated_rows", lambda log: float(log.num_rows - log["viewer_id"].null_count) if "viewer_id" in log.column_names else 0.0, {}),
+    (
+        "unique",
+        "duplicated_rows",
+        lambda log: rows(log) - (log["viewer_id"].null_count if "viewer_id" in log.column_names else 0),
+        {},
+    ),
     ("unique", "union_bounds", lambda log: viewers(log) / max(log.num_rows, 1), {}),
     ("unique", "threshold_monotone", long_dwells, {"threshold": ("attention_ms", "increasing")}),
     ("unique", "ladder_bound", viewers, {"at_most": "engaged"}),
     ("rate", "in_unit_interval", lambda log: 2 * bot_share(log), {}),
     ("rate", "row_order", first_row_is_bot, {}),
     ("rate", "duplicated_rows", lambda log: 1 / (1 + log.num_rows), {}),
-    ("rate", "threshold_monotone", lambda log, attention_ms=0.0: min(attention_ms / 1000.0, 1.0), {"threshold": ("attention_ms", "decreasing")}),
+    (
+        "rate",
+        "threshold_monotone",
+        lambda log, attention_ms=0.0: min(attention_ms / 1e3, 1.0),
+        {"threshold": ("attention_ms", "decreasing")},
+    ),
 ]
 
 
@@ -127,7 +137,7 @@ def test_each_contract_catches_its_broken_estimator(
         check_estimator(estimator, kind=kind, contracts=[contract], settings=FIND, logs=SMALL, **options)  # type: ignore[arg-type]
     message = str(caught.value)
     assert "minimal falsifying example" in message
-    assert "row" in message and "item_id" in message  # the log, as a table
+    assert "item_id" in message  # the log, as a table
 
 
 @pytest.mark.parametrize(
@@ -146,16 +156,17 @@ def test_correct_estimators_pass(kind: str, estimator: Callable[..., float], opt
 
 
 def test_failures_shrink_to_a_minimal_log() -> None:
-    """The message shows the log Hypothesis shrank the failure to: one row of item_id 0."""
+    """The message shows the log Hypothesis shrank the failure to: one row, every value 0.
+    (Shrinking of columns is shown by the documentation's example, tested on its own.)"""
     with pytest.raises(AssertionError) as caught:
         check_estimator(
             lambda log: distinct(log, "item_id"),
             kind="count",
             contracts=["duplicated_rows"],
             settings=FAST,
-            logs=impression_logs(max_size=20),
+            logs=impression_logs(columns=["viewer_id"], max_size=20),
         )
-    assert str(caught.value).endswith("log: 1 row:\n  item_id\n  0")
+    assert str(caught.value).endswith("log: 1 row:\n  item_id  viewer_id\n  0        0")
     assert "f(log) = 1.0, so f(every row twice) should be 2.0, but it is 1.0" in str(caught.value)
 
 
@@ -288,9 +299,6 @@ def test_format_log_shows_runs_nulls_and_text() -> None:
     """Runs of identical rows are shown once with a count; nulls and text ids are explicit."""
     log = pa.table({"item_id": ["a", "a", "a", ""], "dwell_ms": [1.5, 1.5, 1.5, None]})
     assert format_log(log) == (
-        "4 rows (2 runs of identical rows):\n"
-        "  ×  item_id  dwell_ms\n"
-        "  3  'a'      1.5\n"
-        "  1  ''       null"
+        "4 rows (2 runs of identical rows):\n  n  item_id  dwell_ms\n  3  'a'      1.5\n  1  ''       null"
     )
     assert format_log(log.slice(0, 0)) == "0 rows; columns: item_id, dwell_ms"

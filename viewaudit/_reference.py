@@ -83,7 +83,7 @@ def row_rungs(
     policy: Policy,
     *,
     interactions: Sequence[str],
-    agents: dict[str, bool] | None = None,
+    agents: dict[str | None, bool] | None = None,
 ) -> dict[Level, Membership]:
     """Membership of one impression row (canonical column names) on every rung.
 
@@ -151,7 +151,7 @@ def rung_memberships(log: pa.Table, policy: Policy) -> tuple[list[dict[Level, Me
     """Every row's memberships, and the rungs the log's columns cannot determine."""
     columns = log.column_names
     interactions = interactions_of(policy, columns)
-    agents: dict[str, bool] = {}
+    agents: dict[str | None, bool] = {}
     seen: dict[tuple[Any, ...], dict[Level, Membership]] = {}  # logs repeat rows: decide each once
     rows = []
     for row in log.to_pylist():

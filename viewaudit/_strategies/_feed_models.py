@@ -20,9 +20,7 @@ def _model() -> Any:
     try:
         from .. import _model
     except ImportError as err:  # pragma: no cover - depends on the tree
-        raise ImportError(
-            f"feed_models() needs viewaudit.FeedModel (viewaudit._model), which cannot be imported: {err}"
-        ) from err
+        raise ImportError(f"feed_models() needs viewaudit.FeedModel (viewaudit._model), which cannot be imported: {err}") from err
     return _model
 
 
@@ -46,9 +44,7 @@ def measurements() -> st.SearchStrategy[Any]:
     return st.deferred(build)
 
 
-def feed_models(
-    *, max_viewers: int = 1_000, measurements: st.SearchStrategy[Any] | None = None
-) -> st.SearchStrategy[Any]:
+def feed_models(*, max_viewers: int = 1_000, measurements: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[Any]:
     """Valid :class:`viewaudit.FeedModel` objects with at most ``max_viewers`` accounts.
 
     Every parameter is drawn over a range where simulation stays fast: exposure means up to
@@ -87,9 +83,7 @@ def feed_models(
             m.FeedModel,
             viewers=st.integers(1, max_viewers),
             exposure=st.builds(m.Exposure, mean=st.floats(0.05, 20.0), shape=st.floats(0.1, 100.0)),
-            dwell=st.builds(
-                m.DwellMixture, zero=probabilities, glance_weight=probabilities, glance=components, read=components
-            ),
+            dwell=st.builds(m.DwellMixture, zero=probabilities, glance_weight=probabilities, glance=components, read=components),
             visibility=st.builds(
                 m.Visibility, alpha=st.floats(0.1, 10.0), beta=st.floats(0.1, 10.0), in_view_share=st.floats(0.01, 1.0)
             ),

@@ -6,10 +6,13 @@ repeats and rows one by one. Ids come from small pools, so viewers see several i
 view their own items and one-viewer logs are common. For every kind of special row (null
 viewer, bot, censored dwell, unmeasured row) a log is drawn as having none, some or (where the
 share allows) all of them; the share bounds are kept while drawing, not checked afterwards.
+Every column is drawn and the ones the log keeps are chosen last, so that shrinking drops
+columns without disturbing the others' values.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection, Iterable
 from typing import Any
@@ -35,11 +38,16 @@ from ._values import (
     straddle,
 )
 
-#: Kinds of special rows whose share a caller may bound.
-SHARES = ("null", "bot", "censored", "unmeasured")
 _EPOCH_MS_2100 = 4_102_444_800_000
 _COIN = st.booleans()
-_WEIGHTS = (1.0, 2.0, 10.0, 3.0, 1.5, 1 / 0.3, 1e-3, 1234.5678, 1e4)
+# Inverse inclusion probabilities, round and awkward (for the fixed-point weight sums).
+_WEIGHTS = st.sampled_from((1.0, 2.0, 10.0, 3.0, 1.5, 1 / 0.3, 1e-3, 1234.5678, 1e4))
+_TIMES = st.integers(0, _EPOCH_MS_2100)
+_TS_TYPES = st.sampled_from((pa.int64(), pa.timestamp("ms", tz="UTC")))
+_HUMANS, _BOTS = st.sampled_from(HUMAN_AGENTS), st.sampled_from(BOT_AGENTS)
+_GAPS = st.sets(st.sampled_from(("dwell_ms", "visible_fraction")), min_size=1)
+_SIGNALS = st.sampled_from(("flag", "agent", "both"))
+_INTERACTIONS = {base: st.integers(0, base ** len(DEFAULT_INTERACTIONS) - 1) for base in (2, 4)}
 #: Time on screen is drawn up to about 11.5 days: large values, still physically possible.
 _MAX_MS = 1e9
 
@@ -58,14 +66,12 @@ def _check_names(names: Iterable[Any], argument: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def column_sets(
-    *, required: Collection[str] = (), optional: Collection[str] | None = None
-) -> st.SearchStrategy[frozenset[str]]:
+def column_sets(*, required: Collection[str] = (), optional: Collection[str] | None = None) -> st.SearchStrategy[frozenset[str]]:
     """Sets of column names for :func:`impression_logs`: ``item_id``, every ``required`` name
     and any subset of ``optional`` (default: every canonical column and the default
     interactions ``liked, replied, reposted, clicked, expanded``).
 
-    Shrinks towards the fewest columns; every optional column at once is drawn often.
+    Each optional column is kept about half the time; shrinks towards the fewest columns.
     """
 
     def build() -> st.SearchStrategy[frozenset[str]]:
@@ -76,12 +82,17 @@ def column_sets(
         maybe = tuple(c for c in maybe if c not in must)
         if not maybe:
             return st.just(must)
-        # One coin per column, always drawn, even when a first coin says "all of them": the
-        # shrinker can then turn "all" off and drop the columns one by one.
-        def pick(everything: bool, keep: tuple[bool, ...]) -> frozenset[str]:
-            return must | {c for c, k in zip(maybe, keep, strict=True) if k or everything}
 
-        return st.builds(pick, st.booleans(), st.tuples(*(st.booleans() for _ in maybe)))
+        # A few small integers, a bit per column: each column is kept about half the time,
+        # the shrinker clears bits (drops columns) one at a time, and few choices make for a
+        # fast shrink. (A switch for "every column" would make the bits irrelevant while it is
+        # on, and the shrinker could then not turn it off.)
+        chunks = [maybe[i : i + 4] for i in range(0, len(maybe), 4)]
+
+        def pick(bits: tuple[int, ...]) -> frozenset[str]:
+            return must | {c for chunk, b in zip(chunks, bits, strict=True) for k, c in enumerate(chunk) if b >> k & 1}
+
+        return st.tuples(*(st.integers(0, 2 ** len(chunk) - 1) for chunk in chunks)).map(pick)
 
     return st.deferred(build)
 
@@ -151,6 +162,25 @@ def _in_view_given_dwell(edges: tuple[float, ...]) -> st.SearchStrategy[tuple[st
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _values(time_edges: tuple[float, ...], fraction_edges: tuple[float, ...]) -> tuple[st.SearchStrategy[Any], ...]:
+    """Strategies for the measurements, built once per set of thresholds (building a strategy
+    costs more than drawing from it, and shrinking draws thousands of logs)."""
+    durations = _durations(time_edges)
+    fractions = st.one_of(st.sampled_from(fraction_edges), st.floats(min_value=0.0, max_value=1.0))
+    return durations, _in_view_given_dwell(time_edges), st.one_of(st.none(), durations), fractions
+
+
+def _pool(draw: Any, kind: type, most: int) -> list[Any]:
+    """Up to ``most`` distinct ids: one drawn value and its successors (0, 1, 2 or "", "1",
+    "2" once shrunk), so that a pool costs two choices whatever its size."""
+    size = draw(st.integers(1, most))
+    first = draw(_ids(kind))
+    if kind is int:  # successors wrap around within int64
+        return [(first + i + 2**63) % 2**64 - 2**63 for i in range(size)]
+    return [first + (str(i) if i else "") for i in range(size)]
+
+
 def _in_view(dwell: float, how: tuple[str, float]) -> float | None:
     kind, value = how
     if kind == "null":
@@ -161,20 +191,25 @@ def _in_view(dwell: float, how: tuple[str, float]) -> float | None:
 
 
 class _Budget:
-    """Running counts of special rows against their caps, so a drawn log never exceeds a share."""
+    """Running counts of special rows against their caps, so a drawn log never exceeds a share.
+
+    One mode (none, some or all) per group of kinds: the four null columns share theirs, so
+    "all logged out" comes with null authors, agents and times (each capped on its own).
+    """
 
     def __init__(self, draw: Any, rows: int, shares: dict[str, float], kinds: Iterable[str]) -> None:
         self.draw = draw
         self.caps = {k: math.floor(shares[k.split(":")[0]] * rows + 1e-9) for k in kinds}
         self.used = dict.fromkeys(self.caps, 0)
         self.modes: dict[str, str] = {}
-        for kind, cap in self.caps.items():
+        for group in dict.fromkeys(k.split(":")[0] for k in self.caps):
+            cap = min(c for k, c in self.caps.items() if k.split(":")[0] == group)
             options = ["none"] if cap == 0 else ["none", "some", "all"] if cap >= rows else ["none", "some"]
-            self.modes[kind] = draw(st.sampled_from(options)) if len(options) > 1 else "none"
+            self.modes[group] = draw(st.sampled_from(options)) if len(options) > 1 else "none"
 
     def take(self, kind: str, count: int) -> bool:
         """Whether the next distinct row (repeated ``count`` times) is of this special kind."""
-        mode = self.modes.get(kind, "none")
+        mode = self.modes.get(kind.split(":")[0], "none")
         if mode == "none" or self.used[kind] + count > self.caps[kind]:
             return False
         if mode == "some" and not self.draw(_COIN):
@@ -216,50 +251,39 @@ def _draw_log(
     # Dropping a column never raises a share (a row flagged only through a dropped column is no
     # longer special), except in_view_ms left without its stand-in, which is filled below.
     item_type, people_type = draw(id_types), draw(id_types)
-    items = draw(st.lists(_ids(item_type), min_size=1, max_size=4, unique=True))
-    people = draw(st.lists(_ids(people_type), min_size=1, max_size=5, unique=True))
-    ts_type = draw(st.sampled_from((pa.int64(), pa.timestamp("ms", tz="UTC"))))
+    items = _pool(draw, item_type, 4)
+    people = _pool(draw, people_type, 5)
+    ts_type = draw(_TS_TYPES)
     counted = draw(_COIN)  # interactions as counts, not flags
     counts = _multiplicities(draw, *sizes)
     kinds = [f"null:{c}" for c in ("viewer_id", "author_id", "user_agent", "ts")]
     budget = _Budget(draw, sum(counts), shares, [*kinds, "bot", "censored", "unmeasured"])
 
-    # Strategies are built once per log: building one per row costs more than drawing from it.
     pick_item, pick_person = st.sampled_from(items), st.sampled_from(people)
-    times = st.integers(0, _EPOCH_MS_2100)
-    durations = _durations(time_edges)
-    in_view_how = _in_view_given_dwell(time_edges)
-    maybe_duration = st.one_of(st.none(), durations)
-    fractions = st.one_of(st.sampled_from(fraction_edges), st.floats(min_value=0.0, max_value=1.0))
-    # One choice per row for what a row rarely needs to vary in more detail: inverse
-    # inclusion probabilities (round and awkward ones, for the fixed-point weight sums) and
-    # the five interactions together (one digit each: base 4 as counts, base 2 as flags).
-    weights = st.sampled_from(_WEIGHTS)
+    durations, in_view_how, maybe_duration, fractions = _values(time_edges, fraction_edges)
+    # One choice for all five interactions (a digit each: base 4 as counts, base 2 as flags).
     base = 4 if counted else 2
-    interacted = st.integers(0, base ** len(DEFAULT_INTERACTIONS) - 1)
-    humans, bots = st.sampled_from(HUMAN_AGENTS), st.sampled_from(BOT_AGENTS)
-    gaps = st.sets(st.sampled_from(("dwell_ms", "visible_fraction")), min_size=1)
-    signal_of = st.sampled_from(("flag", "agent", "both"))
+    interacted = _INTERACTIONS[base]
 
     table: dict[str, list[Any]] = {c: [] for c in ("item_id", *OPTIONAL_COLUMNS)}
     for count in counts:
         row: dict[str, Any] = {"item_id": draw(pick_item)}
         for name in ("viewer_id", "author_id"):
             row[name] = None if budget.take(f"null:{name}", count) else draw(pick_person)
-        row["ts"] = None if budget.take("null:ts", count) else draw(times)
-        signal = draw(signal_of) if budget.take("bot", count) else None
+        row["ts"] = None if budget.take("null:ts", count) else draw(_TIMES)
+        signal = draw(_SIGNALS) if budget.take("bot", count) else None
         row["is_bot"] = signal in ("flag", "both")
         if signal in ("agent", "both"):
-            row["user_agent"] = draw(bots)
+            row["user_agent"] = draw(_BOTS)
         else:
-            row["user_agent"] = None if budget.take("null:user_agent", count) else draw(humans)
-        missing = draw(gaps) if budget.take("unmeasured", count) else set()
+            row["user_agent"] = None if budget.take("null:user_agent", count) else draw(_HUMANS)
+        missing = draw(_GAPS) if budget.take("unmeasured", count) else set()
         dwell = row["dwell_ms"] = None if "dwell_ms" in missing else draw(durations)
         row["dwell_censored"] = dwell is not None and budget.take("censored", count)
         # In view at most as long as on screen; where dwell is not measured, either.
         row["in_view_ms"] = draw(maybe_duration) if dwell is None else _in_view(dwell, draw(in_view_how))
         row["visible_fraction"] = None if "visible_fraction" in missing else draw(fractions)
-        row["weight"] = draw(weights)
+        row["weight"] = draw(_WEIGHTS)
         digits = draw(interacted)
         for k, name in enumerate(DEFAULT_INTERACTIONS):
             digit = digits // base**k % base
@@ -381,10 +405,8 @@ def impression_logs_with_truth(
             "censored": 0.0,
             "unmeasured": 0.0,
         }
-        if columns is None:
-            names = column_sets(optional=[c for c in OPTIONAL_COLUMNS if c != "weight"])
-        else:
-            names = _columns(columns)
+        unsampled = [c for c in OPTIONAL_COLUMNS if c != "weight"]
+        names = column_sets(optional=unsampled) if columns is None else _columns(columns)
         drawn_policies = _policies() if policies is None else as_strategy(policies, "policies")
         kinds = _id_types(id_types)
 

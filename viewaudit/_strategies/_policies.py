@@ -30,9 +30,7 @@ def _custom() -> st.SearchStrategy[Policy]:
         st.just(BOT_USER_AGENTS),
         st.lists(st.sampled_from((*BOT_USER_AGENTS, *EXTRA_PATTERNS)), unique=True, max_size=6).map(tuple),
     )
-    interactions = st.one_of(
-        st.none(), st.lists(st.sampled_from(DEFAULT_INTERACTIONS), unique=True, max_size=3).map(tuple)
-    )
+    interactions = st.one_of(st.none(), st.lists(st.sampled_from(DEFAULT_INTERACTIONS), unique=True, max_size=3).map(tuple))
     return st.builds(
         Policy,
         name=st.one_of(st.just("custom"), st.text(st.characters(categories=("L", "N", "P", "Zs")), max_size=12)),

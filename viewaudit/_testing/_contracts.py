@@ -42,6 +42,8 @@ class Threshold:
     direction: Literal["increasing", "decreasing"]
     low: float
     high: float
+    #: Log columns whose values are worth drawing as thresholds (where an estimate changes).
+    columns: tuple[str, ...] = ("dwell_ms", "in_view_ms")
 
 
 @attrs.frozen
@@ -145,15 +147,13 @@ def _split(options: Options) -> st.SearchStrategy[Case]:
 def _with_thresholds(options: Options) -> st.SearchStrategy[Case]:
     threshold = options.threshold
     assert threshold is not None
-    fraction = threshold.high <= 1.0
-    edges = straddle(FRACTION_EDGES if fraction else TIME_EDGES)
+    edges = straddle(FRACTION_EDGES if threshold.columns == ("visible_fraction",) else TIME_EDGES)
 
     @st.composite
     def build(draw: Any) -> Case:
         log = draw(options.logs)
         # Thresholds at the log's own values are where an estimate changes: draw those often.
-        columns = ("visible_fraction",) if fraction else ("dwell_ms", "in_view_ms")
-        seen = {v for c in columns if c in log.column_names for v in log[c].to_pylist() if v is not None}
+        seen = {v for c in threshold.columns if c in log.column_names for v in log[c].to_pylist() if v is not None}
         candidates = sorted(v for v in {*edges, *seen} if threshold.low <= v <= threshold.high)
         values = st.one_of(
             st.sampled_from(candidates) if candidates else st.nothing(),
@@ -213,7 +213,7 @@ def _additive(estimator: Callable[..., Any], case: Case, options: Options) -> No
     if math.isnan(whole) or math.isnan(fa) or math.isnan(fb):
         return
     if not same(whole, fa + fb, options):
-        raise Broken(f"f(a ∪ b) = {whole!r} but f(a) + f(b) = {fa!r} + {fb!r} = {fa + fb!r}")
+        raise Broken(f"f(a and b together) = {whole!r} but f(a) + f(b) = {fa!r} + {fb!r} = {fa + fb!r}")
 
 
 def _union_bounds(estimator: Callable[..., Any], case: Case, options: Options) -> None:
@@ -223,9 +223,9 @@ def _union_bounds(estimator: Callable[..., Any], case: Case, options: Options) -
     if math.isnan(whole) or math.isnan(fa) or math.isnan(fb):
         return
     if not at_most(max(fa, fb), whole, options):
-        raise Broken(f"f(a ∪ b) = {whole!r} < max(f(a), f(b)) = max({fa!r}, {fb!r})")
+        raise Broken(f"f(a and b together) = {whole!r} < max(f(a), f(b)) = max({fa!r}, {fb!r})")
     if not at_most(whole, fa + fb, options):
-        raise Broken(f"f(a ∪ b) = {whole!r} > f(a) + f(b) = {fa!r} + {fb!r}")
+        raise Broken(f"f(a and b together) = {whole!r} > f(a) + f(b) = {fa!r} + {fb!r}")
 
 
 def _threshold_monotone(estimator: Callable[..., Any], case: Case, options: Options) -> None:
@@ -249,8 +249,7 @@ def _ladder_bound(estimator: Callable[..., Any], case: Case, options: Options) -
     bound, what = (impressions, "impressions") if options.kind == "count" else (viewers, "unique viewers")
     if bound is not None and not at_most(value, float(bound), options):
         raise Broken(
-            f"f(log) = {value!r} but at most {bound} {what} are or may be {level!r} under policy "
-            f"{options.policy.name!r}"
+            f"f(log) = {value!r} but at most {bound} {what} are or may be {level!r} under policy {options.policy.name!r}"
         )
 
 
@@ -278,9 +277,7 @@ CONTRACTS: dict[str, Contract] = {
             _single,
             _duplicated_rows,
         ),
-        Contract(
-            "additive", ("count",), "the estimate of two disjoint logs together is the sum of theirs", _split, _additive
-        ),
+        Contract("additive", ("count",), "the estimate of two disjoint logs together is the sum of theirs", _split, _additive),
         Contract(
             "union_bounds",
             ("unique",),

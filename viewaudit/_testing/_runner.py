@@ -41,8 +41,7 @@ def _threshold(value: Any) -> Threshold | None:
         return None
     if not isinstance(value, tuple) or len(value) not in (2, 3):
         raise TypeError(
-            "threshold must be (keyword, 'increasing' | 'decreasing') or (keyword, direction, (low, high)), "
-            f"got {value!r}"
+            f"threshold must be (keyword, 'increasing' | 'decreasing') or (keyword, direction, (low, high)), got {value!r}"
         )
     name, direction, *rest = value
     if not isinstance(name, str) or not name.isidentifier():
@@ -60,7 +59,8 @@ def _threshold(value: Any) -> Threshold | None:
         low, high = 0.0, 1e6
     if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
         raise ValueError(f"threshold: the range must satisfy 0 <= low <= high (finite), got ({low!r}, {high!r})")
-    return Threshold(name, direction, low, high)
+    columns = ("visible_fraction",) if "fraction" in name else ("dwell_ms", "in_view_ms")
+    return Threshold(name, direction, low, high, columns)
 
 
 def _options(
@@ -115,9 +115,7 @@ def contract_names(*, kind: str, threshold: Any = None, at_most: str | None = No
         raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
     given_options = {"threshold": threshold is not None, "at_most": at_most is not None}
     return tuple(
-        c.name
-        for c in CONTRACTS.values()
-        if kind in c.kinds and (c.name not in OPTIONAL or given_options[OPTIONAL[c.name]])
+        c.name for c in CONTRACTS.values() if kind in c.kinds and (c.name not in OPTIONAL or given_options[OPTIONAL[c.name]])
     )
 
 
@@ -130,8 +128,7 @@ def _chosen(contracts: Any, applicable: tuple[str, ...]) -> tuple[str, ...]:
     unknown = [c for c in contracts if c not in applicable]
     if unknown:
         raise ValueError(
-            f"contracts: {', '.join(map(repr, unknown))} do not apply to this estimator; "
-            f"expected some of {', '.join(applicable)}"
+            f"contracts: {', '.join(map(repr, unknown))} do not apply to this estimator; expected some of {', '.join(applicable)}"
         )
     return tuple(c for c in applicable if c in set(contracts))
 
@@ -278,26 +275,15 @@ def parametrize_with_contracts(
     """
     import pytest
 
-    # Check the options now, at collection, rather than once per test.
-    _options(
-        estimator,
-        kind=kind,
-        **{
-            k: options.get(k, d)
-            for k, d in (
-                ("logs", None),
-                ("threshold", None),
-                ("at_most", None),
-                ("policy", "mrc-display"),
-                ("allow_nan", False),
-                ("rtol", 1e-9),
-                ("atol", 1e-9),
-            )
-        },
-    )
-    unexpected = sorted(set(options) - {"logs", "threshold", "at_most", "policy", "allow_nan", "rtol", "atol", "settings"})
+    defaults: dict[str, Any] = {"logs": None, "threshold": None, "at_most": None, "policy": "mrc-display"}
+    defaults |= {"allow_nan": False, "rtol": 1e-9, "atol": 1e-9}
+    unexpected = sorted(set(options) - {*defaults, "settings"})
     if unexpected:
         raise TypeError(f"parametrize_with_contracts got unexpected keyword(s) {', '.join(unexpected)}")
+    if not isinstance(options.get("settings", Settings()), Settings):
+        raise TypeError(f"settings must be a hypothesis.settings object, got {options['settings']!r}")
+    # Check the options now, at collection, rather than once per test.
+    _options(estimator, kind=kind, **{k: options.get(k, d) for k, d in defaults.items()})
     applicable = _chosen(contracts, contract_names(kind=kind, threshold=options.get("threshold"), at_most=options.get("at_most")))
     expected = dict(expected_failures or {})
     unknown = sorted(set(expected) - set(applicable))
@@ -311,11 +297,7 @@ def parametrize_with_contracts(
             raise ValueError(f"expected_failures[{contract!r}] must be a reason (non-empty str), got {reason!r}")
     params = []
     for contract in applicable:
-        marks = (
-            [pytest.mark.xfail(reason=expected[contract], strict=True, raises=AssertionError)]
-            if contract in expected
-            else []
-        )
+        marks = [pytest.mark.xfail(reason=expected[contract], strict=True, raises=AssertionError)] if contract in expected else []
         check = ContractCheck(contract, estimator, {"kind": kind, **options})
         params.append(pytest.param(check, id=f"{name}-{contract}" if name else contract, marks=marks))
     return pytest.mark.parametrize("contract", params)

@@ -26,7 +26,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def format_log(log: pa.Table, *, max_rows: int = 12) -> str:
-    """The log as an aligned text table; runs of identical rows are shown once with a count."""
+    """The log as an aligned text table; a run of identical rows is shown once, with its
+    length in a first column ``n``."""
     rows = log.to_pylist()
     runs: list[list[Any]] = []
     for row in rows:
@@ -36,7 +37,7 @@ def format_log(log: pa.Table, *, max_rows: int = 12) -> str:
             runs.append([row, 1])
     names = list(log.column_names)
     repeated = any(count > 1 for _, count in runs)
-    header = (["×"] if repeated else []) + names
+    header = (["n"] if repeated else []) + names
     body = [([str(count)] if repeated else []) + [_cell(row[c]) for c in names] for row, count in runs[:max_rows]]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in [header, *body]]
