@@ -3,7 +3,6 @@ EB-NeRD calibration refitted from the data."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _ebnerd() -> Path:
-    """The EB-NeRD sample: $VIEWAUDIT_EBNERD, the repository's data/ebnerd, or the shared copy."""
-    candidates = [os.environ.get("VIEWAUDIT_EBNERD"), ROOT / "data" / "ebnerd", Path("/work/shared/data/ebnerd")]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "history.parquet").is_file():
-            return Path(candidate)
-    pytest.skip("EB-NeRD sample not found (set VIEWAUDIT_EBNERD to its directory)")
+    """The EB-NeRD sample bundled in the repository (MIT, with its license, in data/ebnerd/)."""
+    return ROOT / "data" / "ebnerd"
 
 
 @pytest.mark.parametrize("name", ["x-openai-2023", "news-site", "short-video"])
