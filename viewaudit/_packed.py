@@ -255,20 +255,6 @@ class _Groups:
         return out
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 @attrs.define
 class _Tally:
     """Everything one policy's statistics are made of."""
@@ -281,9 +267,11 @@ class _Tally:
 
     def grow(self, n_groups: int) -> None:
         if self.sketches is not None and n_groups > len(self.sketches):
-            # Grow by half: registers are the bulk of the memory in this mode.
-            extra = max(n_groups, len(self.sketches) + len(self.sketches) // 2) - len(self.sketches)
-            self.sketches = np.concatenate([self.sketches, np.zeros((extra, *self.sketches.shape[1:]), np.uint8)])
+            # Registers are the bulk of the memory in this mode: grow by half, in place (a large
+            # realloc is a page remap, so old and new registers are never held at once, as a
+            # concatenate would). Nothing else views this array between batches.
+            size = max(n_groups, len(self.sketches) + len(self.sketches) // 2)
+            self.sketches.resize((size, *self.sketches.shape[1:]), refcheck=False)
         if n_groups > len(self.hist):
             extra = max(n_groups, 2 * len(self.hist)) - len(self.hist)
             self.hist = np.concatenate([self.hist, np.zeros((extra, 64), dtype=np.int64)])
@@ -433,8 +421,9 @@ class _Fold:
             error = 0.0
             if tally.sketches is not None:
                 assert self.plan.precision is not None
-                registers = tally.sketches[:n_groups][order]
-                grouped = _sketch_statistics(registers)
+                # Statistics of the registers in place (no reordered copy), then put in key order.
+                registers = tally.sketches[:n_groups]
+                grouped = _in_key_order(_sketch_statistics(registers), order, rank)
                 overall = _sketch_statistics(registers.max(axis=0, keepdims=True) if n_groups else registers)
                 error = sketch.relative_standard_error(self.plan.precision)
             else:
@@ -495,14 +484,17 @@ def _totals(hist: np.ndarray, weights: tuple[np.ndarray, np.ndarray] | None) -> 
     return out
 
 
-
-
-
-
-
-
-
-
+def _in_key_order(
+    statistics: tuple[dict[str, np.ndarray], dict[str, Any]], order: np.ndarray, rank: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Per-group sketch statistics, from groups in first-appearance order to key order."""
+    certain, open_viewers = statistics
+    reordered = {}
+    for level, (g, u, count) in open_viewers.items():
+        g = rank[g]
+        by_key = np.argsort(g, kind="stable")
+        reordered[level] = (g[by_key], u[by_key], count[by_key])
+    return {level: c[order] for level, c in certain.items()}, reordered
 
 
 def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -521,10 +513,6 @@ def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], di
         g = np.flatnonzero(extra > 0)
         open_viewers[level] = (g, np.ones(len(g), dtype=np.int64), extra[g])
     return certain, open_viewers
-
-
-
-
 
 
 # -- the scan ---------------------------------------------------------------------------------
