@@ -13,13 +13,13 @@ import pyarrow as pa
 from ._distributed import is_dask_collection, scan_dask
 from ._estimating import LadderStatistics, ladder_from_statistics, ladder_statistics, undeterminable_levels
 from ._inflation import inflation_columns
-from ._policy import PRESETS, Policy, get_policy
 from ._packed import Declined, scan_statistics
-from ._sketch import MAX_PRECISION, MIN_PRECISION
+from ._policy import PRESETS, Policy, get_policy
 from ._reading import Stream, open_source
 from ._rejects import RejectsWriter
 from ._result import Audit, Rows, inflation_from_row, ladder_from_row
 from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, as_column_map
+from ._sketch import MAX_PRECISION, MIN_PRECISION
 from ._summary import Summary, compact, interaction_columns, merge, summarize_table
 from ._validation import OnInvalid, check_schema, validate_batch
 
@@ -397,7 +397,7 @@ class Comparison:
     def __str__(self) -> str:
         width = max(len(str(a.views)) for a in self.audits) + 2
         lines = [f"{'policy':<17}{'a view is':<11}{'views':<{width}}"]
-        lines += [f"{a.policy.name:<17}{a.policy.counts_as_view:<11}{str(a.views):<{width}}" for a in self.audits]
+        lines += [f"{a.policy.name:<17}{a.policy.counts_as_view:<11}{a.views!s:<{width}}" for a in self.audits]
         return "\n".join(lines)
 
 

@@ -77,7 +77,7 @@ SKETCH_BITS = (0, VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED)
 _IN_FLIGHT = 4
 
 
-class Declined(Exception):  # noqa: N818 - a signal, not an error
+class Declined(Exception):
     """The packed path does not take this source (text viewer ids); use the reference path."""
 
     def __init__(self, reason: str, stream: Stream | Any) -> None:
@@ -217,7 +217,7 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
     )
 
 
-class _TextIds(Exception):  # noqa: N818 - internal signal
+class _TextIds(Exception):
     pass
 
 
@@ -618,7 +618,7 @@ def scan_statistics(
                     return
                 row += raw.num_rows
             hand(_END)
-        except BaseException as err:  # noqa: BLE001 - handed to the folding thread, raised there
+        except BaseException as err:
             hand(err)
 
     reader = threading.Thread(target=read, name="viewaudit-reader", daemon=True)
