@@ -313,3 +313,14 @@ def test_bad_arguments_raise_invalid_argument_when_drawn(strategy: st.SearchStra
     """Bad arguments raise InvalidArgument naming the argument, when the strategy is drawn."""
     with pytest.raises(InvalidArgument, match=match):
         _draw(strategy)
+
+
+def test_entry_point_guard_survives_a_broken_viewaudit(monkeypatch):
+    """The Hypothesis entry point registers nothing, and raises nothing, when viewaudit's
+    plugin cannot be imported (so a broken install never breaks ``import hypothesis``)."""
+    import sys
+
+    import _viewaudit_hypothesis
+
+    monkeypatch.setitem(sys.modules, "viewaudit._hypothesis_plugin", None)  # import now fails
+    assert _viewaudit_hypothesis._register_hypothesis() is None
