@@ -58,3 +58,16 @@ def write_log(path: Path, rows: int, *, items: int = 50_000, viewers: int = 2_00
             writer.close()
     partial.replace(path)
     return path
+
+
+def ensure_log(rows: int) -> Path:
+    """The benchmark log of ``rows`` rows in ``benchmarks/data/``, written on first use."""
+    import sys
+    import time
+
+    path = Path(__file__).resolve().parent / "data" / f"log_{rows}.parquet"
+    if not path.exists():
+        t = time.perf_counter()
+        write_log(path, rows)
+        print(f"wrote {path} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return path

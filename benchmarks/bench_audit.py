@@ -111,13 +111,9 @@ def main() -> None:
         run_engine(args._engine, args._path, args.by)
         return
 
-    from _logs import write_log
+    from _logs import ensure_log
 
-    path = HERE / "data" / f"log_{args.rows}.parquet"
-    if not path.exists():
-        t = time.perf_counter()
-        write_log(path, args.rows)
-        print(f"wrote {path} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    path = ensure_log(args.rows)
     results = {}
     for engine in args.engines.split(","):
         runs = []
