@@ -18,7 +18,6 @@ over groups. Figures that a complete, fully measured, unsampled log determines a
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 
 import attrs
 import numpy as np
@@ -112,18 +111,12 @@ def ladder_statistics(summary: Summary) -> LadderStatistics:
     return LadderStatistics(groups, n_groups, totals, certain, open_viewers)
 
 
-def ladder_table(summary: Summary, *, confidence_level: float = 0.95) -> pa.Table:
+def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confidence_level: float = 0.95) -> pa.Table:
     """One row per group (one row in all when ungrouped) with every ladder figure.
 
     Columns: the group keys, then ``<level>_<figure>_<part>`` for each level, figure
     (impressions, unique_viewers) and part (estimate, low, high), and
     ``<level>_undetermined`` (impressions whose membership was not determined).
-    """
-    return ladder_from_statistics(ladder_statistics(summary), summary, confidence_level=confidence_level)
-
-
-def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confidence_level: float = 0.95) -> pa.Table:
-    """The ladder table of :func:`ladder_table` from reduced statistics.
 
     ``summary`` supplies only the facts about the log (policy, grouping, columns seen,
     interactions, weights); its table is not read.
@@ -292,8 +285,3 @@ def _enforce_ladder_order(out: dict[str, np.ndarray]) -> None:
             est = out[f"{level}_{figure}_estimate"]
             out[f"{level}_{figure}_low"] = np.fmin(out[f"{level}_{figure}_low"], est)
             out[f"{level}_{figure}_high"] = np.fmax(out[f"{level}_{figure}_high"], est)
-
-
-def iter_rows(table: pa.Table) -> Iterator[dict[str, object]]:
-    """Rows of a ladder table as dicts (keys and figures)."""
-    yield from table.to_pylist()

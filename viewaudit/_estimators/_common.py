@@ -9,9 +9,9 @@ from typing import Any
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from .._estimating import DegenerateDataWarning
+from .._intervals import _z
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -91,8 +91,8 @@ def check_sample_rate(sample_rate: Any) -> float:
 
 
 def z_value(confidence_level: float) -> float:
-    """The two-sided standard normal quantile of ``confidence_level``."""
-    return float(special.ndtri(0.5 + confidence_level / 2))
+    """The two-sided standard normal quantile of ``confidence_level`` (the ladder's own)."""
+    return _z(confidence_level)
 
 
 def as_generator(rng: Any) -> np.random.Generator:
