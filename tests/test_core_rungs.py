@@ -7,6 +7,7 @@ DESIGN.md and the issue "Core audit", without Arrow compute or numpy, and is com
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -19,6 +20,7 @@ import pytest
 
 import viewaudit as va
 from viewaudit import BOT_USER_AGENTS, LEVELS, Policy
+from viewaudit.estimators import DWELL_EDGES_MS
 
 PARENT = {"rendered": None, "valid": "rendered", "viewable": "valid", "attended": "viewable", "engaged": "valid"}
 INTERACTIONS = ("liked", "replied", "reposted", "clicked", "expanded")
@@ -225,24 +227,39 @@ def test_censored_dwell_above_threshold_counts() -> None:
     assert result.ladder["attended"].undetermined == 0
 
 
-def test_censored_dwell_below_threshold_is_undetermined() -> None:
-    """A censored dwell below a threshold may have reached it: the row is undetermined there."""
+def test_censored_dwell_below_threshold_is_resolved_by_the_life_table() -> None:
+    """A censored dwell below a threshold may have reached it: the row is undetermined there and
+    counts with the product-limit chance S(tau) / S(c) of the log's own times."""
     table = log(
-        {"dwell_ms": 1500.0, "dwell_censored": True},  # viewable for sure; attended unknown
-        {"dwell_ms": 500.0, "dwell_censored": True},  # viewable unknown
+        {"dwell_ms": 500.0, "dwell_censored": True},  # viewable and attended unknown
+        {"dwell_ms": 600.0},
+        {"dwell_ms": 800.0},
+        {"dwell_ms": 1200.0},
         {"dwell_ms": 3000.0},
-        {"dwell_ms": 100.0},
     )
     result = va.audit(table)
     viewable, attended = result.ladder["viewable"], result.ladder["attended"]
-    assert viewable.undetermined == 1
-    assert attended.undetermined == 2
-    # viewable: 2 certain + 1 undetermined at the determined share 2/3
-    assert viewable.impressions.estimate == pytest.approx(2 + 2 / 3)
-    assert 2 <= viewable.impressions.low <= viewable.impressions.estimate <= viewable.impressions.high <= 3
-    # attended: 1 certain + 2 undetermined at the determined share 1/2
-    assert attended.impressions.estimate == pytest.approx(2.0)
-    assert 1 <= attended.impressions.low <= attended.impressions.high <= 3
+    assert viewable.undetermined == attended.undetermined == 1
+    # After 500 ms, 4 rows are at risk: 600 ends one of 4, 800 one of 3, 1200 one of 2.
+    # S(1 s) / S(500 ms) = 3/4 * 2/3 = 1/2; S(2 s) / S(500 ms) = 3/4 * 2/3 * 1/2 = 1/4.
+    assert viewable.impressions.estimate == pytest.approx(2 + 1 / 2)
+    assert attended.impressions.estimate == pytest.approx(1 + 1 / 4)
+    for rung, certain in ((viewable, 2), (attended, 1)):
+        assert certain <= rung.impressions.low <= rung.impressions.estimate <= rung.impressions.high <= certain + 1
+    assert any("life table" in a for a in result.assumptions)
+
+
+def test_rounded_dwell_across_a_threshold_is_resolved_within_its_bounds() -> None:
+    """Whole-second dwell: 0 s is [0, 1) s, which holds a 300 ms threshold: the row is
+    undetermined, estimated by the dwell model, and its interval spans none to all of it."""
+    rows = [{"dwell_ms": 1000.0 * s} for s in (0, 0, 1, 1, 2, 3, 5, 8, 13)]
+    result = va.audit(log(*rows), policy="linkedin-mobile", rounding_ms=1000)
+    viewable = result.ladder["viewable"]
+    assert viewable.undetermined == 2
+    assert viewable.impressions.low == 7 and viewable.impressions.high == 9
+    assert 7 < viewable.impressions.estimate < 9
+    # Without rounding_ms the same log says 0 ms: certainly below 300 ms.
+    assert va.audit(log(*rows), policy="linkedin-mobile").ladder["viewable"].impressions.estimate == 7
 
 
 def test_unmeasurable_rows_are_counted_and_estimated() -> None:
@@ -418,26 +435,116 @@ def _rung_of_row(row: dict[str, Any], policy: Policy, interactions: tuple[str, .
     attentive = _at_least(dwell, policy.attention_ms, censored) if policy.attention_ms > 0 else True
     attended = _and(viewable, attentive)
     engaged = valid and any(bool(row.get(c)) for c in interactions)
-    return {"rendered": True, "valid": valid, "viewable": viewable, "attended": attended, "engaged": engaged}
+    return {
+        "rendered": True, "valid": valid, "viewable": viewable, "attended": attended, "engaged": engaged,
+        # What resolving a censored time needs: the life tables' population and the times.
+        "_population": valid and visible is True, "_in_view": time_in_view, "_dwell": dwell,
+        "_censored": censored, "_attentive": attentive,
+    }
+
+
+def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float) -> float:
+    """S(tau) / S(c) of the product-limit estimate on the histogram's bins, restated: in a bin
+    with n times at risk, d exact and k censored ones, the hazard is d / (n - k / 2); log S is
+    linear in log t inside a bin (in t in the first bin); a censoring time sits at its bin's
+    geometric middle (0.5 ms in the first bin)."""
+    edges = [float(e) for e in DWELL_EDGES_MS]
+    n_bins = len(edges) - 1
+
+    def bin_of(t: float) -> int:
+        return min(bisect.bisect_right(edges, t) - 1, n_bins - 1)
+
+    exact, cens, zeros = [0] * n_bins, [0] * n_bins, 0
+    for t, censored in times:
+        if t == 0 and not censored:
+            zeros += 1
+        elif censored:
+            cens[bin_of(t)] += 1
+        else:
+            exact[bin_of(t)] += 1
+    total = sum(exact) + sum(cens) + zeros
+    log_s = [math.log1p(-zeros / total)]
+    at_risk = sum(exact) + sum(cens)
+    for b in range(n_bins):
+        n_eff = at_risk - cens[b] / 2
+        h = exact[b] / n_eff if n_eff > 0 else 0.0
+        log_s.append(log_s[-1] + (math.log1p(-h) if h < 1 else -math.inf))
+        at_risk -= exact[b] + cens[b]
+
+    def log_s_at(t: float) -> float:
+        b = bin_of(t)
+        lo, hi = edges[b], edges[b + 1]
+        frac = t / hi if b == 0 else math.log(t / lo) / math.log(hi / lo)
+        if frac == 0 or log_s[b + 1] == log_s[b]:
+            return log_s[b]
+        return log_s[b] + frac * (log_s[b + 1] - log_s[b])
+
+    b = bin_of(c)
+    point = 0.5 if b == 0 else math.sqrt(edges[b] * edges[b + 1])
+    if log_s_at(point) == -math.inf:
+        return 0.0
+    return math.exp(min(log_s_at(tau) - log_s_at(point), 0.0))
+
+
+def _resolved(on: list[dict[str, Any]], policy: Policy, level: str, log: list[dict[str, Any]]) -> list[float | None]:
+    """Per row of ``on``: the chance a row whose time is censored across the rung's threshold
+    is on the rung (None for every other row), from the life tables of the whole ``log``."""
+    pop = [m for m in log if m["_population"]]
+    in_view = [(m["_in_view"], m["_censored"]) for m in pop if m["_in_view"] is not None]
+    dwell = [(m["_dwell"], m["_censored"]) for m in pop if m["_dwell"] is not None]
+
+    def viewable_chance(m: dict[str, Any]) -> float | None:
+        if m["viewable"] is True:
+            return 1.0
+        if m["viewable"] is None and m["_population"] and m["_in_view"] is not None:
+            return _life_table_ratio(in_view, policy.min_in_view_ms, m["_in_view"])
+        return None
+
+    out: list[float | None] = []
+    for m in on:
+        if m[level] is not None:
+            out.append(None)
+            continue
+        v = viewable_chance(m)
+        if level == "viewable" or v is None:
+            out.append(v if level == "viewable" else None)
+            continue
+        if m["_attentive"] is True:
+            a = 1.0
+        elif m["_dwell"] is not None:
+            a = _life_table_ratio(dwell, policy.attention_ms, m["_dwell"])
+        else:
+            out.append(None)
+            continue
+        out.append(min(v, a))  # in-view time and dwell taken as one time where they are equal
+    return out
 
 
 def reference_ladder(
-    rows: list[dict[str, Any]], policy: Policy, interactions: tuple[str, ...]
+    rows: list[dict[str, Any]], policy: Policy, interactions: tuple[str, ...], log: list[dict[str, Any]] | None = None
 ) -> dict[str, tuple[float, float, int]]:
     """(impressions, unique viewers, undetermined) per rung, straight from the rules.
 
-    Undetermined rows of a rung count with the share of the determined valid rows on it; a
-    viewer whose only rows on a rung are ``u`` undetermined ones counts ``1 - (1 - p)**u``.
-    No rung exceeds its parent, no unique count its impressions.
+    Undetermined rows whose time is censored across the threshold count with their life-table
+    chance; the other (unmeasured) ones with the share on the rung of the rest of the valid
+    rows; a viewer whose only rows on a rung are ``u`` undetermined ones counts
+    ``1 - (1 - p)**u``, ``p`` the mean chance of an undetermined row. No rung exceeds its
+    parent, no unique count its impressions. The life tables are those of the whole ``log``
+    (default: ``rows``): a group's rows share the log's time distribution.
     """
     on = [_rung_of_row(r, policy, interactions) for r in rows]
+    whole = on if log is None else [_rung_of_row(r, policy, interactions) for r in log]
     valid_rows = sum(1 for m in on if m["valid"])
     out: dict[str, tuple[float, float, int]] = {}
     for level in LEVELS:
         true = sum(1 for m in on if m[level] is True)
         unknown = sum(1 for m in on if m[level] is None)
-        determined = valid_rows - unknown
-        share = true / determined if determined > 0 else 0.5
+        chances = [c for c in (_resolved(on, policy, level, whole) if level in ("viewable", "attended") else []) if c is not None]
+        missing = unknown - len(chances)
+        determined = valid_rows - missing
+        share = (true + sum(chances)) / determined if determined > 0 else 0.5
+        imp = true + sum(chances) + missing * share
+        p = (imp - true) / unknown if unknown else 0.0
         per_viewer: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
         for row, m in zip(rows, on, strict=True):
             if row.get("viewer_id") is None:
@@ -446,8 +553,7 @@ def reference_ladder(
                 per_viewer[row["viewer_id"]][0] += 1
             elif m[level] is None:
                 per_viewer[row["viewer_id"]][1] += 1
-        uniques = sum(1.0 if t > 0 else 1 - (1 - share) ** u for t, u in per_viewer.values() if t > 0 or u > 0)
-        imp = true + unknown * share
+        uniques = sum(1.0 if t > 0 else 1 - (1 - p) ** u for t, u in per_viewer.values() if t > 0 or u > 0)
         parent = PARENT[level]
         if parent is not None:
             imp = min(imp, out[parent][0])
@@ -462,8 +568,14 @@ def _interactions_of(table: pa.Table, policy: Policy) -> tuple[str, ...]:
     return tuple(c for c in INTERACTIONS if c in table.column_names)
 
 
-def assert_matches_reference(result: va.Audit | va.GroupAudit, rows: list[dict[str, Any]], policy: Policy, interactions: tuple[str, ...]) -> None:
-    expected = reference_ladder(rows, policy, interactions)
+def assert_matches_reference(
+    result: va.Audit | va.GroupAudit,
+    rows: list[dict[str, Any]],
+    policy: Policy,
+    interactions: tuple[str, ...],
+    log: list[dict[str, Any]] | None = None,
+) -> None:
+    expected = reference_ladder(rows, policy, interactions, log)
     for level in LEVELS:
         rung = result.ladder[level]
         imp, uniques, unknown = expected[level]
@@ -575,7 +687,7 @@ def test_audit_matches_reference_on_random_logs(seed: int, policy: Policy) -> No
     assert_matches_reference(grouped, rows, policy, interactions)
     for group in grouped.groups:
         subset = [r for r in rows if r["item_id"] == group.key["item_id"]]
-        assert_matches_reference(group, subset, policy, interactions)
+        assert_matches_reference(group, subset, policy, interactions, rows)
 
 
 @pytest.mark.parametrize("seed", [3, 4])

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import optimize, special, stats
 
@@ -328,6 +328,7 @@ def test_chao1_interval_coverage_of_its_target() -> None:
 # Each example fits the Gamma-Poisson model: fewer examples than the profile's default.
 @settings(max_examples=25)
 @given(st.lists(st.integers(0, 60), max_size=10), st.sampled_from([0.05, 0.1, 0.5, 1.0]))
+@example(f=[0, 0, 25], p=0.05)  # no singletons: the no-singleton interval's low end was above S
 def test_interval_contract(f: list[int], p: float) -> None:
     """Any table, any method: seen <= low <= estimate <= high (warnings allowed)."""
     for method in UNIQUE_METHODS:

@@ -82,26 +82,30 @@ def test_packed_equals_summary_under_every_policy(policy: str) -> None:
     assert packed == reference
 
 
-def test_weighted_log() -> None:
-    """Sampled logs: the fixed-point weight sums are the same integers."""
+def test_sampled_logs_go_to_the_summary_engine() -> None:
+    """Unseen viewers of a sampled log are estimated from per-viewer counts, which the packed
+    keys do not keep: engine='packed' declines a weighted log, and 'auto' audits it as 'summary'."""
     log = random_log(3, weights=True)
-    packed, reference = both(lambda: batches(log, 500), by="item_id")
-    assert packed == reference
+    with pytest.raises(ValueError, match="sampled log"):
+        viewaudit.audit(batches(log, 500), by="item_id", engine="packed")
+    auto = viewaudit.audit(batches(log, 500), by="item_id").to_dict()
+    assert auto == viewaudit.audit(batches(log, 500), by="item_id", engine="summary").to_dict()
+    with pytest.raises(ValueError, match="sampled log"):
+        viewaudit.audit(batches(random_log(4), 500), engine="packed", sample_rate=0.5)
 
 
 def test_weights_from_a_later_batch() -> None:
-    """Rows of batches without a weight column count with weight 1."""
+    """A weight column that first appears mid-scan: the packed engine names the row and says
+    what to do; the summary engine counts the earlier rows with weight 1."""
     first = random_log(4, 1500).drop_columns(["surface"])
     second = random_log(5, 1500, weights=True).drop_columns(["surface"])
 
-    def source() -> list[pa.RecordBatch]:
-        return pa.RecordBatchReader.from_batches(  # type: ignore[return-value]
-            second.schema, [*pa.Table.from_batches(first.to_batches()).append_column(
-                "weight", pa.array(np.ones(first.num_rows))).to_batches(), *second.to_batches()]
-        )
+    def source() -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(second.schema, [*first.to_batches(), *second.to_batches()])
 
-    packed, reference = both(source, by="item_id")
-    assert packed == reference
+    schema_mismatch = pytest.raises((ValueError, pa.ArrowInvalid))
+    with schema_mismatch:
+        viewaudit.audit(source(), engine="packed")
 
 
 def test_batch_size_does_not_matter() -> None:

@@ -18,15 +18,18 @@ from ._policy import PRESETS, Policy, get_policy
 from ._reading import Stream, open_source
 from ._rejects import RejectsWriter
 from ._result import Audit, Rows, inflation_from_row, ladder_from_row
-from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, as_column_map
+from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, Recording, as_column_map
 from ._sketch import MAX_PRECISION, MIN_PRECISION
-from ._summary import Summary, compact, interaction_columns, merge, summarize_table
+from ._summary import Summary, interaction_columns, merge, summarize_table
 from ._validation import OnInvalid, check_schema, validate_batch
 
 #: Merge the per-batch summaries once they hold this many (group, viewer) rows in all.
 _COMPACT_ROWS = 1 << 22
 
 PolicyLike = Policy | str | os.PathLike[str]
+
+#: A log recorded in full: times not rounded, rows not sampled.
+_UNSAMPLED = Recording()
 
 
 def _check_args(
@@ -72,11 +75,14 @@ def summarize(
     on_invalid: OnInvalid = "reject",
     rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None = None,
     progress: bool | None = False,
+    rounding_ms: float = 0.0,
+    sample_rate: float | None = None,
 ) -> Summary | list[Summary]:
     """Read a source once and return its mergeable :class:`Summary` (one per policy if a list
     of policies is given). Parameters as in :func:`audit`."""
     policies, by_t = _check_args(policy, by, on_invalid, 0.95)
-    summaries = _scan(source, policies, as_column_map(columns), by_t, on_invalid, rejects, progress)
+    recording = Recording(rounding_ms, sample_rate)
+    summaries = _scan(source, policies, as_column_map(columns), by_t, on_invalid, rejects, progress, recording)
     return summaries if isinstance(policy, list | tuple) else summaries[0]
 
 
@@ -88,9 +94,10 @@ def _scan(
     on_invalid: OnInvalid,
     rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None,
     progress: bool | None,
+    recording: Recording = _UNSAMPLED,
 ) -> list[Summary]:
     if is_dask_collection(source):
-        summaries, rejected = scan_dask(source, policies, columns, by, on_invalid)
+        summaries, rejected = scan_dask(source, policies, columns, by, on_invalid, recording)
         writer = RejectsWriter.open(rejects)
         if writer is not None:
             if rejected is not None:
@@ -113,6 +120,11 @@ def _scan(
         for raw in stream.batches:
             if extra is None:
                 check_schema(raw.schema.names, columns)
+                if recording.sample_rate is not None and columns.source_name("weight") in raw.schema.names:
+                    raise ValueError(
+                        f"sample_rate={recording.sample_rate} and a weight column "
+                        f"({columns.source_name('weight')!r}) both say how the log was sampled; give one"
+                    )
                 names = [*raw.schema.names, *CANONICAL_COLUMNS]
                 interactions = [interaction_columns(p, names) for p in policies]
                 canon = set(CANONICAL_COLUMNS)
@@ -120,17 +132,21 @@ def _scan(
                 extra += [f"?{c}" for c in dict.fromkeys(c for cols in interactions for c in cols)]
             checked = validate_batch(raw, columns=columns, extra=extra, on_invalid=on_invalid, first_row=row)
             row += raw.num_rows
+            accepted = checked.accepted
+            if recording.sample_rate is not None:
+                accepted = accepted.append_column("weight", pa.array(np.full(accepted.num_rows, 1 / recording.sample_rate)))
             if checked.rejected.num_rows and writer is not None:
                 writer.write(checked.rejected)
             for k, p in enumerate(policies):
                 parts[k].append(
                     summarize_table(
-                        checked.accepted,
+                        accepted,
                         policy=p,
                         by=by,
                         interactions=interactions[k],
                         rows_read=raw.num_rows,
                         rejected=checked.reasons,
+                        rounding_ms=recording.rounding_ms,
                     )
                 )
             pending += parts[0][-1].table.num_rows
@@ -143,35 +159,53 @@ def _scan(
         if writer is not None:
             writer.close()
     if extra is None:  # an empty source: no batch, so no schema was ever seen
-        return [_empty_summary(p, by) for p in policies]
+        return [_empty_summary(p, by, recording) for p in policies]
     return [merge(*ps) for ps in parts]
 
 
-def _empty_summary(policy: Policy, by: tuple[str, ...]) -> Summary:
+def _empty_summary(policy: Policy, by: tuple[str, ...], recording: Recording) -> Summary:
     columns = {"item_id": pa.array([], pa.int64()), **{b: pa.array([], pa.string()) for b in by if b != "item_id"}}
-    return summarize_table(pa.table(columns), policy=policy, by=by, rows_read=0)
+    return summarize_table(pa.table(columns), policy=policy, by=by, rows_read=0, rounding_ms=recording.rounding_ms)
 
 
-def _assumptions(summary: Summary, table: pa.Table, confidence_level: float) -> tuple[str, ...]:
+def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, whole: LadderStatistics) -> tuple[str, ...]:
     out = [f"Intervals are {confidence_level:.0%} intervals; exact figures have low = high = estimate."]
     undetermined = {level: int(np.sum(table[f"{level}_undetermined"].to_numpy())) for level in ("viewable", "attended")}
+    crossing = {level: int(whole.crossings[level][2].sum()) for level in ("viewable", "attended")}
     missing = undeterminable_levels(summary)
     for level in missing:
         out.append(
             f"{level}: cannot be determined from this log (a column the policy needs is absent); "
             "the estimate is null and the interval spans 0 to the rung above."
         )
-    if any(v for k, v in undetermined.items() if k not in missing):
-        out.append(
-            "Impressions whose dwell or visibility was not measured, or whose dwell was censored "
-            f"below a threshold ({undetermined['viewable']:,} for viewable, {undetermined['attended']:,} "
-            "for attended), are assumed missing at random within their group: their share on the "
-            "rung is the share among the determined valid impressions (Jeffreys interval, with the "
-            "binomial noise of the undetermined rows added in quadrature)."
+    if any(crossing[k] for k in crossing if k not in missing):
+        how = (
+            "the life table (product-limit estimate) of the valid visible rows' times, on 2.3 %-wide bins"
+            if summary.rounding_ms == 0
+            else f"the dwell model (glance/read mixture chosen by AIC) fitted to the valid visible rows' times floored to {summary.rounding_ms:g} ms; "
+            "where a floored interval holds the threshold, the interval spans every value the data allow"
         )
         out.append(
+            "Impressions whose time was censored or rounded across a threshold "
+            f"({crossing['viewable']:,} for viewable, {crossing['attended']:,} for attended) are resolved by "
+            f"{how}: a row censored at c reaches tau with probability S(tau)/S(c) (censoring taken as independent "
+            "of the time, and the time distribution as shared by all groups). For attended, in-view time and "
+            "dwell are taken as one time where they are equal, otherwise the interval reaches down to "
+            "independent ones."
+        )
+    if any(undetermined[k] - crossing[k] for k in undetermined if k not in missing):
+        out.append(
+            "Impressions whose dwell or visibility was not measured "
+            f"({undetermined['viewable'] - crossing['viewable']:,} for viewable, "
+            f"{undetermined['attended'] - crossing['attended']:,} for attended) are assumed missing at random "
+            "within their group: their share on the rung is the share among the measured valid impressions "
+            "(Jeffreys interval, with the binomial noise of the unmeasured rows added in quadrature)."
+        )
+    if any(undetermined[k] for k in undetermined if k not in missing):
+        out.append(
             "A viewer whose only impressions on a rung are undetermined is counted with probability "
-            "1 - (1 - p)^u for u such impressions: a viewer's impressions are taken as independent."
+            "1 - (1 - p)^u for u such impressions, p the group's mean chance per undetermined row: a "
+            "viewer's impressions are taken as independent, which overstates unique viewers when viewers differ."
         )
     if summary.by:
         out.append(
@@ -198,11 +232,7 @@ def estimate(summary: Summary, *, confidence_level: float = 0.95) -> Audit:
     """Estimate the ladder, inflation and groups of a :class:`Summary`."""
     _check_args(summary.policy, summary.by, "reject", confidence_level)
     grouped = ladder_statistics(summary)
-    if summary.by:
-        whole = attrs.evolve(summary, by=(), table=compact(summary.table.drop_columns(list(summary.by)), ("viewer_id",)))
-        overall = ladder_statistics(whole)
-    else:
-        overall = grouped
+    overall = ladder_statistics(summary.ungrouped()) if summary.by else grouped
     return _estimate(summary, grouped, overall, float(confidence_level))
 
 
@@ -218,7 +248,7 @@ def _estimate(summary: Summary, grouped: LadderStatistics, whole: LadderStatisti
     else:
         overall = table
     top = overall.slice(0, 1).to_pylist()[0]
-    assumptions = _assumptions(summary, overall, confidence_level)
+    assumptions = _assumptions(summary, overall, confidence_level, whole)
     if grouped.relative_error:
         assumptions += (
             "Unique viewers are HyperLogLog estimates (relative standard error "
@@ -255,6 +285,7 @@ def _audits(
     engine: str,
     unique_viewers: str = "exact",
     hll_precision: int = 10,
+    recording: Recording = _UNSAMPLED,
 ) -> list[Audit]:
     """Scan once and audit under each policy, on the packed path where it applies."""
     if engine not in _ENGINES:
@@ -278,6 +309,8 @@ def _audits(
                 rejects,
                 lambda total: _progress(total, progress),
                 precision=hll_precision if sketched else None,
+                rounding_ms=recording.rounding_ms,
+                sampled=recording.sample_rate is not None,
             )
         except Declined as declined:
             if engine == "packed" or sketched:
@@ -286,7 +319,7 @@ def _audits(
             source = declined.stream
         else:
             return [_estimate(facts, grouped, whole, float(confidence_level)) for facts, grouped, whole in results]
-    summaries = _scan(source, policies, columns, by, on_invalid, rejects, progress)
+    summaries = _scan(source, policies, columns, by, on_invalid, rejects, progress, recording)
     return [estimate(s, confidence_level=confidence_level) for s in summaries]
 
 
@@ -303,6 +336,8 @@ def audit(
     engine: Engine = "auto",
     unique_viewers: Literal["exact", "hll"] = "exact",
     hll_precision: int = 10,
+    rounding_ms: float = 0.0,
+    sample_rate: float | None = None,
 ) -> Audit:
     """Audit an impression log: the view ladder under a policy, with intervals.
 
@@ -344,6 +379,15 @@ def audit(
         unique-viewer intervals include it. Impressions stay exact. Needs the packed engine.
     hll_precision
         Of the sketches, from 4 to 16.
+    rounding_ms
+        The logger floored ``dwell_ms`` and ``in_view_ms`` to multiples of this (1000 for a
+        whole-second logger; default 0: not rounded). A row whose interval
+        ``[value, value + rounding_ms)`` contains a policy threshold is then resolved by the
+        dwell model, like a row censored below it, instead of being counted as missing it.
+    sample_rate
+        The log is a sample that kept each row of the complete log independently with this
+        probability (instead of a ``weight`` column): impressions are Horvitz-Thompson totals
+        and unique viewers are estimated for the complete log (the unseen included).
 
     Returns
     -------
@@ -353,7 +397,7 @@ def audit(
     policies, by_t = _check_args(policy, by, on_invalid, confidence_level)
     (result,) = _audits(
         source, policies, as_column_map(columns), by_t, on_invalid, rejects, progress, confidence_level, engine,
-        unique_viewers, hll_precision,
+        unique_viewers, hll_precision, Recording(rounding_ms, sample_rate),
     )
     return result
 
@@ -410,10 +454,15 @@ def compare(
     confidence_level: float = 0.95,
     progress: bool | None = False,
     engine: Engine = "auto",
+    rounding_ms: float = 0.0,
+    sample_rate: float | None = None,
 ) -> Comparison:
     """Audit one log under several policies in one read (default: every preset).
-    ``engine`` as in :func:`audit`."""
+    ``engine``, ``rounding_ms`` and ``sample_rate`` as in :func:`audit`."""
     chosen = list(PRESETS.values()) if policies is None else list(policies)
     resolved, _ = _check_args(chosen, None, on_invalid, confidence_level)
-    audits = _audits(source, resolved, as_column_map(columns), (), on_invalid, None, progress, confidence_level, engine)
+    audits = _audits(
+        source, resolved, as_column_map(columns), (), on_invalid, None, progress, confidence_level, engine,
+        recording=Recording(rounding_ms, sample_rate),
+    )
     return Comparison(tuple(audits))

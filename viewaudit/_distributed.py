@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from ._policy import Policy
-from ._schema import ColumnMap
+from ._schema import ColumnMap, Recording
 from ._summary import Summary, aligned, merge
 
 #: Summaries merged per task in the reduction tree.
@@ -28,14 +28,14 @@ def is_dask_collection(source: object) -> bool:
 
 
 def _summarize_partition(
-    frame: Any, index: int, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: str
+    frame: Any, index: int, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: str, recording: Recording
 ) -> tuple[list[Summary], pa.Table | None]:
     from ._audit import _scan
 
     table = aligned(frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False))
     rejected: list[pa.Table] = []
     try:
-        summaries = _scan(table, policies, columns, by, on_invalid, rejected.append, False)  # type: ignore[arg-type]
+        summaries = _scan(table, policies, columns, by, on_invalid, rejected.append, False, recording)  # type: ignore[arg-type]
     except ValueError as err:
         raise ValueError(f"partition {index}: {err}") from None
     if not rejected:
@@ -52,14 +52,14 @@ def _merge_many(parts: Sequence[tuple[list[Summary], pa.Table | None]]) -> tuple
 
 
 def scan_dask(
-    frame: Any, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: str
+    frame: Any, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: str, recording: Recording
 ) -> tuple[list[Summary], pa.Table | None]:
     """Summarize every partition of a Dask DataFrame and merge the results in a tree."""
     import dask
 
     partitions = frame.to_delayed()
     tasks = [
-        dask.delayed(_summarize_partition)(p, i, policies, columns, by, on_invalid) for i, p in enumerate(partitions)
+        dask.delayed(_summarize_partition)(p, i, policies, columns, by, on_invalid, recording) for i, p in enumerate(partitions)
     ]
     if not tasks:
         raise ValueError("the Dask DataFrame has no partitions")

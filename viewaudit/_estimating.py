@@ -24,25 +24,29 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._crossings import Resolution, empty_histograms, resolve
+from ._estimators.histogram import DwellHistogram
 from ._intervals import _z, jeffreys_interval, predicted_count_interval
 from ._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
 from ._summary import WEIGHT2_SCALE, WEIGHT_SCALE, Summary
-
-
-class DegenerateDataWarning(RuntimeWarning):
-    """Legal data from which an estimate is uninformative (e.g. no measured rows)."""
-
+from ._warnings import DegenerateDataWarning
 
 #: Figures in the ladder table, in order, for every level.
 FIGURES = ("impressions", "unique_viewers")
 PARTS = ("estimate", "low", "high")
 
 
-def _group_index(summary: Summary) -> tuple[pa.Table, np.ndarray]:
-    """Distinct group keys, and for each summary row the index of its group."""
-    table = summary.table
+def _group_index(summary: Summary) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """Distinct group keys, and for each row of the summary's table and of its crossing
+    counts the index of its group."""
+    crossings = summary.crossings
+    n_crossings = 0 if crossings is None else crossings.num_rows
     if not summary.by:
-        return pa.table({}), np.zeros(table.num_rows, dtype=np.int64)
+        return pa.table({}), np.zeros(summary.table.num_rows, dtype=np.int64), np.zeros(n_crossings, dtype=np.int64)
+    table = summary.table.select(list(summary.by))
+    if n_crossings:
+        assert crossings is not None
+        table = pa.concat_tables([table, crossings.select(list(summary.by))], promote_options="permissive")
     # Each group collects the indices of its rows (a null key is a group like any other, which
     # a join would not match), then groups are put in key order.
     rows = table.select(list(summary.by)).append_column("__r", pa.array(np.arange(table.num_rows, dtype=np.int64)))
@@ -54,7 +58,8 @@ def _group_index(summary: Summary) -> tuple[pa.Table, np.ndarray]:
     g[pc.list_flatten(members).to_numpy()] = np.repeat(
         np.arange(grouped.num_rows, dtype=np.int64), pc.list_value_length(members).to_numpy()
     )
-    return grouped.select(list(summary.by)), g
+    n = summary.table.num_rows
+    return grouped.select(list(summary.by)), g[:n], g[n:]
 
 
 def _col(summary: Summary, name: str) -> np.ndarray:
@@ -81,11 +86,33 @@ class LadderStatistics:
     #: Relative standard error of ``certain`` and ``open_viewers`` when they are sketch
     #: estimates (HyperLogLog), 0 when exact; unique-viewer intervals are widened by it.
     relative_error: float = 0.0
+    #: Per estimated rung, the rows whose time crosses its threshold as distinct
+    #: ``(group, code, count)`` (codes of :mod:`viewaudit._crossings`), and the time
+    #: histograms they are resolved with.
+    crossings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(factory=lambda: no_crossings())
+    histograms: dict[str, DwellHistogram] = attrs.field(factory=empty_histograms)
+
+
+def no_crossings() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    empty = np.zeros(0, dtype=np.int64)
+    return {level: (empty, empty, empty) for level in ESTIMATED_LEVELS}
+
+
+def distinct_crossings(g: np.ndarray, level: np.ndarray, code: np.ndarray, count: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Sorted distinct (group, code) pairs with summed counts, per estimated rung (level 0 is
+    viewable, 1 attended): sorted so that float sums over them do not depend on row order."""
+    out = {}
+    for k, name in enumerate(ESTIMATED_LEVELS):
+        mine = level == k
+        pairs, inverse = np.unique(np.stack([g[mine], code[mine]]), axis=1, return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=count[mine], minlength=pairs.shape[1]).astype(np.int64)
+        out[name] = (pairs[0].astype(np.int64), pairs[1].astype(np.int64), counts)
+    return out
 
 
 def ladder_statistics(summary: Summary) -> LadderStatistics:
     """Reduce a summary's (group, viewer) table to :class:`LadderStatistics`."""
-    groups, g = _group_index(summary)
+    groups, g, g_crossing = _group_index(summary)
     n_groups = max(groups.num_rows, 1) if summary.by else 1
     if summary.by and groups.num_rows == 0:
         n_groups = 0
@@ -108,7 +135,18 @@ def ladder_statistics(summary: Summary) -> LadderStatistics:
             # estimate independent of row order (float sums are not associative).
             pairs, count = np.unique(np.stack([g[open_], u[open_]]), axis=1, return_counts=True)
             open_viewers[level] = (pairs[0], pairs[1], count)
-    return LadderStatistics(groups, n_groups, totals, certain, open_viewers)
+    crossings = no_crossings()
+    if summary.crossings is not None and summary.crossings.num_rows:
+        c = summary.crossings
+        crossings = distinct_crossings(
+            g_crossing, _col_of(c, "level"), _col_of(c, "code"), _col_of(c, "count")
+        )
+    histograms = empty_histograms() if summary.histograms is None else dict(zip(ESTIMATED_LEVELS, summary.histograms, strict=True))
+    return LadderStatistics(groups, n_groups, totals, certain, open_viewers, crossings=crossings, histograms=histograms)
+
+
+def _col_of(table: pa.Table, name: str) -> np.ndarray:
+    return np.asarray(table[name].to_numpy(), dtype=np.int64)
 
 
 def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confidence_level: float = 0.95) -> pa.Table:
@@ -127,27 +165,47 @@ def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confide
     out: dict[str, np.ndarray] = {}
     T = {level: stats.totals[f"n_{level}"] for level in LEVELS}
     U = {level: stats.totals[f"u_{level}"] for level in ESTIMATED_LEVELS}
+    resolved = resolve(stats.crossings, stats.histograms, summary.policy, summary.rounding_ms, n_groups)
     for level in LEVELS:
         certain = stats.certain[level]
         if level in ESTIMATED_LEVELS:
-            determined = T["valid"] - U[level]
-            true = T[level]
+            # Rows whose time crosses the threshold are resolved by the dwell model; the rest of
+            # the undetermined rows (not measured) take the share of the rows that were.
+            res: Resolution = resolved[level]
+            missing = U[level] - res.crossing
+            determined = T["valid"] - missing
+            true = T[level] + res.expected
             # A group with nothing determined borrows the pooled share of all groups (group
             # shares taken as exchangeable); only a log with nothing determined at all is left
             # to the uninformative prior.
-            borrow = (determined == 0) & (U[level] > 0)
+            borrow = (determined == 0) & (missing > 0)
             if borrow.any():
                 pooled_true, pooled_determined = true.sum(), determined.sum()
                 true = np.where(borrow, pooled_true, true)
                 determined = np.where(borrow, pooled_determined, determined)
-            add, add_low, add_high = predicted_count_interval(
-                true, determined, U[level], confidence_level=confidence_level
-            )
+            add, add_low, add_high = predicted_count_interval(true, determined, missing, confidence_level=confidence_level)
+            resolved_sd = z * np.sqrt(res.row_variance + res.model_variance)
+            add_low = res.expected + add - np.hypot(add - add_low, resolved_sd) - res.low_slack
+            add_high = res.expected + add + np.hypot(add_high - add, resolved_sd) + res.high_slack
+            add = res.expected + add
+            add_low, add_high = np.clip(add_low, 0, U[level]), np.clip(add_high, 0, U[level])
             # Unweighted counts are whole numbers: widen the interval ends to the nearest ones.
             imp = (T[level] + add, T[level] + np.floor(add_low + 1e-9), T[level] + np.ceil(add_high - 1e-9))
-            uniq = _uncertain_viewers(stats.open_viewers[level], n_groups, true, determined, confidence_level)
+            # Per undetermined row of the group: the chance it is on the rung, with an interval
+            # from the share's and the model's uncertainty (the rows' own noise is added per viewer).
+            share_low, share_high = jeffreys_interval(true, determined, confidence_level=confidence_level)
+            model_sd = z * np.sqrt(res.model_variance)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_row = np.where(U[level] > 0, add / U[level], 0.0)
+                per_row_low = np.where(
+                    U[level] > 0, (np.maximum(res.expected - model_sd - res.low_slack, 0) + missing * share_low) / U[level], 0.0
+                )
+                per_row_high = np.where(
+                    U[level] > 0, (np.minimum(res.expected + model_sd + res.high_slack, res.crossing) + missing * share_high) / U[level], 0.0
+                )
+            uniq = _uncertain_viewers(stats.open_viewers[level], n_groups, per_row, per_row_low, per_row_high, confidence_level)
             uniq = (certain + uniq[0], certain + np.floor(uniq[1] + 1e-9), certain + np.ceil(uniq[2] - 1e-9))
-            if level not in undeterminable_levels(summary) and np.any((determined == 0) & (U[level] > 0)):
+            if level not in undeterminable_levels(summary) and np.any((determined == 0) & (missing > 0)):
                 warnings.warn(
                     f"{level}: the log has undetermined rows but no determined valid row to "
                     "estimate their share from; the estimate assumes half and its interval spans 0 to all",
@@ -209,18 +267,19 @@ def undeterminable_levels(summary: Summary) -> list[str]:
 def _uncertain_viewers(
     open_viewers: tuple[np.ndarray, np.ndarray, np.ndarray],
     n_groups: int,
-    true: np.ndarray,
-    determined: np.ndarray,
+    share: np.ndarray,
+    share_low: np.ndarray,
+    share_high: np.ndarray,
     confidence_level: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Expected number (with interval) of viewers on the rung among those with only
-    undetermined impressions on it, given as sorted distinct (group, u) pairs with counts."""
+    undetermined impressions on it, given as sorted distinct (group, u) pairs with counts,
+    when each undetermined row of a group is on the rung with probability ``share`` (per
+    group, with an interval)."""
     zeros = np.zeros(n_groups)
     if not len(open_viewers[0]):
         return zeros, zeros, zeros
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(determined > 0, true / determined, 0.5)
-    share_low, share_high = jeffreys_interval(true, determined, confidence_level=confidence_level)
+    share, share_low, share_high = (np.clip(x, 0.0, 1.0) for x in (share, share_low, share_high))
     gi = np.asarray(open_viewers[0], dtype=np.int64)
     ui = np.asarray(open_viewers[1], dtype=float)
     ci = np.asarray(open_viewers[2], dtype=float)

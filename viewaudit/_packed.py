@@ -42,7 +42,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _sketch as sketch
-from ._estimating import LadderStatistics
+from ._crossings import batch_crossings, empty_histograms
+from ._estimating import LadderStatistics, distinct_crossings, no_crossings
+from ._estimators.histogram import DwellHistogram
 from ._packed_keys import (
     _PAIR_BITS,
     _PART_BITS,
@@ -66,7 +68,7 @@ from ._reading import Stream, _format_of, expand_paths, open_source
 from ._rejects import RejectsWriter
 from ._rungs import ESTIMATED_LEVELS, LEVELS
 from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap
-from ._summary import COUNT_COLUMNS, WEIGHT2_SCALE, WEIGHT_COLUMNS, WEIGHT_SCALE, Summary, interaction_columns, rung_masks
+from ._summary import COUNT_COLUMNS, Summary, crossings_possible, interaction_columns, rung_masks
 from ._validation import OnInvalid, check_schema, validate_batch
 
 PATTERNS = np.arange(64)
@@ -99,6 +101,7 @@ class _Plan:
     extra: tuple[str, ...]
     interactions: tuple[tuple[str, ...], ...]
     precision: int | None = None  # HyperLogLog precision; None: exact unique viewers
+    rounding_ms: float = 0.0  # the log's times are floored to multiples of this
 
 
 @attrs.frozen
@@ -115,12 +118,13 @@ class _Part:
     has_viewer: np.ndarray | None
     bits: tuple[np.ndarray, ...]  # per policy: uint8 rung bits per row
     hist: tuple[np.ndarray, ...]  # per policy: (groups, 64) rows per bit pattern
-    weights: tuple[tuple[np.ndarray, np.ndarray], ...] | None  # per policy: fixed-point sums per pattern
     excluded: tuple[dict[str, int], ...]
     gmap: np.ndarray  # global codes of ``groups``
     keys: tuple[tuple[np.ndarray, np.ndarray], ...] | None  # per policy: packed (on, undetermined) keys
     version: int  # of the key layout ``keys`` were packed with
     hashed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # HLL: (group, bucket, rank) per row with a viewer
+    #: Per policy: time histograms and crossing rows as (local group, level, code) arrays.
+    crossings: tuple[tuple[tuple[DwellHistogram, DwellHistogram], tuple[np.ndarray, np.ndarray, np.ndarray]], ...] | None = None
 
 
 def _rung_bits(masks: dict[str, Any]) -> np.ndarray:
@@ -134,18 +138,6 @@ def _rung_bits(masks: dict[str, Any]) -> np.ndarray:
     bits |= flag(pc.is_null(masks["viewable"]), U_VIEWABLE)
     bits |= flag(pc.is_null(masks["attended"]), U_ATTENDED)
     return bits
-
-
-def _exact_bincount(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Integer sums of non-negative int64 ``values`` per ``index``, exact.
-
-    ``np.bincount`` sums in float64; 21-bit limbs keep every partial sum below 2**53.
-    """
-    out = np.zeros(size, dtype=np.int64)
-    for shift in (0, 21, 42):
-        limb = ((values >> shift) & ((1 << 21) - 1)).astype(np.float64)
-        out += np.rint(np.bincount(index, weights=limb, minlength=size)).astype(np.int64) << shift
-    return out
 
 
 def _local_groups(log: pa.Table, by: tuple[str, ...]) -> tuple[pa.Array | None, np.ndarray]:
@@ -167,23 +159,32 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
             raise _TextIds(str(ids.type))
         has_viewer = np.asarray(pc.is_valid(ids), dtype=bool)
         viewer = np.asarray(pc.fill_null(ids.cast(pa.int64()), 0), dtype=np.int64)
-    weighted = "weight" in log.column_names
-    if weighted:
-        w = np.asarray(log["weight"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.float64)
-        # The same fixed-point weights as summarize_table, so the sums agree exactly.
-        wq = np.rint(w * WEIGHT_SCALE).astype(np.int64)
-        w2q = np.rint(w * w * WEIGHT2_SCALE).astype(np.int64)
-    bits, hists, weights, excluded = [], [], [], []
+    if "weight" in log.column_names:
+        raise ValueError(
+            f"column 'weight' first appears at row {first_row}: a sampled log needs its weights from the first "
+            "batch on (or engine='summary', which takes earlier rows as weight 1)"
+        )
+    bits, hists, excluded, crossings = [], [], [], []
+    resolvable = crossings_possible(log.column_names, plan.rounding_ms)
     for policy, interactions in zip(plan.policies, plan.interactions, strict=True):
-        masks = rung_masks(log, policy, interactions)
+        masks = rung_masks(log, policy, interactions, plan.rounding_ms)
+        if resolvable:
+            times, row_codes = batch_crossings(masks["timing"](), policy, plan.rounding_ms)
+            on = [np.flatnonzero(row_codes[level] >= 0) for level in ESTIMATED_LEVELS]
+            crossings.append(
+                (
+                    (times["viewable"], times["attended"]),
+                    (
+                        np.concatenate([local[i] for i in on]),
+                        np.concatenate([np.full(i.size, k, dtype=np.int64) for k, i in enumerate(on)]),
+                        np.concatenate([row_codes[level][i] for level, i in zip(ESTIMATED_LEVELS, on, strict=True)]),
+                    ),
+                )
+            )
         b = _rung_bits(masks)
         cell = local * 64 + b
         bits.append(b)
         hists.append(np.bincount(cell, minlength=size).reshape(-1, 64))
-        if weighted:
-            weights.append(
-                (_exact_bincount(cell, wq, size).reshape(-1, 64), _exact_bincount(cell, w2q, size).reshape(-1, 64))
-            )
         excluded.append(
             {rule: int(np.count_nonzero(np.asarray(pc.fill_null(m, False)))) for rule, m in masks["excluded"].items()}
         )
@@ -212,8 +213,8 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         has_viewer=has_viewer,
         bits=tuple(bits),
         hist=tuple(hists),
-        weights=tuple(weights) if weighted else None,
         excluded=tuple(excluded),
+        crossings=tuple(crossings) if resolvable else None,
     )
 
 
@@ -260,10 +261,16 @@ class _Tally:
     """Everything one policy's statistics are made of."""
 
     hist: np.ndarray = attrs.field(factory=lambda: np.zeros((0, 64), dtype=np.int64))
-    weights: tuple[np.ndarray, np.ndarray] | None = None
     excluded: dict[str, int] = attrs.field(factory=dict)
     viewers: _ExactViewers = attrs.field(factory=_ExactViewers)
     sketches: np.ndarray | None = None  # HLL: registers (groups, sketch, m); see SKETCH_BITS
+    histograms: tuple[DwellHistogram, DwellHistogram] | None = None
+    crossings: list[tuple[np.ndarray, ...]] = attrs.field(factory=list)  # (global group, level, code, count)
+
+    def add_crossings(self, g: np.ndarray, level: np.ndarray, code: np.ndarray) -> None:
+        self.crossings.append((g, level, code, np.ones(g.size, dtype=np.int64)))
+        if sum(c[0].size for c in self.crossings) > _COMPACT_CROSSINGS:
+            self.crossings = [_distinct(*(np.concatenate(a) for a in zip(*self.crossings, strict=True)))]
 
     def grow(self, n_groups: int) -> None:
         if self.sketches is not None and n_groups > len(self.sketches):
@@ -275,11 +282,15 @@ class _Tally:
         if n_groups > len(self.hist):
             extra = max(n_groups, 2 * len(self.hist)) - len(self.hist)
             self.hist = np.concatenate([self.hist, np.zeros((extra, 64), dtype=np.int64)])
-            if self.weights is not None:
-                self.weights = (
-                    np.concatenate([self.weights[0], np.zeros((extra, 64), dtype=np.int64)]),
-                    np.concatenate([self.weights[1], np.zeros((extra, 64), dtype=np.int64)]),
-                )
+
+
+#: Crossing rows kept before they are reduced to distinct (group, level, code) with counts.
+_COMPACT_CROSSINGS = 1 << 20
+
+
+def _distinct(g: np.ndarray, level: np.ndarray, code: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, ...]:
+    keys, inverse = np.unique(np.stack([g, level, code]), axis=1, return_inverse=True)
+    return (*keys, np.bincount(inverse.ravel(), weights=count, minlength=keys.shape[1]).astype(np.int64))
 
 
 class _Fold:
@@ -297,7 +308,6 @@ class _Fold:
         self.rows_read = 0
         self.rejected: dict[str, int] = {}
         self.columns: set[str] = set()
-        self.weighted = False
         self.lock = threading.Lock()
         self.version = 0
 
@@ -371,21 +381,17 @@ class _Fold:
                     v = self._fit(n_groups, part.viewer[with_viewer])
                     pair = self.layout.pair(gmap[part.local[with_viewer]], v)
                     keys = tuple(_viewer_keys(pair, b[with_viewer]) for b in part.bits)
-        if part.weights is not None and not self.weighted:
-            self.weighted = True
-            for tally in self.tallies:
-                # Rows before the first weighted batch had weight 1.
-                tally.weights = (tally.hist * WEIGHT_SCALE, tally.hist * WEIGHT2_SCALE)
         for k, tally in enumerate(self.tallies):
             tally.grow(n_groups)
             hist = part.hist[k]
             tally.hist[gmap] += hist  # gmap holds distinct codes: no index repeats
-            if tally.weights is not None:
-                w, w2 = part.weights[k] if part.weights is not None else (hist * WEIGHT_SCALE, hist * WEIGHT2_SCALE)
-                tally.weights[0][gmap] += w
-                tally.weights[1][gmap] += w2
             for rule, n in part.excluded[k].items():
                 tally.excluded[rule] = tally.excluded.get(rule, 0) + n
+            if part.crossings is not None:
+                (hv, ha), (local, level, code) = part.crossings[k]
+                tally.histograms = (hv, ha) if tally.histograms is None else (tally.histograms[0].merge(hv), tally.histograms[1].merge(ha))
+                if code.size:
+                    tally.add_crossings(gmap[local], level, code)
             if keys is not None:
                 tally.viewers.add(*keys[k])
             if part.hashed is not None and tally.sketches is not None:
@@ -416,8 +422,7 @@ class _Fold:
         for k, tally in enumerate(self.tallies):
             tally.grow(n_groups)
             hist = tally.hist[order]
-            weights = None if tally.weights is None else (tally.weights[0][order], tally.weights[1][order])
-            totals = _totals(hist, weights)
+            totals = _totals(hist)
             error = 0.0
             if tally.sketches is not None:
                 assert self.plan.precision is not None
@@ -428,17 +433,30 @@ class _Fold:
                 error = sketch.relative_standard_error(self.plan.precision)
             else:
                 grouped, overall = _viewer_statistics(tally.viewers, self.layout, rank, n_groups, whole=bool(by), pool=pool)
-            stats = LadderStatistics(groups, n_groups, {c: t.astype(float) for c, t in totals.items()}, *grouped, error)
+            histograms = empty_histograms() if tally.histograms is None else dict(zip(ESTIMATED_LEVELS, tally.histograms, strict=True))
+            crossings = no_crossings()
+            if tally.crossings:
+                g, level, code, count = (np.concatenate(a) for a in zip(*tally.crossings, strict=True))
+                crossings = distinct_crossings(rank[g], level, code, count)
+            stats = LadderStatistics(
+                groups, n_groups, {c: t.astype(float) for c, t in totals.items()}, *grouped, error,
+                crossings=crossings, histograms=histograms,
+            )
             if by:
                 whole = {c: np.array([t.sum()], dtype=np.int64).astype(float) for c, t in totals.items()}
-                overall_stats = LadderStatistics(pa.table({}), 1, whole, *overall, error)
+                whole_crossings = no_crossings()
+                if tally.crossings:
+                    whole_crossings = distinct_crossings(np.zeros(g.size, dtype=np.int64), level, code, count)
+                overall_stats = LadderStatistics(
+                    pa.table({}), 1, whole, *overall, error, crossings=whole_crossings, histograms=histograms
+                )
             else:
                 overall_stats = stats
             out.append((self._facts(k, groups), stats, overall_stats))
         return out
 
     def _facts(self, k: int, groups: pa.Table) -> Summary:
-        counters = [*COUNT_COLUMNS, *_weight_names()] if self.weighted else list(COUNT_COLUMNS)
+        counters = list(COUNT_COLUMNS)
         empty = pa.table(
             {
                 **{name: pa.array([], groups[name].type) for name in self.plan.by},
@@ -456,12 +474,8 @@ class _Fold:
             columns_seen=frozenset(self.columns),
             # As merge() leaves them: sorted.
             interactions=sorted(self.plan.interactions[k]),
-            weighted=self.weighted,
+            rounding_ms=self.plan.rounding_ms,
         )
-
-
-def _weight_names() -> list[str]:
-    return list(WEIGHT_COLUMNS)
 
 
 def _selector(column: str) -> np.ndarray:
@@ -472,16 +486,11 @@ def _selector(column: str) -> np.ndarray:
     return (PATTERNS & bit) != 0 if bit else np.ones(64, dtype=bool)
 
 
-def _totals(hist: np.ndarray, weights: tuple[np.ndarray, np.ndarray] | None) -> dict[str, np.ndarray]:
+def _totals(hist: np.ndarray) -> dict[str, np.ndarray]:
     """Group totals of every counter column of a summary, from the bit-pattern histograms."""
     # One integer matrix product: patterns x counters, 1 where the pattern counts for the counter.
     select = np.stack([_selector(c) for c in COUNT_COLUMNS], axis=1).astype(np.int64)
-    out = dict(zip(COUNT_COLUMNS, (hist @ select).T, strict=True))
-    if weights is not None:
-        for sums, (first, other) in zip(weights, (("w_", "uw_"), ("w2_", "uw2_")), strict=True):
-            for c, t in zip(COUNT_COLUMNS, (sums @ select).T, strict=True):
-                out[(first if c.startswith("n_") else other) + c[2:]] = t
-    return out
+    return dict(zip(COUNT_COLUMNS, (hist @ select).T, strict=True))
 
 
 def _in_key_order(
@@ -549,11 +558,14 @@ def scan_statistics(
     progress_bar: Callable[[int | None], Any],
     *,
     precision: int | None = None,
+    rounding_ms: float = 0.0,
+    sampled: bool = False,
 ) -> list[tuple[Summary, LadderStatistics, LadderStatistics]]:
     """Read a source once and return, per policy, its facts and ladder statistics.
 
     Raises :class:`Declined` (carrying the opened stream, first batch included) when the source
-    is one the packed keys do not take: grouping by several columns, or text viewer ids.
+    is one the packed keys do not take: grouping by several columns, text viewer ids, or a
+    sampled log (``sampled``, or a weight column).
     ``precision``: count unique viewers with HyperLogLog sketches of ``2**precision``
     registers (one per group, rung and undetermined rung) instead of exactly.
     """
@@ -574,13 +586,17 @@ def scan_statistics(
     viewer = columns.source_name("viewer_id")
     if viewer in first.schema.names and _is_text(first.schema.field(viewer).type):
         raise Declined("text viewer ids", replay)
+    if sampled or columns.source_name("weight") in first.schema.names:
+        # The unseen viewers of a sampled log are estimated from per-viewer counts, which the
+        # packed keys do not keep.
+        raise Declined("a sampled log (unique viewers of the complete log need per-viewer counts)", replay)
     check_schema(first.schema.names, columns)
     names = [*first.schema.names, *CANONICAL_COLUMNS]
     interactions = tuple(interaction_columns(p, names) for p in policies)
     canon = set(CANONICAL_COLUMNS)
     extra = [b for b in by if b not in canon]
     extra += [f"?{c}" for c in dict.fromkeys(c for cols in interactions for c in cols)]
-    plan = _Plan(tuple(policies), columns, by, on_invalid, tuple(extra), interactions, precision)
+    plan = _Plan(tuple(policies), columns, by, on_invalid, tuple(extra), interactions, precision, rounding_ms)
     fold = _Fold(plan)
     writer = RejectsWriter.open(rejects)
     bar = progress_bar(stream.total_rows)

@@ -85,3 +85,31 @@ def as_column_map(columns: Mapping[str, str] | ColumnMap | str | None) -> Column
     if isinstance(columns, str):
         return ColumnMap.parse(columns)
     return ColumnMap(dict(columns))
+
+
+def _rounding(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (value >= 0 and value != float("inf")):
+        raise ValueError(f"rounding_ms must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _sample_rate(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(f"sample_rate must be in (0, 1], got {value!r}")
+    return float(value)
+
+
+@attrs.frozen
+class Recording:
+    """How the log was recorded, beyond what its columns say.
+
+    ``rounding_ms``: ``dwell_ms`` and ``in_view_ms`` were floored to multiples of this (1000 for
+    a whole-second logger; 0: not rounded). ``sample_rate``: every row of the complete log was
+    kept independently with this probability (the log then has no ``weight`` column; each row
+    weighs ``1 / sample_rate``).
+    """
+
+    rounding_ms: float = attrs.field(default=0.0, converter=_rounding)
+    sample_rate: float | None = attrs.field(default=None, converter=_sample_rate)

@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._bots import bot_regex
+from ._crossings import batch_crossings
+from ._estimators.histogram import DwellHistogram
 from ._policy import Policy
 from ._rungs import LEVELS
 from ._schema import DEFAULT_INTERACTIONS
@@ -52,6 +54,14 @@ def _table_eq(a: pa.Table, b: pa.Table) -> bool:
     return bool(a.equals(b))
 
 
+def _optional_table_eq(a: pa.Table | None, b: pa.Table | None) -> bool:
+    return a is b if a is None or b is None else bool(a.equals(b))
+
+
+#: Crossing-count table columns after the group keys.
+CROSSING_KEYS = ("level", "code")
+
+
 @attrs.frozen
 class Summary:
     """Mergeable sufficient statistics of one log (or one batch of it) under one policy."""
@@ -65,6 +75,14 @@ class Summary:
     columns_seen: frozenset[str] = attrs.field(converter=frozenset)
     interactions: tuple[str, ...] = attrs.field(converter=tuple)
     weighted: bool = False
+    #: The log's dwell and in-view times are floored to multiples of this (0: not rounded).
+    rounding_ms: float = 0.0
+    #: Rows whose time crosses a threshold, counted per (group keys, ``level``, ``code``):
+    #: level 0 is viewable, 1 attended; codes as in :mod:`viewaudit._crossings`. None: none.
+    crossings: pa.Table | None = attrs.field(default=None, eq=attrs.cmp_using(eq=_optional_table_eq), repr=False)
+    #: The dwell histograms the crossing rows are resolved with (None: no censored or rounded
+    #: times were seen).
+    histograms: tuple[DwellHistogram, DwellHistogram] | None = attrs.field(default=None, repr=False)
 
     @property
     def rows_accepted(self) -> int:
@@ -77,14 +95,30 @@ class Summary:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Pickle the table as Arrow IPC read back into pool-allocated (64-byte aligned) memory:
         # a plainly unpickled table may be misaligned, which Acero's group-by warns about.
-        fields = {a.name: getattr(self, a.name) for a in attrs.fields(Summary) if a.name != "table"}
-        return (_unpickle_summary, (fields, _table_to_ipc(self.table)))
+        fields = {a.name: getattr(self, a.name) for a in attrs.fields(Summary) if a.name not in ("table", "crossings")}
+        crossings = None if self.crossings is None else _table_to_ipc(self.crossings)
+        return (_unpickle_summary, (fields, _table_to_ipc(self.table), crossings))
 
     def canonical(self) -> Summary:
-        """The same summary with its table compacted and sorted by keys (for comparison)."""
+        """The same summary with its tables compacted and sorted by keys (for comparison)."""
         table = compact(self.table, self.keys)
         order = pc.sort_indices(table, [(k, "ascending") for k in self.keys])
-        return attrs.evolve(self, table=table.take(order).combine_chunks())
+        crossings = self.crossings
+        if crossings is not None:
+            keys = (*self.by, *CROSSING_KEYS)
+            crossings = compact(crossings, keys)
+            crossings = crossings.take(pc.sort_indices(crossings, [(k, "ascending") for k in keys])).combine_chunks()
+        return attrs.evolve(self, table=table.take(order).combine_chunks(), crossings=crossings)
+
+    def ungrouped(self) -> Summary:
+        """The summary of the whole log (group keys dropped, counts summed per viewer)."""
+        if not self.by:
+            return self
+        crossings = self.crossings
+        if crossings is not None:
+            crossings = compact(crossings.drop_columns(list(self.by)), CROSSING_KEYS)
+        table = compact(self.table.drop_columns(list(self.by)), ("viewer_id",))
+        return attrs.evolve(self, by=(), table=table, crossings=crossings)
 
 
 def _table_to_ipc(table: pa.Table) -> bytes:
@@ -108,8 +142,8 @@ def aligned(table: pa.Table) -> pa.Table:
     return _table_from_ipc(_table_to_ipc(table))
 
 
-def _unpickle_summary(fields: dict[str, Any], ipc: bytes) -> Summary:
-    return Summary(table=_table_from_ipc(ipc), **fields)
+def _unpickle_summary(fields: dict[str, Any], ipc: bytes, crossings: bytes | None = None) -> Summary:
+    return Summary(table=_table_from_ipc(ipc), crossings=None if crossings is None else _table_from_ipc(crossings), **fields)
 
 
 def _counter_names(weighted: bool) -> list[str]:
@@ -162,6 +196,8 @@ def merge(*summaries: Summary) -> Summary:
             raise ValueError(f"cannot merge summaries under different policies: {first.policy.name!r} and {s.policy.name!r}")
         if s.by != first.by:
             raise ValueError(f"cannot merge summaries grouped by {first.by!r} and {s.by!r}")
+        if s.rounding_ms != first.rounding_ms:
+            raise ValueError(f"cannot merge summaries of logs rounded to {first.rounding_ms} ms and {s.rounding_ms} ms")
     weighted = any(s.weighted for s in summaries)
     tables = [_add_weights(s.table) if weighted else s.table for s in summaries]
     # An empty part adds nothing, and its key types (say, int64 ids of a part that never saw a
@@ -175,10 +211,22 @@ def merge(*summaries: Summary) -> Summary:
             rejected[k] = rejected.get(k, 0) + v
         for k, v in s.excluded.items():
             excluded[k] = excluded.get(k, 0) + v
+    crossing_tables = [s.crossings for s in summaries if s.crossings is not None]
+    crossings = None
+    if crossing_tables:
+        crossing_tables = _common_key_types([t for t in crossing_tables if t.num_rows] or crossing_tables[:1], first.by)
+        crossings = compact(pa.concat_tables(crossing_tables, promote_options="permissive"), (*first.by, *CROSSING_KEYS))
+    histograms = [s.histograms for s in summaries if s.histograms is not None]
+    merged_histograms = None
+    if histograms:
+        merged_histograms = (histograms[0][0].merge(*(h[0] for h in histograms[1:])), histograms[0][1].merge(*(h[1] for h in histograms[1:])))
     return Summary(
         policy=first.policy,
         by=first.by,
         table=table,
+        rounding_ms=first.rounding_ms,
+        crossings=crossings,
+        histograms=merged_histograms,
         rows_read=sum(s.rows_read for s in summaries),
         rejected=rejected,
         excluded=excluded,
@@ -196,20 +244,26 @@ def interaction_columns(policy: Policy, names: Iterable[str]) -> tuple[str, ...]
     return tuple(c for c in DEFAULT_INTERACTIONS if c in present)
 
 
-def _at_least(values: pa.Array | None, threshold: float, censored: pa.Array | None) -> pa.Array | None:
-    """``values >= threshold`` with nulls where unmeasured or censored below the threshold."""
+def _at_least(values: pa.Array | None, threshold: float, censored: pa.Array | None, rounding_ms: float = 0.0) -> pa.Array | None:
+    """``values >= threshold`` with nulls where unmeasured, censored below the threshold, or
+    floored to a multiple of ``rounding_ms`` whose interval ``[v, v + rounding_ms)`` contains it."""
     if values is None:
         return None
     meets = pc.greater_equal(values, threshold)
+    if rounding_ms > 0:
+        straddles = pc.and_(pc.invert(meets), pc.greater(pc.add(values, rounding_ms), threshold))
+        meets = pc.if_else(straddles, None, meets)
     if censored is not None:
         # A censored value is a lower bound: reaching the threshold is certain, missing it is not.
         meets = pc.if_else(pc.and_(censored, pc.invert(pc.fill_null(meets, False))), None, meets)
     return meets
 
 
-def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str]) -> dict[str, Any]:
+def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], rounding_ms: float = 0.0) -> dict[str, Any]:
     """Per-row rung membership: booleans for rendered/valid/engaged, three-valued (null =
-    undetermined) for viewable/attended; plus the per-rule exclusion masks."""
+    undetermined) for viewable/attended; the per-rule exclusion masks; and, under ``timing``,
+    what :func:`~viewaudit._crossings.batch_crossings` needs to resolve rows whose time
+    crosses a threshold (``rounding_ms``: the log's times are floored to multiples of it)."""
     n = log.num_rows
     cols = set(log.column_names)
     false = pa.array(np.zeros(n, dtype=bool))
@@ -251,14 +305,14 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str]) -> di
     else:
         visible = true
     if policy.min_in_view_ms > 0:
-        long_enough = _at_least(in_view, policy.min_in_view_ms, censored)
+        long_enough = _at_least(in_view, policy.min_in_view_ms, censored, rounding_ms)
         if long_enough is None:
             long_enough = pa.nulls(n, pa.bool_())
     else:
         long_enough = true
     viewable = pc.and_kleene(valid, pc.and_kleene(visible, long_enough))
     if policy.attention_ms > 0:
-        attentive = _at_least(dwell, policy.attention_ms, censored)
+        attentive = _at_least(dwell, policy.attention_ms, censored, rounding_ms)
         if attentive is None:
             attentive = pa.nulls(n, pa.bool_())
     else:
@@ -269,12 +323,35 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str]) -> di
     for name in interactions:
         engaged = pc.or_(engaged, col(name))
     engaged = pc.and_(valid, engaged)
+
+    def times(values: pa.Array | None) -> np.ndarray:
+        if values is None:
+            return np.full(n, np.nan)
+        return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    def flags(mask: pa.Array) -> np.ndarray:
+        return np.asarray(pc.fill_null(mask, False), dtype=bool)
+
+    def open_(mask: pa.Array) -> np.ndarray:
+        return np.asarray(pc.is_null(mask), dtype=bool)
+
     return {
         "valid": valid,
         "viewable": viewable,
         "attended": attended,
         "engaged": engaged,
         "excluded": {"is_bot": by_flag, "user_agent": by_agent, "self_view": by_self},
+        # Computed on demand: most logs have no censored or rounded times to resolve.
+        "timing": lambda: {
+            "in_view": times(in_view),
+            "dwell": times(dwell),
+            "censored": flags(censored) if censored is not None else np.zeros(n, dtype=bool),
+            "visible": flags(pc.and_kleene(valid, visible)),
+            "viewable": flags(viewable),
+            "in_view_open": open_(long_enough),
+            "dwell_open": open_(attentive),
+            "dwell_met": flags(attentive),
+        },
     }
 
 
@@ -290,13 +367,27 @@ def summarize_table(
     interactions: Sequence[str] | None = None,
     rows_read: int | None = None,
     rejected: Mapping[str, int] | None = None,
+    rounding_ms: float = 0.0,
 ) -> Summary:
     """Summarize validated canonical rows (the output of validation) under one policy."""
     if interactions is None:
         interactions = interaction_columns(policy, log.column_names)
     by = tuple(by)
     n = log.num_rows
-    masks = rung_masks(log, policy, interactions)
+    masks = rung_masks(log, policy, interactions, rounding_ms)
+    crossings = histograms = None
+    if crossings_possible(log.column_names, rounding_ms):
+        hists, codes = batch_crossings(masks["timing"](), policy, rounding_ms)
+        histograms = (hists["viewable"], hists["attended"])
+        parts = []
+        for level_code, level in enumerate(("viewable", "attended")):
+            rows = np.flatnonzero(codes[level] >= 0)
+            part = {name: log[name].take(pa.array(rows)) for name in by}
+            part["level"] = pa.array(np.full(rows.size, level_code, dtype=np.int8))
+            part["code"] = pa.array(codes[level][rows])
+            part["count"] = pa.array(np.ones(rows.size, dtype=np.int64))
+            parts.append(pa.table(part))
+        crossings = compact(pa.concat_tables(parts), (*by, *CROSSING_KEYS))
     counts: dict[str, np.ndarray] = {
         "n_rendered": np.ones(n, dtype=np.int64),
         "n_valid": _as_int(masks["valid"]),
@@ -333,4 +424,12 @@ def summarize_table(
         columns_seen=frozenset(log.column_names),
         interactions=interactions,
         weighted=weighted,
+        rounding_ms=float(rounding_ms),
+        crossings=crossings,
+        histograms=histograms,
     )
+
+
+def crossings_possible(columns: Iterable[str], rounding_ms: float) -> bool:
+    """Whether a log with these columns can hold rows whose time crosses a threshold."""
+    return rounding_ms > 0 or "dwell_censored" in set(columns)

@@ -10,7 +10,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._estimating import DegenerateDataWarning
+from .._warnings import DegenerateDataWarning
 from .._intervals import _z
 
 FloatArray = NDArray[np.float64]

@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 from scipy import special
 
-from .._estimating import DegenerateDataWarning
+from .._warnings import DegenerateDataWarning
 from ._common import (
     ARRAY_EQ,
     ConfidenceInterval,

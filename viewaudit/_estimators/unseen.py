@@ -83,12 +83,13 @@ def _observed(f: IntArray) -> tuple[int, int, int, int]:
 
 def _no_singleton_interval(s: int, n: int, z: float) -> tuple[float, float, float]:
     """EstimateS's interval when nothing is extrapolated (Colwell 2013, EstimateS 9 User's
-    Guide, Appendix B, Eqs. 8 and 14): with P = exp(-n/S), S/(1-P) -+ z sqrt(S P/(1-P)),
-    floored at S. Returns (standard error, low, high)."""
+    Guide, Appendix B, Eqs. 8 and 14): with P = exp(-n/S), up to S/(1-P) + z sqrt(S P/(1-P));
+    the low end is S itself (the viewers seen, and the estimate: EstimateS floors its lower end
+    at S, which can leave S/(1-P) - z sqrt(...) above it). Returns (standard error, low, high)."""
     p_miss = np.exp(-n / s)
     half = z * np.sqrt(s * p_miss / (1 - p_miss))
     centre = s / (1 - p_miss)
-    return float(np.sqrt(s * p_miss * (1 - p_miss))), max(s, centre - half), centre + half
+    return float(np.sqrt(s * p_miss * (1 - p_miss))), float(s), max(float(s), centre + half)
 
 
 def chao1(

@@ -1,0 +1,394 @@
+"""Rows whose time on screen is known only as an interval across a policy threshold.
+
+A dwell (or in-view time) logged as censored at ``c`` says only that the true time exceeds
+``c``; one floored by a whole-second logger to ``v`` says it lies in ``[v, v + r)``. Where that
+interval contains the policy's threshold ``tau`` (``c < tau``, or ``v < tau < v + r``) the row's
+rung membership is undetermined, and it is *not* missing at random: a row censored at 0.5 s is
+far less likely to reach 2 s than a row censored at 1.9 s, and censoring removes long
+impressions more than short ones. Such rows are resolved by the dwell model instead:
+
+* the **viewable** rung's crossing rows (valid, visible, in-view time across
+  ``min_in_view_ms``) are on it with probability ``S(tau) / S(c)`` (censored) or
+  ``(S(tau) - S(v + r)) / (S(v) - S(v + r))`` (rounded), where ``S`` is the survival function of
+  the in-view time of valid visible rows, fitted on the log's own binned, censored times;
+* the **attended** rung's crossing rows (viewable or a viewable crossing, dwell across
+  ``attention_ms`` or certain) are on it with the product of the viewable probability (1 when
+  viewable is certain) and the same ratio for the dwell of viewable rows.
+
+The model is chosen by AIC among log-normal and Weibull glance/read mixtures
+(:func:`~viewaudit.estimators.select_dwell_model`). Censoring is taken as non-informative
+(independent of the dwell given the covariates the rung conditions on), and the dwell
+distribution as shared by all groups.
+
+Per batch, :func:`batch_crossings` bins the population's times (a mergeable
+:class:`~viewaudit.estimators.DwellHistogram` per rung) and gives each crossing row a code: the
+bin of its censoring time, or :data:`ROUNDED`. Codes are counted per group; at estimation,
+:func:`resolve` turns the counts into expected rung members with variances (the rows' own
+Bernoulli noise, and the model's parameter uncertainty by the delta method).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+
+from ._estimators.dwell import DwellFit, select_dwell_model
+from ._estimators.dwell_likelihood import survival_at
+from ._estimators.histogram import CENSORING_POINT_MS, DWELL_EDGES_MS, N_BINS, DwellHistogram, _bin_of
+from ._policy import Policy
+from ._warnings import DegenerateDataWarning
+
+#: Code of an uncensored row whose floored time straddles the threshold: ``v < tau < v + r``.
+#: Nothing in the log says where in ``[v, v + r)`` such a time lies: the model gives the point
+#: estimate, and the interval spans everything from none to all of these rows.
+ROUNDED = N_BINS
+#: In an attended code, the part whose condition is certain (viewable known, or dwell known to
+#: reach the threshold).
+CERTAIN = N_BINS + 1
+#: Attended codes are ``(same * RADIX + viewable_part) * RADIX + dwell_part``, where ``same``
+#: marks rows whose in-view time is their dwell (one time decides both conditions).
+RADIX = N_BINS + 2
+NOT_CROSSING = -1
+
+
+def empty_histograms() -> dict[str, DwellHistogram]:
+    return {"viewable": DwellHistogram.empty(), "attended": DwellHistogram.empty()}
+
+
+def _histogram(times: np.ndarray, censored: np.ndarray, rounding_ms: float) -> DwellHistogram:
+    measured = ~np.isnan(times)
+    t, c = times[measured], censored[measured]
+    if rounding_ms == 1000:
+        # Floored again so that a value a logger wrote as 1999.9999 still lands on 1 s.
+        return DwellHistogram.from_arrays(np.floor(t / 1000.0 + 1e-9) * 1000.0, c, rounded_to_seconds=True)
+    if rounding_ms > 0:
+        # Other resolutions: each value at the middle of its interval.
+        t = t + rounding_ms / 2
+    return DwellHistogram.from_arrays(t, c)
+
+
+def _crossing_part(times: np.ndarray, censored: np.ndarray, undetermined: np.ndarray) -> np.ndarray:
+    """Per row: the code of its crossing (see the module constants), or NOT_CROSSING (not
+    undetermined, or undetermined because the time was not measured)."""
+    crossing = undetermined & ~np.isnan(times)
+    code = np.full(times.size, NOT_CROSSING, dtype=np.int64)
+    cens = crossing & censored
+    if cens.any():
+        code[cens] = _bin_of(times[cens])
+    code[crossing & ~censored] = ROUNDED
+    return code
+
+
+def batch_crossings(
+    timing: Mapping[str, np.ndarray], policy: Policy, rounding_ms: float
+) -> tuple[dict[str, DwellHistogram], dict[str, np.ndarray]]:
+    """Histograms of the rungs' time populations and per-row crossing codes of one batch.
+
+    ``timing`` comes from :func:`~viewaudit._summary.rung_masks`: ``in_view`` and ``dwell``
+    (float, NaN where unmeasured), ``censored``, ``visible`` (valid and visible: the population
+    both time models are fitted on), ``viewable`` (certain), and per rung the rows whose time
+    condition is undetermined (``in_view_open``, ``dwell_open``) or certain (``dwell_met``).
+    """
+    n = timing["dwell"].size
+    hists = empty_histograms()
+    codes = {level: np.full(n, NOT_CROSSING, dtype=np.int64) for level in ("viewable", "attended")}
+    censored = timing["censored"]
+    pop = timing["visible"]
+    if policy.min_in_view_ms > 0:
+        hists["viewable"] = _histogram(timing["in_view"][pop], censored[pop], rounding_ms)
+        part = _crossing_part(timing["in_view"], censored, timing["in_view_open"])
+        codes["viewable"] = np.where(pop, part, NOT_CROSSING)
+    if policy.attention_ms > 0:
+        # Dwell of valid visible rows, not of viewable ones only: viewability cuts the dwell
+        # distribution off below, which the model families cannot represent.
+        hists["attended"] = _histogram(timing["dwell"][pop], censored[pop], rounding_ms)
+    # Attended: (viewable certain or crossing) and (dwell certain or crossing), not both certain.
+    v_part = np.where(timing["viewable"], CERTAIN, codes["viewable"])
+    a_part = np.where(
+        timing["dwell_met"],
+        CERTAIN,
+        _crossing_part(timing["dwell"], censored, timing["dwell_open"]),
+    )
+    both = (v_part != NOT_CROSSING) & (a_part != NOT_CROSSING) & ~((v_part == CERTAIN) & (a_part == CERTAIN))
+    with np.errstate(invalid="ignore"):
+        same = (timing["in_view"] == timing["dwell"]).astype(np.int64)
+    codes["attended"] = np.where(both, (same * RADIX + v_part) * RADIX + a_part, NOT_CROSSING)
+    return hists, codes
+
+
+# -- estimation ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Resolution:
+    """Crossing rows of one rung resolved by the dwell model, per group."""
+
+    crossing: np.ndarray  # crossing rows
+    expected: np.ndarray  # expected rung members among them
+    row_variance: np.ndarray  # sum of p (1 - p) over identified rows: their Bernoulli noise
+    model_variance: np.ndarray  # delta-method variance from the fitted parameters
+    low_slack: np.ndarray  # how far below the estimate the interval must reach beyond that noise
+    high_slack: np.ndarray  # and above it (unidentified rows; the viewable-attended dependence)
+    models: dict[str, Any]  # the time model of each rung used (for the assumptions)
+
+    @classmethod
+    def none(cls, n_groups: int) -> Resolution:
+        z = np.zeros(n_groups)
+        return cls(z, z, z, z, z, z, {})
+
+
+def _fit(hist: DwellHistogram, what: str) -> DwellFit | None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DegenerateDataWarning)
+        best = select_dwell_model(hist).best
+    if not np.all(np.isfinite(best.parameters)) or not np.all(np.isfinite(best.covariance)):
+        reason = "; ".join(str(w.message) for w in caught) or "no data"
+        warnings.warn(
+            f"{what}: the time model could not be fitted ({reason}); rows whose time crosses the "
+            "threshold are treated as unmeasured (missing at random)",
+            DegenerateDataWarning,
+            stacklevel=5,
+        )
+        return None
+    return best
+
+
+class _LifeTable:
+    """The product-limit (actuarial life-table) survival function of a histogram's exact and
+    right-censored times, on its 2.3 %-wide bins, with Greenwood's variance.
+
+    Used where times are not rounded: ``S(tau) / S(c)`` is then identified without any
+    parametric assumption. In bin ``b`` with ``n_b`` times at risk, ``d_b`` exact and ``c_b``
+    censored ones (censored at the bin's middle), the hazard is ``d_b / (n_b - c_b / 2)``;
+    ``log S`` is interpolated linearly in ``log t`` inside a bin. Greenwood (1926); the
+    actuarial correction: Cutler & Ederer (1958), J. Chronic Diseases 8:699-712.
+    """
+
+    name = "life table (product-limit, Greenwood variance)"
+
+    def __init__(self, hist: DwellHistogram) -> None:
+        exact, cens = hist.exact.astype(float), hist.censored.astype(float)
+        at_risk = np.cumsum((exact + cens)[::-1])[::-1]
+        n_eff = at_risk - cens / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(n_eff > 0, exact / n_eff, 0.0)
+            log_keep = np.log1p(-np.minimum(h, 1.0))
+            gamma = np.where((n_eff > 0) & (h < 1), h / ((1 - h) * n_eff), 0.0)
+        total = at_risk[0] + hist.zeros
+        start = np.log1p(-hist.zeros / total) if total > 0 else 0.0
+        self.log_s = np.concatenate([[start], start + np.cumsum(log_keep)])
+        self.greenwood = np.concatenate([[0.0], np.cumsum(gamma)])
+
+    def _at(self, table: np.ndarray, t: np.ndarray) -> np.ndarray:
+        b = _bin_of(t)
+        lo, hi = DWELL_EDGES_MS[b], DWELL_EDGES_MS[b + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(b == 0, t / hi, np.log(t / lo) / np.log(hi / lo))
+        frac = np.clip(np.nan_to_num(frac), 0.0, 1.0)
+        a, z = table[b], table[b + 1]
+        with np.errstate(invalid="ignore"):
+            # S falls to 0 inside the bin where z is -inf: log S is -inf past its start.
+            return np.where(frac == 0, a, np.where(np.isneginf(z), -np.inf, a + frac * (z - a)))
+
+    def probabilities(self, tau: float, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        est = np.ones(parts.size)
+        cens = parts < N_BINS
+        if cens.any():
+            log_c = self._at(self.log_s, CENSORING_POINT_MS[parts[cens]])
+            log_tau = self._at(self.log_s, np.array([tau]))[0]
+            with np.errstate(invalid="ignore"):
+                est[cens] = np.where(np.isfinite(log_c), np.exp(np.minimum(log_tau - log_c, 0.0)), 0.0)
+        return est, est, est
+
+    def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
+        """Var of ``sum weight * P`` per group (``weight`` = count x P): ``log P`` of the rows
+        of a group share the bins between their censoring times and ``tau``, so the variance
+        is ``sum_b gamma_b (sum of the weights of the rows censored before b)**2``."""
+        keep = (parts < N_BINS) & (weight > 0)
+        g, parts, weight = g[keep], parts[keep], weight[keep]
+        if not g.size:
+            return np.zeros(n_groups)
+        at_c = self._at(self.greenwood, CENSORING_POINT_MS[parts])
+        at_tau = float(self._at(self.greenwood, np.array([tau]))[0])
+        order = np.lexsort((at_c, g))
+        g, at_c, weight = g[order], at_c[order], weight[order]
+        cum = np.cumsum(weight)
+        first = np.r_[True, g[1:] != g[:-1]]
+        offset = np.maximum.accumulate(np.where(first, cum - weight, 0.0))
+        running = cum - offset  # within-group cumulative weight
+        last = np.r_[g[1:] != g[:-1], True]
+        nxt = np.where(last, at_tau, np.r_[at_c[1:], at_tau])
+        return np.bincount(g, weights=running**2 * np.maximum(nxt - at_c, 0.0), minlength=n_groups)
+
+
+class _Parametric:
+    """The fitted glance/read dwell model: used where times are rounded (it is what pins the
+    survival function between the logged multiples), with delta-method variances."""
+
+    def __init__(self, fit: DwellFit, rounding_ms: float) -> None:
+        self.fit = fit
+        self.rounding_ms = rounding_ms
+        self.name = f"{fit.family} mixture of {fit.components} (AIC-selected)"
+
+    def probabilities(self, tau: float, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _ratio(self.fit, np.asarray(self.fit.parameters, dtype=float), tau, parts, self.rounding_ms)
+
+    def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
+        """Delta method: the gradient of ``sum count * P`` per group in the fit's parameters
+        (``weight`` = count x P; P's gradient by central differences)."""
+        theta = np.asarray(self.fit.parameters, dtype=float)
+        est = _ratio(self.fit, theta, tau, parts, self.rounding_ms)[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            count = np.where(est > 0, weight / est, 0.0)
+        G = np.zeros((n_groups, theta.size))
+        for i in range(theta.size):
+            h = 1e-6 * max(1.0, abs(theta[i]))
+            step = np.zeros(theta.size)
+            step[i] = h
+            up = _ratio(self.fit, theta + step, tau, parts, self.rounding_ms)[0]
+            down = _ratio(self.fit, theta - step, tau, parts, self.rounding_ms)[0]
+            G[:, i] = np.bincount(g, weights=count * (up - down) / (2 * h), minlength=n_groups)
+        return np.maximum(np.einsum("gi,ij,gj->g", G, self.fit.covariance, G), 0.0)
+
+
+def _ratio(
+    fit: DwellFit, theta: np.ndarray, tau: float, parts: np.ndarray, rounding_ms: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(time >= tau | what the row's code says) under the fitted model: estimate and the
+    bounds the data allow whatever the model (equal to the estimate where the model's value
+    is identified); 1 for CERTAIN.
+
+    * censored at ``c``: ``S(tau) / S(c)``. If the log is floored to ``r``, the censoring time
+      lies somewhere in ``[c, c + r)``: the bounds are ``S(tau) / S(c)`` and
+      ``min(1, S(tau) / S(c + r))`` (S at multiples of ``r`` is what the whole-``r`` data pin
+      down) and the estimate is taken at ``c + r / 2``;
+    * ROUNDED (``v < tau < v + r``): ``(S(tau) - S(v + r)) / (S(v) - S(v + r))``, bounds 0 and 1.
+    """
+    layout = fit._layout()
+
+    def surv(t: np.ndarray) -> np.ndarray:
+        return np.asarray(survival_at(theta, layout, np.asarray(t, dtype=float)))
+
+    s_tau = float(surv(np.array([tau]))[0])
+    est, low, high = np.ones(parts.size), np.ones(parts.size), np.ones(parts.size)
+
+    def ratio(s_c: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(s_c > 0, np.minimum(s_tau / s_c, 1.0), 0.0)
+
+    cens = parts < N_BINS
+    if cens.any():
+        c = CENSORING_POINT_MS[parts[cens]]
+        if rounding_ms > 0:
+            c = np.floor(c / rounding_ms + 1e-6) * rounding_ms  # back to the logged multiple
+            lo, hi = ratio(surv(c)), ratio(surv(c + rounding_ms))
+            est[cens] = np.clip(ratio(surv(c + rounding_ms / 2)), lo, hi)
+            low[cens], high[cens] = lo, hi
+        else:
+            est[cens] = low[cens] = high[cens] = ratio(surv(c))
+    rounded = parts == ROUNDED
+    if rounded.any():
+        v = np.floor(tau / rounding_ms) * rounding_ms if rounding_ms > 0 else tau
+        s_v, s_top = surv(np.array([v, v + rounding_ms]))
+        mass = s_v - s_top
+        est[rounded] = np.clip((s_tau - s_top) / mass, 0.0, 1.0) if mass > 0 else 0.5
+        low[rounded], high[rounded] = 0.0, 1.0
+    return est, low, high
+
+
+_TimeModel = _LifeTable | _Parametric
+
+
+def _time_model(hist: DwellHistogram, rounding_ms: float, what: str) -> _TimeModel | None:
+    if rounding_ms == 0:
+        return _LifeTable(hist)
+    fit = _fit(hist, what)
+    return None if fit is None else _Parametric(fit, rounding_ms)
+
+
+def resolve(
+    crossings: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    histograms: Mapping[str, DwellHistogram],
+    policy: Policy,
+    rounding_ms: float,
+    n_groups: int,
+) -> dict[str, Resolution]:
+    """Per estimated rung, the expected members among its crossing rows per group.
+
+    ``crossings[level]`` is ``(group, code, count)`` (distinct pairs). A rung whose model cannot
+    be fitted gets :meth:`Resolution.none` (its crossing rows stay undetermined, missing at
+    random), with a warning.
+
+    An attended crossing row needs both its viewable and its dwell condition. In-view time is
+    part of the dwell, so the two are strongly dependent: the estimate takes the smaller of the
+    two probabilities (their joint probability when one implies the other), and the interval
+    reaches down to their product (independence).
+    """
+    v_codes = crossings["viewable"][1]
+    a_codes = crossings["attended"][1]
+    a_same, a_view, a_dwell = a_codes // (RADIX * RADIX), (a_codes // RADIX) % RADIX, a_codes % RADIX
+    need_v = v_codes.size > 0 or bool(np.any(a_view != CERTAIN))
+    need_a = bool(np.any(a_dwell != CERTAIN))
+    model_v = _time_model(histograms["viewable"], rounding_ms, "viewable") if need_v and policy.min_in_view_ms > 0 else None
+    model_a = _time_model(histograms["attended"], rounding_ms, "attended") if need_a and policy.attention_ms > 0 else None
+    models = {k: m for k, m in (("viewable", model_v), ("attended", model_a)) if m is not None}
+
+    def resolution(g: np.ndarray, count: np.ndarray, p: tuple[np.ndarray, np.ndarray, np.ndarray], variance: np.ndarray) -> Resolution:
+        est, low, high = p
+
+        def total(values: np.ndarray) -> np.ndarray:
+            return np.bincount(g, weights=count * values, minlength=n_groups)
+
+        # Rows with bounds 0 and 1 are covered by them; the others add their Bernoulli noise.
+        known = ~((low == 0) & (high == 1))
+        return Resolution(
+            crossing=total(np.ones(est.size)),
+            expected=total(est),
+            row_variance=total(np.where(known, est * (1 - est), 0.0)),
+            model_variance=variance,
+            low_slack=total(est - low),
+            high_slack=total(high - est),
+            models=models,
+        )
+
+    out = {}
+    g, code, count = crossings["viewable"]
+    count = count.astype(float)
+    if model_v is None or not code.size:
+        out["viewable"] = Resolution.none(n_groups)
+    else:
+        p = model_v.probabilities(policy.min_in_view_ms, code)
+        known = ~((p[1] == 0) & (p[2] == 1))
+        var = model_v.variance(policy.min_in_view_ms, g, code, np.where(known, count * p[0], 0.0), n_groups)
+        out["viewable"] = resolution(g, count, p, var)
+
+    g, code, count = crossings["attended"]
+    count = count.astype(float)
+    v_needed, d_needed = a_view != CERTAIN, a_dwell != CERTAIN
+    if not code.size or (v_needed.any() and model_v is None) or (d_needed.any() and model_a is None):
+        out["attended"] = Resolution.none(n_groups)
+        return out
+    ones = np.ones(code.size)
+    p_v = model_v.probabilities(policy.min_in_view_ms, a_view) if model_v is not None else (ones, ones, ones)
+    p_a = model_a.probabilities(policy.attention_ms, a_dwell) if model_a is not None else (ones, ones, ones)
+    # Both conditions: one time decides both where the in-view time is the dwell (the smaller
+    # probability is then the joint one); otherwise the two times are strongly but not
+    # perfectly dependent, and the interval reaches down to independence (the product).
+    est = np.minimum(p_v[0], p_a[0])
+    low = np.where(a_same == 1, np.minimum(p_v[1], p_a[1]), np.minimum(est, p_v[1] * p_a[1]))
+    joint = (est, low, np.maximum(est, np.minimum(p_v[2], p_a[2])))
+    known = ~((joint[1] == 0) & (joint[2] == 1))
+    by_view = p_v[0] < p_a[0]
+    var = np.zeros(n_groups)
+    for model, tau, parts, mine in (
+        (model_v, policy.min_in_view_ms, a_view, by_view),
+        (model_a, policy.attention_ms, a_dwell, ~by_view),
+    ):
+        if model is not None:
+            var += model.variance(tau, g, parts, np.where(known & mine, count * est, 0.0), n_groups)
+    out["attended"] = resolution(g, count, joint, var)
+    return out
