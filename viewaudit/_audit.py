@@ -20,6 +20,7 @@ from ._rejects import RejectsWriter
 from ._result import Audit, Rows, inflation_from_row, ladder_from_row
 from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, Recording, as_column_map
 from ._sketch import MAX_PRECISION, MIN_PRECISION
+from ._strata import strata_count, stratified_undetermined
 from ._summary import Summary, interaction_columns, merge, summarize_table
 from ._validation import OnInvalid, check_schema, validate_batch
 
@@ -228,21 +229,51 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
     return tuple(out)
 
 
-def estimate(summary: Summary, *, confidence_level: float = 0.95) -> Audit:
-    """Estimate the ladder, inflation and groups of a :class:`Summary`."""
+def estimate(summary: Summary, *, confidence_level: float = 0.95, strata: str | None = None) -> Audit:
+    """Estimate the ladder, inflation and groups of a :class:`Summary`.
+
+    ``strata``: one of the summary's group keys whose values are strata, not groups: the
+    audit is grouped by the other keys and unmeasured impressions are estimated within each
+    stratum (see :func:`audit`)."""
     _check_args(summary.policy, summary.by, "reject", confidence_level)
+    stratified: tuple[Any, Any] | None = None
+    if strata is not None:
+        if strata not in summary.by:
+            raise ValueError(f"strata={strata!r} must be one of the summary's group keys {summary.by!r}")
+        cells = summary
+        summary = summary.regrouped(tuple(b for b in summary.by if b != strata))
     grouped = ladder_statistics(summary)
     overall = ladder_statistics(summary.ungrouped()) if summary.by else grouped
-    return _estimate(summary, grouped, overall, float(confidence_level))
+    if strata is not None:
+        stratified = (
+            stratified_undetermined(cells, strata, grouped.n_groups, float(confidence_level)),
+            stratified_undetermined(cells.regrouped((strata,)), strata, 1, float(confidence_level)),
+        )
+    audit = _estimate(summary, grouped, overall, float(confidence_level), stratified)
+    if strata is not None:
+        note = (
+            f"Unmeasured impressions are estimated within each stratum of {strata!r} ({strata_count(cells, strata):,} "
+            "strata), missing at random within a stratum, and summed (half-widths in quadrature)."
+        )
+        audit = attrs.evolve(audit, assumptions=(*audit.assumptions, note))
+    return audit
 
 
-def _estimate(summary: Summary, grouped: LadderStatistics, whole: LadderStatistics, confidence_level: float) -> Audit:
-    """The audit of a log from its facts (``summary``; its table is not read) and statistics."""
-    table = ladder_from_statistics(grouped, summary, confidence_level=confidence_level)
+def _estimate(
+    summary: Summary,
+    grouped: LadderStatistics,
+    whole: LadderStatistics,
+    confidence_level: float,
+    stratified: tuple[Any, Any] | None = None,
+) -> Audit:
+    """The audit of a log from its facts (``summary``; its table is not read) and statistics;
+    ``stratified``: the (grouped, whole-log) undetermined estimates made within strata."""
+    by_group, by_log = stratified if stratified is not None else (None, None)
+    table = ladder_from_statistics(grouped, summary, confidence_level=confidence_level, stratified=by_group)
     for name, values in inflation_columns(table).items():
         table = table.append_column(name, pa.array(values))
     if summary.by:
-        overall = ladder_from_statistics(whole, attrs.evolve(summary, by=()), confidence_level=confidence_level)
+        overall = ladder_from_statistics(whole, attrs.evolve(summary, by=()), confidence_level=confidence_level, stratified=by_log)
         for name, values in inflation_columns(overall).items():
             overall = overall.append_column(name, pa.array(values))
     else:
@@ -286,10 +317,18 @@ def _audits(
     unique_viewers: str = "exact",
     hll_precision: int = 10,
     recording: Recording = _UNSAMPLED,
+    strata: str | None = None,
 ) -> list[Audit]:
     """Scan once and audit under each policy, on the packed path where it applies."""
     if engine not in _ENGINES:
         raise ValueError(f"engine must be one of {', '.join(map(repr, _ENGINES))}, got {engine!r}")
+    if strata is not None:
+        if not isinstance(strata, str) or strata in by or strata == "viewer_id":
+            raise ValueError(f"strata must be a column name other than viewer_id and the by columns, got {strata!r}")
+        if engine == "packed" or unique_viewers == "hll":
+            raise ValueError("strata= needs the summary engine (engine='auto' or 'summary', exact unique viewers)")
+        summaries = _scan(source, policies, columns, (*by, strata), on_invalid, rejects, progress, recording)
+        return [estimate(s, confidence_level=confidence_level, strata=strata) for s in summaries]
     if unique_viewers not in ("exact", "hll"):
         raise ValueError(f"unique_viewers must be 'exact' or 'hll', got {unique_viewers!r}")
     sketched = unique_viewers == "hll"
@@ -338,6 +377,7 @@ def audit(
     hll_precision: int = 10,
     rounding_ms: float = 0.0,
     sample_rate: float | None = None,
+    strata: str | None = None,
 ) -> Audit:
     """Audit an impression log: the view ladder under a policy, with intervals.
 
@@ -388,6 +428,11 @@ def audit(
         The log is a sample that kept each row of the complete log independently with this
         probability (instead of a ``weight`` column): impressions are Horvitz-Thompson totals
         and unique viewers are estimated for the complete log (the unseen included).
+    strata
+        A column (surface, client, ...) within whose values unmeasured impressions are taken
+        as missing at random: their viewable and attended shares are estimated per stratum
+        (and group) and summed, instead of from all measured rows of the group. Uses the
+        summary engine.
 
     Returns
     -------
@@ -397,7 +442,7 @@ def audit(
     policies, by_t = _check_args(policy, by, on_invalid, confidence_level)
     (result,) = _audits(
         source, policies, as_column_map(columns), by_t, on_invalid, rejects, progress, confidence_level, engine,
-        unique_viewers, hll_precision, Recording(rounding_ms, sample_rate),
+        unique_viewers, hll_precision, Recording(rounding_ms, sample_rate), strata,
     )
     return result
 
@@ -456,13 +501,14 @@ def compare(
     engine: Engine = "auto",
     rounding_ms: float = 0.0,
     sample_rate: float | None = None,
+    strata: str | None = None,
 ) -> Comparison:
     """Audit one log under several policies in one read (default: every preset).
-    ``engine``, ``rounding_ms`` and ``sample_rate`` as in :func:`audit`."""
+    ``engine``, ``rounding_ms``, ``sample_rate`` and ``strata`` as in :func:`audit`."""
     chosen = list(PRESETS.values()) if policies is None else list(policies)
     resolved, _ = _check_args(chosen, None, on_invalid, confidence_level)
     audits = _audits(
         source, resolved, as_column_map(columns), (), on_invalid, None, progress, confidence_level, engine,
-        recording=Recording(rounding_ms, sample_rate),
+        recording=Recording(rounding_ms, sample_rate), strata=strata,
     )
     return Comparison(tuple(audits))

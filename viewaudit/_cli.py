@@ -34,6 +34,15 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--columns", metavar="MAP", help="canonical=source column pairs, e.g. item_id=post_id,viewer_id=user")
     p.add_argument("--on-invalid", choices=("reject", "raise"), default="reject", help="reject bad rows (default) or stop at the first")
     p.add_argument("--confidence-level", type=float, default=0.95, metavar="C", help="of every interval (default 0.95)")
+    p.add_argument(
+        "--rounding-ms", type=float, default=0.0, metavar="MS",
+        help="the logger floored dwell and in-view times to multiples of this (1000: whole seconds)",
+    )
+    p.add_argument(
+        "--sample-rate", type=float, metavar="P",
+        help="the log kept each row of the complete log with probability P (instead of a weight column)",
+    )
+    p.add_argument("--strata", metavar="COL", help="estimate unmeasured impressions within each value of this column")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +97,9 @@ def _run_audit(args: argparse.Namespace) -> int:
         progress=None,
         unique_viewers=args.unique_viewers,
         hll_precision=args.hll_precision,
+        rounding_ms=args.rounding_ms,
+        sample_rate=args.sample_rate,
+        strata=args.strata,
     )
     if args.json:
         print(json.dumps(result.to_dict()))
@@ -106,6 +118,9 @@ def _run_compare(args: argparse.Namespace) -> int:
         on_invalid=args.on_invalid,
         confidence_level=args.confidence_level,
         progress=None,
+        rounding_ms=args.rounding_ms,
+        sample_rate=args.sample_rate,
+        strata=args.strata,
     )
     print(json.dumps(result.to_dict()) if args.json else result)
     return 0

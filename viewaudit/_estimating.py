@@ -149,7 +149,13 @@ def _col_of(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table[name].to_numpy(), dtype=np.int64)
 
 
-def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confidence_level: float = 0.95) -> pa.Table:
+def ladder_from_statistics(
+    stats: LadderStatistics,
+    summary: Summary,
+    *,
+    confidence_level: float = 0.95,
+    stratified: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+) -> pa.Table:
     """One row per group (one row in all when ungrouped) with every ladder figure.
 
     Columns: the group keys, then ``<level>_<figure>_<part>`` for each level, figure
@@ -157,7 +163,9 @@ def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confide
     ``<level>_undetermined`` (impressions whose membership was not determined).
 
     ``summary`` supplies only the facts about the log (policy, grouping, columns seen,
-    interactions, weights); its table is not read.
+    interactions, weights); its table is not read. ``stratified`` replaces, per estimated
+    rung, the estimate (with low and high) of how many of each group's undetermined rows are
+    on it by one made within strata (see :mod:`viewaudit._strata`).
     """
     groups, n_groups = stats.groups, stats.n_groups
     z = _z(confidence_level)
@@ -189,6 +197,9 @@ def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confide
             add_high = res.expected + add + np.hypot(add_high - add, resolved_sd) + res.high_slack
             add = res.expected + add
             add_low, add_high = np.clip(add_low, 0, U[level]), np.clip(add_high, 0, U[level])
+            if stratified is not None:
+                add, add_low, add_high = stratified[level]
+                add_low, add_high = np.clip(add_low, 0, U[level]), np.clip(add_high, 0, U[level])
             # Unweighted counts are whole numbers: widen the interval ends to the nearest ones.
             imp = (T[level] + add, T[level] + np.floor(add_low + 1e-9), T[level] + np.ceil(add_high - 1e-9))
             # Per undetermined row of the group: the chance it is on the rung, with an interval
@@ -203,9 +214,13 @@ def ladder_from_statistics(stats: LadderStatistics, summary: Summary, *, confide
                 per_row_high = np.where(
                     U[level] > 0, (np.minimum(res.expected + model_sd + res.high_slack, res.crossing) + missing * share_high) / U[level], 0.0
                 )
+                if stratified is not None:
+                    # The strata's intervals include the rows' own noise: conservative here.
+                    per_row_low = np.where(U[level] > 0, add_low / U[level], 0.0)
+                    per_row_high = np.where(U[level] > 0, add_high / U[level], 0.0)
             uniq = _uncertain_viewers(stats.open_viewers[level], n_groups, per_row, per_row_low, per_row_high, confidence_level)
             uniq = (certain + uniq[0], certain + np.floor(uniq[1] + 1e-9), certain + np.ceil(uniq[2] - 1e-9))
-            if level not in undeterminable_levels(summary) and np.any((determined == 0) & (missing > 0)):
+            if stratified is None and level not in undeterminable_levels(summary) and np.any((determined == 0) & (missing > 0)):
                 warnings.warn(
                     f"{level}: the log has undetermined rows but no determined valid row to "
                     "estimate their share from; the estimate assumes half and its interval spans 0 to all",

@@ -112,13 +112,22 @@ class Summary:
 
     def ungrouped(self) -> Summary:
         """The summary of the whole log (group keys dropped, counts summed per viewer)."""
-        if not self.by:
+        return self.regrouped(())
+
+    def regrouped(self, by: Sequence[str]) -> Summary:
+        """The summary grouped by ``by``, a subset of its group keys (the others dropped and
+        the counts summed)."""
+        by = tuple(by)
+        if by == self.by:
             return self
+        if not set(by) <= set(self.by):
+            raise ValueError(f"can only regroup by a subset of {self.by!r}, got {by!r}")
+        dropped = [b for b in self.by if b not in by]
         crossings = self.crossings
         if crossings is not None:
-            crossings = compact(crossings.drop_columns(list(self.by)), CROSSING_KEYS)
-        table = compact(self.table.drop_columns(list(self.by)), ("viewer_id",))
-        return attrs.evolve(self, by=(), table=table, crossings=crossings)
+            crossings = compact(crossings.drop_columns(dropped), (*by, *CROSSING_KEYS))
+        table = compact(self.table.drop_columns(dropped), (*by, "viewer_id"))
+        return attrs.evolve(self, by=by, table=table, crossings=crossings)
 
 
 def _table_to_ipc(table: pa.Table) -> bytes:
