@@ -151,10 +151,13 @@ EDGE_CASES = {
 
 
 def test_edge_cases_are_drawn_by_default() -> None:
-    """In 200 examples the default strategy draws every edge case at least once."""
+    """In 400 examples the default strategy draws every edge case at least once."""
+    # Derandomized draws still depend on which modules are loaded: Hypothesis mixes constants
+    # it finds in the project's source into its draws. 200 examples missed "just below a
+    # threshold" once the suite loaded more modules; 400 leave a margin.
     seen: set[str] = set()
 
-    @settings(max_examples=200, phases=[Phase.generate], derandomize=True, database=None, deadline=None)
+    @settings(max_examples=400, phases=[Phase.generate], derandomize=True, database=None, deadline=None)
     @given(impression_logs())
     def record(log: pa.Table) -> None:
         seen.update(name for name, condition in EDGE_CASES.items() if name not in seen and condition(log))

@@ -213,12 +213,24 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "A group with no determined valid impression takes the pooled share of all groups "
             "for its undetermined ones (group shares taken as exchangeable)."
         )
-    if summary.weighted:
+    if summary.weighted and whole.sample_rate is not None:
         out.append(
-            "Rows carry weights: the log is taken as a Poisson sample with inclusion probability "
-            "1/weight; impressions are Horvitz-Thompson totals with normal intervals (variance "
-            "sum w(w-1)); unique viewers are those seen in the sample, a lower bound on the complete "
-            "log's (upper end: the impressions' upper end)."
+            f"The log is a sample that kept each row independently with probability {whole.sample_rate:.4g}: "
+            "impressions are Horvitz-Thompson totals with normal intervals (sampling variance w(w-1) per "
+            "impression). Unique viewers are estimated for the complete log, unseen viewers included, from "
+            "the per-viewer counts: zero-truncated Gamma-Poisson (negative binomial) exposure, one shape for "
+            "all groups, a group's mean shrunk toward groups with as many viewers seen; for viewable and "
+            "attended the counts of determined impressions are taken as a thinning at the sampling rate "
+            "times the rung's determined share. Heavy-tailed exposure (a few accounts with very many "
+            "impressions) biases these estimates and narrows their intervals too much (see the accuracy "
+            "benchmark)."
+        )
+    elif summary.weighted:
+        out.append(
+            "Rows carry weights that differ: the log is taken as a Poisson sample with inclusion probability "
+            "1/weight; impressions are Horvitz-Thompson totals with normal intervals (variance sum w(w-1)), "
+            "undetermined rows at the weighted share of the determined ones; unique viewers are those seen "
+            "in the sample, a lower bound on the complete log's (upper end: the impressions' upper end)."
         )
     if "viewer_id" not in summary.columns_seen:
         out.append("No viewer_id column: unique viewers cannot be determined.")

@@ -28,6 +28,7 @@ from ._crossings import Resolution, empty_histograms, resolve
 from ._estimators.histogram import DwellHistogram
 from ._intervals import _z, jeffreys_interval, predicted_count_interval
 from ._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
+from ._sampled import complete_log_viewers
 from ._summary import WEIGHT2_SCALE, WEIGHT_SCALE, Summary
 from ._warnings import DegenerateDataWarning
 
@@ -91,6 +92,11 @@ class LadderStatistics:
     #: histograms they are resolved with.
     crossings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(factory=lambda: no_crossings())
     histograms: dict[str, DwellHistogram] = attrs.field(factory=empty_histograms)
+    #: Sampled logs with one sampling rate: that rate, and per rung the (group, count) of every
+    #: (group, viewer) pair with a viewer (determined impressions on the rung), from which the
+    #: complete log's unique viewers are estimated. None: not sampled, or rates that vary.
+    sample_rate: float | None = None
+    viewer_counts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
 def no_crossings() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -142,7 +148,28 @@ def ladder_statistics(summary: Summary) -> LadderStatistics:
             g_crossing, _col_of(c, "level"), _col_of(c, "code"), _col_of(c, "count")
         )
     histograms = empty_histograms() if summary.histograms is None else dict(zip(ESTIMATED_LEVELS, summary.histograms, strict=True))
-    return LadderStatistics(groups, n_groups, totals, certain, open_viewers, crossings=crossings, histograms=histograms)
+    rate, counts = None, None
+    if summary.weighted:
+        rate = _one_sample_rate(_col(summary, "n_rendered"), _col(summary, "w_rendered"))
+        if rate is not None:
+            counts = {level: (g[has_viewer], _col(summary, f"n_{level}")[has_viewer]) for level in LEVELS}
+    return LadderStatistics(
+        groups, n_groups, totals, certain, open_viewers, crossings=crossings, histograms=histograms,
+        sample_rate=rate, viewer_counts=counts,
+    )
+
+
+def _one_sample_rate(n: np.ndarray, w: np.ndarray) -> float | None:
+    """The sampling rate when every row weighs the same (fixed-point weight sums are then
+    exactly ``n * w0``), else None."""
+    rows = n > 0
+    if not rows.any():
+        return None
+    n, w = n[rows], w[rows]
+    w0 = w[0] // n[0]
+    if w0 <= 0 or not np.array_equal(w, n * w0):
+        return None
+    return min(WEIGHT_SCALE / float(w0), 1.0)
 
 
 def _col_of(table: pa.Table, name: str) -> np.ndarray:
@@ -241,10 +268,17 @@ def ladder_from_statistics(
                 np.ceil(uniq[0] + np.hypot(uniq[2] - uniq[0], half)),
             )
         if summary.weighted:
-            imp = _weighted_impressions(stats.totals, level, z)
-            # A sample shows a subset of the viewers: what it shows is a lower bound, and no
-            # viewer has fewer than one impression.
-            uniq = (uniq[0], uniq[1], imp[2])
+            in_sample = imp
+            if stats.sample_rate is not None and level in ESTIMATED_LEVELS:
+                imp = _scaled_up(in_sample, stats.sample_rate, z)
+            else:
+                imp = _weighted_impressions(stats.totals, level, z)
+            if stats.sample_rate is not None and stats.viewer_counts is not None:
+                uniq = _complete_log_viewers(stats, level, in_sample, confidence_level)
+            else:
+                # Weights that vary: what the sample shows is a lower bound on the complete
+                # log's viewers, and no viewer has fewer than one impression.
+                uniq = (uniq[0], uniq[1], imp[2])
         for figure, values in (("impressions", imp), ("unique_viewers", uniq)):
             for part, v in zip(PARTS, values, strict=True):
                 out[f"{level}_{figure}_{part}"] = np.asarray(v, dtype=float)
@@ -261,6 +295,26 @@ def ladder_from_statistics(
     columns = {name: groups[name] for name in summary.by} if summary.by else {}
     columns.update({k: pa.array(v) for k, v in out.items()})
     return pa.table(columns)
+
+
+def _complete_log_viewers(
+    stats: LadderStatistics, level: str, in_sample: tuple[np.ndarray, ...], confidence_level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique viewers of the complete log on a rung, from the sample's per-viewer counts of
+    determined impressions on it (:func:`viewaudit._sampled.complete_log_viewers`).
+
+    An impression on the rung reaches those counts when the sample keeps it (rate p) and its
+    membership was determined (for viewable and attended, the log's determined share of the
+    rung's estimated impressions, q): the counts are a thinning at rate p * q.
+    """
+    assert stats.sample_rate is not None and stats.viewer_counts is not None
+    rate = stats.sample_rate
+    if level in ESTIMATED_LEVELS:
+        determined, estimated = stats.totals[f"n_{level}"].sum(), float(np.sum(in_sample[0]))
+        if estimated > 0 and determined > 0:
+            rate *= min(determined / estimated, 1.0)
+    g, counts = stats.viewer_counts[level]
+    return complete_log_viewers(counts, g, stats.n_groups, sample_rate=rate, confidence_level=confidence_level)
 
 
 def undeterminable_levels(summary: Summary) -> list[str]:
@@ -315,6 +369,20 @@ def _uncertain_viewers(
     lo = est - np.sqrt((est - low) ** 2 + z * z * var)
     hi = est + np.sqrt((high - est) ** 2 + z * z * var)
     return est, np.clip(lo, 0, bound), np.clip(hi, 0, bound)
+
+
+def _scaled_up(in_sample: tuple[np.ndarray, ...], rate: float, z: float) -> tuple[np.ndarray, ...]:
+    """Horvitz-Thompson impressions of a log sampled at one rate, from the sample's estimate.
+
+    Every row weighs ``w = 1 / rate``: the total is ``w`` times the sample's estimate (with its
+    undetermined rows resolved as in an unsampled log), and its variance adds the sampling
+    variance ``w (w - 1)`` per impression on the rung to ``w**2`` times the sample's own."""
+    w = 1.0 / rate
+    est, low, high = (np.asarray(x, dtype=float) for x in in_sample)
+    sampling = w * (w - 1) * est
+    lo = w * est - np.sqrt((w * (est - low)) ** 2 + z * z * sampling)
+    hi = w * est + np.sqrt((w * (high - est)) ** 2 + z * z * sampling)
+    return w * est, np.maximum(lo, 0), hi
 
 
 def _weighted_impressions(totals: dict[str, np.ndarray], level: str, z: float) -> tuple[np.ndarray, ...]:
