@@ -249,6 +249,17 @@ def test_censored_dwell_below_threshold_is_resolved_by_the_life_table() -> None:
     assert any("life table" in a for a in result.assumptions)
 
 
+def test_a_censored_rows_in_view_time_is_cut_only_if_it_lasted_the_dwell() -> None:
+    """dwell_censored makes the dwell a lower bound; the in-view time is one too only where it
+    reached the logged dwell (in view when the session ended)."""
+    ended_in_view = log({"dwell_ms": 800.0, "in_view_ms": 800.0, "dwell_censored": True})
+    ended_before = log({"dwell_ms": 5000.0, "in_view_ms": 800.0, "dwell_censored": True})
+    assert va.audit(ended_in_view).ladder["viewable"].undetermined == 1
+    viewable = va.audit(ended_before).ladder["viewable"]
+    assert viewable.undetermined == 0
+    assert viewable.impressions.estimate == 0
+
+
 def test_rounded_dwell_across_a_threshold_is_resolved_within_its_bounds() -> None:
     """Whole-second dwell: 0 s is [0, 1) s, which holds a 300 ms threshold: the row is
     undetermined, estimated by the dwell model, and its interval spans none to all of it."""
@@ -425,12 +436,14 @@ def _rung_of_row(row: dict[str, Any], policy: Policy, interactions: tuple[str, .
     censored = bool(row.get("dwell_censored"))
     dwell = row.get("dwell_ms")
     time_in_view = row.get("in_view_ms") if row.get("in_view_ms") is not None else dwell
+    # The in-view time of a censored row is cut too only if it lasted as long as the dwell.
+    in_view_cut = censored and (time_in_view is None or dwell is None or time_in_view >= dwell)
     fraction = row.get("visible_fraction")
     if policy.min_visible_fraction > 0:
         visible = None if fraction is None else fraction >= policy.min_visible_fraction
     else:
         visible = True
-    long_enough = _at_least(time_in_view, policy.min_in_view_ms, censored) if policy.min_in_view_ms > 0 else True
+    long_enough = _at_least(time_in_view, policy.min_in_view_ms, in_view_cut) if policy.min_in_view_ms > 0 else True
     viewable = _and(valid, visible, long_enough)
     attentive = _at_least(dwell, policy.attention_ms, censored) if policy.attention_ms > 0 else True
     attended = _and(viewable, attentive)
@@ -439,7 +452,7 @@ def _rung_of_row(row: dict[str, Any], policy: Policy, interactions: tuple[str, .
         "rendered": True, "valid": valid, "viewable": viewable, "attended": attended, "engaged": engaged,
         # What resolving a censored time needs: the life tables' population and the times.
         "_population": valid and visible is True, "_in_view": time_in_view, "_dwell": dwell,
-        "_censored": censored, "_attentive": attentive,
+        "_censored": censored, "_in_view_cut": in_view_cut, "_attentive": attentive,
     }
 
 
@@ -490,7 +503,7 @@ def _resolved(on: list[dict[str, Any]], policy: Policy, level: str, log: list[di
     """Per row of ``on``: the chance a row whose time is censored across the rung's threshold
     is on the rung (None for every other row), from the life tables of the whole ``log``."""
     pop = [m for m in log if m["_population"]]
-    in_view = [(m["_in_view"], m["_censored"]) for m in pop if m["_in_view"] is not None]
+    in_view = [(m["_in_view"], m["_in_view_cut"]) for m in pop if m["_in_view"] is not None]
     dwell = [(m["_dwell"], m["_censored"]) for m in pop if m["_dwell"] is not None]
 
     def viewable_chance(m: dict[str, Any]) -> float | None:

@@ -5,40 +5,42 @@ A dwell (or in-view time) logged as censored at ``c`` says only that the true ti
 interval contains the policy's threshold ``tau`` (``c < tau``, or ``v < tau < v + r``) the row's
 rung membership is undetermined, and it is *not* missing at random: a row censored at 0.5 s is
 far less likely to reach 2 s than a row censored at 1.9 s, and censoring removes long
-impressions more than short ones. Such rows are resolved by the dwell model instead:
+impressions more than short ones. Such rows are resolved by the log's own time distribution:
 
-* the **viewable** rung's crossing rows (valid, visible, in-view time across
-  ``min_in_view_ms``) are on it with probability ``S(tau) / S(c)`` (censored) or
-  ``(S(tau) - S(v + r)) / (S(v) - S(v + r))`` (rounded), where ``S`` is the survival function of
-  the in-view time of valid visible rows, fitted on the log's own binned, censored times;
-* the **attended** rung's crossing rows (viewable or a viewable crossing, dwell across
-  ``attention_ms`` or certain) are on it with the product of the viewable probability (1 when
-  viewable is certain) and the same ratio for the dwell of viewable rows.
+* a **viewable** crossing row (valid, visible, in-view time across ``min_in_view_ms``) is on
+  the rung with probability ``S(tau) / S(c)`` (censored at ``c``), ``S`` the survival function of
+  the in-view time of the valid visible rows;
+* an **attended** crossing row (viewable or a viewable crossing, dwell across ``attention_ms``
+  or certain) needs both conditions: the estimate is the smaller of the two probabilities (one
+  time decides both where the in-view time is the dwell), and the interval reaches down to
+  their product (independent times) where the two times differ.
 
-The model is chosen by AIC among log-normal and Weibull glance/read mixtures
-(:func:`~viewaudit.estimators.select_dwell_model`). Censoring is taken as non-informative
-(independent of the dwell given the covariates the rung conditions on), and the dwell
-distribution as shared by all groups.
+``S`` is the life table (:class:`_LifeTable`, product-limit, no parametric assumption) when
+times are exact, and the dwell model (:class:`_Parametric`, the glance/read mixture chosen by
+AIC, :func:`~viewaudit.estimators.select_dwell_model`) when they are floored: the model is what
+says where inside ``[v, v + r)`` a time lies, and since the data cannot check it, such rows get
+the bounds the data allow (0 and 1 for a time straddling the threshold). Censoring is taken as
+independent of the time, and the time distribution as shared by all groups.
 
 Per batch, :func:`batch_crossings` bins the population's times (a mergeable
 :class:`~viewaudit.estimators.DwellHistogram` per rung) and gives each crossing row a code: the
 bin of its censoring time, or :data:`ROUNDED`. Codes are counted per group; at estimation,
 :func:`resolve` turns the counts into expected rung members with variances (the rows' own
-Bernoulli noise, and the model's parameter uncertainty by the delta method).
+Bernoulli noise, and the survival function's: Greenwood's, or the model's by the delta method)
+and the slack the bounds add.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
 
 import attrs
 import numpy as np
 
 from ._estimators.dwell import DwellFit, select_dwell_model
 from ._estimators.dwell_likelihood import survival_at
-from ._estimators.histogram import CENSORING_POINT_MS, DWELL_EDGES_MS, N_BINS, DwellHistogram, _bin_of
+from ._estimators.histogram import CENSORING_POINT_MS, DWELL_EDGES_MS, MAX_SECONDS, N_BINS, DwellHistogram, _bin_of
 from ._policy import Policy
 from ._warnings import DegenerateDataWarning
 
@@ -60,15 +62,24 @@ def empty_histograms() -> dict[str, DwellHistogram]:
 
 
 def _histogram(times: np.ndarray, censored: np.ndarray, rounding_ms: float) -> DwellHistogram:
+    """The :class:`DwellHistogram` of validated times (NaN: unmeasured), binned directly: one
+    ``_bin_of`` and one ``bincount`` over exact and censored rows together, which is what
+    ``DwellHistogram.from_arrays`` computes without its checks and copies."""
     measured = ~np.isnan(times)
     t, c = times[measured], censored[measured]
+    unmeasured = int(times.size - t.size)
     if rounding_ms == 1000:
         # Floored again so that a value a logger wrote as 1999.9999 still lands on 1 s.
-        return DwellHistogram.from_arrays(np.floor(t / 1000.0 + 1e-9) * 1000.0, c, rounded_to_seconds=True)
+        hist = DwellHistogram.from_arrays(np.floor(t / 1000.0 + 1e-9) * 1000.0, c, rounded_to_seconds=True)
+        return attrs.evolve(hist, unmeasured=unmeasured)
     if rounding_ms > 0:
         # Other resolutions: each value at the middle of its interval.
         t = t + rounding_ms / 2
-    return DwellHistogram.from_arrays(t, c)
+    counts = np.bincount(_bin_of(t) + N_BINS * c, minlength=2 * N_BINS)
+    zeros = int(np.count_nonzero((t == 0) & ~c))
+    exact = counts[:N_BINS].copy()
+    exact[0] -= zeros  # exact zeros are the zero mass, not the [0, 1 ms) bin
+    return DwellHistogram(exact, counts[N_BINS:], np.zeros(MAX_SECONDS, dtype=np.int64), zeros, unmeasured)
 
 
 def _crossing_part(times: np.ndarray, censored: np.ndarray, undetermined: np.ndarray) -> np.ndarray:
@@ -89,23 +100,25 @@ def batch_crossings(
     """Histograms of the rungs' time populations and per-row crossing codes of one batch.
 
     ``timing`` comes from :func:`~viewaudit._summary.rung_masks`: ``in_view`` and ``dwell``
-    (float, NaN where unmeasured), ``censored``, ``visible`` (valid and visible: the population
+    (float, NaN where unmeasured; ``in_view_is_dwell`` when the log has no in-view column),
+    ``censored`` (the dwell) and ``in_view_censored``, ``visible`` (valid and visible: the population
     both time models are fitted on), ``viewable`` (certain), and per rung the rows whose time
     condition is undetermined (``in_view_open``, ``dwell_open``) or certain (``dwell_met``).
     """
     n = timing["dwell"].size
     hists = empty_histograms()
     codes = {level: np.full(n, NOT_CROSSING, dtype=np.int64) for level in ("viewable", "attended")}
-    censored = timing["censored"]
+    censored, in_view_censored = timing["censored"], timing["in_view_censored"]
     pop = timing["visible"]
     if policy.min_in_view_ms > 0:
-        hists["viewable"] = _histogram(timing["in_view"][pop], censored[pop], rounding_ms)
-        part = _crossing_part(timing["in_view"], censored, timing["in_view_open"])
+        hists["viewable"] = _histogram(timing["in_view"][pop], in_view_censored[pop], rounding_ms)
+        part = _crossing_part(timing["in_view"], in_view_censored, timing["in_view_open"])
         codes["viewable"] = np.where(pop, part, NOT_CROSSING)
     if policy.attention_ms > 0:
         # Dwell of valid visible rows, not of viewable ones only: viewability cuts the dwell
         # distribution off below, which the model families cannot represent.
-        hists["attended"] = _histogram(timing["dwell"][pop], censored[pop], rounding_ms)
+        same = timing["in_view_is_dwell"] and policy.min_in_view_ms > 0
+        hists["attended"] = hists["viewable"] if same else _histogram(timing["dwell"][pop], censored[pop], rounding_ms)
     # Attended: (viewable certain or crossing) and (dwell certain or crossing), not both certain.
     v_part = np.where(timing["viewable"], CERTAIN, codes["viewable"])
     a_part = np.where(
@@ -133,12 +146,11 @@ class Resolution:
     model_variance: np.ndarray  # delta-method variance from the fitted parameters
     low_slack: np.ndarray  # how far below the estimate the interval must reach beyond that noise
     high_slack: np.ndarray  # and above it (unidentified rows; the viewable-attended dependence)
-    models: dict[str, Any]  # the time model of each rung used (for the assumptions)
 
     @classmethod
     def none(cls, n_groups: int) -> Resolution:
         z = np.zeros(n_groups)
-        return cls(z, z, z, z, z, z, {})
+        return cls(z, z, z, z, z, z)
 
 
 def _fit(hist: DwellHistogram, what: str) -> DwellFit | None:
@@ -335,7 +347,6 @@ def resolve(
     need_a = bool(np.any(a_dwell != CERTAIN))
     model_v = _time_model(histograms["viewable"], rounding_ms, "viewable") if need_v and policy.min_in_view_ms > 0 else None
     model_a = _time_model(histograms["attended"], rounding_ms, "attended") if need_a and policy.attention_ms > 0 else None
-    models = {k: m for k, m in (("viewable", model_v), ("attended", model_a)) if m is not None}
 
     def resolution(g: np.ndarray, count: np.ndarray, p: tuple[np.ndarray, np.ndarray, np.ndarray], variance: np.ndarray) -> Resolution:
         est, low, high = p
@@ -352,7 +363,6 @@ def resolve(
             model_variance=variance,
             low_slack=total(est - low),
             high_slack=total(high - est),
-            models=models,
         )
 
     out = {}

@@ -4,15 +4,17 @@ Everything here works on the summary's (group, viewer) table, never on rows, and
 over groups. Figures that a complete, fully measured, unsampled log determines are exact
 (low = high = estimate). Three things make a figure an estimate:
 
-* **undetermined rows** (dwell or visibility not measured, or dwell censored below a
-  threshold): their share on the rung is taken from the determined valid rows of the same
-  group (missing at random), see :func:`~viewaudit._intervals.predicted_count_interval`;
+* **undetermined rows**: those whose time was censored or floored across a threshold are
+  resolved by the log's time distribution (:mod:`viewaudit._crossings`); those not measured
+  take the share on the rung of the group's measured valid rows (missing at random), see
+  :func:`~viewaudit._intervals.predicted_count_interval`;
 * **unique viewers with only undetermined rows**: a viewer with ``u`` undetermined impressions
   and none determined on the rung is on it with probability ``1 - (1 - p)**u`` (impressions of
   one viewer taken as independent given the share ``p``);
 * **weights** (sampled logs): Horvitz-Thompson totals with the Poisson-sampling variance
-  ``sum w (w - 1)`` and a normal interval; unique viewers are then those seen in the sample, a
-  lower bound on the complete log's.
+  ``sum w (w - 1)`` and a normal interval; unique viewers of the complete log from the
+  per-viewer counts (:mod:`viewaudit._sampled`) when all rows weigh the same, else those seen
+  in the sample, a lower bound.
 """
 
 from __future__ import annotations
@@ -204,8 +206,9 @@ def ladder_from_statistics(
     for level in LEVELS:
         certain = stats.certain[level]
         if level in ESTIMATED_LEVELS:
-            # Rows whose time crosses the threshold are resolved by the dwell model; the rest of
-            # the undetermined rows (not measured) take the share of the rows that were.
+            # Rows whose time crosses the threshold are resolved by the log's time distribution
+            # (viewaudit._crossings); the rest of the undetermined rows (not measured) take the
+            # share of the rows that were.
             res: Resolution = resolved[level]
             missing = U[level] - res.crossing
             determined = T["valid"] - missing
@@ -230,7 +233,8 @@ def ladder_from_statistics(
             # Unweighted counts are whole numbers: widen the interval ends to the nearest ones.
             imp = (T[level] + add, T[level] + np.floor(add_low + 1e-9), T[level] + np.ceil(add_high - 1e-9))
             # Per undetermined row of the group: the chance it is on the rung, with an interval
-            # from the share's and the model's uncertainty (the rows' own noise is added per viewer).
+            # from the share's and the time distribution's uncertainty (the rows' own noise is
+            # added per viewer).
             share_low, share_high = jeffreys_interval(true, determined, confidence_level=confidence_level)
             model_sd = z * np.sqrt(res.model_variance)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -109,6 +109,8 @@ def row_rungs(
     in_view = _measure(row.get("in_view_ms"))
     if in_view is None:  # the client did not log in-view time: time on screen stands in
         in_view = dwell
+    # A censored row's in-view time is a lower bound only if it lasted to the end of the dwell.
+    in_view_censored = censored and (in_view is None or dwell is None or in_view >= dwell)
 
     visible: Membership = True
     if policy.min_visible_fraction > 0:
@@ -116,7 +118,7 @@ def row_rungs(
         visible = None if fraction is None else fraction >= policy.min_visible_fraction
     long_enough: Membership = True
     if policy.min_in_view_ms > 0:
-        long_enough = _reaches(in_view, policy.min_in_view_ms, censored)
+        long_enough = _reaches(in_view, policy.min_in_view_ms, in_view_censored)
     attentive: Membership = True
     if policy.attention_ms > 0:
         attentive = _reaches(dwell, policy.attention_ms, censored)

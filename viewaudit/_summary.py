@@ -6,6 +6,10 @@ sampled logs, fixed-point sums of weights. Everything the estimators need (impre
 viewers, per-viewer undetermined counts) is a function of that table, and two summaries merge
 by concatenating their tables and summing again, so ``merge`` is associative and commutative and
 ``summarize(a + b) == merge(summarize(a), summarize(b))`` holds exactly (integer sums).
+
+Logs with censored or floored times also keep, per group, the counts of rows whose time crosses
+a threshold (by the code of their censoring time) and the dwell histograms those rows are
+resolved with (:mod:`viewaudit._crossings`); both merge by adding counts.
 """
 
 from __future__ import annotations
@@ -306,6 +310,12 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
         in_view = pc.coalesce(in_view, dwell)
     elif in_view is None:
         in_view = dwell
+    # dwell_censored says the dwell is a lower bound. The in-view time is one too only where it
+    # lasted to the end of the logged dwell (in view when the session ended); a shorter in-view
+    # time ended before the session did and is complete.
+    in_view_censored = censored
+    if censored is not None and in_view is not None and dwell is not None:
+        in_view_censored = pc.and_(censored, pc.fill_null(pc.greater_equal(in_view, dwell), True))
 
     true = pa.array(np.ones(n, dtype=bool))
     if policy.min_visible_fraction > 0:
@@ -314,7 +324,7 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
     else:
         visible = true
     if policy.min_in_view_ms > 0:
-        long_enough = _at_least(in_view, policy.min_in_view_ms, censored, rounding_ms)
+        long_enough = _at_least(in_view, policy.min_in_view_ms, in_view_censored, rounding_ms)
         if long_enough is None:
             long_enough = pa.nulls(n, pa.bool_())
     else:
@@ -354,7 +364,9 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
         "timing": lambda: {
             "in_view": times(in_view),
             "dwell": times(dwell),
+            "in_view_is_dwell": "in_view_ms" not in cols,
             "censored": flags(censored) if censored is not None else np.zeros(n, dtype=bool),
+            "in_view_censored": flags(in_view_censored) if in_view_censored is not None else np.zeros(n, dtype=bool),
             "visible": flags(pc.and_kleene(valid, visible)),
             "viewable": flags(viewable),
             "in_view_open": open_(long_enough),
