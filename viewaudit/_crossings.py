@@ -55,6 +55,9 @@ CERTAIN = N_BINS + 1
 #: marks rows whose in-view time is their dwell (one time decides both conditions).
 RADIX = N_BINS + 2
 NOT_CROSSING = -1
+#: Every code is below ``2**CODE_BITS`` (``2 * RADIX**2`` is about 1.3 million).
+CODE_BITS = 21
+assert 2 * RADIX * RADIX <= 1 << CODE_BITS
 
 
 def empty_histograms() -> dict[str, DwellHistogram]:

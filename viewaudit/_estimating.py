@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._crossings import Resolution, empty_histograms, resolve
+from ._crossings import CODE_BITS, Resolution, empty_histograms, resolve
 from ._estimators.histogram import DwellHistogram
 from ._intervals import _z, jeffreys_interval, predicted_count_interval
 from ._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
@@ -112,9 +112,11 @@ def distinct_crossings(g: np.ndarray, level: np.ndarray, code: np.ndarray, count
     out = {}
     for k, name in enumerate(ESTIMATED_LEVELS):
         mine = level == k
-        pairs, inverse = np.unique(np.stack([g[mine], code[mine]]), axis=1, return_inverse=True)
-        counts = np.bincount(inverse.ravel(), weights=count[mine], minlength=pairs.shape[1]).astype(np.int64)
-        out[name] = (pairs[0].astype(np.int64), pairs[1].astype(np.int64), counts)
+        # One int64 key per pair (codes are below 2**21): a 1-d unique sorts several times
+        # faster than a unique over stacked columns.
+        keys, inverse = np.unique((g[mine] << CODE_BITS) | code[mine], return_inverse=True)
+        counts = np.rint(np.bincount(inverse.ravel(), weights=count[mine], minlength=keys.size)).astype(np.int64)
+        out[name] = (keys >> CODE_BITS, keys & ((1 << CODE_BITS) - 1), counts)
     return out
 
 

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _sketch as sketch
-from ._crossings import batch_crossings, empty_histograms
+from ._crossings import CODE_BITS, batch_crossings, empty_histograms
 from ._estimating import LadderStatistics, distinct_crossings, no_crossings
 from ._estimators.histogram import DwellHistogram
 from ._packed_keys import (
@@ -289,8 +289,10 @@ _COMPACT_CROSSINGS = 1 << 20
 
 
 def _distinct(g: np.ndarray, level: np.ndarray, code: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, ...]:
-    keys, inverse = np.unique(np.stack([g, level, code]), axis=1, return_inverse=True)
-    return (*keys, np.bincount(inverse.ravel(), weights=count, minlength=keys.shape[1]).astype(np.int64))
+    # (group, level, code) packed in one int64 (a 1-d unique sorts far faster than a stacked one).
+    keys, inverse = np.unique((g << (CODE_BITS + 1)) | (level << CODE_BITS) | code, return_inverse=True)
+    counts = np.rint(np.bincount(inverse.ravel(), weights=count, minlength=keys.size)).astype(np.int64)
+    return keys >> (CODE_BITS + 1), (keys >> CODE_BITS) & 1, keys & ((1 << CODE_BITS) - 1), counts
 
 
 class _Fold:
