@@ -313,7 +313,8 @@ def _complete_log_viewers(
     membership was determined (for viewable and attended, the log's determined share of the
     rung's estimated impressions, q): the counts are a thinning at rate p * q.
     """
-    assert stats.sample_rate is not None and stats.viewer_counts is not None
+    assert stats.sample_rate is not None
+    assert stats.viewer_counts is not None
     rate = stats.sample_rate
     if level in ESTIMATED_LEVELS:
         determined, estimated = stats.totals[f"n_{level}"].sum(), float(np.sum(in_sample[0]))
