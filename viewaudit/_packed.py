@@ -19,6 +19,11 @@ rows, a minority, are a multiset of keys with counts. Batches are validated and 
 threads (Arrow and NumPy kernels release the GIL) and folded in source order, so the result
 does not depend on thread timing.
 
+Rows whose time crosses a threshold (censored or floored, :mod:`viewaudit._crossings`) are
+counted per (group, code) beside the keys, with the time histograms they are resolved with.
+Sampled logs are left to the reference path: estimating their unseen viewers needs per-viewer
+counts, which the keys do not keep.
+
 Everything is exact: a key is a bijection of (group, viewer) — the group code indexes a
 dictionary of the group values, and the viewer field is the integer id itself or, when ids do
 not fit, its index in a dictionary of ids. The statistics equal
