@@ -253,7 +253,9 @@ class GammaPoissonFit:
                 _Model(float(np.exp(up[0])), float(np.exp(up[1])), self.sample_rate).reach_share(k)
                 - _Model(float(np.exp(down[0])), float(np.exp(down[1])), self.sample_rate).reach_share(k)
             ) / (2 * h)
-        return float(self.population * per_person + self.observed**2 * grad @ self.covariance @ grad)
+        # A fit on a handful of viewers can leave a covariance that is not positive definite:
+        # its quadratic form is then clamped at 0 (the population term remains).
+        return float(self.population * per_person + max(float(self.observed**2 * grad @ self.covariance @ grad), 0.0))
 
     def _bootstrap(self, k: int, estimate: float, cl: float, n_resamples: int, rng: Any) -> tuple[float, float, float]:
         gen = as_generator(rng)
