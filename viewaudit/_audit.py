@@ -18,6 +18,7 @@ from ._policy import PRESETS, Policy, get_policy
 from ._reading import Stream, open_source
 from ._rejects import RejectsWriter
 from ._result import Audit, Rows, inflation_from_row, ladder_from_row
+from ._rungs import ESTIMATED_LEVELS
 from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, Recording, as_column_map
 from ._sketch import MAX_PRECISION, MIN_PRECISION
 from ._strata import strata_count, stratified_undetermined
@@ -171,8 +172,8 @@ def _empty_summary(policy: Policy, by: tuple[str, ...], recording: Recording) ->
 
 def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, whole: LadderStatistics) -> tuple[str, ...]:
     out = [f"Intervals are {confidence_level:.0%} intervals; exact figures have low = high = estimate."]
-    undetermined = {level: int(np.sum(table[f"{level}_undetermined"].to_numpy())) for level in ("viewable", "attended")}
-    crossing = {level: int(whole.crossings[level][2].sum()) for level in ("viewable", "attended")}
+    undetermined = {level: int(np.sum(table[f"{level}_undetermined"].to_numpy())) for level in ESTIMATED_LEVELS}
+    crossing = {level: int(whole.crossings[level][2].sum()) for level in ESTIMATED_LEVELS}
     missing = undeterminable_levels(summary)
     for level in missing:
         out.append(

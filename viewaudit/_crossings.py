@@ -32,6 +32,7 @@ and the slack the bounds add.
 
 from __future__ import annotations
 
+import collections
 import warnings
 from collections.abc import Mapping
 
@@ -318,11 +319,31 @@ def _ratio(
 _TimeModel = _LifeTable | _Parametric
 
 
+#: Dwell-model fits by histogram: an audit resolves its groups and its whole log (and, with
+#: strata, its cells) from the same pooled histograms, and four candidate fits cost tens of ms.
+_FITS: collections.OrderedDict[bytes, DwellFit] = collections.OrderedDict()
+_FITS_KEPT = 16
+
+
+def _histogram_key(hist: DwellHistogram) -> bytes:
+    return b"".join(np.ascontiguousarray(a, dtype=np.int64).tobytes() for a in (hist.exact, hist.censored, hist.seconds)) + (
+        np.array([hist.zeros], dtype=np.int64).tobytes()
+    )
+
+
 def _time_model(hist: DwellHistogram, rounding_ms: float, what: str) -> _TimeModel | None:
     if rounding_ms == 0:
         return _LifeTable(hist)
-    fit = _fit(hist, what)
-    return None if fit is None else _Parametric(fit, rounding_ms)
+    key = _histogram_key(hist)
+    fit = _FITS.get(key)
+    if fit is None:
+        fit = _fit(hist, what)  # a failed fit is not kept: its warning is issued every time
+        if fit is None:
+            return None
+        _FITS[key] = fit
+        if len(_FITS) > _FITS_KEPT:
+            _FITS.popitem(last=False)
+    return _Parametric(fit, rounding_ms)
 
 
 def resolve(
