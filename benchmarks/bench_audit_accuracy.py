@@ -1,6 +1,6 @@
 """Accuracy of full audits on simulated logs: bias, RMSE and 95 % interval coverage per ladder figure.
 
-One command:  python benchmarks/bench_audit_accuracy.py [--runs 150] [--json PATH] [--quick] [--detail]
+One command:  python benchmarks/bench_audit_accuracy.py [--runs 150] [--json PATH] [--quick] [--detail] [--conditions ...]
 
 A grid of feed-model scenarios (``viewaudit.get_scenario``, each scaled to about 30,000 expected
 impressions) x measurement conditions (complete, partly measured, censored, whole-second
@@ -291,6 +291,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="15 runs: about a minute")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes (at most 2)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated scenario names")
+    parser.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated measurement conditions")
     parser.add_argument("--detail", action="store_true", help="also print every cell outside 93-97 %% coverage")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -299,10 +300,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in scenarios:
         va.get_scenario(s)  # unknown names fail here, not in a worker
-    jobs = [(s, c, r) for s in scenarios for c in CONDITIONS for r in range(runs)]
-    kwargs = {c: audit_kwargs(measurement(c, scenarios[0])) for c in CONDITIONS}
+    conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
+    unknown = sorted(set(conditions) - set(CONDITIONS))
+    if unknown:
+        parser.error(f"--conditions: unknown {unknown}; expected some of {list(CONDITIONS)}")
+    jobs = [(s, c, r) for s in scenarios for c in conditions for r in range(runs)]
+    kwargs = {c: audit_kwargs(measurement(c, scenarios[0])) for c in conditions}
     print(
-        f"{len(jobs)} logs ({len(scenarios)} scenarios x {len(CONDITIONS)} conditions x {runs} runs), "
+        f"{len(jobs)} logs ({len(scenarios)} scenarios x {len(conditions)} conditions x {runs} runs), "
         f"{len(POLICIES)} policies, ~{IMPRESSIONS:,} impressions a log, {workers} workers; audit extra arguments: "
         f"{ {c: sorted(k) for c, k in kwargs.items() if k} or 'none' }",
         file=sys.stderr,
@@ -328,7 +333,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     elapsed = time.perf_counter() - start
     main_rows, sampled, cells = print_tables(aggregate(results), args.detail)
     rows_per_log = defaultdict(list)
-    used: dict[str, set[str]] = {c: set() for c in CONDITIONS}
+    used: dict[str, set[str]] = {c: set() for c in conditions}
     for res in results:
         rows_per_log[res["scenario"], res["condition"]].append(res["rows"])
         used[res["condition"]].update(res["kwargs"])
@@ -340,7 +345,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "config": {
             "runs": runs,
             "scenarios": scenarios,
-            "measurement": {s: {c: attrs.asdict(measurement(c, s)) for c in CONDITIONS} for s in scenarios},
+            "measurement": {s: {c: attrs.asdict(measurement(c, s)) for c in conditions} for s in scenarios},
             "policies": list(POLICIES),
             "impressions": IMPRESSIONS,
             "root_seed": ROOT_SEED,

@@ -456,11 +456,15 @@ def _rung_of_row(row: dict[str, Any], policy: Policy, interactions: tuple[str, .
     }
 
 
-def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float) -> float:
+def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float, bound: str | None = None) -> float | None:
     """S(tau) / S(c) of the product-limit estimate on the histogram's bins, restated: in a bin
     with n times at risk, d exact and k censored ones, the hazard is d / (n - k / 2); log S is
     linear in log t inside a bin (in t in the first bin); a censoring time sits at its bin's
-    geometric middle (0.5 ms in the first bin)."""
+    geometric middle (0.5 ms in the first bin).
+
+    Past the support (tau beyond the start of the bin of the last time) the ratio is only
+    bounded: None (the audit's estimate is the dwell model's), or with ``bound`` "low" 0 and
+    "high" the ratio at the support's end (1 from a censoring time past it)."""
     edges = [float(e) for e in DWELL_EDGES_MS]
     n_bins = len(edges) - 1
 
@@ -494,14 +498,30 @@ def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float) -> 
 
     b = bin_of(c)
     point = 0.5 if b == 0 else math.sqrt(edges[b] * edges[b + 1])
+    last = max((t for t, _ in times if t > 0), default=None)
+    support = edges[bin_of(last)] if last is not None else 0.0
+    if tau > support:
+        if bound is None:
+            return None
+        if bound == "low":
+            return 0.0
+        if point >= support:
+            return 1.0
+        tau = support
     if log_s_at(point) == -math.inf:
         return 0.0
     return math.exp(min(log_s_at(tau) - log_s_at(point), 0.0))
 
 
-def _resolved(on: list[dict[str, Any]], policy: Policy, level: str, log: list[dict[str, Any]]) -> list[float | None]:
+_PAST_SUPPORT = -1.0  # marks a chance the life table only bounds
+
+
+def _resolved(
+    on: list[dict[str, Any]], policy: Policy, level: str, log: list[dict[str, Any]], bound: str | None = None
+) -> list[float | None]:
     """Per row of ``on``: the chance a row whose time is censored across the rung's threshold
-    is on the rung (None for every other row), from the life tables of the whole ``log``."""
+    is on the rung (None for every other row), from the life tables of the whole ``log``;
+    _PAST_SUPPORT where the threshold is past the times observed and ``bound`` is None."""
     pop = [m for m in log if m["_population"]]
     in_view = [(m["_in_view"], m["_in_view_cut"]) for m in pop if m["_in_view"] is not None]
     dwell = [(m["_dwell"], m["_censored"]) for m in pop if m["_dwell"] is not None]
@@ -510,7 +530,8 @@ def _resolved(on: list[dict[str, Any]], policy: Policy, level: str, log: list[di
         if m["viewable"] is True:
             return 1.0
         if m["viewable"] is None and m["_population"] and m["_in_view"] is not None:
-            return _life_table_ratio(in_view, policy.min_in_view_ms, m["_in_view"])
+            r = _life_table_ratio(in_view, policy.min_in_view_ms, m["_in_view"], bound)
+            return _PAST_SUPPORT if r is None else r
         return None
 
     out: list[float | None] = []
@@ -525,16 +546,24 @@ def _resolved(on: list[dict[str, Any]], policy: Policy, level: str, log: list[di
         if m["_attentive"] is True:
             a = 1.0
         elif m["_dwell"] is not None:
-            a = _life_table_ratio(dwell, policy.attention_ms, m["_dwell"])
+            r = _life_table_ratio(dwell, policy.attention_ms, m["_dwell"], bound)
+            a = _PAST_SUPPORT if r is None else r
         else:
             out.append(None)
+            continue
+        if _PAST_SUPPORT in (v, a):
+            out.append(_PAST_SUPPORT)
             continue
         out.append(min(v, a))  # in-view time and dwell taken as one time where they are equal
     return out
 
 
 def reference_ladder(
-    rows: list[dict[str, Any]], policy: Policy, interactions: tuple[str, ...], log: list[dict[str, Any]] | None = None
+    rows: list[dict[str, Any]],
+    policy: Policy,
+    interactions: tuple[str, ...],
+    log: list[dict[str, Any]] | None = None,
+    bound: str | None = None,
 ) -> dict[str, tuple[float, float, int]]:
     """(impressions, unique viewers, undetermined) per rung, straight from the rules.
 
@@ -543,7 +572,9 @@ def reference_ladder(
     rows; a viewer whose only rows on a rung are ``u`` undetermined ones counts
     ``1 - (1 - p)**u``, ``p`` the mean chance of an undetermined row. No rung exceeds its
     parent, no unique count its impressions. The life tables are those of the whole ``log``
-    (default: ``rows``): a group's rows share the log's time distribution.
+    (default: ``rows``): a group's rows share the log's time distribution. Where a threshold
+    is past the times observed, the chance is only bounded: the figures are NaN, or with
+    ``bound`` ("low", "high") those at the bounds' ends.
     """
     on = [_rung_of_row(r, policy, interactions) for r in rows]
     whole = on if log is None else [_rung_of_row(r, policy, interactions) for r in log]
@@ -552,7 +583,10 @@ def reference_ladder(
     for level in LEVELS:
         true = sum(1 for m in on if m[level] is True)
         unknown = sum(1 for m in on if m[level] is None)
-        chances = [c for c in (_resolved(on, policy, level, whole) if level in ("viewable", "attended") else []) if c is not None]
+        chances = [c for c in (_resolved(on, policy, level, whole, bound) if level in ("viewable", "attended") else []) if c is not None]
+        if _PAST_SUPPORT in chances:
+            out[level] = (math.nan, math.nan, unknown)
+            continue
         missing = unknown - len(chances)
         determined = valid_rows - missing
         share = (true + sum(chances)) / determined if determined > 0 else 0.5
@@ -568,7 +602,7 @@ def reference_ladder(
                 per_viewer[row["viewer_id"]][1] += 1
         uniques = sum(1.0 if t > 0 else 1 - (1 - p) ** u for t, u in per_viewer.values() if t > 0 or u > 0)
         parent = PARENT[level]
-        if parent is not None:
+        if parent is not None and not math.isnan(out[parent][0]):
             imp = min(imp, out[parent][0])
             uniques = min(uniques, out[parent][1])
         out[level] = (imp, min(uniques, imp), unknown)
@@ -589,12 +623,20 @@ def assert_matches_reference(
     log: list[dict[str, Any]] | None = None,
 ) -> None:
     expected = reference_ladder(rows, policy, interactions, log)
+    lowest = highest = None
     for level in LEVELS:
         rung = result.ladder[level]
         imp, uniques, unknown = expected[level]
+        assert rung.undetermined == unknown, level
+        if math.isnan(imp):  # past the times observed: the estimate lies between the bounds' ends
+            lowest = lowest or reference_ladder(rows, policy, interactions, log, "low")
+            highest = highest or reference_ladder(rows, policy, interactions, log, "high")
+            for i, figure in enumerate((rung.impressions, rung.unique_viewers)):
+                assert lowest[level][i] - 1e-9 <= figure.estimate <= highest[level][i] + 1e-9, (level, i)
+                assert figure.low <= lowest[level][i] + 1e-9 and figure.high >= highest[level][i] - 1e-9, (level, i)
+            continue
         assert rung.impressions.estimate == pytest.approx(imp, rel=1e-12, abs=1e-12), level
         assert rung.unique_viewers.estimate == pytest.approx(uniques, rel=1e-12, abs=1e-12), level
-        assert rung.undetermined == unknown, level
         if all(expected[lv][2] == 0 for lv in LEVELS):
             assert rung.impressions.exact and rung.unique_viewers.exact, level
         for figure in (rung.impressions, rung.unique_viewers):

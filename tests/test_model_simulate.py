@@ -10,7 +10,9 @@ import pyarrow.compute as pc
 import pytest
 
 import viewaudit as va
+from viewaudit import _crossings
 from viewaudit._model import _simulate
+from viewaudit.estimators import DwellHistogram
 
 MODEL = va.FeedModel(
     viewers=3_000,
@@ -200,6 +202,47 @@ def test_whole_second_logs_bound_what_they_cannot_tell():
         for level in ("viewable", "attended"):
             est, truth = audited.ladder[level].impressions, sim.truths[policy].ladder[level].impressions.estimate
             assert est.low <= truth <= est.high, (policy, level, est, truth)
+
+
+def test_a_threshold_past_the_observed_times_is_bounded_not_extrapolated():
+    """Sessions ending a mean 2 s in leave (almost) no time observed past 30 s: the chance that
+    a row censored at c reaches 30 s is not identified, and the interval spans what the data
+    allow instead of the life table's flat tail or its drop to 0. The truth is covered, exact
+    or floored, and with a 10 % sample on top (unique viewers too)."""
+    model = attrs.evolve(MODEL, bots=va.Bots(share=0.0), measurement=va.Measurement(censoring_mean_s=2.0))
+    sim = va.simulate(model, impressions=30_000, rng=47, policy="trueview")
+    histograms = va.summarize(sim.log, policy="trueview").histograms
+    assert histograms is not None
+    assert _crossings.supported_until(histograms[0]) < 30_000.0  # the viewable rung's in-view times
+    audited = va.audit(sim.log, policy="trueview")
+    for level in ("viewable", "attended"):
+        for figure in ("impressions", "unique_viewers"):
+            est, truth = getattr(audited.ladder[level], figure), getattr(sim.truth.ladder[level], figure).estimate
+            assert est.low <= truth <= est.high, (level, figure, est, truth)
+            assert est.high > est.low  # not exact: undetermined rows remain
+    sampled = attrs.evolve(
+        model, measurement=va.Measurement(censoring_mean_s=2.0, rounding_ms=1000.0, sampling_rate=0.1)
+    )
+    sim = va.simulate(sampled, impressions=30_000, rng=48, policy="trueview")
+    audited = va.audit(sim.log.drop_columns(["weight"]), policy="trueview", rounding_ms=1000, sample_rate=0.1)
+    for level in ("viewable", "attended"):
+        for figure in ("impressions", "unique_viewers"):
+            est, truth = getattr(audited.ladder[level], figure), getattr(sim.truth.ladder[level], figure).estimate
+            assert est.low <= truth <= est.high, (level, figure, est, truth)
+        rung = audited.ladder[level]
+        assert rung.unique_viewers.estimate <= rung.impressions.estimate
+
+
+def test_support_ends_at_the_last_observed_time():
+    """``supported_until``: the start of the bin of the last time observed, exact, censored or
+    floored (0 for none)."""
+    hist = DwellHistogram.from_arrays([500.0, 900.0, 40_000.0], [False, False, True])
+    edge = _crossings.supported_until(hist)
+    assert 40_000.0 / 1.03 < edge <= 40_000.0
+    assert _crossings.supported_until(DwellHistogram.from_arrays([500.0, 900.0], [False, True])) <= 900.0
+    floored = DwellHistogram.from_arrays([3000.0], rounded_to_seconds=True)
+    assert 3000.0 / 1.03 < _crossings.supported_until(floored) <= 3000.0
+    assert _crossings.supported_until(DwellHistogram.empty()) == 0.0
 
 
 def test_an_empty_draw_still_has_the_schema():

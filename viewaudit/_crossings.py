@@ -157,6 +157,37 @@ class Resolution:
         return cls(z, z, z, z, z, z)
 
 
+#: Times past the last observed one (exact, censored or floored) are beyond the data's support:
+#: the product-limit estimate is undefined there (flat after a last censored time, 0 after a
+#: last event, with no variance either way), so the survival function is bounded, not
+#: estimated. Our benchmark's 30 s threshold under sessions of a mean 5 s had nobody at risk.
+MIN_AT_RISK = 1
+
+
+def supported_until(hist: DwellHistogram) -> float:
+    """The largest bin edge ``t`` with at least :data:`MIN_AT_RISK` times observed at or beyond
+    it, i.e. the start of the bin of the last observed time (0 when there is none). Past it, ``S(tau) / S(c)`` is only known to lie in
+    ``[0, S(t) / S(c)]``: the life table would stay flat after a last censored time, or drop to
+    0 after a last event among a handful; a parametric model would extrapolate its shape."""
+    per_bin = hist.exact + hist.censored
+    # Floored times: one counts at an edge when its interval [s, s + 1) s starts at or after it.
+    starts = np.arange(MAX_SECONDS) * 1000.0
+    per_bin = per_bin + np.bincount(_bin_of(starts), weights=hist.seconds, minlength=N_BINS).astype(np.int64)
+    at_or_after = np.cumsum(per_bin[::-1])[::-1]  # times in bins >= b, i.e. >= DWELL_EDGES_MS[b]
+    supported = np.flatnonzero(at_or_after >= MIN_AT_RISK)
+    return float(DWELL_EDGES_MS[supported[-1]]) if supported.size else 0.0
+
+
+def _beyond_support(
+    ratio_at_support: np.ndarray, c: np.ndarray, supported_ms: float, est: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(estimate, low, high) for rows censored at ``c`` when the threshold lies past the
+    support: ``high`` is the chance of lasting to the support's end (1 from a censoring time
+    already past it), ``low`` 0, and the model's estimate is kept inside them."""
+    high = np.where(c < supported_ms, ratio_at_support, 1.0)
+    return np.minimum(est, high), np.zeros(c.size), high
+
+
 def _fit(hist: DwellHistogram, what: str) -> DwellFit | None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DegenerateDataWarning)
@@ -178,7 +209,8 @@ class _LifeTable:
     right-censored times, on its 2.3 %-wide bins, with Greenwood's variance.
 
     Used where times are not rounded: ``S(tau) / S(c)`` is then identified without any
-    parametric assumption. In bin ``b`` with ``n_b`` times at risk, ``d_b`` exact and ``c_b``
+    parametric assumption, up to :func:`supported_until` (past it: bounds, with the dwell
+    model's extrapolation as the point estimate). In bin ``b`` with ``n_b`` times at risk, ``d_b`` exact and ``c_b``
     censored ones (censored at the bin's middle), the hazard is ``d_b / (n_b - c_b / 2)``;
     ``log S`` is interpolated linearly in ``log t`` inside a bin. Greenwood (1926); the
     actuarial correction: Cutler & Ederer (1958), J. Chronic Diseases 8:699-712.
@@ -186,7 +218,8 @@ class _LifeTable:
 
     name = "life table (product-limit, Greenwood variance)"
 
-    def __init__(self, hist: DwellHistogram) -> None:
+    def __init__(self, hist: DwellHistogram, what: str = "time") -> None:
+        self.hist, self.what = hist, what
         exact, cens = hist.exact.astype(float), hist.censored.astype(float)
         at_risk = np.cumsum((exact + cens)[::-1])[::-1]
         n_eff = at_risk - cens / 2
@@ -198,6 +231,7 @@ class _LifeTable:
         start = np.log1p(-hist.zeros / total) if total > 0 else 0.0
         self.log_s = np.concatenate([[start], start + np.cumsum(log_keep)])
         self.greenwood = np.concatenate([[0.0], np.cumsum(gamma)])
+        self.supported_ms = supported_until(hist)
 
     def _at(self, table: np.ndarray, t: np.ndarray) -> np.ndarray:
         b = _bin_of(t)
@@ -211,14 +245,27 @@ class _LifeTable:
             return np.where(frac == 0, a, np.where(np.isneginf(z), -np.inf, a + frac * (z - a)))
 
     def probabilities(self, tau: float, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        est = np.ones(parts.size)
+        est, low, high = np.ones(parts.size), np.ones(parts.size), np.ones(parts.size)
         cens = parts < N_BINS
         if cens.any():
-            log_c = self._at(self.log_s, CENSORING_POINT_MS[parts[cens]])
-            log_tau = self._at(self.log_s, np.array([tau]))[0]
-            with np.errstate(invalid="ignore"):
-                est[cens] = np.where(np.isfinite(log_c), np.exp(np.minimum(log_tau - log_c, 0.0)), 0.0)
-        return est, est, est
+            c = CENSORING_POINT_MS[parts[cens]]
+            log_c = self._at(self.log_s, c)
+
+            def ratio(t: float) -> np.ndarray:
+                log_t = self._at(self.log_s, np.array([t]))[0]
+                with np.errstate(invalid="ignore"):
+                    return np.where(np.isfinite(log_c), np.exp(np.minimum(log_t - log_c, 0.0)), 0.0)
+
+            est[cens] = low[cens] = high[cens] = ratio(tau)
+            if tau > self.supported_ms:
+                # Past the data the life table says nothing (flat after a last censored time,
+                # 0 after a last event): the point estimate is the dwell model's extrapolation,
+                # fitted to the same histogram, inside the bounds.
+                fit = _cached_fit(self.hist, self.what)
+                if fit is not None:
+                    est[cens] = _ratio(fit, np.asarray(fit.parameters, dtype=float), tau, parts[cens], 0.0)[0]
+                est[cens], low[cens], high[cens] = _beyond_support(ratio(self.supported_ms), c, self.supported_ms, est[cens])
+        return est, low, high
 
     def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
         """Var of ``sum weight * P`` per group (``weight`` = count x P): ``log P`` of the rows
@@ -228,8 +275,11 @@ class _LifeTable:
         g, parts, weight = g[keep], parts[keep], weight[keep]
         if not g.size:
             return np.zeros(n_groups)
-        at_c = self._at(self.greenwood, CENSORING_POINT_MS[parts])
-        at_tau = float(self._at(self.greenwood, np.array([tau]))[0])
+        # Past the support the bounds speak, not Greenwood (whose terms vanish where nobody
+        # is at risk): the variance runs from each censoring time to the support's end.
+        end = min(tau, self.supported_ms)
+        at_c = np.minimum(self._at(self.greenwood, CENSORING_POINT_MS[parts]), self._at(self.greenwood, np.array([end]))[0])
+        at_tau = float(self._at(self.greenwood, np.array([end]))[0])
         order = np.lexsort((at_c, g))
         g, at_c, weight = g[order], at_c[order], weight[order]
         cum = np.cumsum(weight)
@@ -245,18 +295,21 @@ class _Parametric:
     """The fitted glance/read dwell model: used where times are rounded (it is what pins the
     survival function between the logged multiples), with delta-method variances."""
 
-    def __init__(self, fit: DwellFit, rounding_ms: float) -> None:
+    def __init__(self, fit: DwellFit, rounding_ms: float, supported_ms: float) -> None:
         self.fit = fit
         self.rounding_ms = rounding_ms
+        self.supported_ms = supported_ms
         self.name = f"{fit.family} mixture of {fit.components} (AIC-selected)"
 
     def probabilities(self, tau: float, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return _ratio(self.fit, np.asarray(self.fit.parameters, dtype=float), tau, parts, self.rounding_ms)
+        return _ratio(self.fit, np.asarray(self.fit.parameters, dtype=float), tau, parts, self.rounding_ms, self.supported_ms)
 
     def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
         """Delta method: the gradient of ``sum count * P`` per group in the fit's parameters
         (``weight`` = count x P; P's gradient by central differences)."""
         theta = np.asarray(self.fit.parameters, dtype=float)
+        # Past the support the bounds speak: the gradient is that of the chance to reach its end.
+        tau = min(tau, max(self.supported_ms, 1.0))
         est = _ratio(self.fit, theta, tau, parts, self.rounding_ms)[0]
         with np.errstate(divide="ignore", invalid="ignore"):
             count = np.where(est > 0, weight / est, 0.0)
@@ -272,7 +325,7 @@ class _Parametric:
 
 
 def _ratio(
-    fit: DwellFit, theta: np.ndarray, tau: float, parts: np.ndarray, rounding_ms: float
+    fit: DwellFit, theta: np.ndarray, tau: float, parts: np.ndarray, rounding_ms: float, supported_ms: float = np.inf
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """P(time >= tau | what the row's code says) under the fitted model: estimate and the
     bounds the data allow whatever the model (equal to the estimate where the model's value
@@ -282,7 +335,9 @@ def _ratio(
       lies somewhere in ``[c, c + r)``: the bounds are ``S(tau) / S(c)`` and
       ``min(1, S(tau) / S(c + r))`` (S at multiples of ``r`` is what the whole-``r`` data pin
       down) and the estimate is taken at ``c + r / 2``;
-    * ROUNDED (``v < tau < v + r``): ``(S(tau) - S(v + r)) / (S(v) - S(v + r))``, bounds 0 and 1.
+    * ROUNDED (``v < tau < v + r``): ``(S(tau) - S(v + r)) / (S(v) - S(v + r))``, bounds 0 and 1;
+    * ``tau`` past ``supported_ms`` (:func:`supported_until`): the model's estimate, bounded by
+      0 and the chance of lasting to ``supported_ms``.
     """
     layout = fit._layout()
 
@@ -306,6 +361,12 @@ def _ratio(
             low[cens], high[cens] = lo, hi
         else:
             est[cens] = low[cens] = high[cens] = ratio(surv(c))
+        if tau > supported_ms:
+            s_star = float(surv(np.array([supported_ms]))[0])
+            s_c = surv(c + rounding_ms)  # the latest the censoring time can be: the larger chance
+            with np.errstate(divide="ignore", invalid="ignore"):
+                reach = np.where(s_c > 0, np.minimum(s_star / s_c, 1.0), 1.0)
+            est[cens], low[cens], high[cens] = _beyond_support(reach, c, supported_ms, est[cens])
     rounded = parts == ROUNDED
     if rounded.any():
         v = np.floor(tau / rounding_ms) * rounding_ms if rounding_ms > 0 else tau
@@ -331,9 +392,7 @@ def _histogram_key(hist: DwellHistogram) -> bytes:
     )
 
 
-def _time_model(hist: DwellHistogram, rounding_ms: float, what: str) -> _TimeModel | None:
-    if rounding_ms == 0:
-        return _LifeTable(hist)
+def _cached_fit(hist: DwellHistogram, what: str) -> DwellFit | None:
     key = _histogram_key(hist)
     fit = _FITS.get(key)
     if fit is None:
@@ -343,7 +402,14 @@ def _time_model(hist: DwellHistogram, rounding_ms: float, what: str) -> _TimeMod
         _FITS[key] = fit
         if len(_FITS) > _FITS_KEPT:
             _FITS.popitem(last=False)
-    return _Parametric(fit, rounding_ms)
+    return fit
+
+
+def _time_model(hist: DwellHistogram, rounding_ms: float, what: str) -> _TimeModel | None:
+    if rounding_ms == 0:
+        return _LifeTable(hist, what)
+    fit = _cached_fit(hist, what)
+    return None if fit is None else _Parametric(fit, rounding_ms, supported_until(hist))
 
 
 def resolve(

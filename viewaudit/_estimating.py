@@ -280,7 +280,8 @@ def ladder_from_statistics(
             else:
                 imp = _weighted_impressions(stats.totals, level, z)
             if stats.sample_rate is not None and stats.viewer_counts is not None:
-                uniq = _complete_log_viewers(stats, level, in_sample, confidence_level)
+                valid_viewers = out.get("valid_unique_viewers_estimate", np.full(n_groups, np.inf))
+                uniq = _complete_log_viewers(stats, level, in_sample, imp, valid_viewers, confidence_level)
             else:
                 # Weights that vary: what the sample shows is a lower bound on the complete
                 # log's viewers, and no viewer has fewer than one impression.
@@ -304,24 +305,51 @@ def ladder_from_statistics(
 
 
 def _complete_log_viewers(
-    stats: LadderStatistics, level: str, in_sample: tuple[np.ndarray, ...], confidence_level: float
+    stats: LadderStatistics,
+    level: str,
+    in_sample: tuple[np.ndarray, ...],
+    impressions: tuple[np.ndarray, ...],
+    valid_viewers: np.ndarray,
+    confidence_level: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique viewers of the complete log on a rung, from the sample's per-viewer counts of
     determined impressions on it (:func:`viewaudit._sampled.complete_log_viewers`).
 
     An impression on the rung reaches those counts when the sample keeps it (rate p) and its
-    membership was determined (for viewable and attended, the log's determined share of the
-    rung's estimated impressions, q): the counts are a thinning at rate p * q.
+    membership was determined (for viewable and attended, the log's determined share q of the
+    rung's estimated impressions in the sample): the counts are a thinning at rate p * q. q is
+    itself estimated, within ``[determined / high, determined / low]`` of the sample's
+    impressions interval, and fewer determined impressions mean more unseen viewers: the
+    interval runs from the low end at the largest q to the high end at the smallest.
+
+    With nothing determined on the rung there is nothing to thin: the estimate is the complete
+    log's ``impressions`` on it, one viewer each (what a rare rung tends to), but no more than
+    the valid rung's viewers (``valid_viewers``), and the interval spans 0 to the rung's
+    impressions.
     """
     assert stats.sample_rate is not None
     assert stats.viewer_counts is not None
-    rate = stats.sample_rate
-    if level in ESTIMATED_LEVELS:
-        determined, estimated = stats.totals[f"n_{level}"].sum(), float(np.sum(in_sample[0]))
-        if estimated > 0 and determined > 0:
-            rate *= min(determined / estimated, 1.0)
     g, counts = stats.viewer_counts[level]
-    return complete_log_viewers(counts, g, stats.n_groups, sample_rate=rate, confidence_level=confidence_level)
+
+    def viewers(rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return complete_log_viewers(counts, g, stats.n_groups, sample_rate=rate, confidence_level=confidence_level)
+
+    p = stats.sample_rate
+    if level not in ESTIMATED_LEVELS:
+        return viewers(p)
+    determined = float(stats.totals[f"n_{level}"].sum())
+    est, low, high = (float(np.sum(x)) for x in in_sample)
+    if determined <= 0:
+        return np.minimum(impressions[0], valid_viewers), np.zeros(stats.n_groups), np.asarray(impressions[2], dtype=float)
+
+    def share(of: float) -> float:
+        return min(determined / of, 1.0) if of > 0 else 1.0
+
+    estimate = viewers(p * share(est))
+    q_high, q_low = share(max(low, determined)), share(high)
+    low_end = viewers(p * q_high)[1] if q_high != share(est) else estimate[1]
+    high_end = viewers(p * q_low)[2] if q_low != share(est) else estimate[2]
+    return estimate[0], np.minimum(low_end, estimate[1]), np.maximum(high_end, estimate[2])
 
 
 def undeterminable_levels(summary: Summary) -> list[str]:
