@@ -27,7 +27,7 @@ from ._model import (
     simulate_batches,
 )
 from ._policy import PRESETS, Policy, get_policy
-from ._result import Audit, Estimate, GroupAudit, Inflation, Ladder, Rows, Rung
+from ._result import Audit, Estimate, GroupAudit, Inflation, Ladder, Reach, Rows, Rung
 from ._rungs import LEVELS
 from ._schema import CANONICAL_COLUMNS, ColumnMap
 from ._summary import Summary, merge
@@ -56,6 +56,7 @@ __all__ = [
     "LogNormal",
     "Measurement",
     "Policy",
+    "Reach",
     "Rows",
     "Rung",
     "Scenario",

@@ -61,6 +61,19 @@ def _check_args(
     return policies, by_t
 
 
+def _check_reach(frequency: int | None, population: float | None) -> tuple[int, float | None]:
+    """(K, population): k+ reach is reported for k = 1 .. K (0: none; 1 when only a population
+    is given, whose share of it the unique viewers are)."""
+    if frequency is not None and (isinstance(frequency, bool) or not isinstance(frequency, int | np.integer) or frequency < 1):
+        raise ValueError(f"frequency must be a whole number >= 1 (report viewers reached 1+ .. k+ times), got {frequency!r}")
+    if population is not None:
+        if isinstance(population, bool) or not isinstance(population, int | float | np.number) or not (0 < float(population) < np.inf):
+            raise ValueError(f"population must be a finite number > 0 (people the reach is a share of), got {population!r}")
+        population = float(population)
+    k = int(frequency) if frequency is not None else (1 if population is not None else 0)
+    return k, population
+
+
 def _progress(total: int | None, enabled: bool | None) -> Any:
     from tqdm import tqdm
 
@@ -242,27 +255,35 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
     return tuple(out)
 
 
-def estimate(summary: Summary, *, confidence_level: float = 0.95, strata: str | None = None) -> Audit:
+def estimate(
+    summary: Summary,
+    *,
+    confidence_level: float = 0.95,
+    strata: str | None = None,
+    frequency: int | None = None,
+    population: float | None = None,
+) -> Audit:
     """Estimate the ladder, inflation and groups of a :class:`Summary`.
 
     ``strata``: one of the summary's group keys whose values are strata, not groups: the
     audit is grouped by the other keys and unmeasured impressions are estimated within each
-    stratum (see :func:`audit`)."""
+    stratum (see :func:`audit`). ``frequency`` and ``population`` as in :func:`audit`."""
     _check_args(summary.policy, summary.by, "reject", confidence_level)
+    reach = _check_reach(frequency, population)
     stratified: tuple[Any, Any] | None = None
     if strata is not None:
         if strata not in summary.by:
             raise ValueError(f"strata={strata!r} must be one of the summary's group keys {summary.by!r}")
         cells = summary
         summary = summary.regrouped(tuple(b for b in summary.by if b != strata))
-    grouped = ladder_statistics(summary)
-    overall = ladder_statistics(summary.ungrouped()) if summary.by else grouped
+    grouped = ladder_statistics(summary, frequencies=reach[0] > 0)
+    overall = ladder_statistics(summary.ungrouped(), frequencies=reach[0] > 0) if summary.by else grouped
     if strata is not None:
         stratified = (
             stratified_undetermined(cells, strata, grouped.n_groups, float(confidence_level)),
             stratified_undetermined(cells.regrouped((strata,)), strata, 1, float(confidence_level)),
         )
-    audit = _estimate(summary, grouped, overall, float(confidence_level), stratified)
+    audit = _estimate(summary, grouped, overall, float(confidence_level), stratified, reach)
     if strata is not None:
         note = (
             f"Unmeasured impressions are estimated within each stratum of {strata!r} ({strata_count(cells, strata):,} "
@@ -278,21 +299,28 @@ def _estimate(
     whole: LadderStatistics,
     confidence_level: float,
     stratified: tuple[Any, Any] | None = None,
+    reach: tuple[int, float | None] = (0, None),
 ) -> Audit:
     """The audit of a log from its facts (``summary``; its table is not read) and statistics;
-    ``stratified``: the (grouped, whole-log) undetermined estimates made within strata."""
+    ``stratified``: the (grouped, whole-log) undetermined estimates made within strata;
+    ``reach``: (K, population) of :func:`_check_reach`."""
     by_group, by_log = stratified if stratified is not None else (None, None)
-    table = ladder_from_statistics(grouped, summary, confidence_level=confidence_level, stratified=by_group)
+    frequency, population = reach
+    table = ladder_from_statistics(grouped, summary, confidence_level=confidence_level, stratified=by_group, frequency=frequency)
     for name, values in inflation_columns(table).items():
         table = table.append_column(name, pa.array(values))
     if summary.by:
-        overall = ladder_from_statistics(whole, attrs.evolve(summary, by=()), confidence_level=confidence_level, stratified=by_log)
+        overall = ladder_from_statistics(
+            whole, attrs.evolve(summary, by=()), confidence_level=confidence_level, stratified=by_log, frequency=frequency
+        )
         for name, values in inflation_columns(overall).items():
             overall = overall.append_column(name, pa.array(values))
     else:
         overall = table
     top = overall.slice(0, 1).to_pylist()[0]
     assumptions = _assumptions(summary, overall, confidence_level, whole)
+    if frequency:
+        assumptions += (_REACH_NOTE if whole.sample_rate is None else _SAMPLED_REACH_NOTE,)
     if grouped.relative_error:
         assumptions += (
             "Unique viewers are HyperLogLog estimates (relative standard error "
@@ -302,7 +330,7 @@ def _estimate(
     return Audit(
         rows=Rows(read=summary.rows_read, accepted=summary.rows_accepted, rejected=summary.rejected),
         policy=summary.policy,
-        ladder=ladder_from_row(top),
+        ladder=ladder_from_row(top, population),
         inflation=inflation_from_row(top),
         by=summary.by,
         excluded=summary.excluded,
@@ -310,8 +338,20 @@ def _estimate(
         assumptions=assumptions,
         confidence_level=confidence_level,
         table=table if summary.by else overall,
+        population=population,
     )
 
+
+_REACH_NOTE = (
+    "k+ reach: a viewer with t determined impressions on a rung and u undetermined ones reaches k with "
+    "probability P(t + Binomial(u, p) >= k), p the group's chance for an undetermined row (a viewer's "
+    "impressions independent given p, as for unique viewers)."
+)
+_SAMPLED_REACH_NOTE = (
+    "k+ reach of the complete log: the Gamma-Poisson estimate from the sample's per-viewer counts "
+    "(viewaudit.estimators.gamma_poisson_reach), for the whole log; per group only k = 1 (unique viewers) "
+    "is estimated, k >= 2 is bounded by 0 and the group's unique viewers."
+)
 
 Engine = Literal["auto", "packed", "summary"]
 _ENGINES = ("auto", "packed", "summary")
@@ -331,17 +371,24 @@ def _audits(
     hll_precision: int = 10,
     recording: Recording = _UNSAMPLED,
     strata: str | None = None,
+    reach: tuple[int, float | None] = (0, None),
 ) -> list[Audit]:
     """Scan once and audit under each policy, on the packed path where it applies."""
     if engine not in _ENGINES:
         raise ValueError(f"engine must be one of {', '.join(map(repr, _ENGINES))}, got {engine!r}")
+    frequency, population = reach
+    if frequency and (engine == "packed" or unique_viewers == "hll"):
+        raise ValueError(
+            "frequency= and population= need per-viewer counts: the summary engine (engine='auto' or 'summary', "
+            "exact unique viewers)"
+        )
     if strata is not None:
         if not isinstance(strata, str) or strata in by or strata == "viewer_id":
             raise ValueError(f"strata must be a column name other than viewer_id and the by columns, got {strata!r}")
         if engine == "packed" or unique_viewers == "hll":
             raise ValueError("strata= needs the summary engine (engine='auto' or 'summary', exact unique viewers)")
         summaries = _scan(source, policies, columns, (*by, strata), on_invalid, rejects, progress, recording)
-        return [estimate(s, confidence_level=confidence_level, strata=strata) for s in summaries]
+        return [estimate(s, confidence_level=confidence_level, strata=strata, frequency=frequency or None, population=population) for s in summaries]
     if unique_viewers not in ("exact", "hll"):
         raise ValueError(f"unique_viewers must be 'exact' or 'hll', got {unique_viewers!r}")
     sketched = unique_viewers == "hll"
@@ -350,7 +397,7 @@ def _audits(
             raise ValueError(f"hll_precision must be an integer from {MIN_PRECISION} to {MAX_PRECISION}, got {hll_precision!r}")
         if engine == "summary" or is_dask_collection(source):
             raise ValueError("unique_viewers='hll' needs the packed engine (engine='auto' or 'packed', not a Dask source)")
-    if engine != "summary" and not is_dask_collection(source):
+    if engine != "summary" and not frequency and not is_dask_collection(source):
         try:
             results = scan_statistics(
                 source,
@@ -372,7 +419,7 @@ def _audits(
         else:
             return [_estimate(facts, grouped, whole, float(confidence_level)) for facts, grouped, whole in results]
     summaries = _scan(source, policies, columns, by, on_invalid, rejects, progress, recording)
-    return [estimate(s, confidence_level=confidence_level) for s in summaries]
+    return [estimate(s, confidence_level=confidence_level, frequency=frequency or None, population=population) for s in summaries]
 
 
 def audit(
@@ -391,6 +438,8 @@ def audit(
     rounding_ms: float = 0.0,
     sample_rate: float | None = None,
     strata: str | None = None,
+    frequency: int | None = None,
+    population: float | None = None,
 ) -> Audit:
     """Audit an impression log: the view ladder under a policy, with intervals.
 
@@ -446,6 +495,13 @@ def audit(
         as missing at random: their viewable and attended shares are estimated per stratum
         (and group) and summed, instead of from all measured rows of the group. Uses the
         summary engine.
+    frequency
+        Also report each rung's k+ reach, the viewers with at least k impressions on it, for
+        k = 1 .. ``frequency`` (``Rung.reach``; k = 1 is the unique viewers). Uses the summary
+        engine.
+    population
+        The number of people reach is a share of (an audience, a country): each k+ reach gets
+        its share of it (k = 1 only, unless ``frequency`` is given). Uses the summary engine.
 
     Returns
     -------
@@ -453,9 +509,10 @@ def audit(
         ``rows.read == rows.accepted + sum(rows.rejected.values())`` always.
     """
     policies, by_t = _check_args(policy, by, on_invalid, confidence_level)
+    reach = _check_reach(frequency, population)
     (result,) = _audits(
         source, policies, as_column_map(columns), by_t, on_invalid, rejects, progress, confidence_level, engine,
-        unique_viewers, hll_precision, Recording(rounding_ms, sample_rate), strata,
+        unique_viewers, hll_precision, Recording(rounding_ms, sample_rate), strata, reach,
     )
     return result
 
@@ -515,13 +572,16 @@ def compare(
     rounding_ms: float = 0.0,
     sample_rate: float | None = None,
     strata: str | None = None,
+    frequency: int | None = None,
+    population: float | None = None,
 ) -> Comparison:
     """Audit one log under several policies in one read (default: every preset).
-    ``engine``, ``rounding_ms``, ``sample_rate`` and ``strata`` as in :func:`audit`."""
+    ``engine``, ``rounding_ms``, ``sample_rate``, ``strata``, ``frequency`` and ``population``
+    as in :func:`audit`."""
     chosen = list(PRESETS.values()) if policies is None else list(policies)
     resolved, _ = _check_args(chosen, None, on_invalid, confidence_level)
     audits = _audits(
         source, resolved, as_column_map(columns), (), on_invalid, None, progress, confidence_level, engine,
-        recording=Recording(rounding_ms, sample_rate), strata=strata,
+        recording=Recording(rounding_ms, sample_rate), strata=strata, reach=_check_reach(frequency, population),
     )
     return Comparison(tuple(audits))

@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="count unique viewers exactly (default) or with HyperLogLog sketches (bounded memory)",
     )
     p.add_argument("--hll-precision", type=int, default=10, metavar="P", help="HyperLogLog registers 2**P (default 10)")
+    p.add_argument("--frequency", type=int, metavar="K", help="also report each rung's k+ reach (viewers with >= k impressions), k = 1..K")
+    p.add_argument("--population", type=float, metavar="N", help="report reach as a share of N people too")
 
     p = sub.add_parser("compare", help="one log's views under every preset (or the --policy ones)")
     _add_source_options(p)
@@ -100,6 +102,8 @@ def _run_audit(args: argparse.Namespace) -> int:
         rounding_ms=args.rounding_ms,
         sample_rate=args.sample_rate,
         strata=args.strata,
+        frequency=args.frequency,
+        population=args.population,
     )
     if args.json:
         print(json.dumps(result.to_dict()))

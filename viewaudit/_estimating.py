@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from ._crossings import CODE_BITS, Resolution, empty_histograms, resolve
 from ._estimators.histogram import DwellHistogram
 from ._intervals import _z, jeffreys_interval, predicted_count_interval
+from ._reach import Frequencies, distinct_frequencies, k_plus_reach, sampled_k_plus_reach
 from ._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
 from ._sampled import complete_log_viewers
 from ._summary import WEIGHT2_SCALE, WEIGHT_SCALE, Summary
@@ -99,6 +100,9 @@ class LadderStatistics:
     #: complete log's unique viewers are estimated. None: not sampled, or rates that vary.
     sample_rate: float | None = None
     viewer_counts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    #: Per rung, the viewers' (group, determined, undetermined) counts for k+ reach
+    #: (:mod:`viewaudit._reach`); None unless asked for.
+    frequencies: dict[str, Frequencies] | None = None
 
 
 def no_crossings() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -120,8 +124,9 @@ def distinct_crossings(g: np.ndarray, level: np.ndarray, code: np.ndarray, count
     return out
 
 
-def ladder_statistics(summary: Summary) -> LadderStatistics:
-    """Reduce a summary's (group, viewer) table to :class:`LadderStatistics`."""
+def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderStatistics:
+    """Reduce a summary's (group, viewer) table to :class:`LadderStatistics` (with the per-viewer
+    counts k+ reach needs when ``frequencies``)."""
     groups, g, g_crossing = _group_index(summary)
     n_groups = max(groups.num_rows, 1) if summary.by else 1
     if summary.by and groups.num_rows == 0:
@@ -157,9 +162,16 @@ def ladder_statistics(summary: Summary) -> LadderStatistics:
         rate = _one_sample_rate(_col(summary, "n_rendered"), _col(summary, "w_rendered"))
         if rate is not None:
             counts = {level: (g[has_viewer], _col(summary, f"n_{level}")[has_viewer]) for level in LEVELS}
+    per_viewer = None
+    if frequencies:
+        per_viewer = {}
+        for level in LEVELS:
+            t = _col(summary, f"n_{level}")[has_viewer]
+            u = _col(summary, f"u_{level}")[has_viewer] if level in ESTIMATED_LEVELS else np.zeros_like(t)
+            per_viewer[level] = distinct_frequencies(g[has_viewer], t, u)
     return LadderStatistics(
         groups, n_groups, totals, certain, open_viewers, crossings=crossings, histograms=histograms,
-        sample_rate=rate, viewer_counts=counts,
+        sample_rate=rate, viewer_counts=counts, frequencies=per_viewer,
     )
 
 
@@ -186,6 +198,7 @@ def ladder_from_statistics(
     *,
     confidence_level: float = 0.95,
     stratified: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+    frequency: int = 0,
 ) -> pa.Table:
     """One row per group (one row in all when ungrouped) with every ladder figure.
 
@@ -196,7 +209,9 @@ def ladder_from_statistics(
     ``summary`` supplies only the facts about the log (policy, grouping, columns seen,
     interactions, weights); its table is not read. ``stratified`` replaces, per estimated
     rung, the estimate (with low and high) of how many of each group's undetermined rows are
-    on it by one made within strata (see :mod:`viewaudit._strata`).
+    on it by one made within strata (see :mod:`viewaudit._strata`). ``frequency`` K adds
+    ``<level>_reach_<k>_<part>`` for k = 1 .. K (:mod:`viewaudit._reach`; ``stats`` must have
+    its ``frequencies``).
     """
     groups, n_groups = stats.groups, stats.n_groups
     z = _z(confidence_level)
@@ -265,6 +280,15 @@ def ladder_from_statistics(
             imp = (T[level], T[level], T[level])
             uniq = (certain, certain, certain)
             out[f"{level}_undetermined"] = np.zeros(n_groups)
+            per_row = per_row_low = per_row_high = np.zeros(n_groups)
+        reach = []
+        if frequency:
+            assert stats.frequencies is not None
+            reach = []
+            for k in range(2, frequency + 1):
+                est, low, high = k_plus_reach(stats.frequencies[level], n_groups, k, per_row, per_row_low, per_row_high, z)
+                # Counts of viewers are whole numbers: widen the interval ends to the nearest ones.
+                reach.append((est, np.floor(low + 1e-9), np.ceil(high - 1e-9)))
         if stats.relative_error:
             # Sketched counts: add the sketch's error (normal, relative) in quadrature.
             half = z * stats.relative_error * uniq[0]
@@ -282,23 +306,39 @@ def ladder_from_statistics(
             if stats.sample_rate is not None and stats.viewer_counts is not None:
                 valid_viewers = out.get("valid_unique_viewers_estimate", np.full(n_groups, np.inf))
                 uniq = _complete_log_viewers(stats, level, in_sample, imp, valid_viewers, confidence_level)
+                rates = _thinning_rates(stats, level, in_sample)
+                if reach and n_groups == 1 and rates is not None:
+                    counts = stats.viewer_counts[level][1]
+                    reach = [
+                        tuple(np.array([x]) for x in sampled_k_plus_reach(counts, k, *rates, confidence_level))
+                        for k in range(2, frequency + 1)
+                    ]
+                elif reach:
+                    # A group's few viewers do not identify its exposure distribution.
+                    reach = [(np.full(n_groups, np.nan), np.zeros(n_groups), uniq[2]) for _ in reach]
             else:
                 # Weights that vary: what the sample shows is a lower bound on the complete
                 # log's viewers, and no viewer has fewer than one impression.
                 uniq = (uniq[0], uniq[1], imp[2])
+                reach = [(r[0], r[1], imp[2]) for r in reach]
         for figure, values in (("impressions", imp), ("unique_viewers", uniq)):
             for part, v in zip(PARTS, values, strict=True):
                 out[f"{level}_{figure}_{part}"] = np.asarray(v, dtype=float)
+        for k, values in enumerate(reach, start=2):
+            for part, v in zip(PARTS, values, strict=True):
+                out[f"{level}_reach_{k}_{part}"] = np.asarray(v, dtype=float)
+    reach_figures = [f"reach_{k}" for k in range(2, frequency + 1)]
     for level in undeterminable_levels(summary):
-        for figure in FIGURES:
+        for figure in (*FIGURES, *reach_figures):
             out[f"{level}_{figure}_estimate"] = np.full(n_groups, np.nan)
             out[f"{level}_{figure}_low"] = np.zeros(n_groups)
             out[f"{level}_{figure}_high"] = out[f"{PARENT[level]}_{figure}_high"].copy()
     if "viewer_id" not in summary.columns_seen:
         for level in LEVELS:
-            out[f"{level}_unique_viewers_estimate"] = np.full(n_groups, np.nan)
-            out[f"{level}_unique_viewers_high"] = out[f"{level}_impressions_high"].copy()
-    _enforce_ladder_order(out)
+            for figure in ("unique_viewers", *reach_figures):
+                out[f"{level}_{figure}_estimate"] = np.full(n_groups, np.nan)
+                out[f"{level}_{figure}_high"] = out[f"{level}_impressions_high"].copy()
+    _enforce_ladder_order(out, frequency)
     columns = {name: groups[name] for name in summary.by} if summary.by else {}
     columns.update({k: pa.array(v) for k, v in out.items()})
     return pa.table(columns)
@@ -334,22 +374,33 @@ def _complete_log_viewers(
     def viewers(rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return complete_log_viewers(counts, g, stats.n_groups, sample_rate=rate, confidence_level=confidence_level)
 
+    rates = _thinning_rates(stats, level, in_sample)
+    if rates is None:
+        return np.minimum(impressions[0], valid_viewers), np.zeros(stats.n_groups), np.asarray(impressions[2], dtype=float)
+    rate, rate_high, rate_low = rates
+    estimate = viewers(rate)
+    low_end = viewers(rate_high)[1] if rate_high != rate else estimate[1]
+    high_end = viewers(rate_low)[2] if rate_low != rate else estimate[2]
+    return estimate[0], np.minimum(low_end, estimate[1]), np.maximum(high_end, estimate[2])
+
+
+def _thinning_rates(stats: LadderStatistics, level: str, in_sample: tuple[np.ndarray, ...]) -> tuple[float, float, float] | None:
+    """(rate, highest, lowest) at which a sampled log's determined counts on a rung thin the
+    complete log's impressions on it: ``p x q`` with q the determined share of the sample's
+    impressions on the rung (its interval from theirs); None when nothing is determined."""
+    assert stats.sample_rate is not None
     p = stats.sample_rate
     if level not in ESTIMATED_LEVELS:
-        return viewers(p)
+        return p, p, p
     determined = float(stats.totals[f"n_{level}"].sum())
-    est, low, high = (float(np.sum(x)) for x in in_sample)
     if determined <= 0:
-        return np.minimum(impressions[0], valid_viewers), np.zeros(stats.n_groups), np.asarray(impressions[2], dtype=float)
+        return None
+    est, low, high = (float(np.sum(x)) for x in in_sample)
 
     def share(of: float) -> float:
         return min(determined / of, 1.0) if of > 0 else 1.0
 
-    estimate = viewers(p * share(est))
-    q_high, q_low = share(max(low, determined)), share(high)
-    low_end = viewers(p * q_high)[1] if q_high != share(est) else estimate[1]
-    high_end = viewers(p * q_low)[2] if q_low != share(est) else estimate[2]
-    return estimate[0], np.minimum(low_end, estimate[1]), np.maximum(high_end, estimate[2])
+    return p * share(est), p * share(max(low, determined)), p * share(high)
 
 
 def undeterminable_levels(summary: Summary) -> list[str]:
@@ -443,22 +494,27 @@ def _weighted_impressions(totals: dict[str, np.ndarray], level: str, z: float) -
     return est, np.maximum(est - half, 0), est + half
 
 
-def _enforce_ladder_order(out: dict[str, np.ndarray]) -> None:
-    """No rung above its parent, no unique count above the rung's impressions (in place).
+def _enforce_ladder_order(out: dict[str, np.ndarray], frequency: int = 0) -> None:
+    """No rung above its parent, no unique count above the rung's impressions, no k+ reach above
+    the (k-1)+ reach (in place); ``reach_1`` is then the unique viewers.
 
     An undeterminable estimate (NaN) propagates to the rungs below it; interval ends ignore it.
     """
+    figures = (*FIGURES, *(f"reach_{k}" for k in range(2, frequency + 1)))
     for level in LEVELS:
         parent = PARENT[level]
-        for figure in FIGURES:
+        for i, figure in enumerate(figures):
             for part in PARTS:
                 key = f"{level}_{figure}_{part}"
                 clip = np.minimum if part == "estimate" else np.fmin
                 if parent is not None:
                     out[key] = clip(out[key], out[f"{parent}_{figure}_{part}"])
-                if figure == "unique_viewers":
-                    out[key] = clip(out[key], out[f"{level}_impressions_{part}"])
-        for figure in FIGURES:
+                if i > 0:  # unique viewers below impressions, k+ reach below (k-1)+ reach
+                    out[key] = clip(out[key], out[f"{level}_{figures[i - 1]}_{part}"])
+        if frequency:
+            for part in PARTS:
+                out[f"{level}_reach_1_{part}"] = out[f"{level}_unique_viewers_{part}"]
+        for figure in figures:
             est = out[f"{level}_{figure}_estimate"]
             out[f"{level}_{figure}_low"] = np.fmin(out[f"{level}_{figure}_low"], est)
             out[f"{level}_{figure}_high"] = np.fmax(out[f"{level}_{figure}_high"], est)

@@ -73,21 +73,42 @@ def _fmt(value: float | None) -> str:
 
 
 @attrs.frozen
+class Reach:
+    """Viewers with at least ``k`` impressions on a rung and, when a population was given, the
+    share of it they are (``viewers / population``)."""
+
+    k: int
+    viewers: Estimate
+    share: Estimate | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"k": self.k, "viewers": self.viewers.to_dict()}
+        if self.share is not None:
+            out["share"] = self.share.to_dict()
+        return out
+
+
+@attrs.frozen
 class Rung:
-    """One rung of the ladder: impressions and unique viewers, with intervals."""
+    """One rung of the ladder: impressions and unique viewers, with intervals, and the k+ reach
+    asked for (``audit(..., frequency=K)``: k = 1 .. K; empty otherwise)."""
 
     level: Level
     impressions: Estimate
     unique_viewers: Estimate
     undetermined: int
+    reach: tuple[Reach, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "level": self.level,
             "impressions": self.impressions.to_dict(),
             "unique_viewers": self.unique_viewers.to_dict(),
             "undetermined_impressions": self.undetermined,
         }
+        if self.reach:
+            out["reach"] = [r.to_dict() for r in self.reach]
+        return out
 
 
 @attrs.frozen
@@ -171,23 +192,49 @@ def format_ladder(header: list[str], ladder: Ladder, inflation: Inflation) -> st
         f"inflation: {inflation.headline} rendered impressions per unique attended viewer",
         "  = " + " x ".join(f"{k} {v}" for k, v in inflation.factors.items()),
     ]
+    if any(r.reach for r in ladder):
+        shares = any(x.share is not None for r in ladder for x in r.reach)
+        lines += ["", "k+ reach: viewers with at least k impressions" + (" (share of the population)" if shares else "")]
+        for r in ladder:
+            cells = [f"{x.k}+ {x.viewers}" + (f" ({x.share})" if x.share is not None else "") for x in r.reach]
+            lines.append(f"{r.level:<10}" + "   ".join(cells))
     return "\n".join(lines)
 
 
-def ladder_from_row(row: Mapping[str, Any]) -> Ladder:
-    """A :class:`Ladder` from one row of the ladder table."""
+def ladder_from_row(row: Mapping[str, Any], population: float | None = None) -> Ladder:
+    """A :class:`Ladder` from one row of the ladder table (with its ``<level>_reach_<k>_*``
+    columns, and their share of ``population``, when it has them)."""
+
+    def est(name: str) -> Estimate:
+        # An undeterminable figure is NaN in the table and None here, as in inflation.
+        return Estimate(*(_nan_to_none(row[f"{name}_{p}"]) for p in ("estimate", "low", "high")))
+
+    def reach(level: str) -> tuple[Reach, ...]:
+        out = []
+        k = 1
+        while f"{level}_reach_{k}_estimate" in row:
+            viewers = est(f"{level}_reach_{k}")
+            out.append(Reach(k, viewers, None if population is None else share_of(viewers, population)))
+            k += 1
+        return tuple(out)
+
     return Ladder(
         tuple(
             Rung(
                 level=level,
-                # An undeterminable figure is NaN in the table and None here, as in inflation.
-                impressions=Estimate(*(_nan_to_none(row[f"{level}_impressions_{p}"]) for p in ("estimate", "low", "high"))),
-                unique_viewers=Estimate(*(_nan_to_none(row[f"{level}_unique_viewers_{p}"]) for p in ("estimate", "low", "high"))),
+                impressions=est(f"{level}_impressions"),
+                unique_viewers=est(f"{level}_unique_viewers"),
                 undetermined=int(row[f"{level}_undetermined"]),
+                reach=reach(level),
             )
             for level in LEVELS
         )
     )
+
+
+def share_of(viewers: Estimate, population: float) -> Estimate:
+    """``viewers / population``, interval ends included (None stays None)."""
+    return Estimate(*(None if v is None else v / population for v in (viewers.estimate, viewers.low, viewers.high)))
 
 
 def inflation_from_row(row: Mapping[str, Any]) -> Inflation:
@@ -234,6 +281,8 @@ class Audit:
     assumptions: tuple[str, ...]
     confidence_level: float
     table: pa.Table = attrs.field(eq=attrs.cmp_using(eq=lambda a, b: bool(a.equals(b))), repr=False)
+    #: The population k+ reach is a share of (``audit(..., population=N)``), or None.
+    population: float | None = None
 
     @property
     def views(self) -> Estimate:
@@ -248,7 +297,7 @@ class Audit:
         return tuple(
             GroupAudit(
                 key={k: row[k] for k in self.by},
-                ladder=ladder_from_row(row),
+                ladder=ladder_from_row(row, self.population),
                 inflation=inflation_from_row(row),
             )
             for row in self.table.to_pylist()
@@ -268,7 +317,7 @@ class Audit:
             "assumptions": list(self.assumptions),
             "by": list(self.by),
             "groups": self._group_dicts(),
-        }
+        } | ({} if self.population is None else {"population": _num(self.population)})
 
     def _group_dicts(self) -> list[dict[str, Any]]:
         """``[g.to_dict() for g in self.groups]``, built column-wise (fast for many groups)."""
@@ -279,17 +328,34 @@ class Audit:
         keys = {name: t[name].to_pylist() for name in self.by}
         parts = ("estimate", "low", "high")
         factors = [HEADLINE[0], *(f[0] for f in FACTORS)]
+        ks = 0
+        while f"{LEVELS[0]}_reach_{ks + 1}_estimate" in col:
+            ks += 1
+        n = self.population
+
+        def reach(level: str, i: int) -> list[dict[str, Any]]:
+            out = []
+            for k in range(1, ks + 1):
+                viewers = {p: col[f"{level}_reach_{k}_{p}"][i] for p in parts}
+                entry: dict[str, Any] = {"k": k, "viewers": viewers}
+                if n is not None:
+                    entry["share"] = {p: None if v is None else v / n for p, v in viewers.items()}
+                out.append(entry)
+            return out
+
         out = []
         for i in range(t.num_rows):
-            ladder = [
-                {
+            ladder = []
+            for level in LEVELS:
+                rung: dict[str, Any] = {
                     "level": level,
                     "impressions": {p: col[f"{level}_impressions_{p}"][i] for p in parts},
                     "unique_viewers": {p: col[f"{level}_unique_viewers_{p}"][i] for p in parts},
                     "undetermined_impressions": col[f"{level}_undetermined"][i],
                 }
-                for level in LEVELS
-            ]
+                if ks:
+                    rung["reach"] = reach(level, i)
+                ladder.append(rung)
             inflation = {
                 "headline": {p: col[f"headline_{p}"][i] for p in parts},
                 "definition": "rendered impressions per unique attended viewer",

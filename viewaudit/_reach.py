@@ -1,0 +1,95 @@
+"""k+ reach per rung: viewers with at least k impressions on it, with an interval.
+
+Asked for with ``audit(..., frequency=K)`` (k = 1 .. K; k = 1 is the rung's unique viewers), from
+the summary's per-(group, viewer) counts, kept as sorted distinct ``(group, t, u, count)``: ``t``
+determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers sharing them.
+
+* **Determined** (``t >= k``): counted, exactly.
+* **Open** (``t < k <= t + u``): on the rung k times with probability ``P(Bin(u, p) >= k - t)``,
+  ``p`` the group's chance that an undetermined row is on the rung (the one its unique viewers
+  use: impressions of a viewer independent given ``p``). The expected count adds these chances;
+  the interval adds, in quadrature, their Bernoulli noise and the move of the sum when ``p`` runs
+  over its own interval, as for unique viewers (``_estimating._uncertain_viewers``, which this
+  is at k = 1).
+* **Sampled logs** (one known sampling rate ``p``): the whole log's k+ reach of the *complete*
+  log is the Gamma-Poisson estimate (:func:`viewaudit.estimators.gamma_poisson_reach`, as for
+  unique viewers) from the sample's determined counts thinned at ``p x q`` (q the rung's
+  determined share); per group, k >= 2 is not estimated (a group's few viewers do not identify
+  its exposure distribution): NaN, bounded by 0 and the group's unique viewers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from ._estimators.gamma_poisson import gamma_poisson_reach
+from ._estimators.unseen import frequency_counts
+
+#: A viewer's counts on a rung, as distinct (group, determined, undetermined, viewers) arrays.
+Frequencies = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def distinct_frequencies(g: np.ndarray, t: np.ndarray, u: np.ndarray) -> Frequencies:
+    """Sorted distinct (group, t, u) triples of the viewers with an impression (t + u > 0), with
+    how many viewers share each: sorted so that float sums over them do not depend on row order."""
+    keep = (t + u) > 0
+    if not keep.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    triples, count = np.unique(np.stack([g[keep], t[keep], u[keep]]), axis=1, return_counts=True)
+    return triples[0], triples[1], triples[2], count
+
+
+def k_plus_reach(
+    freq: Frequencies,
+    n_groups: int,
+    k: int,
+    share: np.ndarray,
+    share_low: np.ndarray,
+    share_high: np.ndarray,
+    z: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(estimate, low, high) per group of the viewers with at least ``k`` impressions on the rung,
+    each undetermined row of group g on it with probability ``share[g]`` (interval
+    ``[share_low[g], share_high[g]]``)."""
+    g, t, u, count = freq
+    count = count.astype(float)
+    determined = np.bincount(g, weights=np.where(t >= k, count, 0.0), minlength=n_groups)
+    open_ = (t < k) & (t + u >= k)
+    if not open_.any():
+        return determined, determined.copy(), determined.copy()
+    go, need, uo, co = g[open_], k - t[open_], u[open_], count[open_]
+
+    def expected(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = stats.binom.sf(need - 1, uo, np.clip(p[go], 0.0, 1.0))
+        return np.bincount(go, weights=co * q, minlength=n_groups), np.bincount(go, weights=co * q * (1 - q), minlength=n_groups)
+
+    est, var = expected(share)
+    low, _ = expected(share_low)
+    high, _ = expected(share_high)
+    bound = np.bincount(go, weights=co, minlength=n_groups)
+    lo = est - np.sqrt((est - low) ** 2 + z * z * var)
+    hi = est + np.sqrt((high - est) ** 2 + z * z * var)
+    return determined + est, determined + np.clip(lo, 0, bound), determined + np.clip(hi, 0, bound)
+
+
+def sampled_k_plus_reach(
+    counts: np.ndarray, k: int, rate: float, rate_high: float, rate_low: float, confidence_level: float
+) -> tuple[float, float, float]:
+    """The complete log's viewers with at least ``k`` impressions on a rung, from one sample's
+    per-viewer determined counts thinned at ``rate`` (within ``[rate_low, rate_high]``): the
+    Gamma-Poisson estimate, its interval running from the low end at the highest rate to the
+    high end at the lowest (fewer determined impressions mean more unseen)."""
+    f = frequency_counts(counts[counts > 0]) if counts.size else np.zeros(1, dtype=np.int64)
+
+    def reach(r: float) -> tuple[float, float, float]:
+        est = gamma_poisson_reach(f, sample_rate=r, k=k, confidence_level=confidence_level)
+        return est.estimate, est.confidence_interval.low, est.confidence_interval.high
+
+    est, low, high = reach(rate)
+    if rate_high != rate:
+        low = min(low, reach(rate_high)[1])
+    if rate_low != rate:
+        high = max(high, reach(rate_low)[2])
+    return est, low, high
