@@ -251,7 +251,16 @@ DEGENERATE = [
     ([0], dict.fromkeys(UNIQUE_METHODS, "no viewer")),
     ([0, 1], dict.fromkeys(UNIQUE_METHODS, "single viewer")),
     ([0, 0, 0, 1], dict.fromkeys(UNIQUE_METHODS, "single viewer")),
-    ([0, 30], {**_ALL, "chao1": "no doubletons", "gamma-poisson": "seen once"}),
+    (
+        [0, 30],
+        {
+            **_ALL,
+            "chao1": "no doubletons",
+            "gamma-poisson": "seen once",
+            "poisson-lognormal": "seen once",
+            "model-average": "seen once",
+        },
+    ),
     ([0, 0, 8, 3], {**_ALL, "chao1": "no singletons", "chao1-sampled": "no singletons"}),
     ([0, 12, 0, 4], {**_ALL, "chao1": "no doubletons"}),
 ]

@@ -166,9 +166,11 @@ MIN_AT_RISK = 1
 
 def supported_until(hist: DwellHistogram) -> float:
     """The largest bin edge ``t`` with at least :data:`MIN_AT_RISK` times observed at or beyond
-    it, i.e. the start of the bin of the last observed time (0 when there is none). Past it, ``S(tau) / S(c)`` is only known to lie in
-    ``[0, S(t) / S(c)]``: the life table would stay flat after a last censored time, or drop to
-    0 after a last event among a handful; a parametric model would extrapolate its shape."""
+    it, i.e. the start of the bin of the last observed time (0 when there is none).
+
+    Past it, ``S(tau) / S(c)`` is only known to lie in ``[0, S(t) / S(c)]``: the life table
+    would stay flat after a last censored time, or drop to 0 after a last event; a parametric
+    model would extrapolate its shape."""
     per_bin = hist.exact + hist.censored
     # Floored times: one counts at an edge when its interval [s, s + 1) s starts at or after it.
     starts = np.arange(MAX_SECONDS) * 1000.0
@@ -210,8 +212,8 @@ class _LifeTable:
 
     Used where times are not rounded: ``S(tau) / S(c)`` is then identified without any
     parametric assumption, up to :func:`supported_until` (past it: bounds, with the dwell
-    model's extrapolation as the point estimate). In bin ``b`` with ``n_b`` times at risk, ``d_b`` exact and ``c_b``
-    censored ones (censored at the bin's middle), the hazard is ``d_b / (n_b - c_b / 2)``;
+    model's extrapolation as the point estimate). In bin ``b`` with ``n_b`` times at risk,
+    ``d_b`` exact and ``c_b`` censored ones (censored at the bin's middle), the hazard is ``d_b / (n_b - c_b / 2)``;
     ``log S`` is interpolated linearly in ``log t`` inside a bin. Greenwood (1926); the
     actuarial correction: Cutler & Ederer (1958), J. Chronic Diseases 8:699-712.
     """
@@ -232,6 +234,7 @@ class _LifeTable:
         self.log_s = np.concatenate([[start], start + np.cumsum(log_keep)])
         self.greenwood = np.concatenate([[0.0], np.cumsum(gamma)])
         self.supported_ms = supported_until(hist)
+        self.at_risk = at_risk  # times in bin b or later
 
     def _at(self, table: np.ndarray, t: np.ndarray) -> np.ndarray:
         b = _bin_of(t)
@@ -269,8 +272,14 @@ class _LifeTable:
 
     def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
         """Var of ``sum weight * P`` per group (``weight`` = count x P): ``log P`` of the rows
-        of a group share the bins between their censoring times and ``tau``, so the variance
-        is ``sum_b gamma_b (sum of the weights of the rows censored before b)**2``."""
+        of a group share the bins between their censoring times and ``tau``, so Greenwood's
+        variance is ``sum_b gamma_b (sum of the weights of the rows censored before b)**2``.
+
+        Greenwood's variance is too small where many censored times intervene between the last
+        events and ``tau`` and few remain at risk (Dorey & Korn 1987, Stat. Med. 6:679-687):
+        each group takes the larger of it and Peto's, ``P**2 (1 - P) / n(tau)`` per row with
+        ``n(tau)`` the times at risk at ``tau`` (Peto et al. 1977, Br. J. Cancer 35:1-39),
+        summed over the group's rows as fully dependent (they share the tail)."""
         keep = (parts < N_BINS) & (weight > 0)
         g, parts, weight = g[keep], parts[keep], weight[keep]
         if not g.size:
@@ -288,7 +297,14 @@ class _LifeTable:
         running = cum - offset  # within-group cumulative weight
         last = np.r_[g[1:] != g[:-1], True]
         nxt = np.where(last, at_tau, np.r_[at_c[1:], at_tau])
-        return np.bincount(g, weights=running**2 * np.maximum(nxt - at_c, 0.0), minlength=n_groups)
+        greenwood = np.bincount(g, weights=running**2 * np.maximum(nxt - at_c, 0.0), minlength=n_groups)
+        parts = parts[order]
+        n_end = max(float(self.at_risk[_bin_of(np.array([end]))[0]]), 1.0)
+        log_c = self._at(self.log_s, CENSORING_POINT_MS[parts])
+        with np.errstate(invalid="ignore"):
+            r = np.where(np.isfinite(log_c), np.exp(np.minimum(self._at(self.log_s, np.array([end]))[0] - log_c, 0.0)), 0.0)
+        peto = np.bincount(g, weights=weight * np.sqrt((1 - r) / n_end), minlength=n_groups) ** 2
+        return np.maximum(greenwood, peto)
 
 
 class _Parametric:
@@ -308,11 +324,11 @@ class _Parametric:
         """Delta method: the gradient of ``sum count * P`` per group in the fit's parameters
         (``weight`` = count x P; P's gradient by central differences)."""
         theta = np.asarray(self.fit.parameters, dtype=float)
-        # Past the support the bounds speak: the gradient is that of the chance to reach its end.
-        tau = min(tau, max(self.supported_ms, 1.0))
-        est = _ratio(self.fit, theta, tau, parts, self.rounding_ms)[0]
+        est = self.probabilities(tau, parts)[0]
         with np.errstate(divide="ignore", invalid="ignore"):
             count = np.where(est > 0, weight / est, 0.0)
+        # Past the support the bounds speak: the gradient is that of the chance to reach its end.
+        tau = min(tau, max(self.supported_ms, 1.0))
         G = np.zeros((n_groups, theta.size))
         for i in range(theta.size):
             h = 1e-6 * max(1.0, abs(theta[i]))

@@ -1,0 +1,268 @@
+"""The Poisson-log-normal exposure model, fitted to a sampled frequency table.
+
+Model (Bulmer 1974, Biometrics 30:651-660, for species abundances): person ``i`` has an
+exposure rate ``Lambda_i`` with ``ln Lambda_i ~ Normal``, and ``X_i ~ Poisson(Lambda_i)``
+impressions in the complete log. Rows kept independently with probability ``p`` give
+``Y_i ~ Poisson(p Lambda_i)``: again Poisson-log-normal, with ``ln p`` added to the mean of the
+log-rate and the same ``sigma``. As for the Gamma-Poisson model (:mod:`.gamma_poisson`), the
+zero-truncated likelihood of ``f_1, f_2, ...`` is maximised (conditional on the number seen)
+and the viewers of the complete log are ``S P(X >= 1) / P(Y >= 1)``.
+
+Its lower tail of exposure is thinner than a Gamma's with a small shape (few people with almost
+no exposure), its upper tail heavier: it is the alternative the model-averaged estimator
+(:func:`model_averaged_viewers` in :mod:`.unseen`) weighs against the Gamma-Poisson fit.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+from scipy import optimize, special
+
+from ._common import (
+    ARRAY_EQ,
+    ConfidenceInterval,
+    CountEstimate,
+    FloatArray,
+    IntArray,
+    check_confidence_level,
+    check_frequencies,
+    check_sample_rate,
+    empty_sample_bound,
+    lognormal_count_interval,
+    readonly,
+    warn_degenerate,
+    z_value,
+)
+
+# Bounds of (mu, ln sigma): mu is the mean log-rate of the *sampled* counts; sigma from nearly
+# Poisson (no heterogeneity) to a spread of e^8 per standard deviation.
+_BOUNDS = [(-40.0, 15.0), (float(np.log(1e-3)), float(np.log(8.0)))]
+# Adaptive Gauss-Hermite rule for the cell probabilities (the integrand of each cell is
+# log-concave in the standard-normal variable z: centred at its mode, scaled by its curvature).
+_GH_X, _GH_W = np.polynomial.hermite.hermgauss(24)
+_GH_LOGW = np.log(_GH_W) + _GH_X**2
+# Fixed grid in z for P(count >= 1), whose integrand 1 - exp(-rate) is smooth and bounded.
+_Z = np.linspace(-12.0, 12.0, 961)
+_Z_LOGW = -0.5 * _Z**2 - 0.5 * np.log(2 * np.pi) + np.log(_Z[1] - _Z[0])
+
+
+def _lambert_w_exp(x: np.ndarray) -> np.ndarray:
+    """W(exp(x)) for real x, without overflow (Newton on w + ln w = x)."""
+    x = np.asarray(x, dtype=np.float64)
+    w = np.where(x > 20.0, x - np.log(np.maximum(x, 1.0)), np.real(special.lambertw(np.exp(np.minimum(x, 20.0)))))
+    for _ in range(4):
+        w = w - (w + np.log(w) - x) / (1.0 + 1.0 / w)
+    return w
+
+
+def _cell_nodes(theta: np.ndarray, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cell: log of (quadrature weight x integrand) at the nodes, the nodes z and the rates."""
+    mu, sigma = float(theta[0]), float(np.exp(theta[1]))
+    s2 = sigma * sigma
+    # Mode of k (mu + sigma z) - e^(mu + sigma z) - z^2/2: the rate y there solves
+    # s2 y exp(s2 y) = s2 exp(mu + s2 k), so y = W(s2 e^(mu + s2 k)) / s2.
+    y = _lambert_w_exp(np.log(s2) + mu + s2 * ks) / s2
+    z_mode = (np.log(y) - mu) / sigma
+    scale = np.sqrt(2.0 / (1.0 + s2 * y))
+    z = z_mode[:, None] + scale[:, None] * _GH_X[None, :]
+    log_rate = mu + sigma * z
+    rate = np.exp(log_rate)
+    log_terms = (
+        np.log(scale)[:, None]
+        + _GH_LOGW[None, :]
+        - 0.5 * z * z
+        - 0.5 * np.log(2 * np.pi)
+        + ks[:, None] * log_rate
+        - rate
+        - special.gammaln(ks + 1)[:, None]
+    )
+    return log_terms, z, rate
+
+
+def _seen(theta: np.ndarray, shift: float = 0.0) -> tuple[float, np.ndarray]:
+    """P(count >= 1) of a Poisson with log-rate mu + shift + sigma Z, and its gradient."""
+    mu, sigma = float(theta[0]), float(np.exp(theta[1]))
+    rate = np.exp(mu + shift + sigma * _Z)
+    w = np.exp(_Z_LOGW)
+    d = w * rate * np.exp(-rate)
+    return float(w @ -np.expm1(-rate)), np.array([float(d.sum()), float(d @ _Z) * sigma])
+
+
+def _negloglik(theta: np.ndarray, ks: np.ndarray, fk: np.ndarray) -> tuple[float, np.ndarray]:
+    """Minus the zero-truncated Poisson-log-normal log-likelihood and its gradient in
+    (mu, ln sigma); ``ln k!`` terms included."""
+    log_terms, z, rate = _cell_nodes(theta, ks)
+    log_pk = special.logsumexp(log_terms, axis=1)
+    post = np.exp(log_terms - log_pk[:, None])  # where the cell's probability comes from
+    resid = ks[:, None] - rate
+    sigma = float(np.exp(theta[1]))
+    d_cells = np.array([fk @ (post * resid).sum(1), sigma * (fk @ (post * resid * z).sum(1))])
+    seen, d_seen = _seen(theta)
+    s = fk.sum()
+    value = -(float(fk @ log_pk) - s * np.log(seen))
+    return value, -(d_cells - s * d_seen / seen)
+
+
+def _fit(ks: np.ndarray, fk: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """(theta, log-likelihood, covariance of theta) of the zero-truncated fit, from two
+    deterministic starts."""
+    s = fk.sum()
+    mean_seen = float(ks @ fk / s)
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = _negloglik(theta, ks, fk)
+        return value / s, grad / s
+
+    best = None
+    for shift, sigma0 in ((-3.0, 1.5), (-0.5, 0.5)):
+        x0 = np.array([np.log(mean_seen) + shift, np.log(sigma0)])
+        res = optimize.minimize(
+            fun,
+            x0,
+            jac=True,
+            method="TNC",
+            bounds=_BOUNDS,
+            options={"maxfun": 2000, "ftol": 1e-14, "xtol": 1e-10, "gtol": 1e-10},
+        )
+        if best is None or res.fun < best.fun - 1e-12:
+            best = res
+    assert best is not None
+    theta = np.asarray(best.x)
+    hess = np.empty((2, 2))
+    for i in range(2):
+        step = np.zeros(2)
+        step[i] = 1e-5
+        hess[i] = (_negloglik(theta + step, ks, fk)[1] - _negloglik(theta - step, ks, fk)[1]) / 2e-5
+    hess = 0.5 * (hess + hess.T)
+    eig = np.linalg.eigvalsh(hess)
+    cov = np.linalg.inv(hess) if eig.min() > 1e-9 * max(eig.max(), 1e-300) else np.linalg.pinv(hess, rcond=1e-9)
+    return theta, -_negloglik(theta, ks, fk)[0], cov
+
+
+def _reach_share(theta: np.ndarray, p: float) -> float:
+    """P(X >= 1) / P(Y >= 1): viewers of the complete log per viewer seen."""
+    return _seen(theta, -np.log(p))[0] / _seen(theta)[0]
+
+
+@attrs.frozen
+class PoissonLognormalFit:
+    """A Poisson-log-normal exposure model fitted to a sampled frequency table
+    (:func:`fit_poisson_lognormal`).
+
+    Attributes
+    ----------
+    mu : float
+        Mean of the log exposure rate in the complete log (``ln p`` less in the sample).
+    sigma : float
+        Standard deviation of the log exposure rate.
+    sample_rate : float
+    observed : int
+        Viewers seen in the sample.
+    log_likelihood : float
+        Zero-truncated log-likelihood (``ln k!`` terms included), comparable with
+        :attr:`GammaPoissonFit.log_likelihood` on the same table.
+    covariance : ndarray, shape (2, 2)
+        Of (sampled mu, ln sigma), from the numerical Hessian.
+    frequencies : ndarray of int
+    """
+
+    mu: float
+    sigma: float
+    sample_rate: float
+    observed: int
+    log_likelihood: float
+    covariance: FloatArray = attrs.field(converter=readonly, eq=ARRAY_EQ, repr=False)
+    frequencies: IntArray = attrs.field(converter=readonly, eq=ARRAY_EQ, repr=False)
+
+    def _theta(self) -> np.ndarray:
+        return np.array([self.mu + np.log(self.sample_rate), np.log(self.sigma)])
+
+    def unique_viewers(self, *, confidence_level: float = 0.95) -> CountEstimate:
+        """Viewers with at least one impression in the complete log.
+
+        ``S Q`` with ``Q = P(X >= 1) / P(Y >= 1)``; the variance of the prediction error is
+        ``S Q (Q - 1) + S^2 grad(Q)' Cov grad(Q)`` (the binomial noise of who was seen, plus the
+        parameter uncertainty by the delta method), with the log-normal interval on the part
+        above the viewers seen.
+        """
+        cl = check_confidence_level(confidence_level)
+        s = self.observed
+        if self.sample_rate >= 1 or s == 0:
+            return CountEstimate(float(s), 0.0, ConfidenceInterval(s, s), float(s), "poisson-lognormal", cl)
+        p = self.sample_rate
+        theta = self._theta()
+        q = _reach_share(theta, p)
+        estimate = s * q
+        grad = np.array([(_reach_share(theta + h, p) - _reach_share(theta - h, p)) / 2e-6 for h in np.eye(2) * 1e-6])
+        var = estimate * max(q - 1.0, 0.0) + max(float(s * s * grad @ self.covariance @ grad), 0.0)
+        low, high = lognormal_count_interval(s, estimate - s, var, z_value(cl))
+        estimate = max(estimate, s)
+        return CountEstimate(
+            estimate,
+            float(np.sqrt(var)),
+            ConfidenceInterval(min(low, estimate), max(high, estimate)),
+            float(s),
+            "poisson-lognormal",
+            cl,
+        )
+
+
+def fit_poisson_lognormal(f: object, *, sample_rate: float) -> PoissonLognormalFit:
+    """Fit the Poisson-log-normal exposure model to a sampled frequency-of-frequency table.
+
+    Parameters
+    ----------
+    f : array_like of int
+        ``f[k]``: viewers seen exactly ``k`` times in the sample (``f[0]`` ignored).
+    sample_rate : float, keyword-only
+        Probability with which each row of the complete log was kept, in (0, 1].
+
+    Returns
+    -------
+    PoissonLognormalFit
+
+    Warns
+    -----
+    DegenerateDataWarning
+        Nothing seen, a single viewer, or only singletons (as :func:`fit_gamma_poisson`).
+
+    Notes
+    -----
+    The cell probabilities ``P(Y = k) = E[Poisson(k; e^(mu + sigma Z))]`` are computed by a
+    24-node Gauss-Hermite rule centred at each cell's mode in ``Z`` (the mode has a closed form
+    through Lambert's W) and ``P(Y >= 1)`` on a fine fixed grid; the analytic score (posterior
+    means of the complete-data score at the nodes) drives a bounded quasi-Newton search from two
+    deterministic starts.
+    """
+    f = check_frequencies(f)
+    p = check_sample_rate(sample_rate)
+    s = int(f.sum())
+    if s == 0:
+        warn_degenerate("fit_poisson_lognormal: no viewer was seen; the model is not identified")
+        return PoissonLognormalFit(np.nan, np.nan, p, 0, 0.0, np.full((2, 2), np.nan), f)
+    ks = np.flatnonzero(f)
+    if s == 1:
+        warn_degenerate("fit_poisson_lognormal: a single viewer was seen; the fit rests on one count")
+    elif ks.size == 1 and ks[0] == 1:
+        warn_degenerate(
+            "fit_poisson_lognormal: every viewer was seen once; the mean exposure is pushed to its "
+            "lower bound and each unseen viewer is taken to have a single impression"
+        )
+    theta, loglik, cov = _fit(ks.astype(np.float64), f[ks].astype(np.float64))
+    return PoissonLognormalFit(float(theta[0] - np.log(p)), float(np.exp(theta[1])), p, s, float(loglik), cov, f)
+
+
+def poisson_lognormal_viewers(f: object, *, sample_rate: float, confidence_level: float = 0.95) -> CountEstimate:
+    """:func:`fit_poisson_lognormal` then its ``unique_viewers``, with the edge cases of
+    :func:`gamma_poisson_reach` (rate 1: the count seen; nothing seen: 0 and the design-based
+    upper bound)."""
+    cl = check_confidence_level(confidence_level)
+    if check_sample_rate(sample_rate) == 1:
+        seen = float(check_frequencies(f).sum())
+        return CountEstimate(seen, 0.0, ConfidenceInterval(seen, seen), seen, "poisson-lognormal", cl)
+    fit = fit_poisson_lognormal(f, sample_rate=sample_rate)
+    if fit.observed == 0:
+        high = empty_sample_bound(fit.sample_rate, cl)
+        return CountEstimate(0.0, np.nan, ConfidenceInterval(0.0, high), 0.0, "poisson-lognormal", cl)
+    return fit.unique_viewers(confidence_level=cl)
