@@ -284,7 +284,6 @@ def ladder_from_statistics(
         reach = []
         if frequency:
             assert stats.frequencies is not None
-            reach = []
             for k in range(2, frequency + 1):
                 est, low, high = k_plus_reach(stats.frequencies[level], n_groups, k, per_row, per_row_low, per_row_high, z)
                 # Counts of viewers are whole numbers: widen the interval ends to the nearest ones.
