@@ -220,6 +220,7 @@ def test_a_threshold_past_the_observed_times_is_bounded_not_extrapolated():
             est, truth = getattr(audited.ladder[level], figure), getattr(sim.truth.ladder[level], figure).estimate
             assert est.low <= truth <= est.high, (level, figure, est, truth)
             assert est.high > est.low  # not exact: undetermined rows remain
+    assert any(a.startswith("viewable: no time was observed as long as the 30 s threshold") for a in audited.assumptions)
     sampled = attrs.evolve(
         model, measurement=va.Measurement(censoring_mean_s=2.0, rounding_ms=1000.0, sampling_rate=0.1)
     )

@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
+from ._crossings import supported_until
 from ._distributed import is_dask_collection, scan_dask
 from ._estimating import LadderStatistics, ladder_from_statistics, ladder_statistics, undeterminable_levels
 from ._inflation import inflation_columns
@@ -208,6 +209,15 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "dwell are taken as one time where they are equal, otherwise the interval reaches down to "
             "independent ones."
         )
+        thresholds = {"viewable": summary.policy.min_in_view_ms, "attended": summary.policy.attention_ms}
+        for level, hist in whole.histograms.items():
+            end = supported_until(hist)
+            if crossing[level] and level not in missing and thresholds[level] > end:
+                out.append(
+                    f"{level}: no time was observed as long as the {thresholds[level] / 1000:.3g} s threshold (the last "
+                    f"at {end / 1000:.3g} s or later): the chance that a censored row reached it is bounded (0 to the chance of "
+                    "lasting to the last observed time), not estimated; the point estimate extrapolates the dwell model."
+                )
     if any(undetermined[k] - crossing[k] for k in undetermined if k not in missing):
         out.append(
             "Impressions whose dwell or visibility was not measured "
