@@ -33,7 +33,7 @@ from viewaudit.estimators import (
     unique_viewers,
 )
 
-UNIQUE_METHODS = ("gamma-poisson", "chao1", "chao1-sampled", "good-toulmin")
+UNIQUE_METHODS = ("gamma-poisson", "poisson-lognormal", "model-average", "chao1", "chao1-sampled", "good-toulmin")
 
 
 def exposures(rng: np.random.Generator, n: int, kind: str, shape: float, mean: float) -> np.ndarray:

@@ -41,6 +41,7 @@ from ._common import (
 # Bounds of (ln shape, ln sampled mean): the shape's upper end is the Poisson limit (no
 # heterogeneity); the mean's lower end is reached when every viewer is a singleton.
 _BOUNDS = [(float(np.log(1e-3)), float(np.log(1e5))), (float(np.log(1e-6)), float(np.log(1e6)))]
+_SHAPE_FLOOR = 1e-3  # exp of the lower bound of ln shape
 
 
 def _zt_negloglik(theta: np.ndarray, ks: np.ndarray, fk: np.ndarray) -> tuple[float, np.ndarray]:
@@ -60,6 +61,16 @@ def _zt_negloglik(theta: np.ndarray, ks: np.ndarray, fk: np.ndarray) -> tuple[fl
     s = fk.sum()
     grad = np.array([a * (np.dot(fk, d_a) + s * d_a_trunc), m * (np.dot(fk, d_m) + s * d_m_trunc)])
     return value, -grad
+
+
+def _score_and_information(ln_a: float, u: float, ks: np.ndarray, fk: np.ndarray) -> tuple[float, float]:
+    """d/du and d2/du2 of minus the zero-truncated log-likelihood in u = ln m at a fixed shape
+    (the second by differencing the analytic score)."""
+    h = 1e-5
+    g = _zt_negloglik(np.array([ln_a, u]), ks, fk)[1][1]
+    up = _zt_negloglik(np.array([ln_a, u + h]), ks, fk)[1][1]
+    down = _zt_negloglik(np.array([ln_a, u - h]), ks, fk)[1][1]
+    return float(g), float((up - down) / (2 * h))
 
 
 def _fit(ks: np.ndarray, fk: np.ndarray, start: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
@@ -216,6 +227,12 @@ class GammaPoissonFit:
         ``P(Y=0, X>=k) = P(Y=0) - sum_{j<k} (1-p)^j P(X=j)``. The delta variance is
         ``N v + S^2 grad(Q)' Cov grad(Q)``. The observed lower bound is the number seen at
         least ``k`` times in the sample (their complete-log count is at least as large).
+
+        When the shape sits on its lower bound (the likelihood is largest at the log-series
+        limit), the delta method gives the shape no variance; the delta interval is then widened
+        to the union, over the shapes whose profile likelihood is within ``chi2_1(cl)/2`` of the
+        maximum, of the intervals with the shape fixed (``ln m`` profiled out), and the standard
+        error reported is ``(high - low) / (2 z)``.
         """
         k = check_positive_int("k", k)
         cl = check_confidence_level(confidence_level)
@@ -226,8 +243,15 @@ class GammaPoissonFit:
         if self.sample_rate >= 1:
             return CountEstimate(observed, 0.0, ConfidenceInterval(observed, observed), observed, "gamma-poisson", cl)
         if method == "delta":
+            z = z_value(cl)
             se = float(np.sqrt(self._delta_variance(k, model)))
-            low, high = lognormal_count_interval(observed, estimate - observed, se**2, z_value(cl))
+            low, high = lognormal_count_interval(observed, estimate - observed, se**2, z)
+            if self._at_shape_floor():
+                # The maximum is on the boundary, where the delta method gives the shape no
+                # variance: widen to the shapes the likelihood does not reject.
+                prof_low, prof_high = self._profile_interval(k, cl)
+                low, high = min(low, prof_low), max(high, prof_high)
+                se = max(se, (high - low) / (2 * z))
         else:
             se, low, high = self._bootstrap(k, estimate, cl, check_positive_int("n_resamples", n_resamples), rng)
             low, high = max(low, observed), max(high, observed)
@@ -235,6 +259,45 @@ class GammaPoissonFit:
         return CountEstimate(
             estimate, se, ConfidenceInterval(min(low, estimate), max(high, estimate)), observed, "gamma-poisson", cl
         )
+
+    def _at_shape_floor(self) -> bool:
+        """Whether the fitted shape sits on its lower bound (a maximum on the boundary), with at
+        least two distinct counts seen (otherwise the table is degenerate and warned about)."""
+        return bool(self.shape <= 1.001 * _SHAPE_FLOOR and np.count_nonzero(self.frequencies) >= 2)
+
+    def _profile_interval(self, k: int, cl: float) -> tuple[float, float]:
+        """Union, over the shapes in the profile-likelihood confidence set of the shape, of the
+        delta intervals with the shape fixed at each (the mean profiled out).
+
+        The set is ``{a: 2 (l_max - l_p(a)) <= chi2_1(cl)}``; at a fixed shape the variance is
+        the population term plus ``S^2 (dQ/d ln m)^2 / I(ln m)``. Scanned on a grid of ln a
+        (steps of 0.4) from the lower bound while the likelihood stays within the set.
+        """
+        f = self.frequencies
+        ks_int = np.flatnonzero(f)
+        ks, fk = ks_int.astype(np.float64), f[ks_int].astype(np.float64)
+        observed = float(f[k:].sum())
+        z = z_value(cl)
+        crit = float(stats.chi2.ppf(cl, 1))
+        u = float(np.log(self.sample_mean))
+        low, high = np.inf, -np.inf
+        for ln_a in np.arange(_BOUNDS[0][0], _BOUNDS[0][1], 0.4):
+            # Profile out ln m by Newton's method from the previous shape's value.
+            for _ in range(20):
+                g, info = _score_and_information(ln_a, u, ks, fk)
+                step = g / info if info > 0 else float(np.sign(g))
+                u = float(np.clip(u - step, _BOUNDS[1][0], _BOUNDS[1][1]))
+                if abs(step) < 1e-9:
+                    break
+            _, info = _score_and_information(ln_a, u, ks, fk)
+            if 2 * (self.log_likelihood + _zt_negloglik(np.array([ln_a, u]), ks, fk)[0]) > crit:
+                break  # the profile falls away from the boundary maximum
+            a = float(np.exp(ln_a))
+            q, dq, seen, per_person = _reach_terms(a, u, self.sample_rate, k)
+            var = self.observed / seen * per_person + (self.observed * dq) ** 2 / max(info, 1e-12)
+            lo, hi = lognormal_count_interval(observed, self.observed * q - observed, var, z)
+            low, high = min(low, lo), max(high, hi)
+        return low, high
 
     def _delta_variance(self, k: int, model: _Model) -> float:
         q = model.reach_share(k)
@@ -278,6 +341,26 @@ class GammaPoissonFit:
             errors[b] = f.sum() * refit.reach_share(k) - truth
         lo_err, hi_err = np.quantile(errors, [(1 - cl) / 2, (1 + cl) / 2])
         return float(np.std(errors, ddof=1)), estimate - hi_err, estimate - lo_err
+
+
+def _reach_terms(a: float, u: float, p: float, k: int) -> tuple[float, float, float, float]:
+    """At shape ``a`` and ln sampled mean ``u``: Q = P(X >= k)/P(Y >= 1), dQ/du, P(Y >= 1) and the
+    per-person error variance of :meth:`GammaPoissonFit._delta_variance` (closed forms for k = 1)."""
+    if k == 1:
+
+        def share(uu: float) -> tuple[float, float]:
+            seen_y = -np.expm1(-a * np.log1p(np.exp(uu) / a))
+            return -np.expm1(-a * np.log1p(np.exp(uu) / (p * a))) / seen_y, seen_y
+
+        q, seen = share(u)
+        dq = (share(u + 1e-6)[0] - share(u - 1e-6)[0]) / 2e-6
+        return float(q), float(dq), float(seen), float(max(q * seen * (q - 1.0), 0.0))
+    model = _Model(a, float(np.exp(u)), p)
+    q = model.reach_share(k)
+    dq = (_Model(a, float(np.exp(u + 1e-6)), p).reach_share(k) - _Model(a, float(np.exp(u - 1e-6)), p).reach_share(k)) / 2e-6
+    seen = 1.0 - model.p_y0
+    reach = q * seen
+    return q, float(dq), seen, max(q * q * seen + reach - 2 * q * (reach - model.unseen_reached(k)), 0.0)
 
 
 def _cells(model: _Model, k: int, k_seen: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

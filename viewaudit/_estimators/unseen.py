@@ -33,9 +33,7 @@ from ._common import (
 from .gamma_poisson import fit_gamma_poisson, gamma_poisson_reach
 from .poisson_lognormal import fit_poisson_lognormal, poisson_lognormal_viewers
 
-UniqueMethod = Literal[
-    "gamma-poisson", "poisson-lognormal", "model-average", "chao1", "chao1-sampled", "good-toulmin"
-]
+UniqueMethod = Literal["gamma-poisson", "poisson-lognormal", "model-average", "chao1", "chao1-sampled", "good-toulmin"]
 UNIQUE_METHODS: tuple[str, ...] = (
     "gamma-poisson",
     "poisson-lognormal",
@@ -372,14 +370,10 @@ def model_averaged_viewers(
         low, high = lognormal_count_interval(s, estimate - s, se**2, z_value(cl))
     else:
         low, high = _mata_log_interval(s, unseen, ses, weights, 1 - cl)
-    return CountEstimate(
-        estimate, se, ConfidenceInterval(min(low, estimate), max(high, estimate)), s, "model-average", cl
-    )
+    return CountEstimate(estimate, se, ConfidenceInterval(min(low, estimate), max(high, estimate)), s, "model-average", cl)
 
 
-def _mata_log_interval(
-    s: float, unseen: np.ndarray, ses: np.ndarray, weights: np.ndarray, alpha: float
-) -> tuple[float, float]:
+def _mata_log_interval(s: float, unseen: np.ndarray, ses: np.ndarray, weights: np.ndarray, alpha: float) -> tuple[float, float]:
     """MATA-Wald limits (Turek & Fletcher 2012) on the log of the unseen part, plus ``s``."""
     centre = np.log(unseen)
     tau = np.sqrt(np.log1p(ses**2 / unseen**2))
