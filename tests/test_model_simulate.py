@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from scipy import integrate, stats
 
 import viewaudit as va
 from viewaudit import _crossings
@@ -282,3 +283,25 @@ def test_heterogeneous_viewers_bias_the_audit_unique_viewers_high():
     sim = va.simulate(model, rng=43)
     est, truth = va.audit(sim.log).ladder["viewable"].unique_viewers, sim.truth.ladder["viewable"].unique_viewers.estimate
     assert est.low <= truth <= est.high, (est, truth)
+
+
+@pytest.mark.parametrize("c", [0.0, 1000.0, 2000.0])
+def test_a_row_censored_inside_a_second_averages_over_the_second(c: float) -> None:
+    """Censored at an unknown x in [c, c + 1 s): P(T >= tau) is the mean of S(max(tau, x)) over
+    the second divided by the mean of S (x given censoring has density proportional to S(x)),
+    not the chance at the second's middle (reference: scipy.integrate.quad)."""
+    dist = stats.lognorm(0.8, scale=400.0)
+
+    def surv(t: np.ndarray) -> np.ndarray:
+        return np.asarray(dist.sf(t))
+
+    tau = 1300.0
+    got = _crossings._censored_in_interval(surv, tau, float(dist.sf(tau)), np.array([c]), 1000.0)[0]
+    top = integrate.quad(lambda x: dist.sf(max(tau, x)), c, c + 1000.0, points=[tau] if c < tau < c + 1000 else None)[0]
+    want = top / integrate.quad(dist.sf, c, c + 1000.0)[0]
+    assert got == pytest.approx(want, rel=1e-6)
+    lo, hi = min(1.0, dist.sf(tau) / dist.sf(c)), min(1.0, dist.sf(tau) / dist.sf(c + 1000.0))
+    assert lo <= got <= hi
+    middle = min(1.0, dist.sf(tau) / dist.sf(c + 500.0))
+    if c < tau:  # where tau is past the second, the selection shows: the middle's chance is off
+        assert abs(got - middle) > 1e-3

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import collections
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 import numpy as np
@@ -172,9 +172,11 @@ def supported_until(hist: DwellHistogram) -> float:
     would stay flat after a last censored time, or drop to 0 after a last event; a parametric
     model would extrapolate its shape."""
     per_bin = hist.exact + hist.censored
-    # Floored times: one counts at an edge when its interval [s, s + 1) s starts at or after it.
+    # Floored times (exact or censored): one counts at an edge when its interval [s, s + 1) s
+    # starts at or after it.
     starts = np.arange(MAX_SECONDS) * 1000.0
-    per_bin = per_bin + np.bincount(_bin_of(starts), weights=hist.seconds, minlength=N_BINS).astype(np.int64)
+    floored = hist.seconds + hist.censored_seconds
+    per_bin = per_bin + np.bincount(_bin_of(starts), weights=floored, minlength=N_BINS).astype(np.int64)
     at_or_after = np.cumsum(per_bin[::-1])[::-1]  # times in bins >= b, i.e. >= DWELL_EDGES_MS[b]
     supported = np.flatnonzero(at_or_after >= MIN_AT_RISK)
     return float(DWELL_EDGES_MS[supported[-1]]) if supported.size else 0.0
@@ -223,6 +225,11 @@ class _LifeTable:
     def __init__(self, hist: DwellHistogram, what: str = "time") -> None:
         self.hist, self.what = hist, what
         exact, cens = hist.exact.astype(float), hist.censored.astype(float)
+        if hist.censored_seconds.any():
+            # Not made by the audit for unrounded times; if given, censored at the earliest
+            # time they can have been (what is certain).
+            starts = np.arange(MAX_SECONDS) * 1000.0
+            cens = cens + np.bincount(_bin_of(starts), weights=hist.censored_seconds, minlength=N_BINS)
         at_risk = np.cumsum((exact + cens)[::-1])[::-1]
         n_eff = at_risk - cens / 2
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -350,7 +357,8 @@ def _ratio(
     * censored at ``c``: ``S(tau) / S(c)``. If the log is floored to ``r``, the censoring time
       lies somewhere in ``[c, c + r)``: the bounds are ``S(tau) / S(c)`` and
       ``min(1, S(tau) / S(c + r))`` (S at multiples of ``r`` is what the whole-``r`` data pin
-      down) and the estimate is taken at ``c + r / 2``;
+      down) and the estimate averages ``S(tau) / S(x)`` over the censoring times ``x`` in it
+      (:func:`_censored_in_interval`);
     * ROUNDED (``v < tau < v + r``): ``(S(tau) - S(v + r)) / (S(v) - S(v + r))``, bounds 0 and 1;
     * ``tau`` past ``supported_ms`` (:func:`supported_until`): the model's estimate, bounded by
       0 and the chance of lasting to ``supported_ms``.
@@ -373,7 +381,7 @@ def _ratio(
         if rounding_ms > 0:
             c = np.floor(c / rounding_ms + 1e-6) * rounding_ms  # back to the logged multiple
             lo, hi = ratio(surv(c)), ratio(surv(c + rounding_ms))
-            est[cens] = np.clip(ratio(surv(c + rounding_ms / 2)), lo, hi)
+            est[cens] = np.clip(_censored_in_interval(surv, tau, s_tau, c, rounding_ms), lo, hi)
             low[cens], high[cens] = lo, hi
         else:
             est[cens] = low[cens] = high[cens] = ratio(surv(c))
@@ -393,6 +401,38 @@ def _ratio(
     return est, low, high
 
 
+#: Gauss-Legendre nodes and weights on [0, 1] for the averages over a rounding interval.
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(12)
+_GL_NODES, _GL_WEIGHTS = (_GL_NODES + 1) / 2, _GL_WEIGHTS / 2
+
+
+def _censored_in_interval(
+    surv: Callable[[np.ndarray], np.ndarray], tau: float, s_tau: float, c: np.ndarray, r: float
+) -> np.ndarray:
+    """P(T >= tau | T censored at an unknown time x in [c, c + r)).
+
+    A row is censored at x only if it lasts to x, so with censoring times spread evenly over the
+    interval (their density about flat across one rounding step), x given censoring has density
+    proportional to S(x) there, and the chance is ``int S(max(tau, x)) dx / int S(x) dx`` over
+    ``[c, c + r)``. Taking x at the interval's middle instead ignores that selection: short
+    times are censored early, and where most times are shorter than r (the x-openai-2023
+    scenario: median dwell 0.4 s, whole-second logs) it put every row censored in [0, 1) s past a
+    300 ms threshold and doubled the viewable count of the accuracy benchmark's combined logs.
+    """
+    below = np.clip(tau - c, 0.0, r)  # the part of the interval before tau: S(max(tau, x)) = S(tau)
+    start = c + below
+    width = r - below
+
+    def integral(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+        x = a[:, None] + w[:, None] * _GL_NODES
+        return surv(x.ravel()).reshape(x.shape) @ _GL_WEIGHTS * w
+
+    above = integral(start, width)
+    total = integral(c, np.full(c.size, r))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, (s_tau * below + above) / total, 0.0)
+
+
 _TimeModel = _LifeTable | _Parametric
 
 
@@ -403,7 +443,8 @@ _FITS_KEPT = 16
 
 
 def _histogram_key(hist: DwellHistogram) -> bytes:
-    return b"".join(np.ascontiguousarray(a, dtype=np.int64).tobytes() for a in (hist.exact, hist.censored, hist.seconds)) + (
+    arrays = (hist.exact, hist.censored, hist.seconds, hist.censored_seconds)
+    return b"".join(np.ascontiguousarray(a, dtype=np.int64).tobytes() for a in arrays) + (
         np.array([hist.zeros], dtype=np.int64).tobytes()
     )
 

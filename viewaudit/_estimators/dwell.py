@@ -33,6 +33,7 @@ from ._common import (
     z_value,
 )
 from .dwell_likelihood import (
+    _LOG_SIGMA_BOUNDS,
     FAMILIES,
     METHODS,
     Cells,
@@ -369,6 +370,11 @@ class DwellModelSelection:
     notes: tuple[tuple[str, ...], ...] = ()
 
 
+def _collapsed(fit: DwellFit) -> bool:
+    """Whether a component's log-scale sits on its lower bound (a spike)."""
+    return bool(np.any(np.log(np.asarray(fit.sigma)) <= _LOG_SIGMA_BOUNDS[0] + 1e-6))
+
+
 def select_dwell_model(
     hist: DwellHistogram,
     *,
@@ -385,6 +391,14 @@ def select_dwell_model(
     ties). BIC penalises the second component more for large histograms; AIC (default) is the
     usual choice for prediction (of P(dwell >= tau)). Degenerate-data warnings of candidates
     that are not selected are kept in ``notes`` rather than issued.
+
+    A candidate with a component collapsed onto a spike (its scale on the lower bound, 0.005 on
+    the log scale) is passed over unless every candidate has one. Such a maximum is a
+    degenerate solution of the mixture likelihood (McLachlan & Peel 2000, *Finite Mixture
+    Models*, on spurious and degenerate maximisers), not a dwell distribution: whole-second
+    logs with censored rows reward it, since a spike just below the end of a second keeps every
+    row censored in that second above its censoring time while fitting the second's count as
+    well as any shape inside it.
 
     Examples
     --------
@@ -412,7 +426,10 @@ def select_dwell_model(
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             notes.append(tuple(str(w.message) for w in caught if issubclass(w.category, DegenerateDataWarning)))
     scores = np.array([getattr(fit, criterion) for fit in fits])
-    i = int(np.nanargmin(scores)) if np.any(np.isfinite(scores)) else 0
+    usable = np.isfinite(scores) & ~np.array([_collapsed(fit) for fit in fits])
+    if not usable.any():
+        usable = np.isfinite(scores)
+    i = int(np.argmin(np.where(usable, scores, np.inf))) if usable.any() else 0
     for message in notes[i]:
         warn_degenerate(message)
     return DwellModelSelection(fits[i], tuple(fits), criterion, scores, tuple(notes))

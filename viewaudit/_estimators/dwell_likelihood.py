@@ -43,17 +43,35 @@ def standard_tails(family: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return surv, cdf, np.where(np.isfinite(z), dens, 0.0)
 
 
+#: Gauss-Legendre nodes and weights on [0, 1] for the observations censored at an unknown time
+#: in a whole second (the likelihood averages the survival over the second).
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
+_GL_NODES, _GL_WEIGHTS = (_GL_NODES + 1) / 2, _GL_WEIGHTS / 2
+
+
 @attrs.frozen
 class Cells:
     """The histogram as likelihood cells: dwell in [lo, hi) ms with ``count`` observations;
     ``with_zero`` marks the cells whose interval includes the zero mass. The cell ends are
-    indices into ``log_points`` (adjacent bins share an edge, so each is evaluated once)."""
+    indices into ``log_points`` (adjacent bins share an edge, so each is evaluated once).
+
+    An observation censored at an unknown time in a whole second [s, s + 1) s has likelihood
+    ``mean of S(x) over x in [s, s + 1)`` (a row is censored at x only if it lasts to x, and the
+    censoring time is taken as spread evenly over the second), computed by Gauss-Legendre
+    quadrature: such observations are ``groups`` of censored cells ``[x_j, inf)`` whose
+    probabilities are summed with weights ``share`` before the log. ``group`` maps each cell to
+    its observation (None: one observation per cell, ``share`` 1), ``group_count`` counts the
+    observations; ``count`` (per cell) is ``group_count[group] * share``.
+    """
 
     log_points: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
     with_zero: np.ndarray
     count: np.ndarray
+    group: np.ndarray | None = None
+    share: np.ndarray | None = None
+    group_count: np.ndarray | None = None
 
     @property
     def log_lo(self) -> np.ndarray:
@@ -72,6 +90,14 @@ def make_cells(hist: DwellHistogram, zero_mass: bool) -> Cells:
     hi = [DWELL_EDGES_MS[ex + 1], np.full(ce.size, np.inf), (se + 1) * 1000.0]
     with_zero = [np.zeros(ex.size + ce.size, bool), se == 0]
     count = [hist.exact[ex], hist.censored[ce], hist.seconds[se]]
+    n_plain = ex.size + ce.size + se.size
+    cs = np.flatnonzero(hist.censored_seconds)
+    if cs.size:
+        starts_ms = ((cs[:, None] + _GL_NODES[None, :]) * 1000.0).ravel()
+        lo.append(starts_ms)
+        hi.append(np.full(starts_ms.size, np.inf))
+        with_zero.append(np.zeros(starts_ms.size, bool))
+        count.append((hist.censored_seconds[cs][:, None] * _GL_WEIGHTS[None, :]).ravel())
     if hist.zeros:
         # Without a zero mass a logged 0 is read as "below the logger's resolution": [0, 1 ms).
         lo.append(np.zeros(1))
@@ -82,12 +108,26 @@ def make_cells(hist: DwellHistogram, zero_mass: bool) -> Cells:
     points, inverse = np.unique(np.concatenate([lo_all, hi_all]), return_inverse=True)
     with np.errstate(divide="ignore"):
         log_points = np.log(points)
+    group = share = group_count = None
+    if cs.size:
+        n_cells = lo_all.size
+        k = _GL_NODES.size
+        quad = np.arange(n_plain, n_plain + cs.size * k)
+        group = np.arange(n_cells)
+        group[quad] = n_plain + (quad - n_plain) // k
+        group[n_plain + cs.size * k :] -= cs.size * (k - 1)  # the zero cell, if any, after them
+        share = np.ones(n_cells)
+        share[quad] = np.tile(_GL_WEIGHTS, cs.size)
+        group_count = np.bincount(group, weights=np.concatenate(count).astype(np.float64))
     return Cells(
         log_points,
         inverse[: lo_all.size],
         inverse[lo_all.size :],
         np.concatenate(with_zero).astype(np.float64),
         np.concatenate(count).astype(np.float64),
+        group,
+        share,
+        group_count,
     )
 
 
@@ -142,10 +182,17 @@ def neg_loglik(theta: np.ndarray, layout: Layout, cells: Cells, gradient: bool =
     # Explicit sums, not `@`: BLAS calls on arrays this small cost more than they save.
     mix = (weights[:, None] * masses).sum(axis=0)
     prob = np.maximum(cells.with_zero * pi0 + (1.0 - pi0) * mix, 1e-300)
-    value = -float(np.dot(cells.count, np.log(prob)))
+    if cells.group is None:
+        value = -float(np.dot(cells.count, np.log(prob)))
+        score = cells.count / prob
+    else:
+        # Observations averaged over cells (see Cells): the log of the weighted sum.
+        assert cells.share is not None and cells.group_count is not None
+        per_obs = np.maximum(np.bincount(cells.group, weights=cells.share * prob), 1e-300)
+        value = -float(np.dot(cells.group_count, np.log(per_obs)))
+        score = cells.share * (cells.group_count / per_obs)[cells.group]
     if not gradient:
         return value
-    score = cells.count / prob
     with np.errstate(invalid="ignore"):
         zdens = np.where(np.isfinite(z), z * dens, 0.0)
     d_loc = ((dens.take(lo, axis=1) - dens.take(hi, axis=1)) * score).sum(axis=1) / sigma

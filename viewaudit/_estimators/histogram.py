@@ -11,6 +11,8 @@ they enter the likelihood differently:
   by the bin of the censoring time;
 * **interval-censored whole seconds** (loggers that keep ``floor(dwell / 1 s)``): ``seconds[s]``
   counts dwell times known to lie in [s, s + 1) s, for s below :data:`MAX_SECONDS`;
+* **right-censored whole seconds**: ``censored_seconds[s]`` counts dwell times censored at a
+  time known only to lie in [s, s + 1) s (a whole-second logger whose session ended);
 * **zeros**: dwell exactly 0 ms (rendered, never on screen), the model's zero mass.
 
 Unmeasured (null or NaN) dwell times are counted in ``unmeasured`` and carry no information.
@@ -78,6 +80,9 @@ class DwellHistogram:
         Dwell times of exactly 0 ms.
     unmeasured : int
         Impressions whose dwell was not measured.
+    censored_seconds : ndarray of int, shape (MAX_SECONDS,)
+        ``censored_seconds[s]``: dwell times censored at a time logged as ``s`` whole seconds,
+        i.e. the dwell is at least some unknown time in [s, s + 1) s. Default: none.
 
     Examples
     --------
@@ -97,6 +102,13 @@ class DwellHistogram:
     )
     zeros: int = attrs.field(default=0, converter=int, validator=_nonnegative)
     unmeasured: int = attrs.field(default=0, converter=int, validator=_nonnegative)
+    censored_seconds: IntArray = attrs.field(
+        factory=lambda: np.zeros(MAX_SECONDS, np.int64),
+        converter=_as_counts,
+        validator=_counts_of_size(MAX_SECONDS),
+        eq=ARRAY_EQ,
+        repr=False,
+    )
 
     @classmethod
     def empty(cls) -> DwellHistogram:
@@ -122,8 +134,8 @@ class DwellHistogram:
         rounded_to_seconds : bool or array_like of bool, keyword-only
             True (for all rows, or per row) where the logger kept whole seconds by truncation:
             such a ``dwell_ms`` must be a multiple of 1000 and the dwell lies in
-            [dwell_ms, dwell_ms + 1000). A censored whole-second value is taken as censored at
-            its interval's middle.
+            [dwell_ms, dwell_ms + 1000). A censored whole-second value was censored at some
+            time in that interval (``censored_seconds``).
 
         Returns
         -------
@@ -141,17 +153,19 @@ class DwellHistogram:
         dwell, cens, rounded = dwell[measured], cens[measured], rounded[measured]
 
         whole = np.floor(dwell / 1000.0 + 1e-9)
-        in_seconds = rounded & ~cens & (whole < MAX_SECONDS)
-        seconds = np.bincount(whole[in_seconds].astype(np.int64), minlength=MAX_SECONDS)
+        in_seconds = rounded & (whole < MAX_SECONDS)
+        seconds = np.bincount(whole[in_seconds & ~cens].astype(np.int64), minlength=MAX_SECONDS)
+        censored_seconds = np.bincount(whole[in_seconds & cens].astype(np.int64), minlength=MAX_SECONDS)
 
-        # Rounded values past MAX_SECONDS, and censored rounded values, sit at mid-interval.
+        # Rounded values past MAX_SECONDS sit at mid-interval.
         value = np.where(rounded, (whole + 0.5) * 1000.0, dwell)
         exact_mask = ~cens & ~in_seconds
+        cens = cens & ~in_seconds
         zeros = int(np.count_nonzero(exact_mask & (value == 0)))
         exact_mask &= value > 0
         exact = np.bincount(_bin_of(value[exact_mask]), minlength=N_BINS)
         censored_counts = np.bincount(_bin_of(value[cens]), minlength=N_BINS)
-        return cls(exact, censored_counts, seconds, zeros, unmeasured)
+        return cls(exact, censored_counts, seconds, zeros, unmeasured, censored_seconds)
 
     def merge(self, *others: DwellHistogram) -> DwellHistogram:
         """The histogram of the union of the batches (associative and commutative)."""
@@ -165,17 +179,18 @@ class DwellHistogram:
             sum((p.seconds for p in parts), np.zeros(MAX_SECONDS, np.int64)),
             sum(p.zeros for p in parts),
             sum(p.unmeasured for p in parts),
+            sum((p.censored_seconds for p in parts), np.zeros(MAX_SECONDS, np.int64)),
         )
 
     @property
     def total(self) -> int:
         """Measured dwell times (exact, censored, whole-second and zero)."""
-        return int(self.exact.sum() + self.censored.sum() + self.seconds.sum() + self.zeros)
+        return int(self.exact.sum() + self.censored.sum() + self.seconds.sum() + self.censored_seconds.sum() + self.zeros)
 
     @property
     def n_censored(self) -> int:
-        """Right-censored dwell times."""
-        return int(self.censored.sum())
+        """Right-censored dwell times (whole-second ones included)."""
+        return int(self.censored.sum() + self.censored_seconds.sum())
 
 
 def _bin_of(values_ms: np.ndarray) -> np.ndarray:
