@@ -414,10 +414,9 @@ def _censored_in_interval(
     A row is censored at x only if it lasts to x, so with censoring times spread evenly over the
     interval (their density about flat across one rounding step), x given censoring has density
     proportional to S(x) there, and the chance is ``int S(max(tau, x)) dx / int S(x) dx`` over
-    ``[c, c + r)``. Taking x at the interval's middle instead ignores that selection: short
-    times are censored early, and where most times are shorter than r (the x-openai-2023
-    scenario: median dwell 0.4 s, whole-second logs) it put every row censored in [0, 1) s past a
-    300 ms threshold and doubled the viewable count of the accuracy benchmark's combined logs.
+    ``[c, c + r)``, the same average the dwell likelihood gives such a row. Taking x at the
+    interval's middle instead ignores that selection (it put every row censored in [0, 1) s past
+    a 300 ms threshold).
     """
     below = np.clip(tau - c, 0.0, r)  # the part of the interval before tau: S(max(tau, x)) = S(tau)
     start = c + below
