@@ -245,10 +245,10 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "the per-viewer counts: zero-truncated Gamma-Poisson (negative binomial) exposure, one shape for "
             "all groups, a group's mean shrunk toward groups with as many viewers seen; for viewable and "
             "attended the counts of determined impressions are taken as a thinning at the sampling rate "
-            "times the rung's determined share. Where the fitted shape sits on its lower bound (a few "
-            "accounts with very many impressions) the interval spans the shapes the likelihood does not "
-            "reject; such a heavy tail still biases the estimate upward, by more than the interval allows "
-            "in some logs (see the accuracy benchmark)."
+            "times the rung's determined share. The whole log's interval also spans the Poisson-log-normal model's "
+            "when the data do not reject it (Akaike weight at least 0.05), and the shapes the likelihood "
+            "does not reject when the fitted shape sits on its lower bound; a heavy tail (a few accounts "
+            "with very many impressions) biases the estimate upward (see the accuracy benchmark)."
         )
     elif summary.weighted:
         out.append(

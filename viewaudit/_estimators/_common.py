@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -180,3 +183,37 @@ def empty_sample_bound(sample_rate: float, confidence_level: float) -> float:
     if sample_rate >= 1:
         return 0.0
     return float(np.floor(np.log((1 - confidence_level) / 2) / np.log1p(-sample_rate)))
+
+
+TableFit = tuple[FloatArray, float, FloatArray]
+
+
+def memo_by_table(kept: int = 64) -> Callable[[Callable[[np.ndarray, np.ndarray], TableFit]], Callable[..., TableFit]]:
+    """Remember the last ``kept`` fits of a zero-truncated model by their table ``(ks, fk)``.
+
+    The fit to a sampled frequency table does not depend on the sampling rate (the rate only
+    enters the extrapolation), and an audit asks for the same table many times: per policy
+    (rendered and valid do not change with it) and per thinning rate of a rung's interval. The
+    fit is a pure function of the table, so a cached one is the same fit; copies are returned.
+    """
+
+    def wrap(fit: Callable[[np.ndarray, np.ndarray], TableFit]) -> Callable[..., TableFit]:
+        cache: collections.OrderedDict[bytes, TableFit] = collections.OrderedDict()
+
+        @functools.wraps(fit)
+        def cached(ks: np.ndarray, fk: np.ndarray, **kwargs: Any) -> TableFit:
+            if kwargs.get("start") is not None:  # a refit from a given start: not the table's fit
+                return fit(ks, fk, **kwargs)
+            key = np.ascontiguousarray(ks, dtype=np.float64).tobytes() + b"|" + np.ascontiguousarray(fk, dtype=np.float64).tobytes()
+            if key not in cache:
+                cache[key] = fit(ks, fk)
+                if len(cache) > kept:
+                    cache.popitem(last=False)
+            else:
+                cache.move_to_end(key)
+            theta, loglik, cov = cache[key]
+            return theta.copy(), loglik, cov.copy()
+
+        return cached
+
+    return wrap

@@ -33,6 +33,7 @@ from ._common import (
     check_sample_rate,
     empty_sample_bound,
     lognormal_count_interval,
+    memo_by_table,
     readonly,
     warn_degenerate,
     z_value,
@@ -73,6 +74,7 @@ def _score_and_information(ln_a: float, u: float, ks: np.ndarray, fk: np.ndarray
     return float(g), float((up - down) / (2 * h))
 
 
+@memo_by_table()
 def _fit(ks: np.ndarray, fk: np.ndarray, start: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
     """(theta, log-likelihood, covariance of theta) of the zero-truncated fit; from ``start``
     only when given (a bootstrap refit starts at the original estimate)."""

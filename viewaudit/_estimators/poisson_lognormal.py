@@ -30,6 +30,7 @@ from ._common import (
     check_sample_rate,
     empty_sample_bound,
     lognormal_count_interval,
+    memo_by_table,
     readonly,
     warn_degenerate,
     z_value,
@@ -104,6 +105,7 @@ def _negloglik(theta: np.ndarray, ks: np.ndarray, fk: np.ndarray) -> tuple[float
     return value, -(d_cells - s * d_seen / seen)
 
 
+@memo_by_table()
 def _fit(ks: np.ndarray, fk: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """(theta, log-likelihood, covariance of theta) of the zero-truncated fit, from two
     deterministic starts."""

@@ -10,12 +10,14 @@ exactly.
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
+from .._warnings import DegenerateDataWarning
 from ._common import (
     ConfidenceInterval,
     CountEstimate,
@@ -308,6 +310,52 @@ def good_toulmin_weights(k_max: int, *, t: float, n: int, smoothing: str = "pois
     return np.concatenate([[0.0], sign * np.nan_to_num(magnitude, nan=0.0)])
 
 
+#: The smallest Akaike weight of a model in the confidence set of exposure models (Burnham &
+#: Anderson 2002: the models whose weights make up 95 %). With two two-parameter models fitted
+#: to the same table: a log-likelihood within ln 19 of the better one.
+MODEL_SET_WEIGHT = 0.05
+
+
+def gamma_poisson_viewers(f: ArrayLike, *, sample_rate: float, confidence_level: float = 0.95) -> CountEstimate:
+    """The default unique-viewer estimate: Gamma-Poisson, its interval widened for the choice of
+    exposure model.
+
+    The estimate is the Gamma-Poisson one (:func:`gamma_poisson_reach`). When the
+    Poisson-log-normal fit to the same zero-truncated table has an Akaike weight of at least
+    :data:`MODEL_SET_WEIGHT` (both models are in the 95 % confidence set of models: the data do
+    not tell them apart), the interval is the union of the two models' intervals. The two
+    models extrapolate the unseen viewers differently (a Gamma of small shape has many people
+    with almost no exposure; a log-normal has fewer and a heavier upper tail) and a sample of a
+    few thousand viewers at p = 10 % often cannot choose: on the accuracy benchmark's
+    x-openai-2023 logs (undetected bots with five times the exposure) the Gamma-Poisson
+    interval alone covered 68 % of runs, the union 99 %. With 150,000 people sampled from a
+    Gamma-Poisson population the log-normal fit is usually rejected and the interval is the
+    Gamma-Poisson one. The standard error is then ``(high - low) / (2 z)``.
+    """
+    cl = check_confidence_level(confidence_level)
+    p = check_sample_rate(sample_rate)
+    f = check_frequencies(f)
+    if p == 1 or f[1:].sum() == 0:  # exact, or nothing seen: the design-based bound
+        return gamma_poisson_reach(f, sample_rate=p, k=1, confidence_level=cl)
+    gp_fit = fit_gamma_poisson(f, sample_rate=p)  # warns on degenerate tables
+    gp = gp_fit.unique_viewers(confidence_level=cl)
+    if np.count_nonzero(f[1:]) < 2:  # one distinct count: nothing to tell the models apart
+        return gp
+    with warnings.catch_warnings():
+        # The log-normal fit only widens the interval: its own degenerate-table warnings are the
+        # Gamma-Poisson fit's, already issued.
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        ln_fit = fit_poisson_lognormal(f, sample_rate=p)
+        ln = ln_fit.unique_viewers(confidence_level=cl)
+    weight = 1.0 / (1.0 + np.exp(gp_fit.log_likelihood - ln_fit.log_likelihood))
+    if not weight >= MODEL_SET_WEIGHT or not np.isfinite(ln.confidence_interval.high):
+        return gp
+    low = min(gp.confidence_interval.low, ln.confidence_interval.low)
+    high = max(gp.confidence_interval.high, ln.confidence_interval.high)
+    se = max(gp.standard_error, (high - low) / (2 * z_value(cl)))
+    return CountEstimate(gp.estimate, se, ConfidenceInterval(low, high), gp.observed, "gamma-poisson", cl)
+
+
 def model_averaged_viewers(
     f: ArrayLike,
     *,
@@ -418,7 +466,9 @@ def unique_viewers(
       (:func:`fit_gamma_poisson`); consistent when exposures are Gamma-Poisson, the model of
       reach and frequency practice, and accurate to a few per cent at p = 10 % in our
       simulations (``docs/methods.md``); it can err either way when the exposure tail is
-      heavier than the Gamma's.
+      heavier than the Gamma's. Its estimate is the Gamma-Poisson one; its interval is the
+      union of the intervals of the exposure models the data do not tell apart from it
+      (:func:`gamma_poisson_viewers`).
     * ``"poisson-lognormal"``: the Poisson-log-normal exposure model
       (:func:`~viewaudit._estimators.poisson_lognormal.fit_poisson_lognormal`, Bulmer 1974):
       right where exposure is log-normal, where the Gamma-Poisson fit errs by -7 to +17 %.
@@ -435,7 +485,7 @@ def unique_viewers(
     check_choice("method", method, UNIQUE_METHODS)
     p = check_sample_rate(sample_rate)
     if method == "gamma-poisson":
-        return gamma_poisson_reach(f, sample_rate=p, k=1, confidence_level=confidence_level)
+        return gamma_poisson_viewers(f, sample_rate=p, confidence_level=confidence_level)
     if method == "poisson-lognormal":
         return poisson_lognormal_viewers(f, sample_rate=p, confidence_level=confidence_level)
     if method == "model-average":
