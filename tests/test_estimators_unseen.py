@@ -521,13 +521,13 @@ def test_default_interval_spans_the_models_not_rejected() -> None:
     _x, y = _sample(np.random.default_rng(6), 150_000, 0.1, shape=0.5, mean=5.0)
     f = frequency_counts(y)
     gp_fit, ln_fit = fit_gamma_poisson(f, sample_rate=0.1), fit_poisson_lognormal(f, sample_rate=0.1)
-    assert 1 / (1 + np.exp(gp_fit.log_likelihood - ln_fit.log_likelihood)) < _unseen.MODEL_SET_WEIGHT
+    assert special.expit(ln_fit.log_likelihood - gp_fit.log_likelihood) < _unseen.MODEL_SET_WEIGHT
     assert unique_viewers(f, sample_rate=0.1) == gp_fit.unique_viewers()
     for seed in range(20):
         _x, y = _bot_mixture(np.random.default_rng(7000 + seed), 0.1)
         f = frequency_counts(y)
         gp_fit, ln_fit = fit_gamma_poisson(f, sample_rate=0.1), fit_poisson_lognormal(f, sample_rate=0.1)
-        if 1 / (1 + np.exp(gp_fit.log_likelihood - ln_fit.log_likelihood)) >= _unseen.MODEL_SET_WEIGHT:
+        if special.expit(ln_fit.log_likelihood - gp_fit.log_likelihood) >= _unseen.MODEL_SET_WEIGHT:
             break
     else:
         pytest.fail("no table among the seeds where the log-normal model is in the set")

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from .._warnings import DegenerateDataWarning
 from ._common import (
@@ -347,7 +347,7 @@ def gamma_poisson_viewers(f: ArrayLike, *, sample_rate: float, confidence_level:
         warnings.simplefilter("ignore", DegenerateDataWarning)
         ln_fit = fit_poisson_lognormal(f, sample_rate=p)
         ln = ln_fit.unique_viewers(confidence_level=cl)
-    weight = 1.0 / (1.0 + np.exp(gp_fit.log_likelihood - ln_fit.log_likelihood))
+    weight = float(special.expit(ln_fit.log_likelihood - gp_fit.log_likelihood))  # the log-normal's Akaike weight
     if not weight >= MODEL_SET_WEIGHT or not np.isfinite(ln.confidence_interval.high):
         return gp
     low = min(gp.confidence_interval.low, ln.confidence_interval.low)
