@@ -289,7 +289,8 @@ def test_heterogeneous_viewers_bias_the_audit_unique_viewers_high():
 def test_a_row_censored_inside_a_second_averages_over_the_second(c: float) -> None:
     """Censored at an unknown x in [c, c + 1 s): P(T >= tau) is the mean of S(max(tau, x)) over
     the second divided by the mean of S (x given censoring has density proportional to S(x)),
-    not the chance at the second's middle (reference: scipy.integrate.quad)."""
+    not the chance at the second's middle (reference: scipy.integrate.quad; the 8-node
+    Gauss-Legendre rule the dwell likelihood also uses agrees to 1e-4 where S falls steeply)."""
     dist = stats.lognorm(0.8, scale=400.0)
 
     def surv(t: np.ndarray) -> np.ndarray:
@@ -299,7 +300,7 @@ def test_a_row_censored_inside_a_second_averages_over_the_second(c: float) -> No
     got = _crossings._censored_in_interval(surv, tau, float(dist.sf(tau)), np.array([c]), 1000.0)[0]
     top = integrate.quad(lambda x: dist.sf(max(tau, x)), c, c + 1000.0, points=[tau] if c < tau < c + 1000 else None)[0]
     want = top / integrate.quad(dist.sf, c, c + 1000.0)[0]
-    assert got == pytest.approx(want, rel=1e-6)
+    assert got == pytest.approx(want, rel=1e-4)
     lo, hi = min(1.0, dist.sf(tau) / dist.sf(c)), min(1.0, dist.sf(tau) / dist.sf(c + 1000.0))
     assert lo <= got <= hi
     middle = min(1.0, dist.sf(tau) / dist.sf(c + 500.0))

@@ -40,7 +40,7 @@ import attrs
 import numpy as np
 
 from ._estimators.dwell import DwellFit, select_dwell_model
-from ._estimators.dwell_likelihood import survival_at
+from ._estimators.dwell_likelihood import UNIT_NODES, UNIT_WEIGHTS, survival_at
 from ._estimators.histogram import CENSORING_POINT_MS, DWELL_EDGES_MS, MAX_SECONDS, N_BINS, DwellHistogram, _bin_of
 from ._policy import Policy
 from ._warnings import DegenerateDataWarning
@@ -401,11 +401,6 @@ def _ratio(
     return est, low, high
 
 
-#: Gauss-Legendre nodes and weights on [0, 1] for the averages over a rounding interval.
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(12)
-_GL_NODES, _GL_WEIGHTS = (_GL_NODES + 1) / 2, _GL_WEIGHTS / 2
-
-
 def _censored_in_interval(
     surv: Callable[[np.ndarray], np.ndarray], tau: float, s_tau: float, c: np.ndarray, r: float
 ) -> np.ndarray:
@@ -423,8 +418,8 @@ def _censored_in_interval(
     width = r - below
 
     def integral(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-        x = a[:, None] + w[:, None] * _GL_NODES
-        return surv(x.ravel()).reshape(x.shape) @ _GL_WEIGHTS * w
+        x = a[:, None] + w[:, None] * UNIT_NODES
+        return surv(x.ravel()).reshape(x.shape) @ UNIT_WEIGHTS * w
 
     above = integral(start, width)
     total = integral(c, np.full(c.size, r))

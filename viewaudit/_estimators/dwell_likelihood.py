@@ -43,10 +43,11 @@ def standard_tails(family: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return surv, cdf, np.where(np.isfinite(z), dens, 0.0)
 
 
-#: Gauss-Legendre nodes and weights on [0, 1] for the observations censored at an unknown time
-#: in a whole second (the likelihood averages the survival over the second).
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
-_GL_NODES, _GL_WEIGHTS = (_GL_NODES + 1) / 2, _GL_WEIGHTS / 2
+#: Gauss-Legendre nodes and weights on [0, 1] for averages of the survival function over a
+#: whole second (observations censored at an unknown time in it; also used by the audit's
+#: chances for such rows, ``viewaudit._crossings``).
+_gl_x, _gl_w = np.polynomial.legendre.leggauss(8)
+UNIT_NODES, UNIT_WEIGHTS = (_gl_x + 1) / 2, _gl_w / 2
 
 
 @attrs.frozen
@@ -93,11 +94,11 @@ def make_cells(hist: DwellHistogram, zero_mass: bool) -> Cells:
     n_plain = ex.size + ce.size + se.size
     cs = np.flatnonzero(hist.censored_seconds)
     if cs.size:
-        starts_ms = ((cs[:, None] + _GL_NODES[None, :]) * 1000.0).ravel()
+        starts_ms = ((cs[:, None] + UNIT_NODES[None, :]) * 1000.0).ravel()
         lo.append(starts_ms)
         hi.append(np.full(starts_ms.size, np.inf))
         with_zero.append(np.zeros(starts_ms.size, bool))
-        count.append((hist.censored_seconds[cs][:, None] * _GL_WEIGHTS[None, :]).ravel())
+        count.append((hist.censored_seconds[cs][:, None] * UNIT_WEIGHTS[None, :]).ravel())
     if hist.zeros:
         # Without a zero mass a logged 0 is read as "below the logger's resolution": [0, 1 ms).
         lo.append(np.zeros(1))
@@ -111,13 +112,13 @@ def make_cells(hist: DwellHistogram, zero_mass: bool) -> Cells:
     group = share = group_count = None
     if cs.size:
         n_cells = lo_all.size
-        k = _GL_NODES.size
+        k = UNIT_NODES.size
         quad = np.arange(n_plain, n_plain + cs.size * k)
         group = np.arange(n_cells)
         group[quad] = n_plain + (quad - n_plain) // k
         group[n_plain + cs.size * k :] -= cs.size * (k - 1)  # the zero cell, if any, after them
         share = np.ones(n_cells)
-        share[quad] = np.tile(_GL_WEIGHTS, cs.size)
+        share[quad] = np.tile(UNIT_WEIGHTS, cs.size)
         group_count = np.bincount(group, weights=np.concatenate(count).astype(np.float64))
     return Cells(
         log_points,
