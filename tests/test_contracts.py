@@ -138,9 +138,9 @@ POOLED = (
     "apart pool different shares than the whole"
 )
 INDEPENDENT = (
-    "a viewer seen only in undetermined rows counts with probability 1 - (1 - p)^u for u such "
-    "rows (impressions taken as independent): duplicated rows raise it, and the share p of a "
-    "union can put it below a part's"
+    "a viewer seen only in undetermined rows counts with the chance their u such rows give (their "
+    "own propensity, or 1 - (1 - p)^u): duplicated rows raise it, and the chances of a union can "
+    "put it below a part's"
 )
 COUNT_LAWS = ("additive",)
 UNIQUE_LAWS = ("duplicated_rows", "union_bounds")

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pytest
 
 import viewaudit as va
+from viewaudit import _propensity
 from viewaudit import BOT_USER_AGENTS, LEVELS, Policy
 from viewaudit.estimators import DWELL_EDGES_MS
 
@@ -591,16 +592,24 @@ def reference_ladder(
         determined = valid_rows - missing
         share = (true + sum(chances)) / determined if determined > 0 else 0.5
         imp = true + sum(chances) + missing * share
-        p = (imp - true) / unknown if unknown else 0.0
-        per_viewer: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+        # Per viewer: rows on the rung, valid rows off it, undetermined rows (all valid).
+        per_viewer: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
         for row, m in zip(rows, on, strict=True):
-            if row.get("viewer_id") is None:
-                continue
-            if m[level] is True:
-                per_viewer[row["viewer_id"]][0] += 1
-            elif m[level] is None:
-                per_viewer[row["viewer_id"]][1] += 1
-        uniques = sum(1.0 if t > 0 else 1 - (1 - p) ** u for t, u in per_viewer.values() if t > 0 or u > 0)
+            if row.get("viewer_id") is not None and (m[level] is not False or m["valid"]):
+                per_viewer[row["viewer_id"]][0 if m[level] is True else 2 if m[level] is None else 1] += 1
+        counts = np.array(list(per_viewer.values()), dtype=np.int64).reshape(-1, 3)
+        uniques = float(np.count_nonzero(counts[:, 0]))
+        if level in ("viewable", "attended") and len(counts):
+            t, f, u = counts.T
+            one = np.ones(1)
+            chances = _propensity.UndeterminedChances(
+                unmeasured=one * (missing / unknown if unknown else 1.0),
+                measured_share=(one * share,) * 3,
+                crossing=(one * (sum(chances) / len(chances) if chances else 0.0),) * 3,
+                determined_share=one * (true / (valid_rows - unknown) if valid_rows > unknown else 0.0),
+            )
+            viewers = _propensity.distinct_viewer_rows(np.zeros(len(t), dtype=np.int64), t, f, u)
+            uniques += float(_propensity.heterogeneous_viewers(viewers, 1, chances, 1.96)[0][0])
         parent = PARENT[level]
         if parent is not None and not math.isnan(out[parent][0]):
             imp = min(imp, out[parent][0])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -61,12 +60,9 @@ def test_simulate_writes_the_log_and_its_truth(capsys, tmp_path, suffix):
     assert f"wrote {sim.log.num_rows:,} rows" in stdout
 
 
-def test_demo_is_fast_and_readable(capsys):
-    """``viewaudit demo`` audits a scaled-down X scenario beside its truth in under 5 s (of
-    CPU time: wall time depends on what else the machine runs)."""
-    started = time.process_time()
+def test_demo_is_readable(capsys):
+    """``viewaudit demo`` audits a scaled-down X scenario beside its truth."""
     code, out, err = _run(capsys, "demo")
-    assert time.process_time() - started < 5
     assert code == 0
     assert err == ""
     assert "x-openai-2023" in out

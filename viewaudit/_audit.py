@@ -16,6 +16,7 @@ from ._estimating import LadderStatistics, ladder_from_statistics, ladder_statis
 from ._inflation import inflation_columns
 from ._packed import Declined, scan_statistics
 from ._policy import PRESETS, Policy, get_policy
+from ._propensity import MIN_VIEWERS
 from ._reading import Stream, open_source
 from ._rejects import RejectsWriter
 from ._result import Audit, Rows, inflation_from_row, ladder_from_row
@@ -228,9 +229,18 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
         )
     if any(undetermined[k] for k in undetermined if k not in missing):
         out.append(
-            "A viewer whose only impressions on a rung are undetermined is counted with probability "
-            "1 - (1 - p)^u for u such impressions, p the group's mean chance per undetermined row: a "
-            "viewer's impressions are taken as independent, which overstates unique viewers when viewers differ."
+            "A viewer whose only impressions on a rung are undetermined is counted with the chance that one of "
+            "them is on it given who they are: viewers' own chances for a rung are a distribution estimated "
+            "from the determined impressions (a nonparametric binomial mixture, per group and exposure class "
+            "of 1, 2-3, 4-7, ... impressions), conditioned on the viewer's determined impressions off the "
+            "rung. Unmeasured impressions take the viewer's chance (missing at random within a viewer); "
+            "impressions whose time crosses a threshold take the time distribution's, the same for every "
+            "viewer. Where the data do not tell a class's viewers apart (fewer than "
+            f"{MIN_VIEWERS} viewers with two determined impressions, or a likelihood ratio against one "
+            "shared chance below the chi-square(1) 95 % point), each takes the class's chance. A group with "
+            f"fewer than {MIN_VIEWERS} viewers with determined impressions, and HyperLogLog counts, take a "
+            "viewer's impressions as independent given the group's chance, which overstates unique viewers "
+            "when viewers differ."
         )
     if summary.by:
         out.append(
@@ -356,7 +366,8 @@ def _estimate(
 _REACH_NOTE = (
     "k+ reach: a viewer with t determined impressions on a rung and u undetermined ones reaches k with "
     "probability P(t + Binomial(u, p) >= k), p the group's chance for an undetermined row (a viewer's "
-    "impressions independent given p, as for unique viewers)."
+    "impressions independent given p; unlike unique viewers, k >= 2 does not yet use the viewer's own "
+    "chance, so it can overstate k+ reach when viewers differ)."
 )
 _SAMPLED_REACH_NOTE = (
     "k+ reach of the complete log: the Gamma-Poisson estimate from the sample's per-viewer counts "

@@ -9,8 +9,10 @@ over groups. Figures that a complete, fully measured, unsampled log determines a
   take the share on the rung of the group's measured valid rows (missing at random), see
   :func:`~viewaudit._intervals.predicted_count_interval`;
 * **unique viewers with only undetermined rows**: a viewer with ``u`` undetermined impressions
-  and none determined on the rung is on it with probability ``1 - (1 - p)**u`` (impressions of
-  one viewer taken as independent given the share ``p``);
+  and none determined on the rung is on it with the chance their own propensity gives
+  (:mod:`viewaudit._propensity`), or ``1 - (1 - p)**u`` where the log does not tell viewers
+  apart (sketched viewers, small groups: impressions of one viewer independent given the share
+  ``p``);
 * **weights** (sampled logs): Horvitz-Thompson totals with the Poisson-sampling variance
   ``sum w (w - 1)`` and a normal interval; unique viewers of the complete log from the
   per-viewer counts (:mod:`viewaudit._sampled`) when all rows weigh the same, else those seen
@@ -29,6 +31,7 @@ import pyarrow.compute as pc
 from ._crossings import CODE_BITS, Resolution, empty_histograms, resolve
 from ._estimators.histogram import DwellHistogram
 from ._intervals import _z, jeffreys_interval, predicted_count_interval
+from ._propensity import UndeterminedChances, ViewerRows, distinct_viewer_rows, heterogeneous_viewers
 from ._reach import Frequencies, distinct_frequencies, k_plus_reach, sampled_k_plus_reach
 from ._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
 from ._sampled import complete_log_viewers
@@ -103,6 +106,10 @@ class LadderStatistics:
     #: Per rung, the viewers' (group, determined, undetermined) counts for k+ reach
     #: (:mod:`viewaudit._reach`); None unless asked for.
     frequencies: dict[str, Frequencies] | None = None
+    #: Per estimated rung, the viewers' (group, on, off, undetermined) row counts
+    #: (:mod:`viewaudit._propensity`), from which viewers with only undetermined rows are
+    #: resolved with each viewer's own propensity; None (sketched viewers): independence.
+    viewer_rows: dict[str, ViewerRows] | None = None
 
 
 def no_crossings() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -140,6 +147,8 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
     totals = {name: total(_col(summary, name)) for name in names}
     certain: dict[str, np.ndarray] = {}
     open_viewers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    viewer_rows: dict[str, ViewerRows] = {}
+    n_valid = _col(summary, "n_valid")
     for level in LEVELS:
         n_level = _col(summary, f"n_{level}")
         certain[level] = total(((n_level > 0) & has_viewer).astype(np.int64))
@@ -150,6 +159,9 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
             # estimate independent of row order (float sums are not associative).
             pairs, count = np.unique(np.stack([g[open_], u[open_]]), axis=1, return_counts=True)
             open_viewers[level] = (pairs[0], pairs[1], count)
+            viewer_rows[level] = distinct_viewer_rows(
+                g[has_viewer], n_level[has_viewer], (n_valid - n_level - u)[has_viewer], u[has_viewer]
+            )
     crossings = no_crossings()
     if summary.crossings is not None and summary.crossings.num_rows:
         c = summary.crossings
@@ -171,7 +183,7 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
             per_viewer[level] = distinct_frequencies(g[has_viewer], t, u)
     return LadderStatistics(
         groups, n_groups, totals, certain, open_viewers, crossings=crossings, histograms=histograms,
-        sample_rate=rate, viewer_counts=counts, frequencies=per_viewer,
+        sample_rate=rate, viewer_counts=counts, frequencies=per_viewer, viewer_rows=viewer_rows,
     )
 
 
@@ -266,7 +278,29 @@ def ladder_from_statistics(
                     # The strata's intervals include the rows' own noise: conservative here.
                     per_row_low = np.where(U[level] > 0, add_low / U[level], 0.0)
                     per_row_high = np.where(U[level] > 0, add_high / U[level], 0.0)
-            uniq = _uncertain_viewers(stats.open_viewers[level], n_groups, per_row, per_row_low, per_row_high, confidence_level)
+            if stats.viewer_rows is not None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    crossing_low = np.maximum(res.expected - model_sd - res.low_slack, 0)
+                    crossing_high = np.minimum(res.expected + model_sd + res.high_slack, res.crossing)
+                    crossing = tuple(np.where(res.crossing > 0, x / res.crossing, 0.0) for x in (res.expected, crossing_low, crossing_high))
+                    measured = (np.where(determined > 0, true / determined, 0.5), share_low, share_high)
+                    if stratified is not None:
+                        # The strata give the chance per undetermined row; what is not the crossing
+                        # rows' is the unmeasured rows' share.
+                        crossing = (crossing[0],) * 3
+                        measured = tuple(
+                            np.where(missing > 0, np.clip((x * U[level] - res.expected) / missing, 0.0, 1.0), m)
+                            for x, m in zip((per_row, per_row_low, per_row_high), measured, strict=True)
+                        )
+                    chances = UndeterminedChances(
+                        unmeasured=np.where(U[level] > 0, missing / U[level], 1.0),
+                        measured_share=measured,
+                        crossing=crossing,
+                        determined_share=np.where(T["valid"] > U[level], T[level] / (T["valid"] - U[level]), 0.0),
+                    )
+                uniq = heterogeneous_viewers(stats.viewer_rows[level], n_groups, chances, z)
+            else:
+                uniq = _uncertain_viewers(stats.open_viewers[level], n_groups, per_row, per_row_low, per_row_high, confidence_level)
             uniq = (certain + uniq[0], certain + np.floor(uniq[1] + 1e-9), certain + np.ceil(uniq[2] - 1e-9))
             if stratified is None and level not in undeterminable_levels(summary) and np.any((determined == 0) & (missing > 0)):
                 warnings.warn(

@@ -9,7 +9,8 @@ a hash table the size of the log, with seven aggregates, built twice. The ladder
 * impressions per group and rung: a histogram, per group, of the rows' rung bit patterns
   (six bits, so 64 patterns; ``np.bincount`` over the batch's groups);
 * unique viewers: which (group, viewer) pairs have a row on each rung (the OR of their rows'
-  bits) and, for the estimated rungs, how many undetermined rows each pair has.
+  bits) and, for the estimated rungs, how many of its valid rows are on, off and undetermined
+  (a counted bag of (pair, row flags) keys).
 
 Each row with a viewer becomes one ``uint64``: group code, viewer and four rung bits packed
 together. Such keys are deduplicated and merged by sorting: NumPy's vectorised sort of 64-bit
@@ -125,7 +126,7 @@ class _Part:
     hist: tuple[np.ndarray, ...]  # per policy: (groups, 64) rows per bit pattern
     excluded: tuple[dict[str, int], ...]
     gmap: np.ndarray  # global codes of ``groups``
-    keys: tuple[tuple[np.ndarray, np.ndarray], ...] | None  # per policy: packed (on, undetermined) keys
+    keys: tuple[tuple[np.ndarray, np.ndarray], ...] | None  # per policy: packed (on, valid-row) keys
     version: int  # of the key layout ``keys`` were packed with
     hashed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # HLL: (group, bucket, rank) per row with a viewer
     #: Per policy: time histograms and crossing rows as (local group, level, code) arrays.
@@ -446,8 +447,8 @@ class _Fold:
                 g, level, code, count = (np.concatenate(a) for a in zip(*tally.crossings, strict=True))
                 crossings = distinct_crossings(rank[g], level, code, count)
             stats = LadderStatistics(
-                groups, n_groups, {c: t.astype(float) for c, t in totals.items()}, *grouped, error,
-                crossings=crossings, histograms=histograms,
+                groups, n_groups, {c: t.astype(float) for c, t in totals.items()}, *grouped[:2], error,
+                crossings=crossings, histograms=histograms, viewer_rows=grouped[2],
             )
             if by:
                 whole = {c: np.array([t.sum()], dtype=np.int64).astype(float) for c, t in totals.items()}
@@ -455,7 +456,8 @@ class _Fold:
                 if tally.crossings:
                     whole_crossings = distinct_crossings(np.zeros(g.size, dtype=np.int64), level, code, count)
                 overall_stats = LadderStatistics(
-                    pa.table({}), 1, whole, *overall, error, crossings=whole_crossings, histograms=histograms
+                    pa.table({}), 1, whole, *overall[:2], error, crossings=whole_crossings, histograms=histograms,
+                    viewer_rows=overall[2],
                 )
             else:
                 overall_stats = stats
@@ -501,20 +503,20 @@ def _totals(hist: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _in_key_order(
-    statistics: tuple[dict[str, np.ndarray], dict[str, Any]], order: np.ndarray, rank: np.ndarray
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    statistics: tuple[dict[str, np.ndarray], dict[str, Any], None], order: np.ndarray, rank: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, Any], None]:
     """Per-group sketch statistics, from groups in first-appearance order to key order."""
-    certain, open_viewers = statistics
+    certain, open_viewers, rows = statistics
     reordered = {}
     for level, (g, u, count) in open_viewers.items():
         g = rank[g]
         by_key = np.argsort(g, kind="stable")
         reordered[level] = (g[by_key], u[by_key], count[by_key])
-    return {level: c[order] for level, c in certain.items()}, reordered
+    return {level: c[order] for level, c in certain.items()}, reordered, rows
 
 
-def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """(certain, open triples) per group from HLL registers (groups, SKETCH_BITS, m).
+def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any], None]:
+    """(certain, open triples, no viewer rows) per group from HLL registers (groups, SKETCH_BITS, m).
 
     Open viewers (undetermined rows, none on the rung) are ``|on or undetermined| - |on|``,
     the union being the registerwise maximum; each is taken to have one undetermined row.
@@ -528,7 +530,7 @@ def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], di
         extra = np.maximum(either - counts[:, on], 0.0)
         g = np.flatnonzero(extra > 0)
         open_viewers[level] = (g, np.ones(len(g), dtype=np.int64), extra[g])
-    return certain, open_viewers
+    return certain, open_viewers, None
 
 
 # -- the scan ---------------------------------------------------------------------------------

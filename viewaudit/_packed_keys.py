@@ -1,7 +1,8 @@
 """Packed (group, viewer) keys of the fast scan, and the unique-viewer statistics sorted keys give.
 
-A pair is one ``uint64``: [viewer-hash partition | group code | viewer code]; set keys add the
-OR-able rung bits below it, bag keys (undetermined rows, counted) two flags. Keys of a
+A pair is one ``uint64``: [viewer-hash partition | group code | viewer code]; bag keys (valid
+rows, counted) add four flags below it, set keys (invalid and engaged rows) the OR-able rung
+bits. Keys of a
 partition are deduplicated and merged by sorting; the statistics fall out of the sorted order.
 Used by :mod:`viewaudit._packed`.
 """
@@ -15,6 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from ._propensity import distinct_viewer_rows
 from ._rungs import ESTIMATED_LEVELS, LEVELS
 
 #: Rung bits of a row. The first four are "on the rung"; the last two "undetermined".
@@ -33,8 +35,9 @@ UNDETERMINED_BIT = {"viewable": U_VIEWABLE, "attended": U_ATTENDED}
 _COMPACT_KEYS = 1 << 24
 
 
-#: Bits of a key taken by the rung bits (set of pairs) and by the undetermined flags (bag).
-_LOW_A, _LOW_B = 4, 2
+#: Bits of a key taken by the rung bits (set of pairs) and by a valid row's flags (bag): on
+#: viewable, on attended, undetermined for viewable, undetermined for attended.
+_LOW_A, _LOW_B = 4, 4
 
 
 #: Keys are split by a hash of the viewer into 2**_PART_BITS partitions, kept as the top bits of
@@ -92,7 +95,8 @@ class _Keys:
         self.low = low
         self.counted = counted
         self.keys = [np.empty(0, dtype=np.uint64) for _ in range(1 << _PART_BITS)]
-        self.counts = [np.empty(0, dtype=np.int64) for _ in range(1 << _PART_BITS)]
+        # int32: no (group, viewer) pair has 2**31 rows, and the counts are half the bag's memory.
+        self.counts = [np.empty(0, dtype=np.int32) for _ in range(1 << _PART_BITS)]
         self.pending: list[np.ndarray] = []
         self.n_pending = 0
         self.size = 0
@@ -124,13 +128,20 @@ class _Keys:
             both.sort(kind="stable")
             self.keys[p] = both[_run_starts(both)]
             return
-        keys = np.concatenate([self.keys[p], chunk])
-        counts = np.concatenate([self.counts[p], np.ones(len(chunk), dtype=np.int64)])
-        # Two sorted runs: the stable sort (timsort) merges them in one linear pass.
-        order = np.argsort(keys, kind="stable")
-        keys, counts = keys[order], counts[order]
-        starts = _run_starts(keys)
-        self.keys[p], self.counts[p] = keys[starts], np.add.reduceat(counts, starts) if len(keys) else counts
+        # The chunk's distinct keys with their counts; those already held add to their counts in
+        # place, the new ones are inserted in order (no sort of the whole, and no copy of it but
+        # the one the insertion makes).
+        starts = _run_starts(chunk)
+        fresh = chunk[starts]
+        added = np.diff(np.r_[starts, len(chunk)]).astype(np.int32)
+        held, counts = self.keys[p], self.counts[p]
+        at = np.searchsorted(held, fresh)
+        known = at < len(held)
+        known[known] = held[at[known]] == fresh[known]
+        counts[at[known]] += added[known]  # distinct keys: no index repeats
+        new = ~known
+        self.keys[p] = np.insert(held, at[new], fresh[new])
+        self.counts[p] = np.insert(counts, at[new], added[new])
 
     def remap(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
         """Apply an order-preserving map to the pair part of every key."""
@@ -207,31 +218,40 @@ class _Viewers:
 
 
 def _viewer_keys(pair: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Set keys (pair, rung bits) of every row, bag keys (pair, undetermined flags) of the
-    rows with undetermined flags."""
-    on = pair << np.uint64(_LOW_A)
-    on |= (bits & 15).astype(np.uint64)
-    open_ = bits >= U_VIEWABLE
-    return on, (pair[open_] << np.uint64(_LOW_B)) | (bits[open_] >> 4).astype(np.uint64)
+    """Bag keys (pair, row flags) of the valid rows: each viewer's rows on, off and undetermined
+    per estimated rung (:mod:`viewaudit._propensity`), which also say who is valid, viewable and
+    attended; set keys (pair, rung bits) of the rows that leaves out: invalid rows (a pair with
+    only those is rendered) and engaged ones."""
+    valid = (bits & VALID) != 0
+    rest = ~valid | ((bits & ENGAGED) != 0)
+    on = pair[rest] << np.uint64(_LOW_A)
+    on |= (bits[rest] & 15).astype(np.uint64)
+    flags = ((bits[valid] >> 1) & 3) | ((bits[valid] >> 2) & 12)
+    return on, (pair[valid] << np.uint64(_LOW_B)) | flags.astype(np.uint64)
 
 
 class _ExactViewers:
-    """Per policy: the set of (pair, rung bits) keys and the bag of undetermined (pair, flags)."""
+    """Per policy: the bag of valid rows' (pair, flags) and the set of the other rows' and the
+    engaged rows' (pair, rung bits)."""
 
     def __init__(self) -> None:
         self.on = _Keys(_LOW_A, counted=False)
-        self.undetermined = _Keys(_LOW_B, counted=True)
+        self.valid = _Keys(_LOW_B, counted=True)
 
-    def add(self, on: np.ndarray, undetermined: np.ndarray) -> None:
-        self.on.add(on)
-        if len(undetermined):
-            self.undetermined.add(undetermined)
+    def add(self, on: np.ndarray, valid: np.ndarray) -> None:
+        if len(on):
+            self.on.add(on)
+        if len(valid):
+            self.valid.add(valid)
 
     def structures(self) -> tuple[_Keys, _Keys]:
-        return self.on, self.undetermined
+        return self.on, self.valid
 
 
 Open = dict[str, tuple[np.ndarray, np.ndarray]]  # level -> (group, u) of each open viewer
+
+
+Rows = dict[str, tuple[np.ndarray, ...]]  # level -> distinct (group, on, off, undetermined, viewers) of viewers with valid rows
 
 
 @attrs.frozen
@@ -240,8 +260,10 @@ class _PartStats:
 
     certain: dict[str, np.ndarray]  # level -> viewers on it, per group
     open: Open
+    rows: Rows
     certain_all: dict[str, int]  # level -> viewers on it, whole log
     open_all: dict[str, np.ndarray]  # level -> u of each open viewer, whole log
+    rows_all: Rows  # as ``rows``, per viewer of the whole log (group 0)
 
 
 def _or_runs(keys: np.ndarray, low: int) -> tuple[np.ndarray, np.ndarray]:
@@ -261,39 +283,72 @@ def _open(u: dict[str, np.ndarray], bits: np.ndarray) -> dict[str, np.ndarray]:
 def _partition_stats(
     on: np.ndarray, bag: np.ndarray, counts: np.ndarray, layout: _Layout, rank: np.ndarray, n_groups: int, whole: bool
 ) -> _PartStats:
-    pairs, bits = _or_runs(on, _LOW_A)
+    # Valid rows on, off and undetermined per pair and level (the bag's keys are sorted pairs,
+    # then flags: bit i on level i, bit 2 + i undetermined for it).
+    starts = _run_starts(bag >> np.uint64(_LOW_B))
+    flags = (bag & np.uint64(15)).astype(np.uint8)
+
+    def per_pair(bit: int) -> np.ndarray:
+        on = ((flags >> bit) & 1).astype(bool)
+        return np.add.reduceat(np.where(on, counts, 0), starts) if len(bag) else np.empty(0, dtype=np.int64)
+
+    valid = np.add.reduceat(counts, starts) if len(bag) else np.empty(0, dtype=np.int64)
+    t = {level: per_pair(i) for i, level in enumerate(ESTIMATED_LEVELS)}
+    u = {level: per_pair(2 + i) for i, level in enumerate(ESTIMATED_LEVELS)}
+    # Every pair: those of the bag (valid rows) and those of the set (invalid or engaged rows),
+    # with the OR of their rung bits.
+    bag_pairs = bag[starts] >> np.uint64(_LOW_B)
+    set_pairs, set_bits = _or_runs(on, _LOW_A)
+    # Both sorted and distinct: a stable sort merges the two runs (np.union1d hashes, several
+    # times slower at these sizes).
+    pairs = np.concatenate([bag_pairs, set_pairs])
+    pairs.sort(kind="stable")
+    pairs = pairs[_run_starts(pairs)]
+    bits = np.zeros(len(pairs), dtype=np.uint8)
+    bits[np.searchsorted(pairs, set_pairs)] |= set_bits
+    bag_bits = VALID | np.where(t["viewable"] > 0, VIEWABLE, 0) | np.where(t["attended"] > 0, ATTENDED, 0)
+    bits[np.searchsorted(pairs, bag_pairs)] |= bag_bits.astype(np.uint8)
     g, v = layout.split(pairs)
     g = rank[g]
     certain = {
         level: np.bincount(g if not LEVEL_BIT[level] else g[(bits & LEVEL_BIT[level]) != 0], minlength=n_groups)
         for level in LEVELS
     }
-    # Undetermined rows per pair and level (the bag's keys are sorted pairs, then flags).
-    starts = _run_starts(bag >> np.uint64(_LOW_B))
-    flags = (bag & np.uint64(3)).astype(np.int64)
-    u = {
-        level: np.add.reduceat(counts * ((flags >> i) & 1), starts) if len(bag) else np.empty(0, dtype=np.int64)
-        for i, level in enumerate(ESTIMATED_LEVELS)
-    }
-    at = np.searchsorted(pairs, bag[starts] >> np.uint64(_LOW_B))  # every bag pair is in ``on``
+    at = np.searchsorted(pairs, bag_pairs)
     open_ = _open(u, bits[at])
     open_g = {level: (g[at][open_[level]], u[level][open_[level]]) for level in ESTIMATED_LEVELS}
+    # Reduced to distinct (group, t, f, u) here, in the partition's thread: a few thousand rows
+    # instead of one per pair.
+    g_at = g[at]
+    rows = {level: distinct_viewer_rows(g_at, t[level], valid - t[level] - u[level], u[level]) for level in ESTIMATED_LEVELS}
+    del g_at
     if not whole:
-        return _PartStats(certain, open_g, {}, {})
-    # The whole log: a viewer is on a rung if any of their pairs is; undetermined rows add up.
-    vkeys = (v.astype(np.uint64) << np.uint64(_LOW_A)) | bits.astype(np.uint64)
-    del g, pairs
-    vkeys.sort()
-    ids, vbits = _or_runs(vkeys, _LOW_A)
-    del vkeys
-    certain_all = {level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(ids) for level in LEVELS}
-    bv = v[at]
-    order = np.argsort(bv, kind="stable")
-    bv = bv[order]
+        return _PartStats(certain, open_g, rows, {}, {}, {})
+    # The whole log: a viewer is on a rung if any of their pairs is; rows add up. One sort of
+    # the pairs by viewer gives both.
+    del g
+    order = np.argsort(v, kind="stable")
+    bv = v[order]
     vstarts = _run_starts(bv)
-    vu = {level: np.add.reduceat(x[order], vstarts) if len(bv) else x for level, x in u.items()}
-    open_v = _open(vu, vbits[np.searchsorted(ids, bv[vstarts].astype(np.uint64))])
-    return _PartStats(certain, open_g, certain_all, {level: vu[level][open_v[level]] for level in ESTIMATED_LEVELS})
+    ids = bv[vstarts]
+    del bv
+    vbits = np.bitwise_or.reduceat(bits[order], vstarts) if len(order) else bits
+    certain_all = {level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(ids) for level in LEVELS}
+
+    def per_viewer(x: np.ndarray) -> np.ndarray:
+        full = np.zeros(len(pairs), dtype=np.int64)
+        full[at] = x  # pairs with no valid row have none of these rows
+        return np.add.reduceat(full[order], vstarts) if len(order) else full
+
+    vu = {level: per_viewer(x) for level, x in u.items()}
+    vt = {level: per_viewer(x) for level, x in t.items()}
+    vvalid = per_viewer(valid)
+    open_v = _open(vu, vbits)
+    rows_all = {
+        level: distinct_viewer_rows(np.zeros(len(vvalid), dtype=np.int64), vt[level], vvalid - vt[level] - vu[level], vu[level])
+        for level in ESTIMATED_LEVELS
+    }
+    return _PartStats(certain, open_g, rows, certain_all, {level: vu[level][open_v[level]] for level in ESTIMATED_LEVELS}, rows_all)
 
 
 def _open_triples(g: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -306,17 +361,24 @@ def _open_triples(g: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return distinct // span, distinct % span, counts
 
 
+def _distinct_rows(parts: list[_PartStats], field: str) -> dict[str, Any]:
+    """The partitions' distinct (group, t, f, u) tables merged into one (counts of equal rows summed)."""
+    out = {}
+    for level in ESTIMATED_LEVELS:
+        g, t, f, u, count = (np.concatenate([getattr(p, field)[level][i] for p in parts]) for i in range(5))
+        out[level] = distinct_viewer_rows(g, t, f, u, count)
+    return out
+
+
 def _viewer_statistics(
     viewers: _ExactViewers, layout: _Layout, rank: np.ndarray, n_groups: int, *, whole: bool, pool: ThreadPoolExecutor
-) -> tuple[tuple[dict[str, np.ndarray], dict[str, Any]], tuple[dict[str, np.ndarray], dict[str, Any]]]:
-    """(certain, open triples) per group and, if ``whole``, of the whole log."""
+) -> tuple[tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]], tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]]]:
+    """(certain, open triples, viewer rows) per group and, if ``whole``, of the whole log."""
     viewers.on.compact()
-    viewers.undetermined.compact()
+    viewers.valid.compact()
     parts = list(
         pool.map(
-            lambda p: _partition_stats(
-                viewers.on.keys[p], viewers.undetermined.keys[p], viewers.undetermined.counts[p], layout, rank, n_groups, whole
-            ),
+            lambda p: _partition_stats(viewers.on.keys[p], viewers.valid.keys[p], viewers.valid.counts[p], layout, rank, n_groups, whole),
             range(1 << _PART_BITS),
         )
     )
@@ -327,11 +389,12 @@ def _viewer_statistics(
         )
         for level in ESTIMATED_LEVELS
     }
+    rows = _distinct_rows(parts, "rows")
     if not whole:
-        return (certain, open_), (certain, open_)
+        return (certain, open_, rows), (certain, open_, rows)
     certain_all = {level: np.array([float(sum(s.certain_all[level] for s in parts))]) for level in LEVELS}
     open_all = {}
     for level in ESTIMATED_LEVELS:
         u = np.concatenate([s.open_all[level] for s in parts])
         open_all[level] = _open_triples(np.zeros(len(u), dtype=np.int64), u)
-    return (certain, open_), (certain_all, open_all)
+    return (certain, open_, rows), (certain_all, open_all, _distinct_rows(parts, "rows_all"))

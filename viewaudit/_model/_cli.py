@@ -230,9 +230,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         caveat = [
             "",
             f"{outside} truth(s) fell outside the audit's 95 % interval. An interval misses 1 time in 20 by "
-            "design; unique viewers of viewable and attended also take a viewer's undetermined impressions as "
-            "independent, which overstates them when viewers differ. The accuracy benchmark measures both "
-            "(docs/benchmarks.md).",
+            "design; the accuracy benchmark measures how often each figure's does (docs/benchmarks.md).",
         ]
     full = expected_ladder(scenario.model, policy=policy)
     full_rendered = full.ladder["rendered"].impressions.estimate or 0

@@ -1,0 +1,367 @@
+"""Unique viewers among those whose only impressions on a rung are undetermined, when viewers differ.
+
+A viewer with ``u`` undetermined impressions and none determined on a rung is on it if any of the
+``u`` is. Taking every undetermined row as on the rung with the group's chance ``p``, independently,
+gives ``1 - (1 - p)**u``; but viewers differ (an undetected bot that never dwells, a reader who
+always does), and a viewer whose determined rows were all off the rung is likely one whose other
+rows are off it too. Independence then overstates unique viewers (for any mixing distribution,
+by the association inequality ``E[X**(f+u)] >= E[X**f] E[X]**u``, X = 1 - p).
+
+Here each viewer has their own chance ``p_v`` for a row to be on the rung, drawn from a mixing
+distribution G estimated from the viewers' determined rows (``t`` on the rung out of ``t + f``):
+the nonparametric maximum likelihood estimate of a binomial mixture on a fixed grid (Kiefer &
+Wolfowitz 1956; Laird 1978, by EM; Koenker & Mizera 2014 on the grid form), made separately for
+each group and *exposure class* ``floor(log2(t + f + u))``: heavy accounts -- bots among them --
+have their own propensities, so G is conditioned on how many rows a viewer has (rows are measured
+or not independently of the viewer, so within a class the determined rows are a fair sample).
+Classes with fewer than :data:`MIN_VIEWERS` viewers with determined rows are merged with their
+neighbours, heaviest first; a group with fewer in all is counted as if its viewers were alike.
+G is fitted only where at least :data:`MIN_VIEWERS` viewers have two determined rows or more
+(with one row each, only its mean is identified), and kept only where it beats a point mass at
+the stratum's share (a likelihood-ratio test, :data:`HOMOGENEITY_CHI2`); elsewhere every viewer
+of the stratum takes the stratum's share.
+
+Undetermined rows are of two kinds (:class:`UndeterminedChances`): rows not measured take the
+viewer's own propensity (scaled by the ratio of the measured rows' share on the rung to the
+determined rows'); rows whose time crosses a threshold take the chance the time distribution
+gives, the same for every viewer. A viewer with ``f`` determined rows off the rung and ``u``
+undetermined ones is on it with the posterior chance
+
+    1 - sum_k w_k (1 - p_k)**f (1 - r(p_k))**u / sum_k w_k (1 - p_k)**f,
+
+``r(p)`` the chance of one of their undetermined rows: the group's mix of the two kinds.
+
+The interval adds, in quadrature, the viewers' Bernoulli noise, the move of the sum when the
+group's chances run over their intervals, and the sampling error of G and of the strata's
+shares (a Poisson bootstrap of the viewers, :data:`REPLICATES` replicates, seeded: the audit
+stays deterministic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+import numpy as np
+from scipy import sparse
+from scipy.special import expit
+
+#: A viewer's rows on one rung, as distinct (group, on, off, undetermined, viewers) arrays:
+#: ``t`` determined on the rung, ``f`` determined off it, ``u`` undetermined.
+ViewerRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+#: Viewers with determined rows a stratum needs for its own mixing distribution.
+MIN_VIEWERS = 100
+#: Exposure classes floor(log2(rows)), the last holding every viewer with 2**8 rows or more.
+CLASSES = 9
+#: The grid of chances G lives on: logit-spaced, dense near 0 and 1 where bots and devoted
+#: readers sit.
+GRID = expit(np.linspace(-9.0, 9.0, 49))
+#: A stratum's EM stops when its log-likelihood per viewer moves by no more than this in an
+#: accelerated step, or after MAX_ITERATIONS of them; a bootstrap replicate starts from the
+#: fit and takes BOOTSTRAP_ITERATIONS (its posterior chances move little after the first few).
+TOLERANCE = 1e-6
+MAX_ITERATIONS = 300
+#: EM's start: a bump of this width (logit scale) at the stratum's pooled share, plus this
+#: share of weight spread evenly.
+START_WIDTH = 0.5
+START_FLOOR = 0.05
+#: A stratum whose mixing distribution does not beat a point mass by this likelihood-ratio
+#: statistic (the chi-square(1) 95 % point) is taken as viewers alike.
+HOMOGENEITY_CHI2 = 3.841
+#: Poisson-bootstrap replicates of the viewers for the sampling error of G, and their seed.
+REPLICATES = 30
+BOOTSTRAP_ITERATIONS = 3
+#: Bootstrap replicates are fitted together while (cells x grid points) stays below this.
+BOOTSTRAP_CELLS = 1 << 22
+SEED = 20231117
+
+
+def distinct_viewer_rows(g: np.ndarray, t: np.ndarray, f: np.ndarray, u: np.ndarray, count: np.ndarray | None = None) -> ViewerRows:
+    """Sorted distinct (group, t, f, u) of the viewers with a valid row, with how many share each
+    (each given row is one viewer, or ``count`` of them): sorted so that float sums over them do
+    not depend on row order or on how the viewers were split before."""
+    keep = (t + f + u) > 0
+    if not keep.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty, empty
+    columns = [np.asarray(x, dtype=np.int64)[keep] for x in (g, t, f, u)]
+    weights = None if count is None else np.asarray(count, dtype=np.int64)[keep]
+    spans = [int(c.max()) + 1 for c in columns]
+    if float(np.prod(spans, dtype=float)) < 2.0**62:
+        # One int64 key per viewer: a 1-d unique sorts far faster than one over stacked columns.
+        key = columns[0]
+        for c, span in zip(columns[1:], spans[1:], strict=True):
+            key = key * span + c
+        if weights is None:
+            distinct, counts = np.unique(key, return_counts=True)
+        else:
+            distinct, inverse = np.unique(key, return_inverse=True)
+        out = []
+        for span in reversed(spans[1:]):
+            out.append(distinct % span)
+            distinct = distinct // span
+        rows = [distinct, out[2], out[1], out[0]]
+    else:
+        stacked, inverse, counts = np.unique(np.stack(columns), axis=1, return_inverse=True, return_counts=True)
+        rows = list(stacked)
+    if weights is not None:
+        # Exact: integer weights summed as float64, far below 2**53.
+        counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(rows[0])).astype(np.int64)
+    return rows[0], rows[1], rows[2], rows[3], counts
+
+
+def _em_step(
+    kernel: np.ndarray, count: np.ndarray, sizes: np.ndarray, viewers: np.ndarray, active: np.ndarray
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """One EM step for the ``active`` strata (cells in stratum order, ``sizes`` per stratum),
+    returning the new weights and the log-likelihood of those it started from."""
+    keep = np.zeros(sizes.size, dtype=bool)
+    keep[active] = True
+    cells = np.flatnonzero(np.repeat(keep, sizes))
+    k_, c_, n_ = kernel[cells], count[cells], viewers[active][:, None]
+    local = np.repeat(np.arange(active.size), sizes[active])
+    # Sums over each stratum's cells as one sparse product (a reduceat over many short runs of
+    # a 2-d array is several times slower).
+    member = sparse.csr_matrix((np.ones(local.size), (local, np.arange(local.size))), shape=(active.size, local.size))
+
+    def em(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        density = np.einsum("ck,ck->c", k_, w[local])
+        step = w * (member @ ((c_ / density)[:, None] * k_)) / n_
+        return step, member @ (c_ * np.log(density))
+
+    return em
+
+
+def _fit(
+    stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int, start: np.ndarray | None = None,
+    iterations: int = MAX_ITERATIONS,
+) -> np.ndarray:
+    """Grid weights (n_strata, K) of each stratum's mixing distribution: EM on its cells
+    (``stratum`` sorted ascending), accelerated by SQUAREM (Varadhan & Roland 2008), whose
+    extrapolated step is kept only where it does not lower the likelihood."""
+    log_p, log_q = np.log(GRID), np.log1p(-GRID)
+    kernel = t[:, None] * log_p + f[:, None] * log_q
+    kernel = np.exp(kernel - kernel.max(axis=1, keepdims=True))
+    starts = np.flatnonzero(np.r_[True, stratum[1:] != stratum[:-1]])
+    present = stratum[starts]
+    viewers = np.bincount(stratum, weights=count, minlength=n_strata)[present]
+    if start is None:
+        # Start near every viewer alike (the stratum's pooled share), with a floor everywhere
+        # from which EM grows mass where viewers differ.
+        share = np.add.reduceat(count * t, starts) / np.maximum(np.add.reduceat(count * (t + f), starts), 1e-300)
+        share = np.clip(share, GRID[0], GRID[-1])
+        logit = np.log(GRID) - np.log1p(-GRID)
+        near = np.exp(-0.5 * ((logit[None, :] - np.log(share / (1 - share))[:, None]) / START_WIDTH) ** 2)
+        w = (1 - START_FLOOR) * near / near.sum(axis=1, keepdims=True) + START_FLOOR / GRID.size
+    else:
+        w = start[present].copy()
+    sizes = np.diff(np.r_[starts, stratum.size])
+    # Strata still moving, and their cells: a stratum that has converged drops out of the loop.
+    active = np.arange(present.size)
+    previous = np.full(present.size, np.nan)
+    em = _em_step(kernel, count, sizes, viewers, active)
+    for _ in range(iterations):
+        w0 = w[active]
+        w1, at_w = em(w0)
+        w2, at_w1 = em(w1)
+        r, v = w1 - w0, w2 - 2 * w1 + w0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alpha = -np.sqrt(np.sum(r * r, axis=1) / np.sum(v * v, axis=1))
+        alpha = np.where(np.isfinite(alpha), np.minimum(alpha, -1.0), -1.0)[:, None]
+        jump = np.maximum(w0 - 2 * alpha * r + alpha * alpha * v, 0.0)
+        w3, at_jump = em(jump / jump.sum(axis=1, keepdims=True))
+        # The extrapolation is kept where it beats the plain steps (EM from it only climbs).
+        w[active] = np.where((at_jump >= at_w1)[:, None], w3, w2)
+        moving = ~(np.abs(at_w - previous[active]) <= TOLERANCE * np.maximum(viewers[active], 1))
+        previous[active] = at_w
+        if not moving.all():
+            active = active[moving]
+            if not active.size:
+                break
+            em = _em_step(kernel, count, sizes, viewers, active)
+    out = np.full((n_strata, GRID.size), 1.0 / GRID.size) if start is None else start.copy()
+    out[present] = w
+    return out
+
+
+def _posterior_terms(f: np.ndarray, u: np.ndarray, row_chance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per viewer and grid point p: the chance of their ``f`` determined rows all being off the
+    rung (scaled per viewer) and that times their ``u`` undetermined rows all being off it, an
+    undetermined row being on it with ``row_chance`` (per viewer and grid point). A viewer with
+    G's weights w is on the rung with ``1 - (off_all . w) / (off_determined . w)``."""
+    log_off = f[:, None] * np.log1p(-GRID)
+    off_determined = np.exp(log_off - log_off.max(axis=1, keepdims=True))
+    return off_determined, off_determined * np.power(1.0 - np.clip(row_chance, 0.0, 1.0), u[:, None])
+
+
+def _posterior_on(w: np.ndarray, terms: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    off_determined, off_all = terms
+    return 1.0 - np.einsum("ck,ck->c", off_all, w) / np.einsum("ck,ck->c", off_determined, w)
+
+
+@attrs.frozen
+class UndeterminedChances:
+    """Per group, what an undetermined row's chance of being on the rung is made of.
+
+    ``unmeasured``: the fraction of the undetermined rows that were not measured (missing at
+    random: they take the viewer's own propensity, scaled by ``measured_share /
+    determined_share`` -- the share on the rung of the measured rows over that of the determined
+    ones, which differ where some measured rows cross the threshold); the rest cross a threshold
+    and take ``crossing``, the chance the time distribution gives (the same for every viewer).
+    ``measured_share`` and ``crossing`` are (estimate, low, high).
+    """
+
+    unmeasured: np.ndarray
+    measured_share: tuple[np.ndarray, np.ndarray, np.ndarray]
+    crossing: tuple[np.ndarray, np.ndarray, np.ndarray]
+    determined_share: np.ndarray
+
+    def mean(self, end: int) -> np.ndarray:
+        """Every viewer alike: the group's chance for an undetermined row (part ``end``)."""
+        pi = self.unmeasured
+        return pi * self.measured_share[end] + (1 - pi) * self.crossing[end]
+
+
+def _merged_classes(g: np.ndarray, klass: np.ndarray, viewers: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, each exposure class's stratum label (n_groups, CLASSES), and whether the group
+    is fitted at all. Classes are taken from the heaviest down, and a stratum closes once it holds
+    MIN_VIEWERS viewers with determined rows; what is left at the light end joins the last
+    stratum closed. A group that never closes one (fewer viewers in all) is not fitted."""
+    counts = np.bincount(g * CLASSES + klass, weights=viewers, minlength=n_groups * CLASSES).reshape(n_groups, CLASSES)
+    label = np.zeros((n_groups, CLASSES), dtype=np.int64)
+    current = np.full(n_groups, CLASSES - 1)
+    last_closed = np.full(n_groups, -1)
+    held = np.zeros(n_groups)
+    for c in range(CLASSES - 1, -1, -1):
+        label[:, c] = current
+        held += counts[:, c]
+        closed = held >= MIN_VIEWERS
+        last_closed = np.where(closed, current, last_closed)
+        current = np.where(closed, c - 1, current)
+        held = np.where(closed, 0.0, held)
+    # The light end's leftover (an open stratum below the last closed one) joins that one.
+    leftover = label < last_closed[:, None]
+    label = np.where(leftover & (last_closed[:, None] >= 0), last_closed[:, None], label)
+    return label, last_closed >= 0
+
+
+def _shares(stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int) -> np.ndarray:
+    """Per stratum, the share on the rung of its viewers' determined rows."""
+    on = np.bincount(stratum, weights=count * t, minlength=n_strata)
+    rows = np.bincount(stratum, weights=count * (t + f), minlength=n_strata)
+    return np.clip(on / np.maximum(rows, 1e-300), 1e-300, 1 - 1e-16)
+
+
+def _differ(w: np.ndarray, share: np.ndarray, stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int) -> np.ndarray:
+    """Per stratum, whether its viewers differ as far as the data tell: the likelihood-ratio
+    statistic of G against a point mass at the stratum's share reaches :data:`HOMOGENEITY_CHI2`.
+    The NPMLE of a point mass is a narrow spread, which would pull alike viewers' chances low (a
+    viewer off the rung once would count as one less likely to be on it)."""
+    log_point = t * np.log(share[stratum]) + f * np.log1p(-share[stratum])
+    log_grid = t[:, None] * np.log(GRID) + f[:, None] * np.log1p(-GRID)
+    top = log_grid.max(axis=1)
+    log_mixture = top + np.log(np.einsum("ck,ck->c", np.exp(log_grid - top[:, None]), w[stratum]))
+    return 2 * np.bincount(stratum, weights=count * (log_mixture - log_point), minlength=n_strata) >= HOMOGENEITY_CHI2
+
+
+def heterogeneous_viewers(rows: ViewerRows, n_groups: int, chances: UndeterminedChances, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(estimate, low, high) per group of the viewers on the rung among those with only
+    undetermined impressions on it."""
+    zeros = np.zeros(n_groups)
+    g, t, f, u, count = (np.asarray(x, dtype=np.int64) for x in rows)
+    open_ = (t == 0) & (u > 0)
+    if not open_.any():
+        return zeros, zeros, zeros
+    count_f = count.astype(float)
+    klass = np.minimum(np.floor(np.log2(np.maximum(t + f + u, 1))).astype(np.int64), CLASSES - 1)
+    informative = (t + f) > 0
+    label, fitted = _merged_classes(g, klass, count_f * informative, n_groups)
+    # The distinct (stratum, t, f) of the viewers with determined rows (u does not enter the
+    # likelihood), sorted by stratum.
+    cell = np.flatnonzero(informative & fitted[g])
+    keyed = np.stack([g[cell] * CLASSES + label[g[cell], klass[cell]], t[cell], f[cell]])
+    fit, inverse = np.unique(keyed, axis=1, return_inverse=True)
+    fit_count = np.bincount(inverse.ravel(), weights=count_f[cell], minlength=fit.shape[1])
+    # Strata numbered densely (0 .. n_strata - 1, sorted), so that arrays over strata hold only
+    # those with viewers.
+    names, stratum = np.unique(fit[0], return_inverse=True)
+    stratum = stratum.ravel()
+    n_strata = names.size
+    ft, ff = fit[1], fit[2]
+    share = _shares(stratum, ft, ff, fit_count, n_strata)
+    # G is fitted where enough viewers have two determined rows or more (with one each, only G's
+    # mean is identified): elsewhere every viewer of the stratum takes its share.
+    identifying = np.bincount(stratum, weights=fit_count * ((ft + ff) >= 2), minlength=n_strata) >= MIN_VIEWERS
+    in_fit = identifying[stratum]
+    fit_names, fit_stratum = np.unique(stratum[in_fit], return_inverse=True)
+    fit_stratum = fit_stratum.ravel()
+    fit_t, fit_f = ft[in_fit], ff[in_fit]
+    w = np.zeros((0, GRID.size))
+    differ = np.zeros(n_strata, dtype=bool)
+    if fit_names.size:
+        w = _fit(fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size)
+        differ[fit_names] = _differ(w, share[fit_names], fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size)
+
+    og = g[open_]
+    mixed = fitted[og]
+    use = np.where(mixed, np.searchsorted(names, og * CLASSES + label[og, klass[open_]]), -1)
+    posterior = np.flatnonzero(mixed)[differ[use[mixed]]]  # open viewers whose stratum's viewers differ
+    alike = np.flatnonzero(mixed)[~differ[use[mixed]]]
+    row_of = np.searchsorted(fit_names, use[posterior])  # their stratum's row of ``w``
+    of, ou, oc = f[open_], u[open_], count_f[open_]
+    pi = chances.unmeasured
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = [np.where(chances.determined_share > 0, m / chances.determined_share, 1.0) for m in chances.measured_share]
+
+    terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def expected(w: np.ndarray, shares: np.ndarray, end: int) -> np.ndarray:
+        p = np.clip(chances.mean(end), 0.0, 1.0)
+        q = -np.expm1(ou * np.log1p(-np.minimum(p[og], 1 - 1e-16)))
+        q = np.where(p[og] >= 1, 1.0, q)
+        if posterior.size:
+            if end not in terms:
+                at = og[posterior]
+                a, b, c = pi[at][:, None], scale[end][at][:, None], chances.crossing[end][at][:, None]
+                terms[end] = _posterior_terms(of[posterior], ou[posterior], a * np.minimum(b * GRID, 1.0) + (1 - a) * c)
+            q[posterior] = _posterior_on(w[row_of], terms[end])
+        if alike.size:
+            at = og[alike]
+            chance = pi[at] * np.minimum(scale[end][at] * shares[use[alike]], 1.0) + (1 - pi[at]) * chances.crossing[end][at]
+            q[alike] = -np.expm1(ou[alike] * np.log1p(-np.minimum(chance, 1 - 1e-16)))
+        return q
+
+    q = expected(w, share, 0)
+    est = np.bincount(og, weights=oc * q, minlength=n_groups)
+    noise = np.bincount(og, weights=oc * q * (1 - q), minlength=n_groups)
+    low = np.bincount(og, weights=oc * expected(w, share, 1), minlength=n_groups)
+    high = np.bincount(og, weights=oc * expected(w, share, 2), minlength=n_groups)
+    sampling = zeros
+    if mixed.any():
+        # The sampling error of G and of the strata's shares: refit on Poisson-resampled viewer
+        # counts (G from its fit, by a few steps: Hanley & MacGibbon 2006).
+        rng = np.random.default_rng(SEED)
+        resampled = np.maximum(rng.poisson(fit_count, size=(REPLICATES, fit_count.size)).astype(float), 1e-12)
+        refits = [w] * REPLICATES
+        if fit_names.size:
+            # Replicates are fitted together, as strata of their own, in chunks that bound memory.
+            n_fit = fit_names.size
+            chunk = max(1, BOOTSTRAP_CELLS // max(fit_t.size * GRID.size, 1))
+            for first in range(0, REPLICATES, chunk):
+                r = np.arange(first, min(first + chunk, REPLICATES))
+                wb = _fit(
+                    ((r - first)[:, None] * n_fit + fit_stratum[None, :]).ravel(), np.tile(fit_t, r.size), np.tile(fit_f, r.size),
+                    resampled[r][:, in_fit].ravel(), r.size * n_fit, start=np.tile(w, (r.size, 1)), iterations=BOOTSTRAP_ITERATIONS,
+                )
+                for i in range(r.size):
+                    refits[r[i]] = wb[i * n_fit : (i + 1) * n_fit]
+        draws = [
+            np.bincount(og, weights=oc * expected(refits[b], _shares(stratum, ft, ff, resampled[b], n_strata), 0), minlength=n_groups)
+            for b in range(REPLICATES)
+        ]
+        sampling = np.var(np.stack(draws), axis=0, ddof=1)
+    bound = np.bincount(og, weights=oc, minlength=n_groups)
+    lo = est - np.sqrt((est - low) ** 2 + z * z * (noise + sampling))
+    hi = est + np.sqrt((high - est) ** 2 + z * z * (noise + sampling))
+    return est, np.clip(lo, 0, bound), np.clip(hi, 0, bound)
