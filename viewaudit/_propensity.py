@@ -50,7 +50,8 @@ from scipy.special import expit
 #: ``t`` determined on the rung, ``f`` determined off it, ``u`` undetermined.
 ViewerRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
-#: Viewers with determined rows a stratum needs for its own mixing distribution.
+#: Viewers a class needs to stand alone (viewers with determined rows), and a stratum to have
+#: its mixing distribution fitted (viewers with two determined rows or more).
 MIN_VIEWERS = 100
 #: Exposure classes floor(log2(rows)), the last holding every viewer with 2**8 rows or more.
 CLASSES = 9
