@@ -89,7 +89,10 @@ class LadderStatistics:
     n_groups: int
     totals: dict[str, np.ndarray]  # counter column (n_*, u_*, and w_*/uw_* when weighted) -> per group
     certain: dict[str, np.ndarray]  # level -> viewers with at least one impression on it
-    open_viewers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # level -> (g, u, count)
+    #: Sketched viewers only (exact engines give ``viewer_rows`` and leave it empty): per
+    #: estimated rung, the (g, u, count) of the viewers whose only impressions on it are
+    #: undetermined, resolved as if viewers were alike.
+    open_viewers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     #: Relative standard error of ``certain`` and ``open_viewers`` when they are sketch
     #: estimates (HyperLogLog), 0 when exact; unique-viewer intervals are widened by it.
     relative_error: float = 0.0
@@ -146,7 +149,6 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
     names = [c for c in summary.table.column_names if c not in summary.keys]
     totals = {name: total(_col(summary, name)) for name in names}
     certain: dict[str, np.ndarray] = {}
-    open_viewers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     viewer_rows: dict[str, ViewerRows] = {}
     n_valid = _col(summary, "n_valid")
     for level in LEVELS:
@@ -154,11 +156,6 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
         certain[level] = total(((n_level > 0) & has_viewer).astype(np.int64))
         if level in ESTIMATED_LEVELS:
             u = _col(summary, f"u_{level}")
-            open_ = (n_level == 0) & (u > 0) & has_viewer
-            # Sorted distinct (group, u) pairs: summing over them in this order makes the
-            # estimate independent of row order (float sums are not associative).
-            pairs, count = np.unique(np.stack([g[open_], u[open_]]), axis=1, return_counts=True)
-            open_viewers[level] = (pairs[0], pairs[1], count)
             viewer_rows[level] = distinct_viewer_rows(
                 g[has_viewer], n_level[has_viewer], (n_valid - n_level - u)[has_viewer], u[has_viewer]
             )
@@ -182,7 +179,7 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
             u = _col(summary, f"u_{level}")[has_viewer] if level in ESTIMATED_LEVELS else np.zeros_like(t)
             per_viewer[level] = distinct_frequencies(g[has_viewer], t, u)
     return LadderStatistics(
-        groups, n_groups, totals, certain, open_viewers, crossings=crossings, histograms=histograms,
+        groups, n_groups, totals, certain, {}, crossings=crossings, histograms=histograms,
         sample_rate=rate, viewer_counts=counts, frequencies=per_viewer, viewer_rows=viewer_rows,
     )
 

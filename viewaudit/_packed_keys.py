@@ -248,9 +248,6 @@ class _ExactViewers:
         return self.on, self.valid
 
 
-Open = dict[str, tuple[np.ndarray, np.ndarray]]  # level -> (group, u) of each open viewer
-
-
 Rows = dict[str, tuple[np.ndarray, ...]]  # level -> distinct (group, on, off, undetermined, viewers) of viewers with valid rows
 
 
@@ -259,10 +256,8 @@ class _PartStats:
     """Unique-viewer statistics of one partition of the keys."""
 
     certain: dict[str, np.ndarray]  # level -> viewers on it, per group
-    open: Open
     rows: Rows
     certain_all: dict[str, int]  # level -> viewers on it, whole log
-    open_all: dict[str, np.ndarray]  # level -> u of each open viewer, whole log
     rows_all: Rows  # as ``rows``, per viewer of the whole log (group 0)
 
 
@@ -273,11 +268,6 @@ def _or_runs(keys: np.ndarray, low: int) -> tuple[np.ndarray, np.ndarray]:
         return keys, np.empty(0, dtype=np.uint8)
     bits = np.bitwise_or.reduceat((keys & np.uint64((1 << low) - 1)).astype(np.uint8), starts)
     return keys[starts] >> np.uint64(low), bits
-
-
-def _open(u: dict[str, np.ndarray], bits: np.ndarray) -> dict[str, np.ndarray]:
-    """Per estimated level: which viewers have undetermined rows and none on the rung."""
-    return {level: (u[level] > 0) & ((bits & LEVEL_BIT[level]) == 0) for level in ESTIMATED_LEVELS}
 
 
 def _partition_stats(
@@ -315,15 +305,13 @@ def _partition_stats(
         for level in LEVELS
     }
     at = np.searchsorted(pairs, bag_pairs)
-    open_ = _open(u, bits[at])
-    open_g = {level: (g[at][open_[level]], u[level][open_[level]]) for level in ESTIMATED_LEVELS}
     # Reduced to distinct (group, t, f, u) here, in the partition's thread: a few thousand rows
     # instead of one per pair.
     g_at = g[at]
     rows = {level: distinct_viewer_rows(g_at, t[level], valid - t[level] - u[level], u[level]) for level in ESTIMATED_LEVELS}
     del g_at
     if not whole:
-        return _PartStats(certain, open_g, rows, {}, {}, {})
+        return _PartStats(certain, rows, {}, {})
     # The whole log: a viewer is on a rung if any of their pairs is; rows add up. One sort of
     # the pairs by viewer gives both.
     del g
@@ -343,22 +331,11 @@ def _partition_stats(
     vu = {level: per_viewer(x) for level, x in u.items()}
     vt = {level: per_viewer(x) for level, x in t.items()}
     vvalid = per_viewer(valid)
-    open_v = _open(vu, vbits)
     rows_all = {
         level: distinct_viewer_rows(np.zeros(len(vvalid), dtype=np.int64), vt[level], vvalid - vt[level] - vu[level], vu[level])
         for level in ESTIMATED_LEVELS
     }
-    return _PartStats(certain, open_g, rows, certain_all, {level: vu[level][open_v[level]] for level in ESTIMATED_LEVELS}, rows_all)
-
-
-def _open_triples(g: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted distinct (g, u) pairs and their counts, as ``np.unique(..., axis=1)`` gives them."""
-    if not len(u):
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, empty
-    span = int(u.max()) + 1
-    distinct, counts = np.unique(g * span + u, return_counts=True)
-    return distinct // span, distinct % span, counts
+    return _PartStats(certain, rows, certain_all, rows_all)
 
 
 def _distinct_rows(parts: list[_PartStats], field: str) -> dict[str, Any]:
@@ -373,7 +350,7 @@ def _distinct_rows(parts: list[_PartStats], field: str) -> dict[str, Any]:
 def _viewer_statistics(
     viewers: _ExactViewers, layout: _Layout, rank: np.ndarray, n_groups: int, *, whole: bool, pool: ThreadPoolExecutor
 ) -> tuple[tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]], tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]]]:
-    """(certain, open triples, viewer rows) per group and, if ``whole``, of the whole log."""
+    """(certain, no open triples, viewer rows) per group and, if ``whole``, of the whole log."""
     viewers.on.compact()
     viewers.valid.compact()
     parts = list(
@@ -383,18 +360,9 @@ def _viewer_statistics(
         )
     )
     certain = {level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS}
-    open_ = {
-        level: _open_triples(
-            np.concatenate([s.open[level][0] for s in parts]), np.concatenate([s.open[level][1] for s in parts])
-        )
-        for level in ESTIMATED_LEVELS
-    }
+    # No open-viewer triples: those are for sketched viewers; the viewer rows resolve them here.
     rows = _distinct_rows(parts, "rows")
     if not whole:
-        return (certain, open_, rows), (certain, open_, rows)
+        return (certain, {}, rows), (certain, {}, rows)
     certain_all = {level: np.array([float(sum(s.certain_all[level] for s in parts))]) for level in LEVELS}
-    open_all = {}
-    for level in ESTIMATED_LEVELS:
-        u = np.concatenate([s.open_all[level] for s in parts])
-        open_all[level] = _open_triples(np.zeros(len(u), dtype=np.int64), u)
-    return (certain, open_, rows), (certain_all, open_all, _distinct_rows(parts, "rows_all"))
+    return (certain, {}, rows), (certain_all, {}, _distinct_rows(parts, "rows_all"))

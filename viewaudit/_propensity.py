@@ -78,7 +78,9 @@ BOOTSTRAP_CELLS = 1 << 22
 SEED = 20231117
 
 
-def distinct_viewer_rows(g: np.ndarray, t: np.ndarray, f: np.ndarray, u: np.ndarray, count: np.ndarray | None = None) -> ViewerRows:
+def distinct_viewer_rows(
+    g: np.ndarray, t: np.ndarray, f: np.ndarray, u: np.ndarray, count: np.ndarray | None = None
+) -> ViewerRows:
     """Sorted distinct (group, t, f, u) of the viewers with a valid row, with how many share each
     (each given row is one viewer, or ``count`` of them): sorted so that float sums over them do
     not depend on row order or on how the viewers were split before."""
@@ -135,7 +137,12 @@ def _em_step(
 
 
 def _fit(
-    stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int, start: np.ndarray | None = None,
+    stratum: np.ndarray,
+    t: np.ndarray,
+    f: np.ndarray,
+    count: np.ndarray,
+    n_strata: int,
+    start: np.ndarray | None = None,
     iterations: int = MAX_ITERATIONS,
 ) -> np.ndarray:
     """Grid weights (n_strata, K) of each stratum's mixing distribution: EM on its cells
@@ -254,7 +261,9 @@ def _shares(stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray
     return np.clip(on / np.maximum(rows, 1e-300), 1e-300, 1 - 1e-16)
 
 
-def _differ(w: np.ndarray, share: np.ndarray, stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int) -> np.ndarray:
+def _differ(
+    w: np.ndarray, share: np.ndarray, stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int
+) -> np.ndarray:
     """Per stratum, whether its viewers differ as far as the data tell: the likelihood-ratio
     statistic of G against a point mass at the stratum's share reaches :data:`HOMOGENEITY_CHI2`.
     The NPMLE of a point mass is a narrow spread, which would pull alike viewers' chances low (a
@@ -266,7 +275,9 @@ def _differ(w: np.ndarray, share: np.ndarray, stratum: np.ndarray, t: np.ndarray
     return 2 * np.bincount(stratum, weights=count * (log_mixture - log_point), minlength=n_strata) >= HOMOGENEITY_CHI2
 
 
-def heterogeneous_viewers(rows: ViewerRows, n_groups: int, chances: UndeterminedChances, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def heterogeneous_viewers(
+    rows: ViewerRows, n_groups: int, chances: UndeterminedChances, z: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(estimate, low, high) per group of the viewers on the rung among those with only
     undetermined impressions on it."""
     zeros = np.zeros(n_groups)
@@ -352,13 +363,20 @@ def heterogeneous_viewers(rows: ViewerRows, n_groups: int, chances: Undetermined
             for first in range(0, REPLICATES, chunk):
                 r = np.arange(first, min(first + chunk, REPLICATES))
                 wb = _fit(
-                    ((r - first)[:, None] * n_fit + fit_stratum[None, :]).ravel(), np.tile(fit_t, r.size), np.tile(fit_f, r.size),
-                    resampled[r][:, in_fit].ravel(), r.size * n_fit, start=np.tile(w, (r.size, 1)), iterations=BOOTSTRAP_ITERATIONS,
+                    ((r - first)[:, None] * n_fit + fit_stratum[None, :]).ravel(),
+                    np.tile(fit_t, r.size),
+                    np.tile(fit_f, r.size),
+                    resampled[r][:, in_fit].ravel(),
+                    r.size * n_fit,
+                    start=np.tile(w, (r.size, 1)),
+                    iterations=BOOTSTRAP_ITERATIONS,
                 )
                 for i in range(r.size):
                     refits[r[i]] = wb[i * n_fit : (i + 1) * n_fit]
         draws = [
-            np.bincount(og, weights=oc * expected(refits[b], _shares(stratum, ft, ff, resampled[b], n_strata), 0), minlength=n_groups)
+            np.bincount(
+                og, weights=oc * expected(refits[b], _shares(stratum, ft, ff, resampled[b], n_strata), 0), minlength=n_groups
+            )
             for b in range(REPLICATES)
         ]
         sampling = np.var(np.stack(draws), axis=0, ddof=1)
