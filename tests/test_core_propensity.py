@@ -119,15 +119,14 @@ def test_posterior_chance_is_bayes_rule():
 
 def test_fit_reaches_the_likelihood_of_plain_em(monkeypatch):
     """Run to a tight tolerance, the accelerated fit's binomial-mixture log-likelihood is at least
-    that of 3,000 plain EM steps (within 1e-6 per viewer) and of the grid points nearest the true
-    two-point mixture; at the audit's tolerance it is within 1e-3 per viewer of it."""
+    that of 3,000 plain EM steps (to rounding: 1e-6 per viewer) and of the grid points nearest the
+    true two-point mixture."""
     pop = population(3, viewers=5_000)
     t, f = pop["t"], pop["f"]
     keep = (t + f) > 0
     cells, count = np.unique(np.stack([t[keep], f[keep]]), axis=1, return_counts=True)
     ct, cf, cw = cells[0], cells[1], count.astype(float)
     stratum = np.zeros(ct.size, dtype=np.int64)
-    coarse = _propensity._fit(stratum, ct, cf, cw, 1)[0]
     monkeypatch.setattr(_propensity, "TOLERANCE", 1e-12)
     w = _propensity._fit(stratum, ct, cf, cw, 1, iterations=5000)[0]
     kernel = stats.binom.pmf(ct[:, None], (ct + cf)[:, None], GRID[None, :])
@@ -141,9 +140,8 @@ def test_fit_reaches_the_likelihood_of_plain_em(monkeypatch):
     two_point = np.zeros(GRID.size)
     two_point[np.abs(GRID - 0.25).argmin()] += 0.9
     two_point[np.abs(GRID - 0.02).argmin()] += 0.1
-    assert w.sum() == pytest.approx(1.0) and coarse.sum() == pytest.approx(1.0)
+    assert w.sum() == pytest.approx(1.0)
     assert loglik(w) >= loglik(plain) - 1e-6 * cw.sum()
-    assert loglik(coarse) >= loglik(plain) - 1e-3 * cw.sum()
     assert loglik(w) >= loglik(two_point)
 
 

@@ -318,10 +318,9 @@ def _partition_stats(
     order = np.argsort(v, kind="stable")
     bv = v[order]
     vstarts = _run_starts(bv)
-    ids = bv[vstarts]
     del bv
     vbits = np.bitwise_or.reduceat(bits[order], vstarts) if len(order) else bits
-    certain_all = {level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(ids) for level in LEVELS}
+    certain_all = {level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(vstarts) for level in LEVELS}
 
     def per_viewer(x: np.ndarray) -> np.ndarray:
         full = np.zeros(len(pairs), dtype=np.int64)

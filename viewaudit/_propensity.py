@@ -157,8 +157,7 @@ def _fit(
     if start is None:
         # Start near every viewer alike (the stratum's pooled share), with a floor everywhere
         # from which EM grows mass where viewers differ.
-        share = np.add.reduceat(count * t, starts) / np.maximum(np.add.reduceat(count * (t + f), starts), 1e-300)
-        share = np.clip(share, GRID[0], GRID[-1])
+        share = np.clip(_shares(stratum, t, f, count, n_strata)[present], GRID[0], GRID[-1])
         logit = np.log(GRID) - np.log1p(-GRID)
         near = np.exp(-0.5 * ((logit[None, :] - np.log(share / (1 - share))[:, None]) / START_WIDTH) ** 2)
         w = (1 - START_FLOOR) * near / near.sum(axis=1, keepdims=True) + START_FLOOR / GRID.size
