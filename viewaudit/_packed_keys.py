@@ -29,10 +29,12 @@ LEVEL_BIT = {"rendered": 0, "valid": VALID, "viewable": VIEWABLE, "attended": AT
 UNDETERMINED_BIT = {"viewable": U_VIEWABLE, "attended": U_ATTENDED}
 
 
-#: Sort the pending keys into the set once they are this many (or as many as the set holds):
-#: each merge re-sorts the set, so merging rarely costs less time, and this bounds the memory
-#: of pending keys to 128 MB or the set's own size.
-_COMPACT_KEYS = 1 << 24
+#: Fold the pending keys into the sorted ones once they are this many (32 MB), or an eighth of
+#: the keys held if more. A fold concatenates and sorts the pending keys (a second copy of them)
+#: and copies the partitions it touches: folding when pending keys matched the held ones, as
+#: before, put the 20M-row scan's peak at 1.1 GB; an eighth keeps the copies a fraction of the
+#: keys, and the copying of held keys adds up to at most about 8 times the keys read.
+_COMPACT_KEYS = 1 << 22
 
 
 #: Bits of a key taken by the rung bits (set of pairs) and by a valid row's flags (bag): on
@@ -72,9 +74,15 @@ class _Layout:
         return out
 
     def split(self, pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g = (pair >> np.uint64(self.viewer_bits)) & np.uint64((1 << self.group_bits) - 1)
-        v = pair & np.uint64((1 << self.viewer_bits) - 1)
-        return g.astype(np.int64), v.astype(np.int64)
+        return self.group(pair), self.viewer(pair)
+
+    def group(self, pair: np.ndarray) -> np.ndarray:
+        g = pair >> np.uint64(self.viewer_bits)
+        g &= np.uint64((1 << self.group_bits) - 1)
+        return g.astype(np.int64)
+
+    def viewer(self, pair: np.ndarray) -> np.ndarray:
+        return (pair & np.uint64((1 << self.viewer_bits) - 1)).astype(np.int64)
 
 
 def _run_starts(keys: np.ndarray) -> np.ndarray:
@@ -104,7 +112,7 @@ class _Keys:
     def add(self, keys: np.ndarray) -> None:
         self.pending.append(keys)
         self.n_pending += len(keys)
-        if self.n_pending > max(_COMPACT_KEYS, self.size):
+        if self.n_pending > max(_COMPACT_KEYS, self.size // 8):
             self.compact()
 
     def compact(self) -> None:
@@ -273,67 +281,80 @@ def _or_runs(keys: np.ndarray, low: int) -> tuple[np.ndarray, np.ndarray]:
 def _partition_stats(
     on: np.ndarray, bag: np.ndarray, counts: np.ndarray, layout: _Layout, rank: np.ndarray, n_groups: int, whole: bool
 ) -> _PartStats:
+    # Written for memory: a partition holds millions of pairs, two are reduced at once, and each
+    # array per pair costs 4 or 8 bytes per pair. Counts are int32 (no pair or viewer has 2**31
+    # rows) and temporaries are dropped as soon as they are used.
+    #
     # Valid rows on, off and undetermined per pair and level (the bag's keys are sorted pairs,
     # then flags: bit i on level i, bit 2 + i undetermined for it).
-    starts = _run_starts(bag >> np.uint64(_LOW_B))
+    pairs = bag >> np.uint64(_LOW_B)
+    starts = _run_starts(pairs)
+    pairs = pairs[starts]
     flags = (bag & np.uint64(15)).astype(np.uint8)
 
     def per_pair(bit: int) -> np.ndarray:
-        on = ((flags >> bit) & 1).astype(bool)
-        return np.add.reduceat(np.where(on, counts, 0), starts) if len(bag) else np.empty(0, dtype=np.int64)
+        if not len(bag):
+            return np.zeros(0, dtype=np.int32)
+        return np.add.reduceat(np.where((flags & (1 << bit)) != 0, counts, 0), starts, dtype=np.int32)
 
-    valid = np.add.reduceat(counts, starts) if len(bag) else np.empty(0, dtype=np.int64)
+    valid = np.add.reduceat(counts, starts, dtype=np.int32) if len(bag) else np.zeros(0, dtype=np.int32)
     t = {level: per_pair(i) for i, level in enumerate(ESTIMATED_LEVELS)}
     u = {level: per_pair(2 + i) for i, level in enumerate(ESTIMATED_LEVELS)}
-    # Every pair: those of the bag (valid rows) and those of the set (invalid or engaged rows),
-    # with the OR of their rung bits.
-    bag_pairs = bag[starts] >> np.uint64(_LOW_B)
+    del starts, flags
+    # Rung bits per pair: the bag's pairs from their counts, OR those of the set's keys (invalid
+    # or engaged rows); the set's pairs with no valid row are kept apart (few beside the bag's).
+    bits = np.full(len(pairs), VALID, dtype=np.uint8)
+    bits[t["viewable"] > 0] |= VIEWABLE
+    bits[t["attended"] > 0] |= ATTENDED
     set_pairs, set_bits = _or_runs(on, _LOW_A)
-    # Both sorted and distinct: a stable sort merges the two runs (np.union1d hashes, several
-    # times slower at these sizes).
-    pairs = np.concatenate([bag_pairs, set_pairs])
-    pairs.sort(kind="stable")
-    pairs = pairs[_run_starts(pairs)]
-    bits = np.zeros(len(pairs), dtype=np.uint8)
-    bits[np.searchsorted(pairs, set_pairs)] |= set_bits
-    bag_bits = VALID | np.where(t["viewable"] > 0, VIEWABLE, 0) | np.where(t["attended"] > 0, ATTENDED, 0)
-    bits[np.searchsorted(pairs, bag_pairs)] |= bag_bits.astype(np.uint8)
-    g, v = layout.split(pairs)
-    g = rank[g]
-    certain = {
-        level: np.bincount(g if not LEVEL_BIT[level] else g[(bits & LEVEL_BIT[level]) != 0], minlength=n_groups)
-        for level in LEVELS
-    }
-    at = np.searchsorted(pairs, bag_pairs)
+    at = np.searchsorted(pairs, set_pairs)
+    in_bag = at < len(pairs)
+    in_bag[in_bag] = pairs[at[in_bag]] == set_pairs[in_bag]
+    bits[at[in_bag]] |= set_bits[in_bag]  # distinct pairs: no index repeats
+    only_set, only_set_bits = set_pairs[~in_bag], set_bits[~in_bag]
+    del at, in_bag, set_pairs, set_bits
+    g = rank[layout.group(pairs)]
+    g_set = rank[layout.group(only_set)]
+
+    def per_group(level: str) -> np.ndarray:
+        bit = LEVEL_BIT[level]
+        if not bit:
+            return np.bincount(g, minlength=n_groups) + np.bincount(g_set, minlength=n_groups)
+        return np.bincount(g[(bits & bit) != 0], minlength=n_groups) + np.bincount(g_set[(only_set_bits & bit) != 0], minlength=n_groups)
+
+    certain = {level: per_group(level) for level in LEVELS}
     # Reduced to distinct (group, t, f, u) here, in the partition's thread: a few thousand rows
     # instead of one per pair.
-    g_at = g[at]
-    rows = {level: distinct_viewer_rows(g_at, t[level], valid - t[level] - u[level], u[level]) for level in ESTIMATED_LEVELS}
-    del g_at
+    rows = {level: distinct_viewer_rows(g, t[level], valid - t[level] - u[level], u[level]) for level in ESTIMATED_LEVELS}
+    del g, g_set
     if not whole:
         return _PartStats(certain, rows, {}, {})
     # The whole log: a viewer is on a rung if any of their pairs is; rows add up. One sort of
-    # the pairs by viewer gives both.
-    del g
-    order = np.argsort(v, kind="stable")
-    bv = v[order]
-    vstarts = _run_starts(bv)
-    del bv
-    vbits = np.bitwise_or.reduceat(bits[order], vstarts) if len(order) else bits
+    # all pairs (the bag's, then the set's own) by viewer gives both.
+    v = np.concatenate([layout.viewer(pairs), layout.viewer(only_set)])
+    del pairs
+    order = np.argsort(v)  # sums and ORs within a viewer do not depend on the order of its pairs
+    v = v[order]
+    vstarts = _run_starts(v)
+    del v
+    all_bits = np.concatenate([bits, only_set_bits])
+    vbits = np.bitwise_or.reduceat(all_bits[order], vstarts) if len(order) else all_bits
+    del all_bits, bits
     certain_all = {level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(vstarts) for level in LEVELS}
+    n_bag = len(valid)
 
     def per_viewer(x: np.ndarray) -> np.ndarray:
-        full = np.zeros(len(pairs), dtype=np.int64)
-        full[at] = x  # pairs with no valid row have none of these rows
-        return np.add.reduceat(full[order], vstarts) if len(order) else full
+        if not len(order):
+            return np.zeros(0, dtype=np.int32)
+        full = np.zeros(len(order), dtype=np.int32)
+        full[:n_bag] = x  # the set's own pairs have no valid row
+        return np.add.reduceat(full[order], vstarts, dtype=np.int32)
 
-    vu = {level: per_viewer(x) for level, x in u.items()}
-    vt = {level: per_viewer(x) for level, x in t.items()}
     vvalid = per_viewer(valid)
-    rows_all = {
-        level: distinct_viewer_rows(np.zeros(len(vvalid), dtype=np.int64), vt[level], vvalid - vt[level] - vu[level], vu[level])
-        for level in ESTIMATED_LEVELS
-    }
+    rows_all = {}
+    for level in ESTIMATED_LEVELS:
+        vt, vu = per_viewer(t[level]), per_viewer(u[level])
+        rows_all[level] = distinct_viewer_rows(np.zeros(len(vvalid), dtype=np.int32), vt, vvalid - vt - vu, vu)
     return _PartStats(certain, rows, certain_all, rows_all)
 
 

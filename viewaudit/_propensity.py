@@ -88,25 +88,34 @@ def distinct_viewer_rows(
     if not keep.any():
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty, empty
-    columns = [np.asarray(x, dtype=np.int64)[keep] for x in (g, t, f, u)]
+    # Columns filtered only when some viewer has no valid row: at scale these are millions of
+    # rows, and every copy counts against the exact engine's memory.
+    everyone = bool(keep.all())
+    columns = [np.asarray(x) if everyone else np.asarray(x)[keep] for x in (g, t, f, u)]
     weights = None if count is None else np.asarray(count, dtype=np.int64)[keep]
     spans = [int(c.max()) + 1 for c in columns]
     if float(np.prod(spans, dtype=float)) < 2.0**62:
-        # One int64 key per viewer: a 1-d unique sorts far faster than one over stacked columns.
-        key = columns[0]
+        # One int64 key per viewer, built and sorted in place: a 1-d sort is far faster than a
+        # unique over stacked columns, and needs one array, not five.
+        key = columns[0].astype(np.int64)
         for c, span in zip(columns[1:], spans[1:], strict=True):
-            key = key * span + c
+            key *= span
+            key += c
         if weights is None:
-            distinct, counts = np.unique(key, return_counts=True)
+            key.sort()
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            counts = np.diff(np.r_[starts, len(key)])
+            distinct = key[starts]
         else:
             distinct, inverse = np.unique(key, return_inverse=True)
+        del key
         out = []
         for span in reversed(spans[1:]):
             out.append(distinct % span)
             distinct = distinct // span
         rows = [distinct, out[2], out[1], out[0]]
     else:
-        stacked, inverse, counts = np.unique(np.stack(columns), axis=1, return_inverse=True, return_counts=True)
+        stacked, inverse, counts = np.unique(np.stack([c.astype(np.int64) for c in columns]), axis=1, return_inverse=True, return_counts=True)
         rows = list(stacked)
     if weights is not None:
         # Exact: integer weights summed as float64, far below 2**53.
