@@ -89,7 +89,8 @@ def test_cli_takes_the_log_options(capsys: pytest.CaptureFixture[str], tmp_path:
 
 def _imputation_inputs(seed: int) -> tuple[np.ndarray, ...]:
     """A sampled table of viewers' determined and undetermined counts on a rung, for the
-    imputation's unit tests: 3 groups, viewers with 0 to 4 of each."""
+    imputation's unit tests: 3 groups, viewers with 0 to 2 determined rows on the rung and 0 to
+    4 undetermined ones (each zero for about half the viewers)."""
     rng = np.random.default_rng(seed)
     n = 3_000
     return rng.integers(0, 3, n), rng.integers(0, 3, n) * rng.integers(0, 2, n), rng.integers(0, 5, n) * rng.integers(0, 2, n)
