@@ -102,11 +102,12 @@ class LadderStatistics:
     #: histograms they are resolved with.
     crossings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(factory=lambda: no_crossings())
     histograms: dict[str, DwellHistogram] = attrs.field(factory=empty_histograms)
-    #: Sampled logs with one sampling rate: that rate, and per rung the (group, determined on
-    #: the rung, undetermined) counts of every (group, viewer) pair with a viewer, from which
-    #: the complete log's unique viewers are estimated. None: not sampled, or rates that vary.
+    #: Sampled logs with one sampling rate: that rate, and per rung the (group, count) of every
+    #: (group, viewer) pair with a viewer (determined impressions on the rung), from which the
+    #: complete log's unique viewers are estimated (with ``viewer_rows`` for the undetermined
+    #: ones). None: not sampled, or rates that vary.
     sample_rate: float | None = None
-    viewer_counts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+    viewer_counts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     #: Per rung, the viewers' (group, determined, undetermined) counts for k+ reach
     #: (:mod:`viewaudit._reach`); None unless asked for.
     frequencies: dict[str, Frequencies] | None = None
@@ -171,14 +172,7 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
     if summary.weighted:
         rate = _one_sample_rate(_col(summary, "n_rendered"), _col(summary, "w_rendered"))
         if rate is not None:
-            counts = {
-                level: (
-                    g[has_viewer],
-                    _col(summary, f"n_{level}")[has_viewer],
-                    _col(summary, f"u_{level}")[has_viewer] if level in ESTIMATED_LEVELS else np.zeros(int(has_viewer.sum()), dtype=np.int64),
-                )
-                for level in LEVELS
-            }
+            counts = {level: (g[has_viewer], _col(summary, f"n_{level}")[has_viewer]) for level in LEVELS}
     per_viewer = None
     if frequencies:
         per_viewer = {}
@@ -386,13 +380,15 @@ def _complete_log_viewers(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique viewers of the complete log on a rung, from the sample's per-viewer counts on it
     (:func:`viewaudit._sampled.complete_log_viewers`), those hidden in undetermined rows imputed
-    (:func:`_imputed_complete_log_viewers`) with each undetermined row's ``chance`` (per group:
-    estimate, low, high) of being on the rung."""
+    (:func:`_imputed_complete_log_viewers`, from the viewers' rows, ``stats.viewer_rows``) with
+    each undetermined row's ``chance`` (per group: estimate, low, high) of being on the rung."""
     assert stats.sample_rate is not None
     assert stats.viewer_counts is not None
-    g, counts, undetermined = stats.viewer_counts[level]
-    if level in ESTIMATED_LEVELS and undetermined.any():
-        return _imputed_complete_log_viewers(g, counts, undetermined, chance, stats.n_groups, stats.sample_rate, confidence_level)
+    if level in ESTIMATED_LEVELS and stats.viewer_rows is not None and stats.viewer_rows[level][3].any():
+        g, t, _, u, count = stats.viewer_rows[level]
+        g, t, u = (np.repeat(x, count) for x in (g, t, u))  # one entry per viewer again
+        return _imputed_complete_log_viewers(g, t, u, chance, stats.n_groups, stats.sample_rate, confidence_level)
+    g, counts = stats.viewer_counts[level]
     return complete_log_viewers(counts, g, stats.n_groups, sample_rate=stats.sample_rate, confidence_level=confidence_level)
 
 
@@ -430,7 +426,8 @@ def _imputed_complete_log_viewers(
     """
     z = _z(confidence_level)
     # Viewers in a canonical order (viewers with equal counts are interchangeable), so that the
-    # draws do not depend on the order in which the log's parts were read.
+    # draws do not depend on the order in which the viewers come (the log's parts, or rows
+    # sorted with counts the draws do not use).
     order = np.lexsort((undetermined, determined, g))
     g, determined, undetermined = g[order], determined[order], undetermined[order]
     open_ = np.flatnonzero(undetermined > 0)
