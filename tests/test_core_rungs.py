@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -261,6 +262,41 @@ def test_a_censored_rows_in_view_time_is_cut_only_if_it_lasted_the_dwell() -> No
     assert viewable.impressions.estimate == 0
 
 
+def test_an_in_view_time_pins_a_censored_dwell_down_as_co_monotone_times() -> None:
+    """Under co-monotone times (here the in-view time is 90 % of the dwell, as in the feed
+    model's scenarios) a measured in-view time says how long a censored dwell was: ``v`` ended
+    before the session cut the dwell, so the dwell reaches the 2 s attention threshold if and
+    only if ``S_V(v) <= S_D(2 s)``. A dwell cut together with its in-view time at ``c`` was in
+    view until ``c``: its chance is ``S_D(2 s) / S_V(c)``, more than the dwell's own
+    ``S_D(2 s) / S_D(c)``. Each interval reaches the dwell's own chance."""
+    policy = Policy(name="test", min_visible_fraction=0.5, min_in_view_ms=1000.0, attention_ms=2000.0)
+    dwells = [500.0 + 100.0 * i for i in range(56)]  # 0.5 to 6 s, exact
+    base = [{"dwell_ms": d, "in_view_ms": 0.9 * d} for d in dwells]
+    certain = sum(1 for d in dwells if d >= 2000.0)  # in view >= 1 s follows
+
+    def attended(row: dict[str, Any], drop: tuple[str, ...] = ()) -> va.Estimate:
+        rung = va.audit(log(*base, row, drop=drop), policy=policy).ladder["attended"]
+        assert rung.undetermined == 1
+        return rung.impressions
+
+    # In view for 1.1 s, then out of view; the dwell cut at 1.3 s: a dwell of about 1.2 s.
+    short = attended({"dwell_ms": 1300.0, "in_view_ms": 1100.0, "dwell_censored": True})
+    assert short.estimate == certain and short.low == certain and short.high == certain + 1
+    # In view for 1.95 s; the dwell cut at 1.99 s: a dwell of about 2.17 s.
+    long = attended({"dwell_ms": 1990.0, "in_view_ms": 1950.0, "dwell_censored": True})
+    assert long.estimate == certain + 1 and long.low == certain and long.high == certain + 1
+    # In view when the session ended at 1.5 s: at least 1.67 s of dwell.
+    cut = attended({"dwell_ms": 1500.0, "in_view_ms": 1500.0, "dwell_censored": True})
+    # Without in-view times (the dwell is the in-view time): the dwell's own chance.
+    own = attended({"dwell_ms": 1500.0, "dwell_censored": True}, drop=("in_view_ms",))
+    times = [(d, False) for d in dwells] + [(1500.0, True)]
+    log_v, point, _ = _life_table([(0.9 * d, False) for d in dwells] + [(1500.0, True)])
+    log_d, _, _ = _life_table(times)
+    assert cut.estimate - certain == pytest.approx(math.exp(log_d(2000.0) - log_v(point(1500.0))), rel=1e-9)
+    assert own.estimate - certain == pytest.approx(math.exp(log_d(2000.0) - log_d(point(1500.0))), rel=1e-9)
+    assert own.estimate < cut.estimate and cut.low <= own.estimate
+
+
 def test_rounded_dwell_across_a_threshold_is_resolved_within_its_bounds() -> None:
     """Whole-second dwell: 0 s is [0, 1) s, which holds a 300 ms threshold: the row is
     undetermined, estimated by the dwell model, and its interval spans none to all of it."""
@@ -457,15 +493,12 @@ def _rung_of_row(row: dict[str, Any], policy: Policy, interactions: tuple[str, .
     }
 
 
-def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float, bound: str | None = None) -> float | None:
-    """S(tau) / S(c) of the product-limit estimate on the histogram's bins, restated: in a bin
-    with n times at risk, d exact and k censored ones, the hazard is d / (n - k / 2); log S is
-    linear in log t inside a bin (in t in the first bin); a censoring time sits at its bin's
-    geometric middle (0.5 ms in the first bin).
-
-    Past the support (tau beyond the start of the bin of the last time) the ratio is only
-    bounded: None (the audit's estimate is the dwell model's), or with ``bound`` "low" 0 and
-    "high" the ratio at the support's end (1 from a censoring time past it)."""
+def _life_table(times: list[tuple[float, bool]]) -> tuple[Callable[[float], float], Callable[[float], float], float]:
+    """The product-limit estimate on the histogram's bins, restated: in a bin with n times at
+    risk, d exact and k censored ones, the hazard is d / (n - k / 2); log S is linear in log t
+    inside a bin (in t in the first bin). Returns log S at a time, the point a censoring time
+    (or a measured in-view time) sits at -- its bin's geometric middle, 0.5 ms in the first bin
+    -- and the support's end (the start of the bin of the last time)."""
     edges = [float(e) for e in DWELL_EDGES_MS]
     n_bins = len(edges) - 1
 
@@ -497,10 +530,23 @@ def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float, bou
             return log_s[b]
         return log_s[b] + frac * (log_s[b + 1] - log_s[b])
 
-    b = bin_of(c)
-    point = 0.5 if b == 0 else math.sqrt(edges[b] * edges[b + 1])
+    def point(t: float) -> float:
+        b = bin_of(t)
+        return 0.5 if b == 0 else math.sqrt(edges[b] * edges[b + 1])
+
     last = max((t for t, _ in times if t > 0), default=None)
     support = edges[bin_of(last)] if last is not None else 0.0
+    return log_s_at, point, support
+
+
+def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float, bound: str | None = None) -> float | None:
+    """S(tau) / S(c) of the product-limit estimate (:func:`_life_table`), ``c`` a censoring time.
+
+    Past the support (tau beyond the start of the bin of the last time) the ratio is only
+    bounded: None (the audit's estimate is the dwell model's), or with ``bound`` "low" 0 and
+    "high" the ratio at the support's end (1 from a censoring time past it)."""
+    log_s_at, point_of, support = _life_table(times)
+    point = point_of(c)
     if tau > support:
         if bound is None:
             return None
@@ -512,6 +558,29 @@ def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float, bou
     if log_s_at(point) == -math.inf:
         return 0.0
     return math.exp(min(log_s_at(tau) - log_s_at(point), 0.0))
+
+
+def _comonotone_dwell(
+    m: dict[str, Any], a: float, in_view: list[tuple[float, bool]], dwell: list[tuple[float, bool]], policy: Policy, bound: str | None
+) -> float:
+    """The dwell's chance ``a`` of a censored row, conditioned on its in-view time with the two
+    times co-monotone (``S_V(V) = S_D(D)``): a row in view until its dwell was cut at ``c`` has
+    ``S_D(tau) / S_V(c)``, i.e. ``a`` times ``S_D(c) / S_V(c)`` (at least 1), at most 1; a
+    viewable row whose measured in-view time ``v`` ended before the dwell was cut reaches ``tau``
+    if and only if ``S_V(v) <= S_D(tau)``. With ``bound``, the ends of the interval between that
+    and ``a`` (no adjustment past the dwell's support for the second kind)."""
+    if policy.min_in_view_ms <= 0 or not m["_censored"] or m["_in_view"] is None:
+        return a
+    log_v, point, _ = _life_table(in_view)
+    log_d, _, support = _life_table(dwell)
+    c = m["_dwell"]
+    if m["_in_view"] == c:
+        factor = math.exp(max(log_d(point(c)) - log_v(point(c)), 0.0)) if log_v(point(c)) > -math.inf else 1.0
+        return a if bound == "low" else min(a * factor, 1.0)
+    if m["viewable"] is True and m["_in_view"] < c and not m["_in_view_cut"] and policy.attention_ms <= support:
+        reaches = 1.0 if log_v(point(m["_in_view"])) <= log_d(policy.attention_ms) else 0.0
+        return min(a, reaches) if bound == "low" else max(a, reaches) if bound == "high" else reaches
+    return a
 
 
 _PAST_SUPPORT = -1.0  # marks a chance the life table only bounds
@@ -548,7 +617,7 @@ def _resolved(
             a = 1.0
         elif m["_dwell"] is not None:
             r = _life_table_ratio(dwell, policy.attention_ms, m["_dwell"], bound)
-            a = _PAST_SUPPORT if r is None else r
+            a = _PAST_SUPPORT if r is None else _comonotone_dwell(m, r, in_view, dwell, policy, bound)
         else:
             out.append(None)
             continue

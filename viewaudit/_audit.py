@@ -207,8 +207,9 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             f"({crossing['viewable']:,} for viewable, {crossing['attended']:,} for attended) are resolved by "
             f"{how}: a row censored at c reaches tau with probability S(tau)/S(c) (censoring taken as independent "
             "of the time, and the time distribution as shared by all groups). For attended, in-view time and "
-            "dwell are taken as one time where they are equal, otherwise the interval reaches down to "
-            "independent ones."
+            "dwell are taken as co-monotone (one time where they are equal; an in-view time cut with a censored "
+            "dwell, or ended before it, conditions the dwell's chance), the interval reaching down to "
+            "independent ones and to the dwell's own chance."
         )
         thresholds = {"viewable": summary.policy.min_in_view_ms, "attended": summary.policy.attention_ms}
         for level, hist in whole.histograms.items():

@@ -13,7 +13,10 @@ impressions more than short ones. Such rows are resolved by the log's own time d
 * an **attended** crossing row (viewable or a viewable crossing, dwell across ``attention_ms``
   or certain) needs both conditions: the estimate is the smaller of the two probabilities (one
   time decides both where the in-view time is the dwell), and the interval reaches down to
-  their product (independent times) where the two times differ.
+  their product (independent times) where the two times differ. Where the in-view time says
+  more about a censored dwell -- cut with it at ``c`` (in view until ``c``), or measured and
+  ended before it -- the two times are taken as co-monotone (:func:`_comonotone`), the interval
+  reaching to the dwell's own chance ``S_D(tau) / S_D(c)``.
 
 ``S`` is the life table (:class:`_LifeTable`, product-limit, no parametric assumption) when
 times are exact, and the dwell model (:class:`_Parametric`, the glance/read mixture chosen by
@@ -52,13 +55,18 @@ ROUNDED = N_BINS
 #: In an attended code, the part whose condition is certain (viewable known, or dwell known to
 #: reach the threshold).
 CERTAIN = N_BINS + 1
-#: Attended codes are ``(same * RADIX + viewable_part) * RADIX + dwell_part``, where ``same``
-#: marks rows whose in-view time is their dwell (one time decides both conditions).
+#: Attended codes are ``(coupling * RADIX + viewable_part) * RADIX + dwell_part``. The coupling
+#: says what the row's in-view time tells about its dwell: SAME_TIME where the two are equal (the
+#: log's one time, or both cut by the session's end at ``c``), IN_VIEW_ENDED where a measured
+#: in-view time ended before a censored dwell (the viewable part, certain, then holds the in-view
+#: time's bin), 0 otherwise.
 RADIX = N_BINS + 2
+SAME_TIME = 1
+IN_VIEW_ENDED = 2
 NOT_CROSSING = -1
-#: Every code is below ``2**CODE_BITS`` (``2 * RADIX**2`` is about 1.3 million).
+#: Every code is below ``2**CODE_BITS`` (``3 * RADIX**2`` is about 1.9 million).
 CODE_BITS = 21
-assert 2 * RADIX * RADIX <= 1 << CODE_BITS
+assert 3 * RADIX * RADIX <= 1 << CODE_BITS
 
 
 def empty_histograms() -> dict[str, DwellHistogram]:
@@ -132,8 +140,16 @@ def batch_crossings(
     )
     both = (v_part != NOT_CROSSING) & (a_part != NOT_CROSSING) & ~((v_part == CERTAIN) & (a_part == CERTAIN))
     with np.errstate(invalid="ignore"):
-        same = (timing["in_view"] == timing["dwell"]).astype(np.int64)
-    codes["attended"] = np.where(both, (same * RADIX + v_part) * RADIX + a_part, NOT_CROSSING)
+        coupling = np.where(timing["in_view"] == timing["dwell"], SAME_TIME, 0)
+        if policy.min_in_view_ms > 0 and rounding_ms == 0 and not timing["in_view_is_dwell"]:
+            # The in-view time is exact (floored times leave it a step wide) and ended before the
+            # session cut the dwell: with co-monotone times it pins the dwell down (resolve).
+            ended = both & (v_part == CERTAIN) & (a_part < N_BINS) & censored & ~in_view_censored & (timing["in_view"] < timing["dwell"])
+            if ended.any():
+                coupling = np.where(ended, IN_VIEW_ENDED, coupling)
+                v_part = v_part.copy()
+                v_part[ended] = _bin_of(timing["in_view"][ended])
+    codes["attended"] = np.where(both, (coupling * RADIX + v_part) * RADIX + a_part, NOT_CROSSING)
     return hists, codes
 
 
@@ -277,6 +293,13 @@ class _LifeTable:
                 est[cens], low[cens], high[cens] = _beyond_support(ratio(self.supported_ms), c, self.supported_ms, est[cens])
         return est, low, high
 
+    def log_survival(self, parts: np.ndarray) -> np.ndarray:
+        """``log S(c)`` at the censoring point of each censored code in ``parts``."""
+        return self.log_survival_at(CENSORING_POINT_MS[parts])
+
+    def log_survival_at(self, t: np.ndarray) -> np.ndarray:
+        return self._at(self.log_s, np.asarray(t, dtype=float))
+
     def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
         """Var of ``sum weight * P`` per group (``weight`` = count x P): ``log P`` of the rows
         of a group share the bins between their censoring times and ``tau``, so Greenwood's
@@ -326,6 +349,19 @@ class _Parametric:
 
     def probabilities(self, tau: float, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _ratio(self.fit, np.asarray(self.fit.parameters, dtype=float), tau, parts, self.rounding_ms, self.supported_ms)
+
+    def log_survival(self, parts: np.ndarray) -> np.ndarray:
+        """``log S(c)`` at the censoring point of each censored code in ``parts`` (floored logs: the
+        middle of the step the censoring time lies in)."""
+        c = CENSORING_POINT_MS[parts]
+        if self.rounding_ms > 0:
+            c = (np.floor(c / self.rounding_ms + 1e-6) + 0.5) * self.rounding_ms
+        return self.log_survival_at(c)
+
+    def log_survival_at(self, t: np.ndarray) -> np.ndarray:
+        theta = np.asarray(self.fit.parameters, dtype=float)
+        with np.errstate(divide="ignore"):
+            return np.log(np.asarray(survival_at(theta, self.fit._layout(), np.asarray(t, dtype=float))))
 
     def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
         """Delta method: the gradient of ``sum count * P`` per group in the fit's parameters
@@ -463,6 +499,50 @@ def _time_model(hist: DwellHistogram, rounding_ms: float, what: str) -> _TimeMod
     return None if fit is None else _Parametric(fit, rounding_ms, supported_until(hist))
 
 
+def _comonotone(
+    p_a: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cut: np.ndarray,
+    ended: np.ndarray,
+    in_view_parts: np.ndarray,
+    dwell_parts: np.ndarray,
+    tau: float,
+    model_v: _TimeModel,
+    model_a: _TimeModel,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dwell condition's chance for attended rows whose in-view time says more about the dwell
+    than that it was censored at ``c`` (codes ``dwell_parts``).
+
+    In-view time is part of the dwell (``V <= D``). Taken as co-monotone -- the in-view time an
+    increasing function of the dwell, ``S_V(V) = S_D(D)``, which is what "one time decides both"
+    says where they are the same column -- it tells:
+
+    * ``cut``: the in-view time was cut with the dwell (both at ``c``), so the row was in view
+      until ``c``: ``P(D >= tau | V >= c) = S_D(tau) / S_V(c)``, the dwell's own
+      ``S_D(tau) / S_D(c)`` times ``S_D(c) / S_V(c) >= 1``, at most 1;
+    * ``ended``: a measured in-view time ``v`` (code ``in_view_parts``) ended before the censored
+      dwell: the dwell is ``S_D^-1(S_V(v))``, which reaches ``tau`` when ``S_V(v) <= S_D(tau)``.
+
+    Co-monotone is the strongest positive dependence there is (the Frechet upper bound); the
+    dwell's own chance (the in-view time telling nothing more) stays inside the interval, so the
+    interval spans the two. Past the dwell's support ``S_D(tau)`` is only bounded, and rows that
+    ``ended`` keep the dwell's own chance.
+    """
+    est, low, high = (x.copy() for x in p_a)
+    if cut.any():
+        with np.errstate(invalid="ignore"):
+            log_factor = model_a.log_survival(dwell_parts[cut]) - model_v.log_survival(dwell_parts[cut])
+        factor = np.where(np.isfinite(log_factor), np.exp(np.maximum(log_factor, 0.0)), 1.0)
+        est[cut] = np.minimum(est[cut] * factor, 1.0)
+        high[cut] = np.minimum(high[cut] * factor, 1.0)
+    if ended.any() and tau <= model_a.supported_ms:
+        log_s_tau = model_a.log_survival_at(np.array([tau]))[0]
+        reaches = (model_v.log_survival(in_view_parts[ended]) <= log_s_tau).astype(float)
+        est[ended] = reaches
+        low[ended] = np.minimum(low[ended], reaches)
+        high[ended] = np.maximum(high[ended], reaches)
+    return est, low, high
+
+
 def resolve(
     crossings: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     histograms: Mapping[str, DwellHistogram],
@@ -479,12 +559,15 @@ def resolve(
     An attended crossing row needs both its viewable and its dwell condition. In-view time is
     part of the dwell, so the two are strongly dependent: the estimate takes the smaller of the
     two probabilities (their joint probability when one implies the other), and the interval
-    reaches down to their product (independence).
+    reaches down to their product (independence). Where the in-view time was cut with the dwell,
+    or a measured in-view time ended before a censored dwell, the dwell's chance is conditioned on
+    the in-view time too (:func:`_comonotone`).
     """
     v_codes = crossings["viewable"][1]
     a_codes = crossings["attended"][1]
-    a_same, a_view, a_dwell = a_codes // (RADIX * RADIX), (a_codes // RADIX) % RADIX, a_codes % RADIX
-    need_v = v_codes.size > 0 or bool(np.any(a_view != CERTAIN))
+    a_coupling, a_view, a_dwell = a_codes // (RADIX * RADIX), (a_codes // RADIX) % RADIX, a_codes % RADIX
+    # The in-view time's survival function also serves rows cut with their dwell (_comonotone).
+    need_v = v_codes.size > 0 or bool(np.any((a_view != CERTAIN) | ((a_coupling == SAME_TIME) & (a_dwell < N_BINS))))
     need_a = bool(np.any(a_dwell != CERTAIN))
     model_v = _time_model(histograms["viewable"], rounding_ms, "viewable") if need_v and policy.min_in_view_ms > 0 else None
     model_a = _time_model(histograms["attended"], rounding_ms, "attended") if need_a and policy.attention_ms > 0 else None
@@ -524,22 +607,31 @@ def resolve(
         out["attended"] = Resolution.none(n_groups)
         return out
     ones = np.ones(code.size)
-    p_v = model_v.probabilities(policy.min_in_view_ms, a_view) if model_v is not None else (ones, ones, ones)
+    ended = a_coupling == IN_VIEW_ENDED
+    viewable_parts = np.where(ended, CERTAIN, a_view)  # viewable is certain there; a_view holds the in-view time
+    p_v = model_v.probabilities(policy.min_in_view_ms, viewable_parts) if model_v is not None else (ones, ones, ones)
     p_a = model_a.probabilities(policy.attention_ms, a_dwell) if model_a is not None else (ones, ones, ones)
+    same = a_coupling == SAME_TIME
+    pinned = np.zeros(code.size, dtype=bool)  # rows whose in-view time pins the dwell down
+    if model_v is not None and model_a is not None:
+        p_a = _comonotone(p_a, same & (a_dwell < N_BINS), ended, a_view, a_dwell, policy.attention_ms, model_v, model_a)
+        pinned = ended & (policy.attention_ms <= model_a.supported_ms)
     # Both conditions: one time decides both where the in-view time is the dwell (the smaller
     # probability is then the joint one); otherwise the two times are strongly but not
     # perfectly dependent, and the interval reaches down to independence (the product).
     est = np.minimum(p_v[0], p_a[0])
-    low = np.where(a_same == 1, np.minimum(p_v[1], p_a[1]), np.minimum(est, p_v[1] * p_a[1]))
+    low = np.where(same | ended, np.minimum(p_v[1], p_a[1]), np.minimum(est, p_v[1] * p_a[1]))
     joint = (est, low, np.maximum(est, np.minimum(p_v[2], p_a[2])))
     known = ~((joint[1] == 0) & (joint[2] == 1))
     by_view = p_v[0] < p_a[0]
     var = np.zeros(n_groups)
     for model, tau, parts, mine in (
-        (model_v, policy.min_in_view_ms, a_view, by_view),
+        (model_v, policy.min_in_view_ms, viewable_parts, by_view),
         (model_a, policy.attention_ms, a_dwell, ~by_view),
     ):
         if model is not None:
-            var += model.variance(tau, g, parts, np.where(known & mine, count * est, 0.0), n_groups)
+            # Pinned rows have a 0 or 1 chance, the rest of their interval the bounds' (no model
+            # variance of their own).
+            var += model.variance(tau, g, parts, np.where(known & mine & ~pinned, count * est, 0.0), n_groups)
     out["attended"] = resolution(g, count, joint, var)
     return out

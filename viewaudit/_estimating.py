@@ -419,9 +419,9 @@ def _imputed_complete_log_viewers(
     with its group's per-row chance (``chance``: estimate, low, high per group; viewers of a
     group alike). Each draw's counts give :func:`complete_log_viewers`; the draws combine by
     Rubin's rules (mean of the estimates; the ends widened in quadrature by ``z`` times the
-    between-draw standard deviation, ``sqrt((1 + 1/M) B)``). The chance's own interval moves the
-    ends: imputations at its low and its high end (with the same uniforms, so that the
-    difference is the chance's, not the draws') move each end by as much as either moves it
+    between-draw standard deviation, ``sqrt((1 + 1/M) B)``). The chance's own interval widens the
+    ends too, in quadrature: imputations at its low and its high end (with the same uniforms, so
+    that the difference is the chance's, not the draws') give how far either moves each end
     outward. The low end is never below the viewers with a determined row on the rung.
     """
     z = _z(confidence_level)
@@ -461,12 +461,14 @@ def _imputed_complete_log_viewers(
             warnings.warn(f"{message} (in every imputation of the sample's undetermined rows)", DegenerateDataWarning, stacklevel=4)
     estimate = draws[:, 0].mean(axis=0)
     between = z * np.sqrt((1 + 1 / IMPUTATIONS) * draws[:, 0].var(axis=0, ddof=1))
-    low = estimate - np.hypot(estimate - draws[:, 1].mean(axis=0), between)
-    high = estimate + np.hypot(draws[:, 2].mean(axis=0) - estimate, between)
+    # The chance's own error is another source, independent of the sample's and the draws':
+    # added in quadrature like them (added outright, it made 99.5 % intervals of 95 % ones).
     low_shift = np.minimum(np.minimum(ends[0][1], ends[1][1]), 0.0)
     high_shift = np.maximum(np.maximum(ends[0][2], ends[1][2]), 0.0)
+    low = estimate - np.sqrt((estimate - draws[:, 1].mean(axis=0)) ** 2 + between**2 + low_shift**2)
+    high = estimate + np.sqrt((draws[:, 2].mean(axis=0) - estimate) ** 2 + between**2 + high_shift**2)
     certain = np.bincount(g[determined > 0], minlength=n_groups)
-    return estimate, np.maximum(low + low_shift, certain), high + high_shift
+    return estimate, np.maximum(low, certain), high
 
 
 def _thinning_rates(stats: LadderStatistics, level: str, in_sample: tuple[np.ndarray, ...]) -> tuple[float, float, float] | None:

@@ -230,9 +230,10 @@ def _run_demo(args: argparse.Namespace) -> int:
         caveat = [
             "",
             f"{outside} truth(s) fell outside the audit's 95 % interval. An interval misses 1 time in 20 by "
-            "design; unique viewers of viewable and attended also give an impression whose time was cut short "
-            "across the threshold the same chance whoever the viewer is, which overstates them when viewers "
-            "differ. The accuracy benchmark measures both (docs/benchmarks.md).",
+            "design; unique viewers of viewable and attended also lean a little high where viewers differ (an "
+            "impression whose time was cut short across the threshold takes the same chance whoever the viewer "
+            "is, and an undetected bot's short impressions reach it less often). The accuracy benchmark and "
+            "docs/methods.md measure both.",
         ]
     full = expected_ladder(scenario.model, policy=policy)
     full_rendered = full.ladder["rendered"].impressions.estimate or 0
