@@ -167,3 +167,14 @@ def test_engines_agree_where_viewers_are_told_apart(by):
     assert packed.to_dict()["ladder"] == summary.to_dict()["ladder"]
     if by is not None:
         assert [a.ladder for a in packed.groups] == [b.ladder for b in summary.groups]
+
+
+def test_the_bootstrap_does_not_depend_on_its_chunks_or_threads(monkeypatch: pytest.MonkeyPatch):
+    """Bootstrap replicates are fitted in chunks bounded by BOOTSTRAP_CELLS, spread over threads:
+    one chunk, a few and many give the same figures, bit for bit (each stratum's EM is its own)."""
+    pop = population(3, viewers=4_000)
+    results = set()
+    for cells in (1 << 30, 1 << 21, 1 << 16):
+        monkeypatch.setattr(_propensity, "BOOTSTRAP_CELLS", cells)
+        results.add(estimate(pop))
+    assert len(results) == 1, results

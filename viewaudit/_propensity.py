@@ -40,6 +40,7 @@ stays deterministic).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import numpy as np
@@ -73,8 +74,11 @@ HOMOGENEITY_CHI2 = 3.841
 #: Poisson-bootstrap replicates of the viewers for the sampling error of G, and their seed.
 REPLICATES = 30
 BOOTSTRAP_ITERATIONS = 3
-#: Bootstrap replicates are fitted together while (cells x grid points) stays below this.
-BOOTSTRAP_CELLS = 1 << 22
+#: Bootstrap replicates are fitted together while (cells x grid points) stays below this, in
+#: chunks spread over BOOTSTRAP_THREADS threads (NumPy's and SciPy's sparse kernels release the
+#: GIL; each chunk is fitted on its own, so the result does not depend on the threads).
+BOOTSTRAP_CELLS = 1 << 21
+BOOTSTRAP_THREADS = 2
 SEED = 20231117
 
 
@@ -368,10 +372,10 @@ def heterogeneous_viewers(
             # Replicates are fitted together, as strata of their own, in chunks that bound memory.
             n_fit = fit_names.size
             chunk = max(1, BOOTSTRAP_CELLS // max(fit_t.size * GRID.size, 1))
-            for first in range(0, REPLICATES, chunk):
-                r = np.arange(first, min(first + chunk, REPLICATES))
-                wb = _fit(
-                    ((r - first)[:, None] * n_fit + fit_stratum[None, :]).ravel(),
+
+            def fit_chunk(r: np.ndarray) -> np.ndarray:
+                return _fit(
+                    (np.arange(r.size)[:, None] * n_fit + fit_stratum[None, :]).ravel(),
                     np.tile(fit_t, r.size),
                     np.tile(fit_f, r.size),
                     resampled[r][:, in_fit].ravel(),
@@ -379,6 +383,14 @@ def heterogeneous_viewers(
                     start=np.tile(w, (r.size, 1)),
                     iterations=BOOTSTRAP_ITERATIONS,
                 )
+
+            chunks = [np.arange(first, min(first + chunk, REPLICATES)) for first in range(0, REPLICATES, chunk)]
+            if len(chunks) > 1:
+                with ThreadPoolExecutor(max_workers=BOOTSTRAP_THREADS, thread_name_prefix="viewaudit-bootstrap") as pool:
+                    fitted = list(pool.map(fit_chunk, chunks))
+            else:
+                fitted = [fit_chunk(chunks[0])]
+            for r, wb in zip(chunks, fitted, strict=True):
                 for i in range(r.size):
                     refits[r[i]] = wb[i * n_fit : (i + 1) * n_fit]
         draws = [
