@@ -22,6 +22,7 @@ over groups. Figures that a complete, fully measured, unsampled log determines a
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import attrs
 import numpy as np
@@ -336,14 +337,10 @@ def ladder_from_statistics(
             else:
                 imp = _weighted_impressions(stats.totals, level, z)
             if stats.sample_rate is not None and stats.viewer_counts is not None:
-                uniq = _complete_log_viewers(stats, level, (per_row, per_row_low, per_row_high), confidence_level)
-                rates = _thinning_rates(stats, level, in_sample)
-                if reach and n_groups == 1 and rates is not None:
-                    counts = stats.viewer_counts[level][1]
-                    reach = [
-                        tuple(np.array([x]) for x in sampled_k_plus_reach(counts, k, *rates, confidence_level))
-                        for k in range(2, frequency + 1)
-                    ]
+                chance = (per_row, per_row_low, per_row_high)
+                uniq = _complete_log_viewers(stats, level, chance, confidence_level)
+                if reach and n_groups == 1:
+                    reach = [_complete_log_reach(stats, level, k, chance, confidence_level) for k in range(2, frequency + 1)]
                 elif reach:
                     # A group's few viewers do not identify its exposure distribution.
                     reach = [(np.full(n_groups, np.nan), np.zeros(n_groups), uniq[2]) for _ in reach]
@@ -375,6 +372,15 @@ def ladder_from_statistics(
     return pa.table(columns)
 
 
+def _undetermined_viewers(stats: LadderStatistics, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(group, determined, undetermined) counts on a rung, one entry per viewer, when some of a
+    sampled log's rows on it are undetermined (else None)."""
+    if level in ESTIMATED_LEVELS and stats.viewer_rows is not None and stats.viewer_rows[level][3].any():
+        g, t, _, u, count = stats.viewer_rows[level]
+        return tuple(np.repeat(x, count) for x in (g, t, u))  # type: ignore[return-value]
+    return None
+
+
 def _complete_log_viewers(
     stats: LadderStatistics, level: str, chance: tuple[np.ndarray, np.ndarray, np.ndarray], confidence_level: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -384,12 +390,44 @@ def _complete_log_viewers(
     each undetermined row's ``chance`` (per group: estimate, low, high) of being on the rung."""
     assert stats.sample_rate is not None
     assert stats.viewer_counts is not None
-    if level in ESTIMATED_LEVELS and stats.viewer_rows is not None and stats.viewer_rows[level][3].any():
-        g, t, _, u, count = stats.viewer_rows[level]
-        g, t, u = (np.repeat(x, count) for x in (g, t, u))  # one entry per viewer again
-        return _imputed_complete_log_viewers(g, t, u, chance, stats.n_groups, stats.sample_rate, confidence_level)
+    undetermined = _undetermined_viewers(stats, level)
+    if undetermined is not None:
+        return _imputed_complete_log_viewers(*undetermined, chance, stats.n_groups, stats.sample_rate, confidence_level)
     g, counts = stats.viewer_counts[level]
     return complete_log_viewers(counts, g, stats.n_groups, sample_rate=stats.sample_rate, confidence_level=confidence_level)
+
+
+def _complete_log_reach(
+    stats: LadderStatistics, level: str, k: int, chance: tuple[np.ndarray, np.ndarray, np.ndarray], confidence_level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The complete log's viewers with at least ``k`` impressions on a rung (one group), from a
+    sampled log: :func:`viewaudit._reach.sampled_k_plus_reach` on the viewers' counts thinned at
+    the sampling rate, the undetermined rows imputed (:func:`_imputed_k_plus_reach`)."""
+    assert stats.sample_rate is not None and stats.viewer_counts is not None
+    undetermined = _undetermined_viewers(stats, level)
+    if undetermined is not None:
+        return _imputed_k_plus_reach(*undetermined[1:], chance, k, stats.sample_rate, confidence_level)
+    p = stats.sample_rate
+    return tuple(np.array([x]) for x in sampled_k_plus_reach(stats.viewer_counts[level][1], k, p, p, p, confidence_level))  # type: ignore[return-value]
+
+
+def _imputed_k_plus_reach(
+    determined: np.ndarray,
+    undetermined: np.ndarray,
+    chance: tuple[np.ndarray, np.ndarray, np.ndarray],
+    k: int,
+    sample_rate: float,
+    confidence_level: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """k+ reach of the complete log on a rung (one group), from a sampled log with undetermined
+    rows: :func:`_imputed` with :func:`viewaudit._reach.sampled_k_plus_reach` at the sampling rate."""
+    p = sample_rate
+
+    def reach(y: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return tuple(np.array([x]) for x in sampled_k_plus_reach(y, k, p, p, p, confidence_level))  # type: ignore[return-value]
+
+    g = np.zeros(np.asarray(determined).size, dtype=np.int64)
+    return _imputed(g, determined, undetermined, chance, 1, reach, confidence_level, at_least=k)
 
 
 #: Imputations of a sampled log's undetermined rows (multiple imputation, Rubin 1987), seeded so
@@ -411,7 +449,28 @@ def _imputed_complete_log_viewers(
     sample_rate: float,
     confidence_level: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unique viewers of the complete log on a rung, from a sampled log with undetermined rows.
+    """Unique viewers of the complete log on a rung, from a sampled log with undetermined rows:
+    :func:`_imputed` with :func:`viewaudit._sampled.complete_log_viewers`."""
+
+    def viewers(y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return complete_log_viewers(y, g, n_groups, sample_rate=sample_rate, confidence_level=confidence_level)
+
+    return _imputed(g, determined, undetermined, chance, n_groups, viewers, confidence_level)
+
+
+def _imputed(
+    g: np.ndarray,
+    determined: np.ndarray,
+    undetermined: np.ndarray,
+    chance: tuple[np.ndarray, np.ndarray, np.ndarray],
+    n_groups: int,
+    figure: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    confidence_level: float,
+    at_least: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A complete-log viewer figure on a rung (``figure(counts, group)``: estimate, low and high
+    per group, from the sample's per-viewer counts on the rung), from a sampled log with
+    undetermined rows.
 
     The sample's true counts on the rung, per viewer, are a thinning of the complete log's at
     exactly the sampling rate (rows are kept whatever their times), but a viewer's undetermined
@@ -422,7 +481,8 @@ def _imputed_complete_log_viewers(
     between-draw standard deviation, ``sqrt((1 + 1/M) B)``). The chance's own interval widens the
     ends too, in quadrature: imputations at its low and its high end (with the same uniforms, so
     that the difference is the chance's, not the draws') give how far either moves each end
-    outward. The low end is never below the viewers with a determined row on the rung.
+    outward. The low end is never below the viewers with ``at_least`` determined rows on the rung
+    (1 for unique viewers, k for k+ reach): the sample's rows are the complete log's.
     """
     z = _z(confidence_level)
     # Viewers in a canonical order (viewers with equal counts are interchangeable), so that the
@@ -439,7 +499,7 @@ def _imputed_complete_log_viewers(
     def viewers(c: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         y = determined.astype(np.int64)  # a copy
         y[open_] += np.maximum(binom.ppf(uniform[m], n_open, np.clip(c, 0.0, 1.0)[g[open_]]), 0).astype(np.int64)  # ppf(0) is -1
-        return complete_log_viewers(y, g, n_groups, sample_rate=sample_rate, confidence_level=confidence_level)
+        return figure(y, g)
 
     k = _END_IMPUTATIONS
     # A warning about degenerate counts is the data's when every draw at the estimated chance
@@ -467,28 +527,8 @@ def _imputed_complete_log_viewers(
     high_shift = np.maximum(np.maximum(ends[0][2], ends[1][2]), 0.0)
     low = estimate - np.sqrt((estimate - draws[:, 1].mean(axis=0)) ** 2 + between**2 + low_shift**2)
     high = estimate + np.sqrt((draws[:, 2].mean(axis=0) - estimate) ** 2 + between**2 + high_shift**2)
-    certain = np.bincount(g[determined > 0], minlength=n_groups)
+    certain = np.bincount(g[determined >= at_least], minlength=n_groups)
     return estimate, np.maximum(low, certain), high
-
-
-def _thinning_rates(stats: LadderStatistics, level: str, in_sample: tuple[np.ndarray, ...]) -> tuple[float, float, float] | None:
-    """(rate, highest, lowest) at which a sampled log's determined counts on a rung thin the
-    complete log's impressions on it, for k+ reach: ``p x q`` with q the determined share of the
-    sample's impressions on the rung (its interval from theirs), taking determination as
-    independent of the viewer; None when nothing is determined."""
-    assert stats.sample_rate is not None
-    p = stats.sample_rate
-    if level not in ESTIMATED_LEVELS:
-        return p, p, p
-    determined = float(stats.totals[f"n_{level}"].sum())
-    if determined <= 0:
-        return None
-    est, low, high = (float(np.sum(x)) for x in in_sample)
-
-    def share(of: float) -> float:
-        return min(determined / of, 1.0) if of > 0 else 1.0
-
-    return p * share(est), p * share(max(low, determined)), p * share(high)
 
 
 def undeterminable_levels(summary: Summary) -> list[str]:

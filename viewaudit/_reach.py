@@ -13,9 +13,10 @@ determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers s
   is at k = 1).
 * **Sampled logs** (one known sampling rate ``p``): the whole log's k+ reach of the *complete*
   log is the Gamma-Poisson estimate (:func:`viewaudit.estimators.gamma_poisson_reach`, as for
-  unique viewers) from the sample's determined counts thinned at ``p x q`` (q the rung's
-  determined share); per group, k >= 2 is not estimated (a group's few viewers do not identify
-  its exposure distribution): NaN, bounded by 0 and the group's unique viewers.
+  unique viewers) from the sample's counts on the rung thinned at ``p``, its undetermined rows
+  imputed as for unique viewers (``_estimating._imputed_k_plus_reach``); per group, k >= 2 is
+  not estimated (a group's few viewers do not identify its exposure distribution): NaN, bounded
+  by 0 and the group's unique viewers.
 """
 
 from __future__ import annotations
