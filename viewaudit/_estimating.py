@@ -476,7 +476,7 @@ def _imputed(
     exactly the sampling rate (rows are kept whatever their times), but a viewer's undetermined
     rows hide part of them. Each imputation draws them: every undetermined row is on the rung
     with its group's per-row chance (``chance``: estimate, low, high per group; viewers of a
-    group alike). Each draw's counts give :func:`complete_log_viewers`; the draws combine by
+    group alike). Each draw's counts give ``figure``; the draws combine by
     Rubin's rules (mean of the estimates; the ends widened in quadrature by ``z`` times the
     between-draw standard deviation, ``sqrt((1 + 1/M) B)``). The chance's own interval widens the
     ends too, in quadrature: imputations at its low and its high end (with the same uniforms, so
