@@ -100,13 +100,15 @@ def _init_worker() -> None:
     pa.set_cpu_count(1)  # the pool already has a process per core
 
 
-def one_run(job: tuple[str, str, int]) -> dict[str, Any]:
-    """Simulate one log, audit it under every policy; one record per (policy, rung, figure)."""
-    scenario, condition, run = job
+def one_run(job: tuple[str, str, int, int]) -> dict[str, Any]:
+    """Simulate one log, audit it under every policy; one record per (policy, rung, figure),
+    the figures ``reach_k`` (k = 2 .. ``frequency``) included when ``frequency`` >= 2."""
+    scenario, condition, run, frequency = job
     model = attrs.evolve(va.get_scenario(scenario).model, measurement=measurement(condition, scenario))
     seed = seed_of(scenario, condition, run)
-    sim = va.simulate(model, impressions=IMPRESSIONS, policy=POLICIES[0], compare=POLICIES, rng=seed)
-    kwargs = audit_kwargs(model.measurement)
+    reach = {"frequency": frequency} if frequency >= 2 else {}
+    sim = va.simulate(model, impressions=IMPRESSIONS, policy=POLICIES[0], compare=POLICIES, rng=seed, **reach)
+    kwargs = {**audit_kwargs(model.measurement), **reach}
     log = sim.log
     if "sample_rate" in kwargs:  # sample_rate replaces the weight column (audit refuses both)
         log = log.drop_columns(["weight"])
@@ -120,6 +122,9 @@ def one_run(job: tuple[str, str, int]) -> dict[str, Any]:
                 records.append(
                     (policy, rung.level, figure, e.estimate, e.low, e.high, getattr(truth[rung.level], figure).estimate)
                 )
+            for got_k, true_k in zip(rung.reach[1:], truth[rung.level].reach[1:], strict=True):
+                e = got_k.viewers
+                records.append((policy, rung.level, f"reach_{got_k.k}", e.estimate, e.low, e.high, true_k.viewers.estimate))
     return {
         "scenario": scenario,
         "condition": condition,
@@ -231,7 +236,8 @@ def _pct(row: dict[str, Any], key: str, fmt: str) -> str:
 
 
 def print_tables(tables: dict[str, dict[tuple[str, ...], Cell]], detail: bool) -> tuple[list, list, list]:
-    order = {name: i for i, name in enumerate((*CONDITIONS, *SCENARIOS, *POLICIES, *va.LEVELS, *FIGURES))}
+    reach = [f"reach_{k}" for k in range(2, 10)]
+    order = {name: i for i, name in enumerate((*CONDITIONS, *SCENARIOS, *POLICIES, *va.LEVELS, *FIGURES, *reach))}
 
     def rows(name: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
         keys = sorted(tables[name], key=lambda k: [(order.get(x, len(order)), x) for x in k])
@@ -293,6 +299,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated scenario names")
     parser.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated measurement conditions")
     parser.add_argument("--detail", action="store_true", help="also print every cell outside 93-97 %% coverage")
+    parser.add_argument(
+        "--frequency", type=int, default=0, help="also k+ reach, k = 2 .. K (audits and truths with frequency=K; at most 9)"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     runs = args.runs if args.runs is not None else (15 if args.quick else 150)
@@ -304,7 +313,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     unknown = sorted(set(conditions) - set(CONDITIONS))
     if unknown:
         parser.error(f"--conditions: unknown {unknown}; expected some of {list(CONDITIONS)}")
-    jobs = [(s, c, r) for s in scenarios for c in conditions for r in range(runs)]
+    if not 0 <= args.frequency <= 9:
+        parser.error(f"--frequency: expected 0 to 9, got {args.frequency}")
+    jobs = [(s, c, r, args.frequency) for s in scenarios for c in conditions for r in range(runs)]
     kwargs = {c: audit_kwargs(measurement(c, scenarios[0])) for c in conditions}
     print(
         f"{len(jobs)} logs ({len(scenarios)} scenarios x {len(conditions)} conditions x {runs} runs), "
@@ -350,6 +361,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "impressions": IMPRESSIONS,
             "root_seed": ROOT_SEED,
             "audit_extra_arguments": {c: sorted(k) for c, k in used.items()},
+            "frequency": args.frequency,
             "mean_log_rows": {f"{s} / {c}": float(np.mean(v)) for (s, c), v in rows_per_log.items()},
             "seconds": elapsed,
             "workers": workers,

@@ -217,3 +217,17 @@ def test_k_plus_reach_matches_the_binomial_tail() -> None:
     np.testing.assert_allclose(est, [expected0, expected1])
     assert np.all(low <= est)
     assert np.all(est <= high)
+
+
+def test_sampled_reach_with_no_viewer_seen_twice_is_not_estimated() -> None:
+    """A 10 % sample in which no viewer is seen twice says nothing of repeat viewers (one with two
+    impressions is seen twice with chance 1 %): 2+ reach is undetermined, bounded by 0 and the
+    complete log's unique viewers, not a fitted 0 with a narrow interval."""
+    log = pa.table({"item_id": [1] * 60, "viewer_id": list(range(60))})
+    with pytest.warns(va.DegenerateDataWarning):  # the unique viewers' fits (every viewer seen once; none on the rung)
+        result = va.audit(log, sample_rate=0.1, frequency=2)
+    rendered = result.ladder["rendered"]
+    two = rendered.reach[1].viewers
+    assert two.estimate is None
+    assert two.low == 0
+    assert two.high == rendered.unique_viewers.high > 60

@@ -118,6 +118,18 @@ def test_auditing_the_complete_log_reproduces_the_truth(policy):
     assert sim.truth.rows.read == sim.log.num_rows
 
 
+def test_the_truth_carries_k_plus_reach_on_request():
+    """simulate(frequency=K): the truths carry k+ reach, the complete log's audit with the same
+    frequency= reproduces them, and they do not change the rest of the truth."""
+    sim = va.simulate(MODEL, rng=21, frequency=3)
+    audited = va.audit(sim.log, frequency=3)
+    assert audited.ladder == sim.truth.ladder
+    assert [len(r.reach) for r in sim.truth.ladder] == [3] * len(va.LEVELS)
+    assert sim.truth.ladder["viewable"].reach[1].viewers.estimate < sim.truth.ladder["viewable"].unique_viewers.estimate
+    plain = va.simulate(MODEL, rng=21)
+    assert [(r.impressions, r.unique_viewers) for r in plain.truth.ladder] == [(r.impressions, r.unique_viewers) for r in sim.truth.ladder]
+
+
 def test_measurement_leaves_the_complete_log_and_the_truth_unchanged():
     """Measurement draws from its own stream: the truth is the same with and without gaps, and
     the log only loses what the measurement says."""

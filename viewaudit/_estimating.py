@@ -512,22 +512,31 @@ def _imputed(
         warnings.simplefilter("ignore", DegenerateDataWarning)
         # The ends at either end of the chance's interval: more rows on the rung mean more
         # viewers seen but fewer unseen ones, so either can move either end.
-        ends = [np.mean([viewers(c, m) for m in range(k)], axis=0) - draws[:k].mean(axis=0) for c in chance[1:]]
+        with np.errstate(invalid="ignore"):  # inf - inf where a figure is not identified
+            ends = [np.mean([viewers(c, m) for m in range(k)], axis=0) - draws[:k].mean(axis=0) for c in chance[1:]]
     for other in {(str(w.message), w.category): w for w in caught if not issubclass(w.category, DegenerateDataWarning)}.values():
         warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)  # not ours to judge: passed on
     messages = [str(w.message) for w in caught if issubclass(w.category, DegenerateDataWarning)]
     for message in dict.fromkeys(messages):
         if messages.count(message) >= IMPUTATIONS:
             warnings.warn(f"{message} (in every imputation of the sample's undetermined rows)", DegenerateDataWarning, stacklevel=4)
-    estimate = draws[:, 0].mean(axis=0)
-    between = z * np.sqrt((1 + 1 / IMPUTATIONS) * draws[:, 0].var(axis=0, ddof=1))
-    # The chance's own error is another source, independent of the sample's and the draws':
-    # added in quadrature like them (added outright, it made 99.5 % intervals of 95 % ones).
-    low_shift = np.minimum(np.minimum(ends[0][1], ends[1][1]), 0.0)
-    high_shift = np.maximum(np.maximum(ends[0][2], ends[1][2]), 0.0)
-    low = estimate - np.sqrt((estimate - draws[:, 1].mean(axis=0)) ** 2 + between**2 + low_shift**2)
-    high = estimate + np.sqrt((draws[:, 2].mean(axis=0) - estimate) ** 2 + between**2 + high_shift**2)
     certain = np.bincount(g[determined >= at_least], minlength=n_groups)
+    # A figure a draw does not identify (NaN estimate: no viewer seen twice, for k+ reach) is
+    # not identified: NaN, bounded by what is certain and no more.
+    unidentified = ~np.isfinite(draws[:, 0]).all(axis=0) | ~np.isfinite(draws[:, 2]).all(axis=0)
+    with np.errstate(invalid="ignore"):
+        estimate = draws[:, 0].mean(axis=0)
+        between = z * np.sqrt((1 + 1 / IMPUTATIONS) * draws[:, 0].var(axis=0, ddof=1))
+        # The chance's own error is another source, independent of the sample's and the draws':
+        # added in quadrature like them (added outright, it made 99.5 % intervals of 95 % ones).
+        low_shift = np.minimum(np.minimum(ends[0][1], ends[1][1]), 0.0)
+        high_shift = np.maximum(np.maximum(ends[0][2], ends[1][2]), 0.0)
+        low = estimate - np.sqrt((estimate - draws[:, 1].mean(axis=0)) ** 2 + between**2 + low_shift**2)
+        high = estimate + np.sqrt((draws[:, 2].mean(axis=0) - estimate) ** 2 + between**2 + high_shift**2)
+    if unidentified.any():
+        estimate = np.where(unidentified, np.nan, estimate)
+        low = np.where(unidentified, certain, low)
+        high = np.where(unidentified, np.inf, high)
     return estimate, np.maximum(low, certain), high
 
 

@@ -81,7 +81,13 @@ def sampled_k_plus_reach(
     """The complete log's viewers with at least ``k`` impressions on a rung, from one sample's
     per-viewer determined counts thinned at ``rate`` (within ``[rate_low, rate_high]``): the
     Gamma-Poisson estimate, its interval running from the low end at the highest rate to the
-    high end at the lowest (fewer determined impressions mean more unseen)."""
+    high end at the lowest (fewer determined impressions mean more unseen). With no viewer seen
+    twice, (NaN, 0, inf): not identified."""
+    if k >= 2 and not np.any(counts >= 2):
+        # No viewer seen twice: at rate p a viewer with two impressions is seen twice with chance
+        # p**2, so the sample says nothing of repeat viewers (a fit would put them at 0 with a
+        # narrow interval). Not estimated; bounded by 0 and, in the ladder, the unique viewers.
+        return np.nan, 0.0, np.inf
     f = frequency_counts(counts[counts > 0]) if counts.size else np.zeros(1, dtype=np.int64)
 
     def reach(r: float) -> tuple[float, float, float]:

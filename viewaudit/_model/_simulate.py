@@ -343,12 +343,13 @@ def run(
     seed: int,
     policies: Sequence[Policy],
     sink: Callable[[pa.Table], None],
+    frequency: int | None = None,
 ) -> dict[str, Audit]:
     """Draw the whole log, hand each measured chunk to ``sink``, and return the truths.
 
-    The truths are :func:`viewaudit.compare` of the complete log, streamed to it chunk by chunk
-    as it reads: the core audit, by its own rules, in one pass, and memory bounded by a chunk
-    plus the audit's own state.
+    The truths are :func:`viewaudit.compare` of the complete log (with k+ reach up to
+    ``frequency``), streamed to it chunk by chunk as it reads: the core audit, by its own rules,
+    in one pass, and memory bounded by a chunk plus the audit's own state.
     """
     plan = _Plan.of(model, seed)
 
@@ -359,7 +360,7 @@ def run(
                 yield from complete.to_batches()
 
     reader = pa.RecordBatchReader.from_batches(schema(model, complete=True), complete_batches())
-    return {a.policy.name: a for a in compare(reader, policies=list(policies)).audits}
+    return {a.policy.name: a for a in compare(reader, policies=list(policies), frequency=frequency).audits}
 
 
 def simulate(
@@ -370,6 +371,7 @@ def simulate(
     policy: PolicyLike = "mrc-display",
     compare: Sequence[PolicyLike] | None = None,
     rng: np.random.Generator | np.random.SeedSequence | int | None = None,
+    frequency: int | None = None,
 ) -> Simulation:
     """Draw an impression log from a feed model, with the truth about it.
 
@@ -393,6 +395,9 @@ def simulate(
     rng
         A ``numpy.random.Generator``, a ``SeedSequence``, an int seed, or ``None`` for fresh
         entropy. Generators are consumed (one draw); an int reproduces the log exactly.
+    frequency
+        The truths' k+ reach on every rung, k = 1 .. ``frequency`` (as :func:`viewaudit.audit`'s
+        ``frequency=``): the truth an audit's k+ reach of the log is checked against.
 
     Returns
     -------
@@ -427,7 +432,7 @@ def simulate(
     policies = list({p.name: p for p in reversed(policies)}.values())[::-1]  # first wins, order kept
     seed = as_seed(rng)
     tables: list[pa.Table] = []
-    truths = run(model, seed=seed, policies=policies, sink=tables.append)
+    truths = run(model, seed=seed, policies=policies, sink=tables.append, frequency=frequency)
     log = pa.concat_tables(tables) if tables else schema(model).empty_table()
     first = get_policy(policy).name
     return Simulation(log=log, truth=truths[first], model=model, seed=seed, truths=truths)
