@@ -15,7 +15,7 @@ import pytest
 
 import viewaudit as va
 from viewaudit._cli import main
-from viewaudit._estimating import _imputed_complete_log_viewers, _imputed_k_plus_reach
+from viewaudit._estimating import _imputed, _imputed_complete_log_viewers, _reach_figure
 from viewaudit._intervals import jeffreys_interval
 from viewaudit._sampled import complete_log_viewers
 
@@ -174,7 +174,7 @@ def test_imputed_k_plus_reach_counts_viewers_whose_rows_are_never_measured() -> 
     errors, covered = [], 0
     for on, t, u, chance in _half_unmeasured_samples():
         truth = int(np.count_nonzero(on >= 2))
-        est, lo, hi = _imputed_k_plus_reach(t, u, chance, 2, 0.1, 0.95)
+        ((est, lo, hi),) = _imputed(np.zeros(t.size, dtype=np.int64), t, u, chance, 1, [(_reach_figure(2, 0.1, 0.95), 2)], 0.95)
         assert lo[0] >= np.count_nonzero(t >= 2)
         errors.append(est[0] - truth)
         covered += int(lo[0] <= truth <= hi[0])

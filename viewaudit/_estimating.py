@@ -22,7 +22,7 @@ over groups. Figures that a complete, fully measured, unsampled log determines a
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
@@ -42,6 +42,10 @@ from ._warnings import DegenerateDataWarning
 
 #: Figures in the ladder table, in order, for every level.
 FIGURES = ("impressions", "unique_viewers")
+#: (estimate, low, high) per group; a viewer figure of the complete log from the sample's
+#: per-viewer counts on a rung and their groups (for the imputation, :func:`_imputed`).
+Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
+Figure = Callable[[np.ndarray, np.ndarray], Triple]
 PARTS = ("estimate", "low", "high")
 
 
@@ -337,10 +341,10 @@ def ladder_from_statistics(
             else:
                 imp = _weighted_impressions(stats.totals, level, z)
             if stats.sample_rate is not None and stats.viewer_counts is not None:
-                chance = (per_row, per_row_low, per_row_high)
-                uniq = _complete_log_viewers(stats, level, chance, confidence_level)
+                ks = range(2, frequency + 1) if n_groups == 1 else range(0)
+                uniq, whole_reach = _complete_log_figures(stats, level, (per_row, per_row_low, per_row_high), ks, confidence_level)
                 if reach and n_groups == 1:
-                    reach = [_complete_log_reach(stats, level, k, chance, confidence_level) for k in range(2, frequency + 1)]
+                    reach = whole_reach
                 elif reach:
                     # A group's few viewers do not identify its exposure distribution.
                     reach = [(np.full(n_groups, np.nan), np.zeros(n_groups), uniq[2]) for _ in reach]
@@ -372,62 +376,43 @@ def ladder_from_statistics(
     return pa.table(columns)
 
 
-def _undetermined_viewers(stats: LadderStatistics, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(group, determined, undetermined) counts on a rung, one entry per viewer, when some of a
-    sampled log's rows on it are undetermined (else None)."""
+def _complete_log_figures(
+    stats: LadderStatistics,
+    level: str,
+    chance: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ks: range,
+    confidence_level: float,
+) -> tuple[Triple, list[Triple]]:
+    """Unique viewers of the complete log on a rung (:func:`viewaudit._sampled.complete_log_viewers`)
+    and, for k in ``ks``, its k+ reach (:func:`viewaudit._reach.sampled_k_plus_reach`; one group),
+    from the sampled log's per-viewer counts on the rung. Where some of them hide in undetermined
+    rows they are imputed (:func:`_imputed`, from ``stats.viewer_rows``) with each undetermined
+    row's ``chance`` (per group: estimate, low, high) of being on the rung, the same draws
+    serving every figure."""
+    assert stats.sample_rate is not None and stats.viewer_counts is not None
+    p, n_groups = stats.sample_rate, stats.n_groups
+
+    def viewers(y: np.ndarray, g: np.ndarray) -> Triple:
+        return complete_log_viewers(y, g, n_groups, sample_rate=p, confidence_level=confidence_level)
+
+    figures = [(viewers, 1), *((_reach_figure(k, p, confidence_level), k) for k in ks)]
     if level in ESTIMATED_LEVELS and stats.viewer_rows is not None and stats.viewer_rows[level][3].any():
         g, t, _, u, count = stats.viewer_rows[level]
-        return tuple(np.repeat(x, count) for x in (g, t, u))  # type: ignore[return-value]
-    return None
+        g, t, u = (np.repeat(x, count) for x in (g, t, u))  # one entry per viewer again
+        out = _imputed(g, t, u, chance, n_groups, figures, confidence_level)
+    else:
+        g, counts = stats.viewer_counts[level]
+        out = [figure(counts, g) for figure, _ in figures]
+    return out[0], out[1:]
 
 
-def _complete_log_viewers(
-    stats: LadderStatistics, level: str, chance: tuple[np.ndarray, np.ndarray, np.ndarray], confidence_level: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unique viewers of the complete log on a rung, from the sample's per-viewer counts on it
-    (:func:`viewaudit._sampled.complete_log_viewers`), those hidden in undetermined rows imputed
-    (:func:`_imputed_complete_log_viewers`, from the viewers' rows, ``stats.viewer_rows``) with
-    each undetermined row's ``chance`` (per group: estimate, low, high) of being on the rung."""
-    assert stats.sample_rate is not None
-    assert stats.viewer_counts is not None
-    undetermined = _undetermined_viewers(stats, level)
-    if undetermined is not None:
-        return _imputed_complete_log_viewers(*undetermined, chance, stats.n_groups, stats.sample_rate, confidence_level)
-    g, counts = stats.viewer_counts[level]
-    return complete_log_viewers(counts, g, stats.n_groups, sample_rate=stats.sample_rate, confidence_level=confidence_level)
+def _reach_figure(k: int, sample_rate: float, confidence_level: float) -> Figure:
+    """The whole log's k+ reach as a :data:`Figure` (one group)."""
 
+    def reach(y: np.ndarray, _: np.ndarray) -> Triple:
+        return tuple(np.array([x]) for x in sampled_k_plus_reach(y, k, sample_rate, confidence_level))  # type: ignore[return-value]
 
-def _complete_log_reach(
-    stats: LadderStatistics, level: str, k: int, chance: tuple[np.ndarray, np.ndarray, np.ndarray], confidence_level: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The complete log's viewers with at least ``k`` impressions on a rung (one group), from a
-    sampled log: :func:`viewaudit._reach.sampled_k_plus_reach` on the viewers' counts thinned at
-    the sampling rate, the undetermined rows imputed (:func:`_imputed_k_plus_reach`)."""
-    assert stats.sample_rate is not None and stats.viewer_counts is not None
-    undetermined = _undetermined_viewers(stats, level)
-    if undetermined is not None:
-        return _imputed_k_plus_reach(*undetermined[1:], chance, k, stats.sample_rate, confidence_level)
-    p = stats.sample_rate
-    return tuple(np.array([x]) for x in sampled_k_plus_reach(stats.viewer_counts[level][1], k, p, p, p, confidence_level))  # type: ignore[return-value]
-
-
-def _imputed_k_plus_reach(
-    determined: np.ndarray,
-    undetermined: np.ndarray,
-    chance: tuple[np.ndarray, np.ndarray, np.ndarray],
-    k: int,
-    sample_rate: float,
-    confidence_level: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """k+ reach of the complete log on a rung (one group), from a sampled log with undetermined
-    rows: :func:`_imputed` with :func:`viewaudit._reach.sampled_k_plus_reach` at the sampling rate."""
-    p = sample_rate
-
-    def reach(y: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return tuple(np.array([x]) for x in sampled_k_plus_reach(y, k, p, p, p, confidence_level))  # type: ignore[return-value]
-
-    g = np.zeros(np.asarray(determined).size, dtype=np.int64)
-    return _imputed(g, determined, undetermined, chance, 1, reach, confidence_level, at_least=k)
+    return reach
 
 
 #: Imputations of a sampled log's undetermined rows (multiple imputation, Rubin 1987), seeded so
@@ -452,10 +437,10 @@ def _imputed_complete_log_viewers(
     """Unique viewers of the complete log on a rung, from a sampled log with undetermined rows:
     :func:`_imputed` with :func:`viewaudit._sampled.complete_log_viewers`."""
 
-    def viewers(y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def viewers(y: np.ndarray, g: np.ndarray) -> Triple:
         return complete_log_viewers(y, g, n_groups, sample_rate=sample_rate, confidence_level=confidence_level)
 
-    return _imputed(g, determined, undetermined, chance, n_groups, viewers, confidence_level)
+    return _imputed(g, determined, undetermined, chance, n_groups, [(viewers, 1)], confidence_level)[0]
 
 
 def _imputed(
@@ -464,19 +449,18 @@ def _imputed(
     undetermined: np.ndarray,
     chance: tuple[np.ndarray, np.ndarray, np.ndarray],
     n_groups: int,
-    figure: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    figures: Sequence[tuple[Figure, int]],
     confidence_level: float,
-    at_least: int = 1,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A complete-log viewer figure on a rung (``figure(counts, group)``: estimate, low and high
-    per group, from the sample's per-viewer counts on the rung), from a sampled log with
-    undetermined rows.
+) -> list[Triple]:
+    """Complete-log viewer figures on a rung, from a sampled log with undetermined rows: each of
+    ``figures`` is a :data:`Figure` with the fewest determined rows ``at_least`` that put a viewer
+    in it for certain (1 for unique viewers, k for k+ reach).
 
     The sample's true counts on the rung, per viewer, are a thinning of the complete log's at
     exactly the sampling rate (rows are kept whatever their times), but a viewer's undetermined
     rows hide part of them. Each imputation draws them: every undetermined row is on the rung
     with its group's per-row chance (``chance``: estimate, low, high per group; viewers of a
-    group alike). Each draw's counts give ``figure``; the draws combine by
+    group alike). Each draw's counts give every figure (drawn once for all); the draws combine by
     Rubin's rules (mean of the estimates; the ends widened in quadrature by ``z`` times the
     between-draw standard deviation, ``sqrt((1 + 1/M) B)``). The chance's own interval widens the
     ends too, in quadrature: imputations at its low and its high end (with the same uniforms, so
@@ -496,35 +480,58 @@ def _imputed(
     # its quantile function: counts rise with the chance for the same uniform.
     uniform = np.random.default_rng(IMPUTATION_SEED).random((IMPUTATIONS, open_.size))
 
-    def viewers(c: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def counts(c: np.ndarray, m: int) -> np.ndarray:
         y = determined.astype(np.int64)  # a copy
         y[open_] += np.maximum(binom.ppf(uniform[m], n_open, np.clip(c, 0.0, 1.0)[g[open_]]), 0).astype(np.int64)  # ppf(0) is -1
-        return figure(y, g)
+        return y
 
     k = _END_IMPUTATIONS
     # A warning about degenerate counts is the data's when every draw at the estimated chance
-    # gives it; in some draws only, it is the imputation's noise, and at the ends of the
-    # chance's interval (a chance of 0 sees no viewer) it is the interval's.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DegenerateDataWarning)
-        draws = np.array([viewers(chance[0], m) for m in range(IMPUTATIONS)])  # (draw, part, group)
+    # gives it (for one figure); in some draws only, it is the imputation's noise, and at the ends
+    # of the chance's interval (a chance of 0 sees no viewer) it is the interval's.
+    caught: list[list[warnings.WarningMessage]] = [[] for _ in figures]
+    draws: list[list[Triple]] = [[] for _ in figures]
+    for m in range(IMPUTATIONS):
+        y = counts(chance[0], m)
+        for i, (figure, _) in enumerate(figures):
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always", DegenerateDataWarning)
+                draws[i].append(figure(y, g))
+            caught[i] += record
+    # The ends at either end of the chance's interval: more rows on the rung mean more viewers
+    # seen but fewer unseen ones, so either can move either end.
+    at_ends: list[list[list[Triple]]] = [[[] for _ in chance[1:]] for _ in figures]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
-        # The ends at either end of the chance's interval: more rows on the rung mean more
-        # viewers seen but fewer unseen ones, so either can move either end.
-        with np.errstate(invalid="ignore"):  # inf - inf where a figure is not identified
-            ends = [np.mean([viewers(c, m) for m in range(k)], axis=0) - draws[:k].mean(axis=0) for c in chance[1:]]
-    for other in {(str(w.message), w.category): w for w in caught if not issubclass(w.category, DegenerateDataWarning)}.values():
-        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)  # not ours to judge: passed on
-    messages = [str(w.message) for w in caught if issubclass(w.category, DegenerateDataWarning)]
-    for message in dict.fromkeys(messages):
-        if messages.count(message) >= IMPUTATIONS:
-            warnings.warn(f"{message} (in every imputation of the sample's undetermined rows)", DegenerateDataWarning, stacklevel=4)
-    certain = np.bincount(g[determined >= at_least], minlength=n_groups)
+        for e, c in enumerate(chance[1:]):
+            for m in range(k):
+                y = counts(c, m)
+                for i, (figure, _) in enumerate(figures):
+                    at_ends[i][e].append(figure(y, g))
+    seen = set()
+    for record in caught:
+        for w in record:
+            if not issubclass(w.category, DegenerateDataWarning) and (str(w.message), w.category) not in seen:
+                seen.add((str(w.message), w.category))
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)  # not ours to judge: passed on
+        messages = [str(w.message) for w in record if issubclass(w.category, DegenerateDataWarning)]
+        for message in dict.fromkeys(messages):
+            if messages.count(message) >= IMPUTATIONS:
+                warnings.warn(f"{message} (in every imputation of the sample's undetermined rows)", DegenerateDataWarning, stacklevel=4)
+    return [
+        _combined(np.array(draws[i]), at_ends[i], np.bincount(g[determined >= at_least], minlength=n_groups), z)
+        for i, (_, at_least) in enumerate(figures)
+    ]
+
+
+def _combined(draws: np.ndarray, at_ends: list[list[Triple]], certain: np.ndarray, z: float) -> Triple:
+    """Rubin's rules over one figure's draws ``(draw, part, group)``, the chance's ends
+    (:func:`_imputed`) and the viewers in it for certain."""
     # A figure a draw does not identify (NaN estimate: no viewer seen twice, for k+ reach) is
     # not identified: NaN, bounded by what is certain and no more.
     unidentified = ~np.isfinite(draws[:, 0]).all(axis=0) | ~np.isfinite(draws[:, 2]).all(axis=0)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # inf - inf where a figure is not identified
+        ends = [np.mean(end, axis=0) - draws[:_END_IMPUTATIONS].mean(axis=0) for end in at_ends]
         estimate = draws[:, 0].mean(axis=0)
         between = z * np.sqrt((1 + 1 / IMPUTATIONS) * draws[:, 0].var(axis=0, ddof=1))
         # The chance's own error is another source, independent of the sample's and the draws':

@@ -14,7 +14,7 @@ determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers s
 * **Sampled logs** (one known sampling rate ``p``): the whole log's k+ reach of the *complete*
   log is the Gamma-Poisson estimate (:func:`viewaudit.estimators.gamma_poisson_reach`, as for
   unique viewers) from the sample's counts on the rung thinned at ``p``, its undetermined rows
-  imputed as for unique viewers (``_estimating._imputed_k_plus_reach``); per group, k >= 2 is
+  imputed as for unique viewers (``_estimating._complete_log_figures``); per group, k >= 2 is
   not estimated (a group's few viewers do not identify its exposure distribution): NaN, bounded
   by 0 and the group's unique viewers.
 """
@@ -75,28 +75,15 @@ def k_plus_reach(
     return determined + est, determined + np.clip(lo, 0, bound), determined + np.clip(hi, 0, bound)
 
 
-def sampled_k_plus_reach(
-    counts: np.ndarray, k: int, rate: float, rate_high: float, rate_low: float, confidence_level: float
-) -> tuple[float, float, float]:
+def sampled_k_plus_reach(counts: np.ndarray, k: int, rate: float, confidence_level: float) -> tuple[float, float, float]:
     """The complete log's viewers with at least ``k`` impressions on a rung, from one sample's
-    per-viewer determined counts thinned at ``rate`` (within ``[rate_low, rate_high]``): the
-    Gamma-Poisson estimate, its interval running from the low end at the highest rate to the
-    high end at the lowest (fewer determined impressions mean more unseen). With no viewer seen
-    twice, (NaN, 0, inf): not identified."""
+    per-viewer counts on it, thinned at ``rate``: the Gamma-Poisson estimate with its interval.
+    With no viewer seen twice, (NaN, 0, inf): not identified."""
     if k >= 2 and not np.any(counts >= 2):
         # No viewer seen twice: at rate p a viewer with two impressions is seen twice with chance
         # p**2, so the sample says nothing of repeat viewers (a fit would put them at 0 with a
         # narrow interval). Not estimated; bounded by 0 and, in the ladder, the unique viewers.
         return np.nan, 0.0, np.inf
     f = frequency_counts(counts[counts > 0]) if counts.size else np.zeros(1, dtype=np.int64)
-
-    def reach(r: float) -> tuple[float, float, float]:
-        est = gamma_poisson_reach(f, sample_rate=r, k=k, confidence_level=confidence_level)
-        return est.estimate, est.confidence_interval.low, est.confidence_interval.high
-
-    est, low, high = reach(rate)
-    if rate_high != rate:
-        low = min(low, reach(rate_high)[1])
-    if rate_low != rate:
-        high = max(high, reach(rate_low)[2])
-    return est, low, high
+    est = gamma_poisson_reach(f, sample_rate=rate, k=k, confidence_level=confidence_level)
+    return est.estimate, est.confidence_interval.low, est.confidence_interval.high
