@@ -257,11 +257,12 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "all groups, a group's mean shrunk toward groups with as many viewers seen; for viewable and "
             "attended the sample's undetermined impressions are imputed (5 seeded draws, each row on the rung "
             "with its group's chance, viewers of a group alike; draws combined by Rubin's rules), and so are "
-            "they for the whole log's k+ reach, which rests on the zero-truncated Gamma-Poisson model alone (its "
-            "interval under-covers where exposure is heavy-tailed; not estimated where no viewer is seen twice). "
-            "The whole log's interval also spans the Poisson-log-normal model's "
+            "they for the whole log's k+ reach (not estimated where no viewer is seen twice; with fewer than 20 "
+            "seen k times its interval also spans the exact Poisson interval of that count). "
+            "The whole log's intervals (unique viewers and k+ reach) also span the Poisson-log-normal model's "
             "when the data do not reject it (Akaike weight at least 0.05), and the shapes the likelihood "
-            "does not reject when the fitted shape sits on its lower bound; a heavy tail (a few accounts "
+            "does not reject when the fitted shape sits on its lower bound (for k+ reach also at the Poisson "
+            "limit); a heavy tail (a few accounts "
             "with very many impressions) biases the estimate upward (see the accuracy benchmark)."
         )
     elif summary.weighted:
@@ -374,8 +375,9 @@ _REACH_NOTE = (
     "chance, so it can overstate k+ reach when viewers differ)."
 )
 _SAMPLED_REACH_NOTE = (
-    "k+ reach of the complete log: the Gamma-Poisson estimate from the sample's per-viewer counts "
-    "(viewaudit.estimators.gamma_poisson_reach), for the whole log; per group only k = 1 (unique viewers) "
+    "k+ reach of the complete log: the Gamma-Poisson estimate from the sample's per-viewer counts, its "
+    "interval spanning the Poisson-log-normal model's where the data do not reject it "
+    "(viewaudit.estimators.k_plus_reach), for the whole log; per group only k = 1 (unique viewers) "
     "is estimated, k >= 2 is bounded by 0 and the group's unique viewers."
 )
 

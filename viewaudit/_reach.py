@@ -12,8 +12,9 @@ determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers s
   over its own interval, as for unique viewers (``_estimating._uncertain_viewers``, which this
   is at k = 1).
 * **Sampled logs** (one known sampling rate ``p``): the whole log's k+ reach of the *complete*
-  log is the Gamma-Poisson estimate (:func:`viewaudit.estimators.gamma_poisson_reach`, as for
-  unique viewers) from the sample's counts on the rung thinned at ``p``, its undetermined rows
+  log is the Gamma-Poisson estimate with the model-set interval, widened for a small count of
+  repeat viewers (:func:`viewaudit.estimators.k_plus_reach`) from the sample's counts
+  on the rung thinned at ``p``, its undetermined rows
   imputed as for unique viewers (``_estimating._complete_log_figures``); per group, k >= 2 is
   not estimated (a group's few viewers do not identify its exposure distribution): NaN, bounded
   by 0 and the group's unique viewers.
@@ -24,8 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ._estimators.gamma_poisson import gamma_poisson_reach
-from ._estimators.unseen import frequency_counts
+from ._estimators.unseen import frequency_counts, model_set_reach
 
 #: A viewer's counts on a rung, as distinct (group, determined, undetermined, viewers) arrays.
 Frequencies = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -77,13 +77,16 @@ def k_plus_reach(
 
 def sampled_k_plus_reach(counts: np.ndarray, k: int, rate: float, confidence_level: float) -> tuple[float, float, float]:
     """The complete log's viewers with at least ``k`` impressions on a rung, from one sample's
-    per-viewer counts on it, thinned at ``rate``: the Gamma-Poisson estimate with its interval.
-    With no viewer seen twice, (NaN, 0, inf): not identified."""
+    per-viewer counts on it, thinned at ``rate``: the Gamma-Poisson estimate with its interval,
+    widened to the Poisson-log-normal one where the sample cannot tell the two exposure models
+    apart and to the exact Poisson interval of a small count of repeat viewers
+    (:func:`~viewaudit._estimators.unseen.model_set_reach`). With
+    no viewer seen twice, (NaN, 0, inf): not identified."""
     if k >= 2 and not np.any(counts >= 2):
         # No viewer seen twice: at rate p a viewer with two impressions is seen twice with chance
         # p**2, so the sample says nothing of repeat viewers (a fit would put them at 0 with a
         # narrow interval). Not estimated; bounded by 0 and, in the ladder, the unique viewers.
         return np.nan, 0.0, np.inf
     f = frequency_counts(counts[counts > 0]) if counts.size else np.zeros(1, dtype=np.int64)
-    est = gamma_poisson_reach(f, sample_rate=rate, k=k, confidence_level=confidence_level)
+    est = model_set_reach(f, sample_rate=rate, k=k, confidence_level=confidence_level)
     return est.estimate, est.confidence_interval.low, est.confidence_interval.high

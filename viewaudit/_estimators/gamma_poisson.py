@@ -43,6 +43,11 @@ from ._common import (
 # heterogeneity); the mean's lower end is reached when every viewer is a singleton.
 _BOUNDS = [(float(np.log(1e-3)), float(np.log(1e5))), (float(np.log(1e-6)), float(np.log(1e6)))]
 _SHAPE_FLOOR = 1e-3  # exp of the lower bound of ln shape
+_SHAPE_CEILING = 1e5  # exp of its upper bound: the Poisson limit
+# A fitted shape from which on the table is Poisson-like: the rates' coefficient of variation is
+# at most 3 %, which no table of a realistic size tells from none; where the likelihood is that
+# flat in the shape the search stops anywhere between here and the bound.
+_POISSON_LIKE = _SHAPE_CEILING / 100
 
 
 def _zt_negloglik(theta: np.ndarray, ks: np.ndarray, fk: np.ndarray) -> tuple[float, np.ndarray]:
@@ -114,7 +119,9 @@ def _fit(ks: np.ndarray, fk: np.ndarray, start: np.ndarray | None = None) -> tup
         hess[i] = (_zt_negloglik(theta + step, ks, fk)[1] - _zt_negloglik(theta - step, ks, fk)[1]) / (2 * h)
     hess = 0.5 * (hess + hess.T)
     # Near the Poisson limit the likelihood is flat in the shape: a pseudo-inverse gives that
-    # direction no variance, which is right in the limit (the shape no longer matters).
+    # direction no variance. The reach then hardly moves with the shape near the fit, but
+    # heterogeneous shapes the likelihood does not reject move it a lot: an interval of a fit on
+    # the Poisson bound takes them in (GammaPoissonFit._profile_interval).
     eig = np.linalg.eigvalsh(hess)
     cov = np.linalg.inv(hess) if eig.min() > 1e-9 * max(eig.max(), 1e-300) else np.linalg.pinv(hess, rcond=1e-9)
     return theta, -_zt_negloglik(theta, ks, fk)[0], cov
@@ -231,10 +238,16 @@ class GammaPoissonFit:
         least ``k`` times in the sample (their complete-log count is at least as large).
 
         When the shape sits on its lower bound (the likelihood is largest at the log-series
-        limit), the delta method gives the shape no variance; the delta interval is then widened
+        limit) or, for ``k >= 2``, on its upper bound (the Poisson limit: the table shows no more
+        spread than a Poisson's, as a sample of a few hundred viewers seen mostly once often
+        does), the delta method gives the shape no variance; the delta interval is then widened
         to the union, over the shapes whose profile likelihood is within ``chi2_1(cl)/2`` of the
         maximum, of the intervals with the shape fixed (``ln m`` profiled out), and the standard
-        error reported is ``(high - low) / (2 z)``.
+        error reported is ``(high - low) / (2 z)``. At the Poisson limit the unseen viewers hardly
+        move with the shapes in that set, but the share of them reached twice does: on 200
+        samples (10 %) of 2,500 people of Gamma shape 2, 30 % of the fits on the bound, the delta
+        interval covered unique viewers in 96.5 % and 2+ reach in 82.5 % (the union: 99.5 and
+        100 %), so the union serves ``k >= 2`` only.
         """
         k = check_positive_int("k", k)
         cl = check_confidence_level(confidence_level)
@@ -248,7 +261,7 @@ class GammaPoissonFit:
             z = z_value(cl)
             se = float(np.sqrt(self._delta_variance(k, model)))
             low, high = lognormal_count_interval(observed, estimate - observed, se**2, z)
-            if self._at_shape_floor():
+            if self._at_shape_floor() or (k >= 2 and self._at_shape_ceiling()):
                 # The maximum is on the boundary, where the delta method gives the shape no
                 # variance: widen to the shapes the likelihood does not reject.
                 prof_low, prof_high = self._profile_interval(k, cl)
@@ -267,13 +280,19 @@ class GammaPoissonFit:
         least two distinct counts seen (otherwise the table is degenerate and warned about)."""
         return bool(self.shape <= 1.001 * _SHAPE_FLOOR and np.count_nonzero(self.frequencies) >= 2)
 
+    def _at_shape_ceiling(self) -> bool:
+        """Whether the fitted shape is at the Poisson limit (at least ``_POISSON_LIKE``): the table
+        shows no more spread than a Poisson's (with at least two distinct counts seen)."""
+        return bool(self.shape >= _POISSON_LIKE and np.count_nonzero(self.frequencies) >= 2)
+
     def _profile_interval(self, k: int, cl: float) -> tuple[float, float]:
         """Union, over the shapes in the profile-likelihood confidence set of the shape, of the
         delta intervals with the shape fixed at each (the mean profiled out).
 
         The set is ``{a: 2 (l_max - l_p(a)) <= chi2_1(cl)}``; at a fixed shape the variance is
         the population term plus ``S^2 (dQ/d ln m)^2 / I(ln m)``. Scanned on a grid of ln a
-        (steps of 0.4) from the lower bound while the likelihood stays within the set.
+        (steps of 0.4) from the bound the fit sits on, inward, while the likelihood stays within
+        the set.
         """
         f = self.frequencies
         ks_int = np.flatnonzero(f)
@@ -283,7 +302,9 @@ class GammaPoissonFit:
         crit = float(stats.chi2.ppf(cl, 1))
         u = float(np.log(self.sample_mean))
         low, high = np.inf, -np.inf
-        for ln_a in np.arange(_BOUNDS[0][0], _BOUNDS[0][1], 0.4):
+        lower, upper = _BOUNDS[0]
+        grid = np.arange(upper, lower, -0.4) if self._at_shape_ceiling() else np.arange(lower, upper, 0.4)
+        for ln_a in grid:
             # Profile out ln m by Newton's method from the previous shape's value.
             for _ in range(20):
                 g, info = _score_and_information(ln_a, u, ks, fk)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize, special, stats
 
 from ._common import (
     ARRAY_EQ,
@@ -27,6 +27,7 @@ from ._common import (
     IntArray,
     check_confidence_level,
     check_frequencies,
+    check_positive_int,
     check_sample_rate,
     empty_sample_bound,
     lognormal_count_interval,
@@ -147,6 +148,24 @@ def _reach_share(theta: np.ndarray, p: float) -> float:
     return _seen(theta, -np.log(p))[0] / _seen(theta)[0]
 
 
+def _k_reach_terms(theta: np.ndarray, p: float, k: int) -> tuple[float, float]:
+    """Q = P(X >= k) / P(Y >= 1) and the per-person variance of the prediction error
+    ``Q 1[Y >= 1] - 1[X >= k]``: ``Q^2 P(Y >= 1) + P(X >= k) - 2 Q P(Y >= 1, X >= k)``.
+
+    Given the rate L, ``X ~ Poisson(L)`` splits into independent Poisson counts ``Y`` (rate
+    ``p L``, kept) and ``X - Y`` (rate ``(1 - p) L``), so ``P(Y = 0, X >= k | L) = e^(-p L)
+    P(Poisson((1 - p) L) >= k)``. Integrals on the fixed grid in Z of :func:`_seen`.
+    """
+    mu, sigma = float(theta[0]), float(np.exp(theta[1]))
+    rate = np.exp(mu - np.log(p) + sigma * _Z)  # the complete log's rate at each node
+    w = np.exp(_Z_LOGW)
+    seen = _seen(theta)[0]
+    reach = float(w @ stats.poisson.sf(k - 1, rate))
+    unseen_reached = float(w @ (np.exp(-p * rate) * stats.poisson.sf(k - 1, (1.0 - p) * rate)))
+    q = reach / seen
+    return q, max(q * q * seen + reach - 2.0 * q * (reach - unseen_reached), 0.0)
+
+
 @attrs.frozen
 class PoissonLognormalFit:
     """A Poisson-log-normal exposure model fitted to a sampled frequency table
@@ -179,6 +198,42 @@ class PoissonLognormalFit:
 
     def _theta(self) -> np.ndarray:
         return np.array([self.mu + np.log(self.sample_rate), np.log(self.sigma)])
+
+    def k_plus_reach(self, k: int, *, confidence_level: float = 0.95) -> CountEstimate:
+        """Viewers with at least ``k`` impressions in the complete log (``k = 1``:
+        :meth:`unique_viewers`).
+
+        ``S Q_k`` with ``Q_k = P(X >= k) / P(Y >= 1)``, as :meth:`GammaPoissonFit.k_plus_reach`:
+        the prediction error's variance is ``(S / P(Y >= 1))`` times its per-person variance
+        (who was seen, and how often in the complete log) plus ``S^2 grad(Q_k)' Cov grad(Q_k)``,
+        with the log-normal interval on the part above the viewers seen at least ``k`` times (a
+        viewer seen j times in the sample has at least j impressions in the complete log).
+        """
+        cl = check_confidence_level(confidence_level)
+        k = check_positive_int("k", k)
+        if k == 1:
+            return self.unique_viewers(confidence_level=cl)
+        s = self.observed
+        observed = float(self.frequencies[k:].sum())
+        if self.sample_rate >= 1 or s == 0:
+            return CountEstimate(observed, 0.0, ConfidenceInterval(observed, observed), observed, "poisson-lognormal", cl)
+        p = self.sample_rate
+        theta = self._theta()
+        q, per_person = _k_reach_terms(theta, p, k)
+        estimate = s * q
+        steps = np.eye(2) * 1e-6
+        grad = np.array([(_k_reach_terms(theta + h, p, k)[0] - _k_reach_terms(theta - h, p, k)[0]) / 2e-6 for h in steps])
+        var = s / _seen(theta)[0] * per_person + max(float(s * s * grad @ self.covariance @ grad), 0.0)
+        low, high = lognormal_count_interval(observed, estimate - observed, var, z_value(cl))
+        estimate = max(estimate, observed)
+        return CountEstimate(
+            estimate,
+            float(np.sqrt(var)),
+            ConfidenceInterval(min(low, estimate), max(high, estimate)),
+            observed,
+            "poisson-lognormal",
+            cl,
+        )
 
     def unique_viewers(self, *, confidence_level: float = 0.95) -> CountEstimate:
         """Viewers with at least one impression in the complete log.
