@@ -358,6 +358,28 @@ def test_interval_contract(f: list[int], p: float) -> None:
         assert est.observed <= ci.low <= est.estimate <= ci.high, (method, est)
 
 
+# Each example fits both exposure models for up to three k: few examples.
+@settings(max_examples=15)
+@given(st.lists(st.integers(0, 60), max_size=10), st.sampled_from([0.05, 0.1, 0.5, 1.0]))
+@example(f=[0, 0, 25], p=0.05)  # no singletons
+@example(f=[0, 97, 2], p=0.1)  # two repeat viewers: the Poisson rule
+def test_k_plus_reach_interval_contract(f: list[int], p: float) -> None:
+    """Any table, every k+ reach method with an estimate: seen k+ times <= low <= estimate <=
+    high, and the default's estimate (the Gamma-Poisson one) falls with k."""
+    previous = np.inf
+    for k in (1, 2, 3):
+        for method in ("gamma-poisson", "poisson-lognormal"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DegenerateDataWarning)
+                est = k_plus_reach(f, k=k, sample_rate=p, method=method)
+            ci = est.confidence_interval
+            assert est.observed == sum(f[k:])
+            assert est.observed <= ci.low <= est.estimate <= ci.high, (k, method, est)
+            if method == "gamma-poisson":
+                assert est.estimate <= previous
+                previous = est.estimate
+
+
 # ---------------------------------------------------------------- Poisson-log-normal, model average
 
 
