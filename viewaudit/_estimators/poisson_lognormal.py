@@ -224,16 +224,7 @@ class PoissonLognormalFit:
         steps = np.eye(2) * 1e-6
         grad = np.array([(_k_reach_terms(theta + h, p, k)[0] - _k_reach_terms(theta - h, p, k)[0]) / 2e-6 for h in steps])
         var = s / _seen(theta)[0] * per_person + max(float(s * s * grad @ self.covariance @ grad), 0.0)
-        low, high = lognormal_count_interval(observed, estimate - observed, var, z_value(cl))
-        estimate = max(estimate, observed)
-        return CountEstimate(
-            estimate,
-            float(np.sqrt(var)),
-            ConfidenceInterval(min(low, estimate), max(high, estimate)),
-            observed,
-            "poisson-lognormal",
-            cl,
-        )
+        return _prediction(observed, estimate, var, cl)
 
     def unique_viewers(self, *, confidence_level: float = 0.95) -> CountEstimate:
         """Viewers with at least one impression in the complete log.
@@ -253,16 +244,16 @@ class PoissonLognormalFit:
         estimate = s * q
         grad = np.array([(_reach_share(theta + h, p) - _reach_share(theta - h, p)) / 2e-6 for h in np.eye(2) * 1e-6])
         var = estimate * max(q - 1.0, 0.0) + max(float(s * s * grad @ self.covariance @ grad), 0.0)
-        low, high = lognormal_count_interval(s, estimate - s, var, z_value(cl))
-        estimate = max(estimate, s)
-        return CountEstimate(
-            estimate,
-            float(np.sqrt(var)),
-            ConfidenceInterval(min(low, estimate), max(high, estimate)),
-            float(s),
-            "poisson-lognormal",
-            cl,
-        )
+        return _prediction(float(s), estimate, var, cl)
+
+
+def _prediction(observed: float, estimate: float, var: float, cl: float) -> CountEstimate:
+    """The model's estimate of a count of which ``observed`` were seen, with the log-normal
+    interval (prediction-error variance ``var``) on the part above them."""
+    low, high = lognormal_count_interval(observed, estimate - observed, var, z_value(cl))
+    estimate = max(estimate, observed)
+    interval = ConfidenceInterval(min(low, estimate), max(high, estimate))
+    return CountEstimate(estimate, float(np.sqrt(var)), interval, observed, "poisson-lognormal", cl)
 
 
 def fit_poisson_lognormal(f: object, *, sample_rate: float) -> PoissonLognormalFit:
