@@ -15,12 +15,25 @@ import pytest
 
 import viewaudit as va
 from viewaudit._cli import main
-from viewaudit._estimating import _imputed, _imputed_complete_log_viewers, _reach_figure
+from viewaudit._estimating import _imputed, _reach_figure, _viewers_figure
 from viewaudit._intervals import jeffreys_interval
 from viewaudit._sampled import complete_log_viewers
 
 #: A population without bots: exposure is Gamma-Poisson, as the sampled-viewer model assumes.
 MODEL = attrs.evolve(va.get_scenario("news-site").model, bots=va.Bots(share=0.0))
+
+
+def _imputed_complete_log_viewers(
+    g: np.ndarray,
+    determined: np.ndarray,
+    undetermined: np.ndarray,
+    chance: tuple[np.ndarray, ...],
+    n_groups: int,
+    p: float,
+    cl: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The imputed unique viewers of the complete log alone (the audit's first figure)."""
+    return _imputed(g, determined, undetermined, chance, n_groups, [(_viewers_figure(n_groups, p, cl), 1)], cl)[0]  # type: ignore[arg-type]
 
 
 def _figures(result: va.Audit) -> list[tuple[float | None, ...]]:

@@ -262,8 +262,8 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "The whole log's intervals (unique viewers and k+ reach) also span the Poisson-log-normal model's "
             "when the data do not reject it (Akaike weight at least 0.05), and the shapes the likelihood "
             "does not reject when the fitted shape sits on its lower bound (for k+ reach also at the Poisson "
-            "limit); a heavy tail (a few accounts "
-            "with very many impressions) biases the estimate upward (see the accuracy benchmark)."
+            "limit); a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
+            "the accuracy benchmark)."
         )
     elif summary.weighted:
         out.append(
@@ -376,8 +376,9 @@ _REACH_NOTE = (
 )
 _SAMPLED_REACH_NOTE = (
     "k+ reach of the complete log: the Gamma-Poisson estimate from the sample's per-viewer counts, its "
-    "interval spanning the Poisson-log-normal model's where the data do not reject it "
-    "(viewaudit.estimators.k_plus_reach), for the whole log; per group only k = 1 (unique viewers) "
+    "interval spanning the Poisson-log-normal model's where the data do not reject it and the exact "
+    "Poisson interval of fewer than 20 viewers seen k times (viewaudit.estimators.k_plus_reach), for the "
+    "whole log; per group only k = 1 (unique viewers) "
     "is estimated, k >= 2 is bounded by 0 and the group's unique viewers."
 )
 

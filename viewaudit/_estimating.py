@@ -342,7 +342,8 @@ def ladder_from_statistics(
                 imp = _weighted_impressions(stats.totals, level, z)
             if stats.sample_rate is not None and stats.viewer_counts is not None:
                 ks = range(2, frequency + 1) if n_groups == 1 else range(0)
-                uniq, whole_reach = _complete_log_figures(stats, level, (per_row, per_row_low, per_row_high), ks, confidence_level)
+                chance = (per_row, per_row_low, per_row_high)
+                uniq, whole_reach = _complete_log_figures(stats, level, chance, ks, confidence_level)
                 if reach and n_groups == 1:
                     reach = whole_reach
                 elif reach:
@@ -389,13 +390,10 @@ def _complete_log_figures(
     rows they are imputed (:func:`_imputed`, from ``stats.viewer_rows``) with each undetermined
     row's ``chance`` (per group: estimate, low, high) of being on the rung, the same draws
     serving every figure."""
-    assert stats.sample_rate is not None and stats.viewer_counts is not None
+    assert stats.sample_rate is not None
+    assert stats.viewer_counts is not None
     p, n_groups = stats.sample_rate, stats.n_groups
-
-    def viewers(y: np.ndarray, g: np.ndarray) -> Triple:
-        return complete_log_viewers(y, g, n_groups, sample_rate=p, confidence_level=confidence_level)
-
-    figures = [(viewers, 1), *((_reach_figure(k, p, confidence_level), k) for k in ks)]
+    figures = [(_viewers_figure(n_groups, p, confidence_level), 1), *((_reach_figure(k, p, confidence_level), k) for k in ks)]
     if level in ESTIMATED_LEVELS and stats.viewer_rows is not None and stats.viewer_rows[level][3].any():
         g, t, _, u, count = stats.viewer_rows[level]
         g, t, u = (np.repeat(x, count) for x in (g, t, u))  # one entry per viewer again
@@ -404,6 +402,16 @@ def _complete_log_figures(
         g, counts = stats.viewer_counts[level]
         out = [figure(counts, g) for figure, _ in figures]
     return out[0], out[1:]
+
+
+def _viewers_figure(n_groups: int, sample_rate: float, confidence_level: float) -> Figure:
+    """Unique viewers of the complete log per group as a :data:`Figure`
+    (:func:`viewaudit._sampled.complete_log_viewers`)."""
+
+    def viewers(y: np.ndarray, g: np.ndarray) -> Triple:
+        return complete_log_viewers(y, g, n_groups, sample_rate=sample_rate, confidence_level=confidence_level)
+
+    return viewers
 
 
 def _reach_figure(k: int, sample_rate: float, confidence_level: float) -> Figure:
@@ -423,24 +431,6 @@ def _reach_figure(k: int, sample_rate: float, confidence_level: float) -> Figure
 IMPUTATIONS = 5
 _END_IMPUTATIONS = 1
 IMPUTATION_SEED = 20231118
-
-
-def _imputed_complete_log_viewers(
-    g: np.ndarray,
-    determined: np.ndarray,
-    undetermined: np.ndarray,
-    chance: tuple[np.ndarray, np.ndarray, np.ndarray],
-    n_groups: int,
-    sample_rate: float,
-    confidence_level: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unique viewers of the complete log on a rung, from a sampled log with undetermined rows:
-    :func:`_imputed` with :func:`viewaudit._sampled.complete_log_viewers`."""
-
-    def viewers(y: np.ndarray, g: np.ndarray) -> Triple:
-        return complete_log_viewers(y, g, n_groups, sample_rate=sample_rate, confidence_level=confidence_level)
-
-    return _imputed(g, determined, undetermined, chance, n_groups, [(viewers, 1)], confidence_level)[0]
 
 
 def _imputed(
@@ -517,7 +507,8 @@ def _imputed(
         messages = [str(w.message) for w in record if issubclass(w.category, DegenerateDataWarning)]
         for message in dict.fromkeys(messages):
             if messages.count(message) >= IMPUTATIONS:
-                warnings.warn(f"{message} (in every imputation of the sample's undetermined rows)", DegenerateDataWarning, stacklevel=4)
+                note = f"{message} (in every imputation of the sample's undetermined rows)"
+                warnings.warn(note, DegenerateDataWarning, stacklevel=4)
     return [
         _combined(np.array(draws[i]), at_ends[i], np.bincount(g[determined >= at_least], minlength=n_groups), z)
         for i, (_, at_least) in enumerate(figures)
