@@ -23,13 +23,18 @@ of the stratum takes the stratum's share.
 
 Undetermined rows are of two kinds (:class:`UndeterminedChances`): rows not measured take the
 viewer's own propensity (scaled by the ratio of the measured rows' share on the rung to the
-determined rows'); rows whose time crosses a threshold take the chance the time distribution
-gives, the same for every viewer. A viewer with ``f`` determined rows off the rung and ``u``
-undetermined ones is on it with the posterior chance
+determined rows'); rows whose time crosses a threshold take the chance ``r`` the time
+distribution gives, pooled over viewers, shifted by the viewer's odds ratio against the group's
+determined rows (share ``s``): ``odds(r_v) = odds(r) odds(p_v) / odds(s)`` (:func:`_shifted`;
+exact where every viewer's time below the threshold ends alike and cutting is independent of the
+time). A viewer with ``f`` determined rows off the rung and ``u`` undetermined ones is on it with
+the posterior chance
 
     1 - sum_k w_k (1 - p_k)**f (1 - r(p_k))**u / sum_k w_k (1 - p_k)**f,
 
-``r(p)`` the chance of one of their undetermined rows: the group's mix of the two kinds.
+``r(p)`` the chance of one of their undetermined rows: the group's mix of the two kinds. That a
+row was still on screen when it was cut is not used (the log keeps one chance per group, not each
+row's time): where it tells viewers apart, the estimate is low (docs/methods.md).
 
 The interval adds, in quadrature, the viewers' Bernoulli noise, the move of the sum when the
 group's chances run over their intervals, and the sampling error of G and of the strata's
@@ -205,6 +210,18 @@ def _fit(
     return out
 
 
+def _shifted(chance: np.ndarray, propensity: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """A crossing row's chance ``chance`` (the time distribution's, pooled over viewers) for a
+    viewer whose determined rows are on the rung with ``propensity`` where the group's are with
+    ``reference``: its odds times the viewer's odds ratio. Where ``chance`` is 0 or 1 it stays."""
+    c = np.clip(chance, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds = c / (1 - c) * (propensity / (1 - propensity)) / (reference / (1 - reference))
+        shifted = odds / (1 + odds)
+    out: np.ndarray = np.where((c <= 0) | (c >= 1), c, shifted)
+    return out
+
+
 def _posterior_terms(f: np.ndarray, u: np.ndarray, row_chance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per viewer and grid point p: the chance of their ``f`` determined rows all being off the
     rung (scaled per viewer) and that times their ``u`` undetermined rows all being off it, an
@@ -228,7 +245,8 @@ class UndeterminedChances:
     random: they take the viewer's own propensity, scaled by ``measured_share /
     determined_share`` -- the share on the rung of the measured rows over that of the determined
     ones, which differ where some measured rows cross the threshold); the rest cross a threshold
-    and take ``crossing``, the chance the time distribution gives (the same for every viewer).
+    and take ``crossing``, the chance the time distribution gives (pooled over viewers; each
+    viewer's is shifted by their odds ratio against ``determined_share``).
     ``measured_share`` and ``crossing`` are (estimate, low, high).
     """
 
@@ -338,6 +356,9 @@ def heterogeneous_viewers(
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = [np.where(chances.determined_share > 0, m / chances.determined_share, 1.0) for m in chances.measured_share]
 
+    # The odds a crossing row's chance is shifted by are the viewer's (or stratum's) against the
+    # group's determined rows, on the grid's scale (a group with none on the rung: no shift).
+    reference = np.clip(chances.determined_share, GRID[0], GRID[-1])
     terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def expected(w: np.ndarray, shares: np.ndarray, end: int) -> np.ndarray:
@@ -347,12 +368,14 @@ def heterogeneous_viewers(
         if posterior.size:
             if end not in terms:
                 at = og[posterior]
-                a, b, c = pi[at][:, None], scale[end][at][:, None], chances.crossing[end][at][:, None]
+                a, b = pi[at][:, None], scale[end][at][:, None]
+                c = _shifted(chances.crossing[end][at][:, None], GRID[None, :], reference[at][:, None])
                 terms[end] = _posterior_terms(of[posterior], ou[posterior], a * np.minimum(b * GRID, 1.0) + (1 - a) * c)
             q[posterior] = _posterior_on(w[row_of], terms[end])
         if alike.size:
             at = og[alike]
-            chance = pi[at] * np.minimum(scale[end][at] * shares[use[alike]], 1.0) + (1 - pi[at]) * chances.crossing[end][at]
+            crossing = _shifted(chances.crossing[end][at], np.clip(shares[use[alike]], GRID[0], GRID[-1]), reference[at])
+            chance = pi[at] * np.minimum(scale[end][at] * shares[use[alike]], 1.0) + (1 - pi[at]) * crossing
             q[alike] = -np.expm1(ou[alike] * np.log1p(-np.minimum(chance, 1 - 1e-16)))
         return q
 

@@ -230,10 +230,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         caveat = [
             "",
             f"{outside} truth(s) fell outside the audit's 95 % interval. An interval misses 1 time in 20 by "
-            "design; unique viewers of viewable and attended also lean a little high where viewers differ (an "
-            "impression whose time was cut short across the threshold takes the same chance whoever the viewer "
-            "is, and an undetected bot's short impressions reach it less often). The accuracy benchmark and "
-            "docs/methods.md measure both.",
+            "design; the accuracy benchmark (docs/benchmarks.md) measures how often each figure's does, and "
+            "docs/methods.md where an estimate leans.",
         ]
     full = expected_ladder(scenario.model, policy=policy)
     full_rendered = full.ladder["rendered"].impressions.estimate or 0
