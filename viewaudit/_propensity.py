@@ -26,8 +26,8 @@ viewer's own propensity (scaled by the ratio of the measured rows' share on the 
 determined rows'); rows whose time crosses a threshold take the chance ``r`` the time
 distribution gives, pooled over viewers, shifted by the viewer's odds ratio against the group's
 determined rows (share ``s``): ``odds(r_v) = odds(r) odds(p_v) / odds(s)`` (:func:`_shifted`;
-exact where every viewer's time below the threshold ends alike and cutting is independent of the
-time). A viewer with ``f`` determined rows off the rung and ``u`` undetermined ones is on it with
+exact where every viewer's time below the threshold ends alike, cutting is independent of the
+time, and the rung's other conditions, such as visibility, hold alike for every viewer). A viewer with ``f`` determined rows off the rung and ``u`` undetermined ones is on it with
 the posterior chance
 
     1 - sum_k w_k (1 - p_k)**f (1 - r(p_k))**u / sum_k w_k (1 - p_k)**f,
@@ -357,7 +357,8 @@ def heterogeneous_viewers(
         scale = [np.where(chances.determined_share > 0, m / chances.determined_share, 1.0) for m in chances.measured_share]
 
     # The odds a crossing row's chance is shifted by are the viewer's (or stratum's) against the
-    # group's determined rows, on the grid's scale (a group with none on the rung: no shift).
+    # group's determined rows, both clipped to the grid G lives on (a group with no determined row
+    # on the rung sits at its bottom, where its viewers' G does too).
     reference = np.clip(chances.determined_share, GRID[0], GRID[-1])
     terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
