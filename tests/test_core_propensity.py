@@ -16,18 +16,27 @@ from viewaudit._propensity import GRID, MIN_VIEWERS, UndeterminedChances, distin
 Z = float(stats.norm.ppf(0.975))
 
 
+def two_kinds(
+    rng: np.random.Generator, viewers: int, bots: float, chances: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Gamma-Poisson exposure, undetected bots (share ``bots``) five times as active as people;
+    a row is on the rung with ``chances`` (people's, bots'). Returns, for the viewers with a row,
+    their rows, each viewer's chance, each row's viewer and whether it is on the rung."""
+    bot = rng.random(viewers) < bots
+    n = rng.poisson(rng.gamma(0.5, np.where(bot, 35.0, 7.0) / 0.5))
+    seen = n > 0
+    n, bot = n[seen], bot[seen]
+    p = np.where(bot, chances[1], chances[0])
+    row = np.repeat(np.arange(n.size), n)
+    return n, p, row, rng.random(row.size) < p[row]
+
+
 def population(seed: int, *, viewers: int = 30_000, bots: float = 0.1, measured: float = 0.7) -> dict[str, np.ndarray | float]:
     """Gamma-Poisson exposure; people see a row on the rung with chance 0.25, undetected bots
     (five times as active) with 0.02; each row measured independently with chance ``measured``.
     Returns the viewers' (t, f, u), the truth and the oracle (each viewer's true chance)."""
     rng = np.random.default_rng(seed)
-    bot = rng.random(viewers) < bots
-    n = rng.poisson(rng.gamma(0.5, np.where(bot, 35.0, 7.0) / 0.5))
-    seen = n > 0
-    n, bot = n[seen], bot[seen]
-    p = np.where(bot, 0.02, 0.25)
-    row = np.repeat(np.arange(n.size), n)
-    on = rng.random(row.size) < p[row]
+    n, p, row, on = two_kinds(rng, viewers, bots, (0.25, 0.02))
     kept = rng.random(row.size) < measured
     t = np.bincount(row, on & kept, n.size).astype(np.int64)
     m = np.bincount(row, kept, n.size).astype(np.int64)
@@ -217,13 +226,7 @@ def crossing_population(seed: int, *, viewers: int = 30_000, cut_at: float = 0.0
     oracle (each viewer's own chance for a cut row, pi / (pi + (1 - pi)(1 - cut_at))) and the
     shares."""
     rng = np.random.default_rng(seed)
-    bot = rng.random(viewers) < 0.1
-    n = rng.poisson(rng.gamma(0.5, np.where(bot, 35.0, 7.0) / 0.5))
-    seen = n > 0
-    n, bot = n[seen], bot[seen]
-    pi = np.where(bot, 0.03, 0.6)
-    row = np.repeat(np.arange(n.size), n)
-    on = rng.random(row.size) < pi[row]
+    n, pi, row, on = two_kinds(rng, viewers, 0.1, (0.6, 0.03))
     past_cut = on | (rng.random(row.size) >= cut_at)  # on screen at cut_at x tau
     cut = past_cut & (rng.random(row.size) < 0.4)
     t = np.bincount(row, on & ~cut, n.size).astype(np.int64)

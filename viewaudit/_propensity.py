@@ -27,8 +27,9 @@ determined rows'); rows whose time crosses a threshold take the chance ``r`` the
 distribution gives, pooled over viewers, shifted by the viewer's odds ratio against the group's
 determined rows (share ``s``): ``odds(r_v) = odds(r) odds(p_v) / odds(s)`` (:func:`_shifted`;
 exact where every viewer's time below the threshold ends alike, cutting is independent of the
-time, and the rung's other conditions, such as visibility, hold alike for every viewer). A viewer with ``f`` determined rows off the rung and ``u`` undetermined ones is on it with
-the posterior chance
+time, and the rung's other conditions, such as visibility, hold alike for every viewer). A viewer
+with ``f`` determined rows off the rung and ``u`` undetermined ones is on it with the posterior
+chance
 
     1 - sum_k w_k (1 - p_k)**f (1 - r(p_k))**u / sum_k w_k (1 - p_k)**f,
 
