@@ -263,7 +263,7 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "seen k times its interval also spans the exact Poisson interval of that count). "
             "The whole log's intervals (unique viewers and k+ reach) also span the Poisson-log-normal model's "
             "when the data do not reject it (Akaike weight at least 0.05), and the shapes the likelihood "
-            "does not reject when the fitted shape sits on its lower bound (for k+ reach also at the Poisson "
+            "does not reject when the fitted shape sits on either bound (the log-series or the Poisson "
             "limit); a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
             "the accuracy benchmark)."
         )

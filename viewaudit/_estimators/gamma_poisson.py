@@ -238,16 +238,18 @@ class GammaPoissonFit:
         least ``k`` times in the sample (their complete-log count is at least as large).
 
         When the shape sits on its lower bound (the likelihood is largest at the log-series
-        limit) or, for ``k >= 2``, on its upper bound (the Poisson limit: the table shows no more
-        spread than a Poisson's, as a sample of a few hundred viewers seen mostly once often
-        does), the delta method gives the shape no variance; the delta interval is then widened
-        to the union, over the shapes whose profile likelihood is within ``chi2_1(cl)/2`` of the
-        maximum, of the intervals with the shape fixed (``ln m`` profiled out), and the standard
-        error reported is ``(high - low) / (2 z)``. At the Poisson limit the unseen viewers hardly
-        move with the shapes in that set, but the share of them reached twice does: on 200
-        samples (10 %) of 2,500 people of Gamma shape 2, 30 % of the fits on the bound, the delta
-        interval covered unique viewers in 96.5 % and 2+ reach in 82.5 % (the union: 99.5 and
-        100 %), so the union serves ``k >= 2`` only.
+        limit) or on its upper bound (the Poisson limit: the table shows no more spread than a
+        Poisson's, as a sample of a few hundred viewers seen mostly once often does), the delta
+        method gives the shape no variance; the delta interval is then widened to the union,
+        over the shapes whose profile likelihood is within ``chi2_1(cl)/2`` of the maximum, of
+        the intervals with the shape fixed (``ln m`` profiled out), and the standard error
+        reported is ``(high - low) / (2 z)``. At the Poisson limit a Gamma population's unseen
+        viewers hardly move with the shapes in that set, but the share of them reached twice
+        does: on 200 samples (10 %) of 2,500 people of Gamma shape 2, 30 % of the fits on the
+        bound, the delta interval covered unique viewers in 96.5 % and 2+ reach in 82.5 % (the
+        union: 99.5 and 100 %). Where exposure is not one Gamma the unseen viewers move too: on
+        the accuracy benchmark's 10 % samples of x-openai-2023 logs, the fits on the bound
+        covered attended unique viewers in 4 of 10 (mrc-display; the union 10 of 10).
         """
         k = check_positive_int("k", k)
         cl = check_confidence_level(confidence_level)
@@ -261,7 +263,7 @@ class GammaPoissonFit:
             z = z_value(cl)
             se = float(np.sqrt(self._delta_variance(k, model)))
             low, high = lognormal_count_interval(observed, estimate - observed, se**2, z)
-            if self._at_shape_floor() or (k >= 2 and self._at_shape_ceiling()):
+            if self._at_shape_floor() or self._at_shape_ceiling():
                 # The maximum is on the boundary, where the delta method gives the shape no
                 # variance: widen to the shapes the likelihood does not reject.
                 prof_low, prof_high = self._profile_interval(k, cl)
