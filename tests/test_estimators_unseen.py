@@ -615,10 +615,10 @@ def test_gamma_poisson_k_plus_reach_at_the_poisson_limit() -> None:
 
 @pytest.mark.slow
 def test_unique_viewers_at_the_poisson_limit_cover_where_exposure_is_not_one_gamma() -> None:
-    """10 % samples of the x-openai-2023 scenario (30,000 expected impressions: undetected bots,
-    viewers who differ in how often they attend), attended unique viewers under mrc-display. The
-    fits on the Poisson bound are covered within 2 binomial SE of 95 % (these seeds: 14 of 80 on
-    the bound, all 14 covered; the delta interval there, without the union, 11 of 14)."""
+    """10 % samples of the x-openai-2023 scenario (30,000 expected impressions, undetected bots
+    among the viewers), attended unique viewers under mrc-display. The fits on the Poisson bound
+    are covered within 2 binomial SE of 95 % (these seeds: 14 of 80 on the bound, all 14
+    covered; the delta interval there, without the union, 11 of 14)."""
     model = attrs.evolve(va.get_scenario("x-openai-2023").model, measurement=va.Measurement(sampling_rate=0.1))
     at_bound = covered = 0
     for seed in range(80):
