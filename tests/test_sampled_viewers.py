@@ -19,7 +19,6 @@ of 20+ viewers, 97-99 % for smaller ones), so above only gross conservatism is r
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -371,29 +370,30 @@ def test_heavy_tail_limitation() -> None:
 
 
 @pytest.mark.slow
-def test_speed_many_groups() -> None:
-    """10^5 groups, 10^6 entries: well under a second, a few times the one-group call."""
-    rng = np.random.default_rng(8)
-    n_groups = 100_000
-    size = np.maximum(1, np.round(rng.lognormal(3.0, 1.6, n_groups))).astype(np.int64)
-    mean = np.repeat(rng.lognormal(np.log(3.0), 0.7, n_groups), size)
-    group = np.repeat(np.arange(n_groups), size)
-    y = rng.binomial(rng.poisson(rng.gamma(0.8, mean / 0.8)), 0.1)
-    idx = np.sort(rng.choice(np.flatnonzero(y), 1_000_000, replace=False))
-    y, group = y[idx], group[idx]
-
-    def best(fn: object) -> float:
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            fn()  # type: ignore[operator]
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    many = best(lambda: complete_log_viewers(y, group, n_groups, sample_rate=0.1))
-    one = best(lambda: complete_log_viewers(y, np.zeros_like(group), 1, sample_rate=0.1))
-    print(f"complete_log_viewers: 1e5 groups {many:.3f} s, one group {one:.3f} s, ratio {many / one:.1f}")
-    assert many < 1.0, (many, one)
+def test_shape_on_a_bound_still_covers() -> None:
+    """A shared shape on its bound gets no variance here (the whole log's estimator widens over
+    the shapes the likelihood allows): measured, the groups' intervals still cover. Poisson
+    exposure, 20 groups of 2,000 people, 10 % samples: half the fits sit at the Poisson limit,
+    where each group's own variance dominates (docs/methods.md)."""
+    rng = np.random.default_rng(11)
+    covered = total = on_bound = 0
+    for _ in range(30):
+        rate = rng.uniform(0.3, 1.5, 20)
+        group = np.repeat(np.arange(20), 2000)
+        x = rng.poisson(rate[group])
+        y = rng.binomial(x, 0.1)
+        seen = y > 0
+        ln_a, _ = sv._fit_shape(y[seen], group[seen], 20)
+        if min(ln_a - sv._LN_A_LOW, sv._LN_A_HIGH - ln_a) > 1e-4:
+            continue
+        on_bound += 1
+        truth = np.bincount(group[x > 0], minlength=20)
+        _, low, high = complete_log_viewers(y[seen], group[seen], 20, sample_rate=0.1)
+        covered += int(np.count_nonzero((low <= truth) & (truth <= high)))
+        total += 20
+    assert on_bound >= 10
+    # Groups of one run share a shape: the binomial SE understates the spread; 3 SE.
+    assert covered / total >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / total)
 
 
 def test_profile_bias_motivates_the_conditional_likelihood() -> None:
