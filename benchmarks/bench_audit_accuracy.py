@@ -151,9 +151,13 @@ class Cell:
         self.logs: set[int] = set()
         self.undetermined = 0
         self.zero_truth = 0
+        # Every record as given: cells with the same records (two policies with the same rule on
+        # a rung) are one figure, not two independent checks of it.
+        self.records: list[tuple[Any, ...]] = []
 
     def add(self, log: int, estimate: Any, low: Any, high: Any, truth: float) -> None:
         self.logs.add(log)
+        self.records.append((log, _number(estimate), _number(low), _number(high), truth))
         est, lo, hi = _number(estimate), _number(low), _number(high)
         if est is None:
             self.undetermined += 1
@@ -247,6 +251,14 @@ def print_tables(tables: dict[str, dict[tuple[str, ...], Cell]], detail: bool) -
         return f"{r['coverage_pct']:.1f} ({r['coverage_se_pct']:.1f})" if "coverage_pct" in r else "n/a"
 
     cells = rows("cells", ("scenario", "condition", "policy", "level", "figure"))
+    first: dict[tuple[Any, ...], dict[str, Any]] = {}
+    alike: dict[int, list[str]] = defaultdict(list)  # id of a figure's first cell -> the others' "policy rung"
+    for c in cells:
+        cell = tables["cells"][c["scenario"], c["condition"], c["policy"], c["level"], c["figure"]]
+        same = first.setdefault((c["scenario"], c["condition"], c["figure"], tuple(cell.records)), c)
+        if same is not c:
+            c["same_as"] = f"{same['policy']} {same['level']}"
+            alike[id(same)].append(f"{c['policy']} {c['level']}")
     worst: dict[tuple[str, ...], dict[str, Any]] = {}
     for c in cells:
         key = (c["condition"], c["level"], c["figure"])
@@ -279,15 +291,21 @@ def print_tables(tables: dict[str, dict[tuple[str, ...], Cell]], detail: bool) -
             f"{_pct(r, 'rmse_pct', '.2f')} | {_pct(r, 'within_5pct', '.0f')} | {cov(r)} |"
         )
     if detail:
-        print("\nEvery cell whose coverage is outside 93-97 % (exact cells left out):\n")
-        print("| scenario | condition | policy | rung | figure | n/a | bias % | RMSE % | coverage % (SE) |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for r in cells:
-            if r.get("flag") not in (None, "", "exact"):
-                print(
-                    f"| {r['scenario']} | {r['condition']} | {r['policy']} | {r['level']} | {r['figure']} | "
-                    f"{r['undetermined']} | {r['bias_pct']:+.2f} | {r['rmse_pct']:.2f} | {cov(r)} |"
-                )
+        outside = [r for r in cells if r.get("flag") not in (None, "", "exact")]
+        distinct = [r for r in outside if "same_as" not in r]
+        print(
+            f"\n{len(outside)} cells with coverage outside 93-97 % (exact cells left out), {len(distinct)} distinct "
+            "figures: a cell whose every run gave the same estimate, interval and truth as another policy's (the "
+            "same rule on that rung) is listed with it.\n"
+        )
+        print("| scenario | condition | policy and rung | figure | n/a | bias % | RMSE % | coverage % (SE) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in distinct:
+            where = " = ".join([f"{r['policy']} {r['level']}", *alike[id(r)]])
+            print(
+                f"| {r['scenario']} | {r['condition']} | {where} | {r['figure']} | {r['undetermined']} | "
+                f"{r['bias_pct']:+.2f} | {r['rmse_pct']:.2f} | {cov(r)} |"
+            )
     return main, sampled, cells
 
 
