@@ -157,8 +157,8 @@ class Cell:
 
     def add(self, log: int, estimate: Any, low: Any, high: Any, truth: float) -> None:
         self.logs.add(log)
-        self.records.append((log, _number(estimate), _number(low), _number(high), truth))
-        est, lo, hi = _number(estimate), _number(low), _number(high)
+        est, lo, hi = _number(estimate), _number(low), _number(high)  # NaN -> None: records compare equal
+        self.records.append((log, est, lo, hi, truth))
         if est is None:
             self.undetermined += 1
             return
