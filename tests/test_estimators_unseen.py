@@ -661,8 +661,8 @@ def test_k_plus_reach_with_few_repeat_viewers_takes_in_their_poisson_interval() 
     assert got.confidence_interval.low == pytest.approx(max(2.0, gp.estimate * low / 2), rel=1e-12)
     assert got.confidence_interval.low < 0.5 * gp.confidence_interval.low
     assert got.confidence_interval.high >= max(gp.confidence_interval.high, gp.estimate * high / 2)
-    assert _unseen.FEW_REPEATS == 20
     many = np.array([0, 900, 60, 12, 3])  # 75 seen twice or more
+    assert many[2:].sum() >= _unseen.FEW_REPEATS  # the rule is off here
     assert k_plus_reach(many, k=2, sample_rate=0.1).confidence_interval.low >= min(
         fit_gamma_poisson(many, sample_rate=0.1).k_plus_reach(2).confidence_interval.low,
         fit_poisson_lognormal(many, sample_rate=0.1).k_plus_reach(2).confidence_interval.low,

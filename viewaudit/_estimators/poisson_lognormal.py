@@ -205,46 +205,35 @@ class PoissonLognormalFit:
 
         ``S Q_k`` with ``Q_k = P(X >= k) / P(Y >= 1)``, as :meth:`GammaPoissonFit.k_plus_reach`:
         the prediction error's variance is ``(S / P(Y >= 1))`` times its per-person variance
-        (who was seen, and how often in the complete log) plus ``S^2 grad(Q_k)' Cov grad(Q_k)``,
-        with the log-normal interval on the part above the viewers seen at least ``k`` times (a
-        viewer seen j times in the sample has at least j impressions in the complete log).
+        (who was seen, and how often in the complete log; ``S Q (Q - 1)`` for ``k = 1``) plus
+        ``S^2 grad(Q_k)' Cov grad(Q_k)`` (the parameters, by the delta method), with the
+        log-normal interval on the part above the viewers seen at least ``k`` times (a viewer
+        seen j times in the sample has at least j impressions in the complete log).
         """
         cl = check_confidence_level(confidence_level)
         k = check_positive_int("k", k)
-        if k == 1:
-            return self.unique_viewers(confidence_level=cl)
-        s = self.observed
+        s, p = self.observed, self.sample_rate
         observed = float(self.frequencies[k:].sum())
-        if self.sample_rate >= 1 or s == 0:
+        if p >= 1 or s == 0:
             return CountEstimate(observed, 0.0, ConfidenceInterval(observed, observed), observed, "poisson-lognormal", cl)
-        p = self.sample_rate
         theta = self._theta()
-        q, per_person = _k_reach_terms(theta, p, k)
-        estimate = s * q
-        steps = np.eye(2) * 1e-6
-        grad = np.array([(_k_reach_terms(theta + h, p, k)[0] - _k_reach_terms(theta - h, p, k)[0]) / 2e-6 for h in steps])
-        var = s / _seen(theta)[0] * per_person + max(float(s * s * grad @ self.covariance @ grad), 0.0)
-        return _prediction(observed, estimate, var, cl)
+
+        def share(th: np.ndarray) -> float:
+            return _reach_share(th, p) if k == 1 else _k_reach_terms(th, p, k)[0]
+
+        q = share(theta)
+        # Who was seen: S Q (Q - 1) in closed form for k = 1, the quadrature's per-person term else.
+        population = s * q * max(q - 1.0, 0.0) if k == 1 else s / _seen(theta)[0] * _k_reach_terms(theta, p, k)[1]
+        grad = np.array([(share(theta + h) - share(theta - h)) / 2e-6 for h in np.eye(2) * 1e-6])
+        var = population + max(float(s * s * grad @ self.covariance @ grad), 0.0)
+        return _prediction(observed, s * q, var, cl)
 
     def unique_viewers(self, *, confidence_level: float = 0.95) -> CountEstimate:
-        """Viewers with at least one impression in the complete log.
-
-        ``S Q`` with ``Q = P(X >= 1) / P(Y >= 1)``; the variance of the prediction error is
+        """Viewers with at least one impression in the complete log: :meth:`k_plus_reach` at
+        ``k = 1``, ``S Q`` with ``Q = P(X >= 1) / P(Y >= 1)`` and the prediction-error variance
         ``S Q (Q - 1) + S^2 grad(Q)' Cov grad(Q)`` (the binomial noise of who was seen, plus the
-        parameter uncertainty by the delta method), with the log-normal interval on the part
-        above the viewers seen.
-        """
-        cl = check_confidence_level(confidence_level)
-        s = self.observed
-        if self.sample_rate >= 1 or s == 0:
-            return CountEstimate(float(s), 0.0, ConfidenceInterval(s, s), float(s), "poisson-lognormal", cl)
-        p = self.sample_rate
-        theta = self._theta()
-        q = _reach_share(theta, p)
-        estimate = s * q
-        grad = np.array([(_reach_share(theta + h, p) - _reach_share(theta - h, p)) / 2e-6 for h in np.eye(2) * 1e-6])
-        var = estimate * max(q - 1.0, 0.0) + max(float(s * s * grad @ self.covariance @ grad), 0.0)
-        return _prediction(float(s), estimate, var, cl)
+        parameter uncertainty)."""
+        return self.k_plus_reach(1, confidence_level=confidence_level)
 
 
 def _prediction(observed: float, estimate: float, var: float, cl: float) -> CountEstimate:
