@@ -14,6 +14,7 @@ MODULES = [
     "viewaudit._estimators.dwell",
     "viewaudit._estimators.unseen",
     "viewaudit._estimators.gamma_poisson",
+    "viewaudit._estimators.gamma_poisson_mixture",
     "viewaudit._estimators.sampling",
     "viewaudit._estimators.bootstrap",
 ]

@@ -19,10 +19,12 @@ from viewaudit._estimators import gamma_poisson as _gp
 from viewaudit._estimators import poisson_lognormal as _pln
 from viewaudit._estimators import unseen as _unseen
 from viewaudit._estimators._common import lognormal_count_interval, z_value
+from viewaudit._estimators.gamma_poisson_mixture import MIN_DISTINCT_COUNTS, fit_gamma_poisson_mixture
 from viewaudit._estimators.poisson_lognormal import fit_poisson_lognormal
 from viewaudit._estimators.unseen import UNIQUE_METHODS, good_toulmin_weights
 from viewaudit.estimators import (
     DEFAULT_UNIQUE_METHOD,
+    GammaPoissonFit,
     chao1,
     fit_gamma_poisson,
     frequency_counts,
@@ -688,37 +690,51 @@ def test_k_plus_reach_covers_where_repeats_are_rare() -> None:
     assert covered / runs >= 0.95 - 2 * np.sqrt(0.95 * 0.05 / runs)
 
 
+def _models_in_the_set(f: np.ndarray) -> tuple[GammaPoissonFit, list[object]]:
+    """The Gamma-Poisson fit and every fit whose interval the default takes in: the log-normal
+    where its Akaike weight is at least 0.05, the two-class mixture where the likelihood-ratio
+    test rejects one class."""
+    gp_fit = fit_gamma_poisson(f, sample_rate=0.1)
+    fits: list[object] = [gp_fit]
+    ln_fit = fit_poisson_lognormal(f, sample_rate=0.1)
+    if special.expit(ln_fit.log_likelihood - gp_fit.log_likelihood) >= _unseen.MODEL_SET_WEIGHT:
+        fits.append(ln_fit)
+    if np.count_nonzero(f[1:]) >= MIN_DISTINCT_COUNTS:
+        mix_fit = fit_gamma_poisson_mixture(f, sample_rate=0.1)
+        if 2 * (mix_fit.log_likelihood - gp_fit.log_likelihood) >= _unseen.MIXTURE_TEST_CRITICAL:
+            fits.append(mix_fit)
+    return gp_fit, fits
+
+
 def test_default_interval_spans_the_models_not_rejected() -> None:
-    """The default's interval is the Gamma-Poisson one where the log-normal model is rejected
-    (Akaike weight < 0.05) and the union of both models' intervals where it is not; the
+    """The default's interval is the Gamma-Poisson one where the other exposure models are
+    rejected and the union of the intervals of the models in the set where they are not; the
     estimate is the Gamma-Poisson one either way."""
     _x, y = _sample(np.random.default_rng(6), 150_000, 0.1, shape=0.5, mean=5.0)
     f = frequency_counts(y)
-    gp_fit, ln_fit = fit_gamma_poisson(f, sample_rate=0.1), fit_poisson_lognormal(f, sample_rate=0.1)
-    assert special.expit(ln_fit.log_likelihood - gp_fit.log_likelihood) < _unseen.MODEL_SET_WEIGHT
+    gp_fit, fits = _models_in_the_set(f)
+    assert fits == [gp_fit]
     assert unique_viewers(f, sample_rate=0.1) == gp_fit.unique_viewers()
     assert k_plus_reach(f, k=2, sample_rate=0.1) == gp_fit.k_plus_reach(2)
-    for seed in range(20):
+    seen_sets = set()
+    for seed in range(8):
         _x, y = _bot_mixture(np.random.default_rng(7000 + seed), 0.1)
         f = frequency_counts(y)
-        gp_fit, ln_fit = fit_gamma_poisson(f, sample_rate=0.1), fit_poisson_lognormal(f, sample_rate=0.1)
-        if special.expit(ln_fit.log_likelihood - gp_fit.log_likelihood) >= _unseen.MODEL_SET_WEIGHT:
-            break
-    else:
-        pytest.fail("no table among the seeds where the log-normal model is in the set")
-    gp, ln, default = gp_fit.unique_viewers(), ln_fit.unique_viewers(), unique_viewers(f, sample_rate=0.1)
-    assert default.estimate == gp.estimate
-    ci = default.confidence_interval
-    assert ci.low == min(gp.confidence_interval.low, ln.confidence_interval.low)
-    assert ci.high == max(gp.confidence_interval.high, ln.confidence_interval.high)
-    assert ci.high - ci.low > gp.confidence_interval.high - gp.confidence_interval.low
-    # k+ reach follows the same rule (same fits, so the same models in the set).
+        gp_fit, fits = _models_in_the_set(f)
+        seen_sets.add(tuple(type(fit).__name__ for fit in fits))
+        for k in (1, 2, 3):
+            default = k_plus_reach(f, k=k, sample_rate=0.1)
+            intervals = [fit.k_plus_reach(k).confidence_interval for fit in fits]  # type: ignore[attr-defined]
+            assert default.estimate == gp_fit.k_plus_reach(k).estimate
+            assert default.confidence_interval.low == min(ci.low for ci in intervals)
+            assert default.confidence_interval.high == max(ci.high for ci in intervals)
+        assert unique_viewers(f, sample_rate=0.1) == k_plus_reach(f, k=1, sample_rate=0.1)
+    # The seeds exercise the log-normal's widening alone and with the mixture's.
+    both = ("GammaPoissonFit", "PoissonLognormalFit")
+    assert {both, (*both, "GammaPoissonMixtureFit")} <= seen_sets
+    ln_fit = fit_poisson_lognormal(f, sample_rate=0.1)
     for k in (2, 3):
-        gp, ln, default = gp_fit.k_plus_reach(k), ln_fit.k_plus_reach(k), k_plus_reach(f, k=k, sample_rate=0.1)
-        assert default.estimate == gp.estimate
-        assert default.confidence_interval.low == min(gp.confidence_interval.low, ln.confidence_interval.low)
-        assert default.confidence_interval.high == max(gp.confidence_interval.high, ln.confidence_interval.high)
-        assert k_plus_reach(f, k=k, sample_rate=0.1, method="poisson-lognormal") == ln
+        assert k_plus_reach(f, k=k, sample_rate=0.1, method="poisson-lognormal") == ln_fit.k_plus_reach(k)
 
 
 @pytest.mark.slow

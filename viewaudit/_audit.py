@@ -262,7 +262,8 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "they for the whole log's k+ reach (not estimated where no viewer is seen twice; with fewer than 20 "
             "seen k times its interval also spans the exact Poisson interval of that count). "
             "The whole log's intervals (unique viewers and k+ reach) also span the Poisson-log-normal model's "
-            "when the data do not reject it (Akaike weight at least 0.05), and the shapes the likelihood "
+            "when the data do not reject it (Akaike weight at least 0.05), two classes of Gamma-Poisson exposure's "
+            "when the data reject one class (likelihood-ratio test, 5 %), and the shapes the likelihood "
             "does not reject when the fitted shape sits on either bound (the log-series or the Poisson "
             "limit); a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
             "the accuracy benchmark)."
@@ -378,7 +379,8 @@ _REACH_NOTE = (
 )
 _SAMPLED_REACH_NOTE = (
     "k+ reach of the complete log: the Gamma-Poisson estimate from the sample's per-viewer counts, its "
-    "interval spanning the Poisson-log-normal model's where the data do not reject it and the exact "
+    "interval spanning the Poisson-log-normal model's where the data do not reject it, two Gamma-Poisson "
+    "classes' where the data reject one, and the exact "
     "Poisson interval of fewer than 20 viewers seen k times (viewaudit.estimators.k_plus_reach), for the "
     "whole log; per group only k = 1 (unique viewers) "
     "is estimated, k >= 2 is bounded by 0 and the group's unique viewers."

@@ -425,9 +425,10 @@ def _reach_figure(k: int, sample_rate: float, confidence_level: float) -> Figure
 
 #: Imputations of a sampled log's undetermined rows (multiple imputation, Rubin 1987), seeded so
 #: that an audit's figures are the same on every run. Each costs one fit of the complete log's
-#: viewers, and for a whole log that fit (the Gamma-Poisson and Poisson-log-normal models) takes
-#: 0.1 to 1 s: 5 draws, Rubin's own advice, the imputation noise then adding a fifth of the
-#: between-draw variance; the chance interval's ends reuse the first draw's uniforms.
+#: viewers, and for a whole log that fit (the Gamma-Poisson and Poisson-log-normal models, and
+#: two Gamma-Poisson classes) takes 0.1 to 1 s: 5 draws, Rubin's own advice, the imputation
+#: noise then adding a fifth of the between-draw variance; the chance interval's ends reuse the
+#: first draw's uniforms.
 IMPUTATIONS = 5
 _END_IMPUTATIONS = 1
 IMPUTATION_SEED = 20231118

@@ -79,7 +79,8 @@ def sampled_k_plus_reach(counts: np.ndarray, k: int, rate: float, confidence_lev
     """The complete log's viewers with at least ``k`` impressions on a rung, from one sample's
     per-viewer counts on it, thinned at ``rate``: the Gamma-Poisson estimate with its interval,
     widened to the Poisson-log-normal one where the sample cannot tell the two exposure models
-    apart and to the exact Poisson interval of a small count of repeat viewers
+    apart, to two Gamma-Poisson classes' where it rejects one, and to the exact Poisson interval
+    of a small count of repeat viewers
     (:func:`~viewaudit._estimators.unseen.model_set_reach`). With no viewer seen twice, (NaN, 0,
     inf): not identified."""
     if k >= 2 and not np.any(counts >= 2):

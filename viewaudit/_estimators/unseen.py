@@ -34,6 +34,7 @@ from ._common import (
     z_value,
 )
 from .gamma_poisson import fit_gamma_poisson, gamma_poisson_reach
+from .gamma_poisson_mixture import MIN_DISTINCT_COUNTS, fit_gamma_poisson_mixture
 from .poisson_lognormal import fit_poisson_lognormal, poisson_lognormal_viewers
 
 UniqueMethod = Literal["gamma-poisson", "poisson-lognormal", "model-average", "chao1", "chao1-sampled", "good-toulmin"]
@@ -315,6 +316,11 @@ def good_toulmin_weights(k_max: int, *, t: float, n: int, smoothing: str = "pois
 #: Anderson 2002: the models whose weights make up 95 %). With two two-parameter models fitted
 #: to the same table: a log-likelihood within ln 19 of the better one.
 MODEL_SET_WEIGHT = 0.05
+#: The likelihood-ratio statistic of two classes of Gamma-Poisson exposure against one above which
+#: the one class is rejected and the interval of :func:`model_set_reach` takes in the two classes'
+#: (chi2 with 3 degrees of freedom, 95 % point: a conventional reference, not an exact one, since
+#: at a share of 1 the second class's parameters are not identified).
+MIXTURE_TEST_CRITICAL = float(stats.chi2.ppf(0.95, 3))
 #: Fewer viewers seen at least k times than this (k >= 2), and the interval of k+ reach takes in
 #: the exact Poisson interval of their count (:func:`model_set_reach`): below 20 the count's skew
 #: (1/sqrt(n) > 0.22) is not small, and the log-normal interval puts its low end too high.
@@ -343,9 +349,18 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
     x-openai-2023 logs (undetected bots with five times the exposure) the Gamma-Poisson
     interval of unique viewers alone covered 68 % of runs, the union 99 %. With 150,000 people
     sampled from a Gamma-Poisson population the log-normal fit is usually rejected and the
-    interval is the Gamma-Poisson one. The standard error is then ``(high - low) / (2 z)``.
-    For ``k >= 2`` the two models differ in how the repeat viewers the sample thinned to one
-    impression spread: the same rule applies.
+    interval is the Gamma-Poisson one. For ``k >= 2`` the two models differ in how the repeat
+    viewers the sample thinned to one impression spread: the same rule applies.
+
+    Where the table shows at least six distinct counts and the likelihood-ratio test of two
+    classes of Gamma-Poisson exposure against one rejects the one class (the statistic at least
+    :data:`MIXTURE_TEST_CRITICAL`), the interval also takes in the two classes' interval
+    (:func:`~.gamma_poisson_mixture.fit_gamma_poisson_mixture`): a few heavily exposed accounts
+    (undetected bots) make the one class read the heavy tail as more unseen light viewers and
+    lean high, and neither the log-normal nor the one class covers that lean in every run. On the
+    accuracy benchmark's 10 % samples of short-video logs (240 runs) it raised the coverage of
+    rendered unique viewers from 91.7 to 92.9 % and changed no other figure's. The standard
+    error of a widened interval is ``(high - low) / (2 z)``.
 
     For ``k >= 2`` and fewer than :data:`FEW_REPEATS` viewers seen at least ``k`` times
     (``n``), the interval also takes in the exact (Garwood) Poisson interval of that count:
@@ -376,6 +391,12 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
         weight = float(special.expit(ln_fit.log_likelihood - gp_fit.log_likelihood))  # the log-normal's Akaike weight
         if weight >= MODEL_SET_WEIGHT and np.isfinite(ln.confidence_interval.high):
             intervals.append(ln.confidence_interval)
+    if np.count_nonzero(f[1:]) >= MIN_DISTINCT_COUNTS:
+        mix_fit = fit_gamma_poisson_mixture(f, sample_rate=p)
+        if 2 * (mix_fit.log_likelihood - gp_fit.log_likelihood) >= MIXTURE_TEST_CRITICAL:
+            mix = mix_fit.k_plus_reach(k, confidence_level=cl)
+            if np.isfinite(mix.confidence_interval.high):
+                intervals.append(mix.confidence_interval)
     repeats = int(f[k:].sum())
     if k >= 2 and 0 < repeats < FEW_REPEATS:
         alpha = 1.0 - cl
@@ -503,8 +524,8 @@ def unique_viewers(
       reach and frequency practice, and accurate to a few per cent at p = 10 % in our
       simulations (``docs/methods.md``); it can err either way when the exposure tail is
       heavier than the Gamma's. Its estimate is the Gamma-Poisson one; its interval is the
-      union of the intervals of the exposure models the data do not tell apart from it
-      (:func:`gamma_poisson_viewers`).
+      union of the intervals of the exposure models the data do not tell apart from it, and of
+      two classes of Gamma-Poisson exposure where the data reject one (:func:`model_set_reach`).
     * ``"poisson-lognormal"``: the Poisson-log-normal exposure model
       (:func:`~viewaudit._estimators.poisson_lognormal.fit_poisson_lognormal`, Bulmer 1974):
       right where exposure is log-normal, where the Gamma-Poisson fit errs by -7 to +17 %.
