@@ -188,6 +188,29 @@ def empty_sample_bound(sample_rate: float, confidence_level: float) -> float:
 TableFit = tuple[FloatArray, float, FloatArray]
 
 
+def covariance_from_score(score: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, steps: np.ndarray) -> FloatArray:
+    """Covariance of a maximum-likelihood ``theta``: the inverse of the Hessian of minus the
+    log-likelihood, each row a central difference of ``score`` (its gradient) with ``steps``,
+    symmetrised. Where the Hessian is near singular (a flat direction: a parameter on a bound of
+    a zero-truncated fit) the pseudo-inverse gives that direction no variance."""
+    hess = np.empty((theta.size, theta.size))
+    for i, h in enumerate(steps):
+        step = np.zeros(theta.size)
+        step[i] = h
+        hess[i] = (score(theta + step) - score(theta - step)) / (2 * h)
+    hess = 0.5 * (hess + hess.T)
+    eig = np.linalg.eigvalsh(hess)
+    return np.linalg.inv(hess) if eig.min() > 1e-9 * max(eig.max(), 1e-300) else np.linalg.pinv(hess, rcond=1e-9)
+
+
+def per_person_error_variance(q: float, seen: float, reach: float, unseen_reached: float) -> float:
+    """Variance of one person's part ``Q 1(Y >= 1) - 1(X >= k)`` of the error of an estimate
+    ``S Q`` of k+ reach (``Q = P(X >= k) / P(Y >= 1)``): ``Q^2 P(Y >= 1) + P(X >= k) - 2 Q
+    P(Y >= 1, X >= k)``, with ``P(Y >= 1, X >= k) = P(X >= k) - P(Y = 0, X >= k)``; clamped at 0
+    against rounding."""
+    return max(q * q * seen + reach - 2.0 * q * (reach - unseen_reached), 0.0)
+
+
 def memo_by_table(kept: int = 64) -> Callable[[Callable[[np.ndarray, np.ndarray], TableFit]], Callable[..., TableFit]]:
     """Remember the last ``kept`` fits of a zero-truncated model by their table ``(ks, fk)``.
 

@@ -31,9 +31,11 @@ from ._common import (
     check_frequencies,
     check_positive_int,
     check_sample_rate,
+    covariance_from_score,
     empty_sample_bound,
     lognormal_count_interval,
     memo_by_table,
+    per_person_error_variance,
     readonly,
     warn_degenerate,
     z_value,
@@ -111,19 +113,11 @@ def _fit(ks: np.ndarray, fk: np.ndarray, start: np.ndarray | None = None) -> tup
             best = res
     assert best is not None
     theta = np.asarray(best.x)
-    hess = np.empty((2, 2))
-    for i in range(2):
-        h = 1e-5 * max(1.0, abs(theta[i]))
-        step = np.zeros(2)
-        step[i] = h
-        hess[i] = (_zt_negloglik(theta + step, ks, fk)[1] - _zt_negloglik(theta - step, ks, fk)[1]) / (2 * h)
-    hess = 0.5 * (hess + hess.T)
     # Near the Poisson limit the likelihood is flat in the shape: a pseudo-inverse gives that
     # direction no variance. The reach then hardly moves with the shape near the fit, but
     # heterogeneous shapes the likelihood does not reject move it a lot: an interval of a fit on
     # the Poisson bound takes them in (GammaPoissonFit._profile_interval).
-    eig = np.linalg.eigvalsh(hess)
-    cov = np.linalg.inv(hess) if eig.min() > 1e-9 * max(eig.max(), 1e-300) else np.linalg.pinv(hess, rcond=1e-9)
+    cov = covariance_from_score(lambda th: _zt_negloglik(th, ks, fk)[1], theta, 1e-5 * np.maximum(1.0, np.abs(theta)))
     return theta, -_zt_negloglik(theta, ks, fk)[0], cov
 
 
@@ -327,9 +321,7 @@ class GammaPoissonFit:
     def _delta_variance(self, k: int, model: _Model) -> float:
         q = model.reach_share(k)
         seen = 1.0 - model.p_y0
-        reach = q * seen
-        both = reach - model.unseen_reached(k)  # P(Y >= 1, X >= k)
-        per_person = max(q * q * seen + reach - 2 * q * both, 0.0)
+        per_person = per_person_error_variance(q, seen, q * seen, model.unseen_reached(k))
         theta = np.log([self.shape, self.sample_mean])
         grad = np.empty(2)
         for i in range(2):
@@ -384,8 +376,7 @@ def _reach_terms(a: float, u: float, p: float, k: int) -> tuple[float, float, fl
     q = model.reach_share(k)
     dq = (_Model(a, float(np.exp(u + 1e-6)), p).reach_share(k) - _Model(a, float(np.exp(u - 1e-6)), p).reach_share(k)) / 2e-6
     seen = 1.0 - model.p_y0
-    reach = q * seen
-    return q, float(dq), seen, max(q * q * seen + reach - 2 * q * (reach - model.unseen_reached(k)), 0.0)
+    return q, float(dq), seen, per_person_error_variance(q, seen, q * seen, model.unseen_reached(k))
 
 
 def _cells(model: _Model, k: int, k_seen: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

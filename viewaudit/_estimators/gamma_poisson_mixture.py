@@ -33,8 +33,10 @@ from ._common import (
     check_frequencies,
     check_positive_int,
     check_sample_rate,
+    covariance_from_score,
     lognormal_count_interval,
     memo_by_table,
+    per_person_error_variance,
     readonly,
     z_value,
 )
@@ -119,15 +121,9 @@ def _fit(ks: np.ndarray, fk: np.ndarray, start: np.ndarray | None = None) -> tup
         fun, best.x, jac=True, method="L-BFGS-B", bounds=_BOUNDS, options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 1000}
     )
     theta = np.asarray(best.x)
-    hess = np.empty((5, 5))
-    for i in range(5):
-        step = np.zeros(5)
-        step[i] = 1e-5 * max(1.0, abs(theta[i]))
-        hess[i] = (_negloglik(theta + step, ks, fk)[1] - _negloglik(theta - step, ks, fk)[1]) / (2 * step[i])
-    hess = 0.5 * (hess + hess.T)
-    # A class that runs to a bound (a Poisson class, or a vanishing one) leaves a flat direction:
-    # the pseudo-inverse gives it no variance, as the one-class fit does.
-    cov = np.linalg.pinv(hess, rcond=1e-9)
+    # A class that runs to a bound (a Poisson class, or a vanishing one) leaves a flat direction,
+    # which gets no variance, as for one class.
+    cov = covariance_from_score(lambda th: _negloglik(th, ks, fk)[1], theta, 1e-5 * np.maximum(1.0, np.abs(theta)))
     return theta, -_negloglik(theta, ks, fk)[0], cov
 
 
@@ -147,7 +143,7 @@ def _reach_terms(theta: np.ndarray, p: float, k: int) -> tuple[float, float, flo
     unseen_reached = p_y0 - float(np.sum((1.0 - p) ** np.arange(k) * pmf_x))
     seen = 1.0 - p_y0
     q = reached / seen
-    return q, seen, q * q * seen + reached - 2.0 * q * (reached - unseen_reached)
+    return q, seen, per_person_error_variance(q, seen, reached, unseen_reached)
 
 
 @attrs.frozen

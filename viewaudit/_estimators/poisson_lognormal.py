@@ -29,9 +29,11 @@ from ._common import (
     check_frequencies,
     check_positive_int,
     check_sample_rate,
+    covariance_from_score,
     empty_sample_bound,
     lognormal_count_interval,
     memo_by_table,
+    per_person_error_variance,
     readonly,
     warn_degenerate,
     z_value,
@@ -132,14 +134,7 @@ def _fit(ks: np.ndarray, fk: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]
             best = res
     assert best is not None
     theta = np.asarray(best.x)
-    hess = np.empty((2, 2))
-    for i in range(2):
-        step = np.zeros(2)
-        step[i] = 1e-5
-        hess[i] = (_negloglik(theta + step, ks, fk)[1] - _negloglik(theta - step, ks, fk)[1]) / 2e-5
-    hess = 0.5 * (hess + hess.T)
-    eig = np.linalg.eigvalsh(hess)
-    cov = np.linalg.inv(hess) if eig.min() > 1e-9 * max(eig.max(), 1e-300) else np.linalg.pinv(hess, rcond=1e-9)
+    cov = covariance_from_score(lambda th: _negloglik(th, ks, fk)[1], theta, np.full(2, 1e-5))
     return theta, -_negloglik(theta, ks, fk)[0], cov
 
 
@@ -163,7 +158,7 @@ def _k_reach_terms(theta: np.ndarray, p: float, k: int) -> tuple[float, float]:
     reach = float(w @ stats.poisson.sf(k - 1, rate))
     unseen_reached = float(w @ (np.exp(-p * rate) * stats.poisson.sf(k - 1, (1.0 - p) * rate)))
     q = reach / seen
-    return q, max(q * q * seen + reach - 2.0 * q * (reach - unseen_reached), 0.0)
+    return q, per_person_error_variance(q, seen, reach, unseen_reached)
 
 
 @attrs.frozen
