@@ -87,7 +87,7 @@ def _negloglik(theta: np.ndarray, ks: np.ndarray, fk: np.ndarray) -> tuple[float
 
 
 @memo_by_table()
-def _fit(ks: np.ndarray, fk: np.ndarray, start: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+def _fit(ks: np.ndarray, fk: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """(theta, log-likelihood, covariance of theta) of the zero-truncated mixture fit."""
     s = float(fk.sum())
 
@@ -99,16 +99,12 @@ def _fit(ks: np.ndarray, fk: np.ndarray, start: np.ndarray | None = None) -> tup
     # of shape 0.5 or 3; a coarse search from each, then the best polished to a tight tolerance
     # (mixture likelihoods have flat ridges where the default tolerance stops early).
     light = max(0.5 * float(ks @ fk) / s - 0.3, 0.05)
-    starts = (
-        [
-            np.array([special.logit(pi), np.log(a0), np.log(light), np.log(a0), np.log(light * ratio)])
-            for pi in (0.9, 0.99)
-            for ratio in (3.0, 12.0)
-            for a0 in (0.5, 3.0)
-        ]
-        if start is None
-        else [start]
-    )
+    starts = [
+        np.array([special.logit(pi), np.log(a0), np.log(light), np.log(a0), np.log(light * ratio)])
+        for pi in (0.9, 0.99)
+        for ratio in (3.0, 12.0)
+        for a0 in (0.5, 3.0)
+    ]
     lower = np.array([b[0] for b in _BOUNDS])
     upper = np.array([b[1] for b in _BOUNDS])
     best = None
