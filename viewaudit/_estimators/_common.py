@@ -188,7 +188,7 @@ def empty_sample_bound(sample_rate: float, confidence_level: float) -> float:
 TableFit = tuple[FloatArray, float, FloatArray]
 
 
-def covariance_from_score(score: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, steps: np.ndarray) -> FloatArray:
+def covariance_from_score(score: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Covariance of a maximum-likelihood ``theta``: the inverse of the Hessian of minus the
     log-likelihood, each row a central difference of ``score`` (its gradient) with ``steps``,
     symmetrised. Where the Hessian is near singular (a flat direction: a parameter on a bound of
@@ -201,6 +201,16 @@ def covariance_from_score(score: Callable[[np.ndarray], np.ndarray], theta: np.n
     hess = 0.5 * (hess + hess.T)
     eig = np.linalg.eigvalsh(hess)
     return np.linalg.inv(hess) if eig.min() > 1e-9 * max(eig.max(), 1e-300) else np.linalg.pinv(hess, rcond=1e-9)
+
+
+def predicted_count(observed: float, estimate: float, variance: float, confidence_level: float, method: str) -> CountEstimate:
+    """An exposure model's estimate of a count of which ``observed`` were seen, with the
+    log-normal interval (:func:`lognormal_count_interval`, prediction-error ``variance``) on the
+    part above them; neither the estimate nor the interval below ``observed``."""
+    low, high = lognormal_count_interval(observed, estimate - observed, variance, z_value(confidence_level))
+    estimate = max(estimate, observed)
+    interval = ConfidenceInterval(min(low, estimate), max(high, estimate))
+    return CountEstimate(estimate, float(np.sqrt(variance)), interval, observed, method, confidence_level)
 
 
 def per_person_error_variance(q: float, seen: float, reach: float, unseen_reached: float) -> float:

@@ -34,11 +34,10 @@ from ._common import (
     check_positive_int,
     check_sample_rate,
     covariance_from_score,
-    lognormal_count_interval,
     memo_by_table,
     per_person_error_variance,
+    predicted_count,
     readonly,
-    z_value,
 )
 
 #: Parameters: (logit pi, ln a1, ln m1, ln a2, ln m2). Each class's bounds are the one-class
@@ -205,11 +204,7 @@ class GammaPoissonMixtureFit:
                 _reach_terms(theta + step, self.sample_rate, k)[0] - _reach_terms(theta - step, self.sample_rate, k)[0]
             ) / (2 * step[i])
         var = s / seen * per_person + max(s * s * float(grad @ self.covariance @ grad), 0.0)
-        estimate = s * q
-        low, high = lognormal_count_interval(observed, estimate - observed, var, z_value(cl))
-        estimate = max(estimate, observed)
-        interval = ConfidenceInterval(min(low, estimate), max(high, estimate))
-        return CountEstimate(estimate, float(np.sqrt(var)), interval, observed, "gamma-poisson-mixture", cl)
+        return predicted_count(observed, s * q, var, cl, "gamma-poisson-mixture")
 
 
 def fit_gamma_poisson_mixture(f: object, *, sample_rate: float) -> GammaPoissonMixtureFit:

@@ -31,12 +31,11 @@ from ._common import (
     check_sample_rate,
     covariance_from_score,
     empty_sample_bound,
-    lognormal_count_interval,
     memo_by_table,
     per_person_error_variance,
+    predicted_count,
     readonly,
     warn_degenerate,
-    z_value,
 )
 
 # Bounds of (mu, ln sigma): mu is the mean log-rate of the *sampled* counts; sigma from nearly
@@ -221,7 +220,7 @@ class PoissonLognormalFit:
         population = s * q * max(q - 1.0, 0.0) if k == 1 else s / _seen(theta)[0] * _k_reach_terms(theta, p, k)[1]
         grad = np.array([(share(theta + h) - share(theta - h)) / 2e-6 for h in np.eye(2) * 1e-6])
         var = population + max(float(s * s * grad @ self.covariance @ grad), 0.0)
-        return _prediction(observed, s * q, var, cl)
+        return predicted_count(observed, s * q, var, cl, "poisson-lognormal")
 
     def unique_viewers(self, *, confidence_level: float = 0.95) -> CountEstimate:
         """Viewers with at least one impression in the complete log: :meth:`k_plus_reach` at
@@ -229,15 +228,6 @@ class PoissonLognormalFit:
         ``S Q (Q - 1) + S^2 grad(Q)' Cov grad(Q)`` (the binomial noise of who was seen, plus the
         parameter uncertainty)."""
         return self.k_plus_reach(1, confidence_level=confidence_level)
-
-
-def _prediction(observed: float, estimate: float, var: float, cl: float) -> CountEstimate:
-    """The model's estimate of a count of which ``observed`` were seen, with the log-normal
-    interval (prediction-error variance ``var``) on the part above them."""
-    low, high = lognormal_count_interval(observed, estimate - observed, var, z_value(cl))
-    estimate = max(estimate, observed)
-    interval = ConfidenceInterval(min(low, estimate), max(high, estimate))
-    return CountEstimate(estimate, float(np.sqrt(var)), interval, observed, "poisson-lognormal", cl)
 
 
 def fit_poisson_lognormal(f: object, *, sample_rate: float) -> PoissonLognormalFit:
