@@ -44,8 +44,7 @@ def test_nests_one_class(seed: int) -> None:
     else:
         y = rng.binomial(rng.poisson(rng.gamma(0.8, 2.0, 30_000)), 0.1)
     f = frequency_counts(y)
-    if np.count_nonzero(f[1:]) < MIN_DISTINCT_COUNTS:
-        pytest.skip("too few distinct counts for five parameters")
+    assert np.count_nonzero(f[1:]) >= MIN_DISTINCT_COUNTS  # the seeds give tables the mixture fits
     mix = fit_gamma_poisson_mixture(f, sample_rate=0.1)
     assert mix.log_likelihood >= fit_gamma_poisson(f, sample_rate=0.1).log_likelihood - 1e-6
 
