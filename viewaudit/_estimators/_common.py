@@ -188,16 +188,23 @@ def empty_sample_bound(sample_rate: float, confidence_level: float) -> float:
 TableFit = tuple[FloatArray, float, FloatArray]
 
 
-def covariance_from_score(score: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """Covariance of a maximum-likelihood ``theta``: the inverse of the Hessian of minus the
-    log-likelihood, each row a central difference of ``score`` (its gradient) with ``steps``,
-    symmetrised. Where the Hessian is near singular (a flat direction: a parameter on a bound of
-    a zero-truncated fit) the pseudo-inverse gives that direction no variance."""
-    hess = np.empty((theta.size, theta.size))
+def central_differences(fn: Callable[[np.ndarray], Any], theta: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Derivatives of ``fn`` (scalar or vector valued) in each coordinate of ``theta``:
+    ``(fn(theta + h_i e_i) - fn(theta - h_i e_i)) / (2 h_i)``, one row per coordinate."""
+    rows = []
     for i, h in enumerate(steps):
         step = np.zeros(theta.size)
         step[i] = h
-        hess[i] = (score(theta + step) - score(theta - step)) / (2 * h)
+        rows.append((np.asarray(fn(theta + step)) - np.asarray(fn(theta - step))) / (2 * h))
+    return np.array(rows, dtype=np.float64)
+
+
+def covariance_from_score(score: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Covariance of a maximum-likelihood ``theta``: the inverse of the Hessian of minus the
+    log-likelihood, the central differences of ``score`` (its gradient) with ``steps``,
+    symmetrised. Where the Hessian is near singular (a flat direction: a parameter on a bound of
+    a zero-truncated fit) the pseudo-inverse gives that direction no variance."""
+    hess = central_differences(score, theta, steps)
     hess = 0.5 * (hess + hess.T)
     eig = np.linalg.eigvalsh(hess)
     return np.linalg.inv(hess) if eig.min() > 1e-9 * max(eig.max(), 1e-300) else np.linalg.pinv(hess, rcond=1e-9)

@@ -26,6 +26,7 @@ from ._common import (
     FloatArray,
     IntArray,
     as_generator,
+    central_differences,
     check_choice,
     check_confidence_level,
     check_frequencies,
@@ -323,16 +324,11 @@ class GammaPoissonFit:
         seen = 1.0 - model.p_y0
         per_person = per_person_error_variance(q, seen, q * seen, model.unseen_reached(k))
         theta = np.log([self.shape, self.sample_mean])
-        grad = np.empty(2)
-        for i in range(2):
-            h = 1e-6 * max(1.0, abs(theta[i]))
-            up, down = theta.copy(), theta.copy()
-            up[i] += h
-            down[i] -= h
-            grad[i] = (
-                _Model(float(np.exp(up[0])), float(np.exp(up[1])), self.sample_rate).reach_share(k)
-                - _Model(float(np.exp(down[0])), float(np.exp(down[1])), self.sample_rate).reach_share(k)
-            ) / (2 * h)
+        grad = central_differences(
+            lambda th: _Model(float(np.exp(th[0])), float(np.exp(th[1])), self.sample_rate).reach_share(k),
+            theta,
+            1e-6 * np.maximum(1.0, np.abs(theta)),
+        )
         # A fit on a handful of viewers can leave a covariance that is not positive definite:
         # its quadratic form is then clamped at 0 (the population term remains).
         return float(self.population * per_person + max(float(self.observed**2 * grad @ self.covariance @ grad), 0.0))

@@ -29,6 +29,7 @@ from ._common import (
     CountEstimate,
     FloatArray,
     IntArray,
+    central_differences,
     check_confidence_level,
     check_frequencies,
     check_positive_int,
@@ -196,13 +197,9 @@ class GammaPoissonMixtureFit:
             return CountEstimate(observed, 0.0, ConfidenceInterval(observed, observed), observed, "gamma-poisson-mixture", cl)
         theta = self._theta()
         q, seen, per_person = _reach_terms(theta, self.sample_rate, k)
-        grad = np.empty(5)
-        for i in range(5):
-            step = np.zeros(5)
-            step[i] = 1e-5 * max(1.0, abs(theta[i]))
-            grad[i] = (
-                _reach_terms(theta + step, self.sample_rate, k)[0] - _reach_terms(theta - step, self.sample_rate, k)[0]
-            ) / (2 * step[i])
+        grad = central_differences(
+            lambda th: _reach_terms(th, self.sample_rate, k)[0], theta, 1e-5 * np.maximum(1.0, np.abs(theta))
+        )
         var = s / seen * per_person + max(s * s * float(grad @ self.covariance @ grad), 0.0)
         return predicted_count(observed, s * q, var, cl, "gamma-poisson-mixture")
 

@@ -25,6 +25,7 @@ from ._common import (
     CountEstimate,
     FloatArray,
     IntArray,
+    central_differences,
     check_confidence_level,
     check_frequencies,
     check_positive_int,
@@ -218,7 +219,7 @@ class PoissonLognormalFit:
         q = share(theta)
         # Who was seen: S Q (Q - 1) in closed form for k = 1, the quadrature's per-person term else.
         population = s * q * max(q - 1.0, 0.0) if k == 1 else s / _seen(theta)[0] * _k_reach_terms(theta, p, k)[1]
-        grad = np.array([(share(theta + h) - share(theta - h)) / 2e-6 for h in np.eye(2) * 1e-6])
+        grad = central_differences(share, theta, np.full(2, 1e-6))
         var = population + max(float(s * s * grad @ self.covariance @ grad), 0.0)
         return predicted_count(observed, s * q, var, cl, "poisson-lognormal")
 
