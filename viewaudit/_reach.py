@@ -12,7 +12,8 @@ determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers s
   over its own interval, as for unique viewers (``_estimating._uncertain_viewers``, which this
   is at k = 1).
 * **Sampled logs** (one known sampling rate ``p``): the whole log's k+ reach of the *complete*
-  log is the Gamma-Poisson estimate with the model-set interval, widened for a small count of
+  log is the Gamma-Poisson estimate (two classes' where the data reject one) with the
+  model-set interval, widened for a small count of
   repeat viewers (:func:`viewaudit.estimators.k_plus_reach`), from the sample's counts on the
   rung (a thinning at ``p``), its undetermined rows imputed as for unique viewers
   (``_estimating._complete_log_figures``); per group, k >= 2 is not estimated (a group's few
@@ -79,7 +80,8 @@ def sampled_k_plus_reach(counts: np.ndarray, k: int, rate: float, confidence_lev
     """The complete log's viewers with at least ``k`` impressions on a rung, from one sample's
     per-viewer counts on it, thinned at ``rate``: the Gamma-Poisson estimate with its interval,
     widened to the Poisson-log-normal one where the sample cannot tell the two exposure models
-    apart, to two Gamma-Poisson classes' where it rejects one, and to the exact Poisson interval
+    apart, the estimate and interval of two Gamma-Poisson classes' where it rejects one (the
+    interval still spanning the others), and the exact Poisson interval
     of a small count of repeat viewers
     (:func:`~viewaudit._estimators.unseen.model_set_reach`). With no viewer seen twice, (NaN, 0,
     inf): not identified."""

@@ -10,11 +10,12 @@ any reach of the complete log follows: ``#{X >= k} = S P(X >= k) / P(Y >= 1)``.
 
 It nests the one-class model (``pi = 1``), so its likelihood is at least as large; twice the
 difference is the likelihood-ratio statistic with which :func:`~.unseen.model_set_reach` tests
-the one class. It is not the default estimate: its three extra parameters cost spread (on 10 %
-samples of the accuracy benchmark's heavy-tailed logs, a standard deviation of 5.0-7.0 %
-against the one class's 3.4-3.8 %), though it leans less (-1.9 to -0.6 % against +6.8 to
-+8.4 %; ``docs/methods.md``). The classes are not identified one by one from a table of a dozen
-cells; the reach they imply is what is used.
+the one class; where the test rejects it, the default reports this model's estimate. Only
+there: its three extra parameters cost spread (on 10 % samples of the accuracy benchmark's
+heavy-tailed logs, a standard deviation of 5.0-7.0 % against the one class's 3.4-3.8 %),
+though it leans less (-1.9 to -0.6 % against +6.8 to +8.4 %; ``docs/methods.md``). The classes
+are not identified one by one from a table of a dozen cells; the reach they imply is what is
+used.
 """
 
 from __future__ import annotations
