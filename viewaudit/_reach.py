@@ -13,8 +13,8 @@ determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers s
   is at k = 1).
 * **Sampled logs** (one known sampling rate ``p``): the whole log's k+ reach of the *complete*
   log is the Gamma-Poisson estimate (two classes' where the data reject one) with the
-  model-set interval, widened for a small count of
-  repeat viewers (:func:`viewaudit.estimators.k_plus_reach`), from the sample's counts on the
+  model-set interval, widened for a small count of repeat viewers
+  (:func:`viewaudit.estimators.k_plus_reach`), from the sample's counts on the
   rung (a thinning at ``p``), its undetermined rows imputed as for unique viewers
   (``_estimating._complete_log_figures``); per group, k >= 2 is not estimated (a group's few
   viewers do not identify its exposure distribution): NaN, bounded by 0 and the group's unique
@@ -81,9 +81,8 @@ def sampled_k_plus_reach(counts: np.ndarray, k: int, rate: float, confidence_lev
     per-viewer counts on it, thinned at ``rate``: the Gamma-Poisson estimate with its interval,
     widened to the Poisson-log-normal one where the sample cannot tell the two exposure models
     apart, the estimate and interval of two Gamma-Poisson classes' where it rejects one (the
-    interval still spanning the others), and the exact Poisson interval
-    of a small count of repeat viewers
-    (:func:`~viewaudit._estimators.unseen.model_set_reach`). With no viewer seen twice, (NaN, 0,
+    interval still spanning the others), and the exact Poisson interval of a small count of
+    repeat viewers (:func:`~viewaudit._estimators.unseen.model_set_reach`). With no viewer seen twice, (NaN, 0,
     inf): not identified."""
     if k >= 2 and not np.any(counts >= 2):
         # No viewer seen twice: at rate p a viewer with two impressions is seen twice with chance
