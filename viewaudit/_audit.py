@@ -263,10 +263,10 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "seen k times its interval also spans the exact Poisson interval of that count). "
             "Where the data reject one class of Gamma-Poisson exposure for two (likelihood-ratio test, 5 %), the "
             "whole log's estimates (unique viewers and k+ reach) are the two classes' and their intervals span them. "
-            "The whole log's intervals also span the Poisson-log-normal model's "
-            "when the data do not reject it (Akaike weight at least 0.05), and the shapes the likelihood "
-            "does not reject when the fitted shape sits on either bound (the log-series or the Poisson "
-            "limit); a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
+            "The whole log's intervals span the reach over the Gamma-Poisson and Poisson-log-normal "
+            "parameters the likelihood does not reject (profile likelihood, within chi2_1/2 of the better "
+            "model's maximum; the Gamma-Poisson within it of its own), with the noise of who was seen added; "
+            "a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
             "the accuracy benchmark)."
         )
     elif summary.weighted:

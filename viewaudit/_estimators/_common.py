@@ -127,6 +127,25 @@ def lognormal_count_interval(observed: float, unseen: float, variance: float, z:
     return observed + unseen / c, observed + unseen * c
 
 
+def combined_count_interval(
+    observed: float, center: float, low: float, high: float, variance: float, z: float
+) -> tuple[float, float]:
+    """An interval for a count ``center`` (of which ``observed`` were seen) from the interval
+    ``[low, high]`` of its expectation and the ``variance`` of the count around it, added in
+    quadrature on the log scale of the unseen part ``U = center - observed``:
+    ``observed + U exp(-+sqrt(ln(U / U_low)^2 + z^2 tau^2))`` with ``tau^2 = ln(1 + var/U^2)``
+    (``U_low = low - observed``, likewise above), as Chao's (1987) log-normal interval
+    (:func:`lognormal_count_interval`, which this is where ``low = high = center``)."""
+    unseen = center - observed
+    if unseen <= 0 or not np.isfinite(unseen):
+        return observed, max(observed, high)
+    noise = z * z * float(np.log1p(max(variance, 0.0) / unseen**2))
+    below = float(np.log(unseen / max(low - observed, 1e-12 * unseen))) if low < center else 0.0
+    above = float(np.log((high - observed) / unseen)) if high > center else 0.0
+    spread_below, spread_above = np.sqrt(below**2 + noise), np.sqrt(above**2 + noise)
+    return observed + unseen * float(np.exp(-spread_below)), observed + unseen * float(np.exp(spread_above))
+
+
 @attrs.frozen
 class CountEstimate:
     """An estimated count (of viewers, reached viewers or impressions) with its interval.

@@ -13,6 +13,7 @@ maximum likelihood (conditional on the number seen, Sanathanan 1972, Ann. Math. 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import attrs
@@ -134,21 +135,26 @@ class _Model:
     def p_y0(self) -> float:
         return float(np.exp(-self.a * np.log1p(self.m / self.a)))
 
+    def _x_success(self) -> float:
+        """The success probability of X's negative binomial (shape ``a``, mean ``m / p``)."""
+        return self.a / (self.a + self.m / self.p)
+
     def x_dist(self) -> Any:
-        mean_x = self.m / self.p
-        return stats.nbinom(self.a, self.a / (self.a + mean_x))
+        return stats.nbinom(self.a, self._x_success())
 
     def y_dist(self) -> Any:
         return stats.nbinom(self.a, self.a / (self.a + self.m))
 
+    # The two below call scipy's distribution without freezing it: a frozen distribution costs a
+    # millisecond to build, and the likelihood-set interval evaluates them at every shape scanned.
     def reach_share(self, k: int) -> float:
         """P(X >= k) / P(Y >= 1): reached-at-least-k people per person seen."""
-        return float(self.x_dist().sf(k - 1)) / (1.0 - self.p_y0)
+        return float(stats.nbinom.sf(k - 1, self.a, self._x_success())) / (1.0 - self.p_y0)
 
     def unseen_reached(self, k: int) -> float:
         """P(Y = 0, X >= k) = P(Y = 0) - sum_{j<k} (1 - p)^j P(X = j)."""
         j = np.arange(k)
-        return self.p_y0 - float(np.sum((1 - self.p) ** j * self.x_dist().pmf(j)))
+        return self.p_y0 - float(np.sum((1 - self.p) ** j * stats.nbinom.pmf(j, self.a, self._x_success())))
 
 
 @attrs.frozen
@@ -291,33 +297,92 @@ class GammaPoissonFit:
         (steps of 0.4) from the bound the fit sits on, inward, while the likelihood stays within
         the set.
         """
-        f = self.frequencies
-        ks_int = np.flatnonzero(f)
-        ks, fk = ks_int.astype(np.float64), f[ks_int].astype(np.float64)
-        observed = float(f[k:].sum())
+        observed = float(self.frequencies[k:].sum())
         z = z_value(cl)
         crit = float(stats.chi2.ppf(cl, 1))
-        u = float(np.log(self.sample_mean))
         low, high = np.inf, -np.inf
         lower, upper = _BOUNDS[0]
         grid = np.arange(upper, lower, -0.4) if self._at_shape_ceiling() else np.arange(lower, upper, 0.4)
-        for ln_a in grid:
-            # Profile out ln m by Newton's method from the previous shape's value.
-            for _ in range(20):
-                g, info = _score_and_information(ln_a, u, ks, fk)
-                step = g / info if info > 0 else float(np.sign(g))
-                u = float(np.clip(u - step, _BOUNDS[1][0], _BOUNDS[1][1]))
-                if abs(step) < 1e-9:
-                    break
-            _, info = _score_and_information(ln_a, u, ks, fk)
-            if 2 * (self.log_likelihood + _zt_negloglik(np.array([ln_a, u]), ks, fk)[0]) > crit:
+        for ln_a, u, info, deficit in self._shape_profile(grid, self.log_likelihood):
+            if deficit > crit:
                 break  # the profile falls away from the boundary maximum
-            a = float(np.exp(ln_a))
-            q, dq, seen, per_person = _reach_terms(a, u, self.sample_rate, k)
+            q, dq, seen, per_person = _reach_terms(float(np.exp(ln_a)), u, self.sample_rate, k)
             var = self.observed / seen * per_person + (self.observed * dq) ** 2 / max(info, 1e-12)
             lo, hi = lognormal_count_interval(observed, self.observed * q - observed, var, z)
             low, high = min(low, lo), max(high, hi)
         return low, high
+
+    def _reach_range(self, k: int, cl: float, reference: float) -> tuple[float, float]:
+        """The range of the k+ reach ``S Q(a, m)`` over the parameters whose log-likelihood is
+        within ``chi2_1(cl) / 2`` of ``reference`` (at least the fit's own maximum): the
+        profile-likelihood interval of the reach, without the noise of who was seen; empty
+        (``(inf, -inf)``) where no parameter is in the set.
+
+        The shape is scanned from its estimate outward both ways (first steps of a third of its
+        standard error, growing by a quarter each step up to 0.4 in ln a, to either bound); at
+        each shape the mean is profiled out and moved within what is left of the set,
+        ``(chi2_1(cl) - d) / I(ln m)`` in variance (``d``: that shape's deficit; the likelihood
+        in ``ln m`` is close to quadratic). The edge between the last shape in the set and the
+        first out of it is interpolated linearly in the deficit. Unlike the delta method, this
+        follows the reach where it saturates in the shape (a flat likelihood toward the
+        log-series or the Poisson limit), which the delta method's linearisation in ``ln a``
+        overstates.
+        """
+        crit = float(stats.chi2.ppf(cl, 1))
+        s = self.observed
+        ln_a_hat = float(np.log(self.shape))
+        sd = float(np.sqrt(self.covariance[0, 0])) if self.covariance[0, 0] > 0 else np.inf
+        first = float(np.clip(sd / 3, 1e-4, 0.4))
+        low, high = np.inf, -np.inf
+        at_estimate: tuple[float, float] | None = None  # (reach, deficit) at the estimate, if in the set
+        for bound in _BOUNDS[0]:  # downward first, from the estimate itself; then upward
+            direction = 1.0 if bound > ln_a_hat else -1.0
+            offsets = [0.0] if bound == _BOUNDS[0][0] else []
+            offset, step = 0.0, first
+            while offset < abs(bound - ln_a_hat):
+                offset += step
+                offsets.append(direction * offset)
+                step = min(step * 1.25, 0.4)
+            grid = np.clip(ln_a_hat + np.array(offsets), *_BOUNDS[0])
+            last = at_estimate  # the last shape in the set on this side
+            for ln_a, u, info, deficit in self._shape_profile(grid, reference):
+                q, dq, _, _ = _reach_terms(float(np.exp(ln_a)), u, self.sample_rate, k)
+                if deficit > crit:
+                    if last is not None:  # the set's edge, between the last shape in it and this one
+                        edge = last[0] + (s * q - last[0]) * (crit - last[1]) / (deficit - last[1])
+                        low, high = min(low, edge), max(high, edge)
+                    break
+                half = float(np.sqrt(crit - deficit)) * abs(s * dq) / np.sqrt(max(info, 1e-12))
+                low, high = min(low, s * q - half), max(high, s * q + half)
+                last = (s * q, deficit)
+                if at_estimate is None and ln_a == ln_a_hat:
+                    at_estimate = last
+        return low, high
+
+    def _shape_profile(self, grid: np.ndarray, reference: float) -> Iterator[tuple[float, float, float, float]]:
+        """For each ``ln a`` of ``grid`` in turn: ``(ln a, ln m, I(ln m), deficit)`` with ``ln m``
+        profiled out (Newton's method from the previous shape's value), its information and
+        ``2 (reference - l(a, m))``."""
+        f = self.frequencies
+        ks_int = np.flatnonzero(f)
+        ks, fk = ks_int.astype(np.float64), f[ks_int].astype(np.float64)
+        u = float(np.log(self.sample_mean))
+        for ln_a in grid:
+            for _ in range(20):
+                g, info = _score_and_information(float(ln_a), u, ks, fk)
+                step = g / info if info > 0 else float(np.sign(g))
+                u = float(np.clip(u - step, _BOUNDS[1][0], _BOUNDS[1][1]))
+                if abs(step) < 1e-9:
+                    break
+            _, info = _score_and_information(float(ln_a), u, ks, fk)
+            deficit = 2 * (reference + _zt_negloglik(np.array([ln_a, u]), ks, fk)[0])
+            yield float(ln_a), u, info, deficit
+
+    def _population_variance(self, k: int) -> float:
+        """The prediction error's variance from who was seen (the population term of
+        :meth:`k_plus_reach`), at the estimate."""
+        _, _, seen, per_person = _reach_terms(self.shape, float(np.log(self.sample_mean)), self.sample_rate, k)
+        return self.observed / seen * per_person
 
     def _delta_variance(self, k: int, model: _Model) -> float:
         q = model.reach_share(k)

@@ -212,16 +212,41 @@ class PoissonLognormalFit:
         if p >= 1 or s == 0:
             return CountEstimate(observed, 0.0, ConfidenceInterval(observed, observed), observed, "poisson-lognormal", cl)
         theta = self._theta()
+        var = self._population_variance(k) + s * s * self._share_variance(theta, k)
+        return predicted_count(observed, s * self._share(theta, k), var, cl, "poisson-lognormal")
 
-        def share(th: np.ndarray) -> float:
-            return _reach_share(th, p) if k == 1 else _k_reach_terms(th, p, k)[0]
+    def _share(self, theta: np.ndarray, k: int) -> float:
+        """``Q_k`` at ``theta`` = (sampled mu, ln sigma)."""
+        return _reach_share(theta, self.sample_rate) if k == 1 else _k_reach_terms(theta, self.sample_rate, k)[0]
 
-        q = share(theta)
-        # Who was seen: S Q (Q - 1) in closed form for k = 1, the quadrature's per-person term else.
-        population = s * q * max(q - 1.0, 0.0) if k == 1 else s / _seen(theta)[0] * _k_reach_terms(theta, p, k)[1]
-        grad = central_differences(share, theta, np.full(2, 1e-6))
-        var = population + max(float(s * s * grad @ self.covariance @ grad), 0.0)
-        return predicted_count(observed, s * q, var, cl, "poisson-lognormal")
+    def _share_variance(self, theta: np.ndarray, k: int) -> float:
+        """``grad(Q_k)' Cov grad(Q_k)`` (the delta method; clamped at 0 for a covariance that is
+        not positive definite)."""
+        grad = central_differences(lambda th: self._share(th, k), theta, np.full(2, 1e-6))
+        return max(float(grad @ self.covariance @ grad), 0.0)
+
+    def _reach_range(self, k: int, cl: float, reference: float) -> tuple[float, float]:
+        """The range of the k+ reach ``S Q_k`` over the parameters whose log-likelihood is within
+        ``chi2_1(cl) / 2`` of ``reference`` (at least the fit's own maximum), in the quadratic
+        (Wald) approximation of the likelihood: ``S Q_k -+ S sqrt((chi2_1(cl) - d) Var(Q_k))``
+        with ``d = 2 (reference - l_max)``; empty (``(inf, -inf)``) where ``d > chi2_1(cl)``.
+        As :meth:`GammaPoissonFit._reach_range`, without the noise of who was seen."""
+        deficit = 2 * (reference - self.log_likelihood)
+        crit = float(stats.chi2.ppf(cl, 1))
+        if deficit > crit:
+            return np.inf, -np.inf
+        theta, s = self._theta(), self.observed
+        reach = s * self._share(theta, k)
+        half = s * float(np.sqrt((crit - deficit) * self._share_variance(theta, k)))
+        return reach - half, reach + half
+
+    def _population_variance(self, k: int) -> float:
+        """The prediction error's variance from who was seen (the population term of
+        :meth:`k_plus_reach`), at the estimate."""
+        theta, s = self._theta(), self.observed
+        q = self._share(theta, k)
+        # S Q (Q - 1) in closed form for k = 1, the quadrature's per-person term else.
+        return s * q * max(q - 1.0, 0.0) if k == 1 else s / _seen(theta)[0] * _k_reach_terms(theta, self.sample_rate, k)[1]
 
     def unique_viewers(self, *, confidence_level: float = 0.95) -> CountEstimate:
         """Viewers with at least one impression in the complete log: :meth:`k_plus_reach` at
