@@ -752,13 +752,13 @@ def test_reach_range_is_the_profile_likelihood_interval() -> None:
     assert fit._reach_range(1, 0.95, fit.log_likelihood + crit) == (np.inf, -np.inf)
 
 
-def test_likelihood_set_interval_is_remembered_by_table_rate_k_and_level() -> None:
-    """The remembered interval is the one computed afresh, and a different rate, k or level is a
-    different interval, not the remembered one."""
+def test_default_is_remembered_by_table_rate_k_and_level() -> None:
+    """The remembered estimate is the one computed afresh, and a different rate, k or level is a
+    different interval, not the remembered one; degenerate tables still warn on every call."""
     _x, y = _bot_mixture(np.random.default_rng(7001), 0.1)
     f = frequency_counts(y)
     first = k_plus_reach(f, k=1, sample_rate=0.1)
-    _unseen._SET_INTERVALS.clear()
+    _unseen._REMEMBERED.clear()
     assert k_plus_reach(f, k=1, sample_rate=0.1) == first
     assert k_plus_reach(f, k=1, sample_rate=0.1) == first  # now remembered
     others = [
@@ -767,6 +767,10 @@ def test_likelihood_set_interval_is_remembered_by_table_rate_k_and_level() -> No
         k_plus_reach(f, k=1, sample_rate=0.1, confidence_level=0.9),
     ]
     assert all(other.confidence_interval != first.confidence_interval for other in others)
+    singletons = np.array([0, 40])
+    for _ in range(2):
+        with pytest.warns(DegenerateDataWarning, match="seen once"):
+            unique_viewers(singletons, sample_rate=0.1)
 
 
 def test_combined_count_interval() -> None:

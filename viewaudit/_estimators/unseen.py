@@ -398,6 +398,24 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
     if p == 1 or f[1:].sum() == 0:  # exact, or nothing seen: the design-based bound
         return gamma_poisson_reach(f, sample_rate=p, k=k, confidence_level=cl)
     gp_fit = fit_gamma_poisson(f, sample_rate=p)  # warns on degenerate tables
+    key = (np.ascontiguousarray(f, dtype=np.int64).tobytes(), p, k, cl)
+    if key not in _REMEMBERED:
+        _REMEMBERED[key] = _model_set_reach(f, gp_fit, k, cl)
+        if len(_REMEMBERED) > 256:
+            _REMEMBERED.popitem(last=False)
+    return _REMEMBERED[key]
+
+
+#: :func:`model_set_reach` by (table, rate, k, level): a pure function of them (its warnings are
+#: the Gamma-Poisson fit's, issued on every call), and an audit asks for the same table at the
+#: same rate once per policy (rendered and valid do not change with it). With the fits remembered
+#: (``memo_by_table``) the profile scans of the likelihood set are most of a call's cost.
+_REMEMBERED: collections.OrderedDict[tuple[bytes, float, int, float], CountEstimate] = collections.OrderedDict()
+
+
+def _model_set_reach(f: IntArray, gp_fit: GammaPoissonFit, k: int, cl: float) -> CountEstimate:
+    """:func:`model_set_reach` of a checked table with something seen, sampled (``p < 1``)."""
+    p = gp_fit.sample_rate
     gp = gp_fit.k_plus_reach(k, confidence_level=cl)
     intervals = [gp.confidence_interval]
     if np.count_nonzero(f[1:]) >= 2:  # with one distinct count nothing tells the models apart
@@ -406,12 +424,7 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
             # the Gamma-Poisson fit's, already issued.
             warnings.simplefilter("ignore", DegenerateDataWarning)
             ln_fit = fit_poisson_lognormal(f, sample_rate=p)
-        key = (np.ascontiguousarray(f, dtype=np.int64).tobytes(), p, k, cl)
-        if key not in _SET_INTERVALS:
-            _SET_INTERVALS[key] = _likelihood_set_interval(gp_fit, float(gp.estimate), ln_fit, k, cl)
-            if len(_SET_INTERVALS) > 256:
-                _SET_INTERVALS.popitem(last=False)
-        intervals = [_SET_INTERVALS[key]]
+        intervals = [_likelihood_set_interval(gp_fit, float(gp.estimate), ln_fit, k, cl)]
     chosen = gp  # the model whose estimate is reported
     if np.count_nonzero(f[1:]) >= MIN_DISTINCT_COUNTS:
         mix_fit = fit_gamma_poisson_mixture(f, sample_rate=p)
@@ -435,12 +448,6 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
     return CountEstimate(
         chosen.estimate, (high - low) / (2 * z_value(cl)), ConfidenceInterval(low, high), chosen.observed, chosen.method, cl
     )
-
-
-#: Likelihood-set intervals by (table, rate, k, level): a pure function of them, and an audit asks
-#: for the same table at the same rate once per policy (rendered and valid do not change with it);
-#: the profile scan is most of the cost of a call whose fits are remembered (memo_by_table).
-_SET_INTERVALS: collections.OrderedDict[tuple[bytes, float, int, float], ConfidenceInterval] = collections.OrderedDict()
 
 
 def _likelihood_set_interval(
