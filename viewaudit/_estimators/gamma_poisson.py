@@ -319,12 +319,12 @@ class GammaPoissonFit:
         (``(inf, -inf)``) where no parameter is in the set.
 
         The shape is scanned from its estimate outward both ways (first steps of a third of its
-        standard error, growing by a quarter each step up to 0.4 in ln a, to either bound); at
-        each shape the mean is profiled out and moved within what is left of the set,
-        ``(chi2_1(cl) - d) / I(ln m)`` in variance (``d``: that shape's deficit; the likelihood
-        in ``ln m`` is close to quadratic). The edge between the last shape in the set and the
-        first out of it is interpolated linearly in the deficit. Unlike the delta method, this
-        follows the reach where it saturates in the shape (a flat likelihood toward the
+        standard error, at least 1e-4, growing by a quarter each step up to 0.4 in ln a, to
+        either bound); at each shape the mean is profiled out and moved within what is left of
+        the set, ``(chi2_1(cl) - d) / I(ln m)`` in variance (``d``: that shape's deficit; the
+        likelihood in ``ln m`` is close to quadratic). The edge between the last shape in the set
+        and the first out of it is interpolated linearly in the deficit. Unlike the delta method,
+        this follows the reach where it saturates in the shape (a flat likelihood toward the
         log-series or the Poisson limit), which the delta method's linearisation in ``ln a``
         overstates.
         """
