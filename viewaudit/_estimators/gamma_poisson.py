@@ -278,6 +278,12 @@ class GammaPoissonFit:
             estimate, se, ConfidenceInterval(min(low, estimate), max(high, estimate)), observed, "gamma-poisson", cl
         )
 
+    def _reach_estimate(self, k: int) -> float:
+        """The estimate of :meth:`k_plus_reach` (``S Q``, never below the viewers seen at least
+        ``k`` times), without its interval."""
+        model = _Model(self.shape, self.sample_mean, self.sample_rate)
+        return float(max(self.observed * model.reach_share(k), self.frequencies[k:].sum()))
+
     def _at_shape_floor(self) -> bool:
         """Whether the fitted shape sits on its lower bound (a maximum on the boundary), with at
         least two distinct counts seen (otherwise the table is degenerate and warned about)."""
@@ -355,7 +361,7 @@ class GammaPoissonFit:
                 half = float(np.sqrt(crit - deficit)) * abs(s * dq) / np.sqrt(max(info, 1e-12))
                 low, high = min(low, s * q - half), max(high, s * q + half)
                 last = (s * q, deficit)
-                if at_estimate is None and ln_a == ln_a_hat:
+                if at_estimate is None:  # the downward scan's first shape is the estimate's
                     at_estimate = last
         return low, high
 

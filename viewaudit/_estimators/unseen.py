@@ -403,6 +403,8 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
         _REMEMBERED[key] = _model_set_reach(f, gp_fit, k, cl)
         if len(_REMEMBERED) > 256:
             _REMEMBERED.popitem(last=False)
+    else:
+        _REMEMBERED.move_to_end(key)  # the least recently used goes first, as in memo_by_table
     return _REMEMBERED[key]
 
 
@@ -416,38 +418,36 @@ _REMEMBERED: collections.OrderedDict[tuple[bytes, float, int, float], CountEstim
 def _model_set_reach(f: IntArray, gp_fit: GammaPoissonFit, k: int, cl: float) -> CountEstimate:
     """:func:`model_set_reach` of a checked table with something seen, sampled (``p < 1``)."""
     p = gp_fit.sample_rate
-    gp = gp_fit.k_plus_reach(k, confidence_level=cl)
-    intervals = [gp.confidence_interval]
-    if np.count_nonzero(f[1:]) >= 2:  # with one distinct count nothing tells the models apart
+    own: CountEstimate | None = None  # a fit's own result, returned as it is if nothing widens it
+    if np.count_nonzero(f[1:]) < 2:  # with one distinct count nothing tells the models apart
+        own = gp_fit.k_plus_reach(k, confidence_level=cl)
+        estimate, method, intervals = float(own.estimate), own.method, [own.confidence_interval]
+    else:
         with warnings.catch_warnings():
             # The log-normal fit only shapes the interval: its own degenerate-table warnings are
             # the Gamma-Poisson fit's, already issued.
             warnings.simplefilter("ignore", DegenerateDataWarning)
             ln_fit = fit_poisson_lognormal(f, sample_rate=p)
-        intervals = [_likelihood_set_interval(gp_fit, float(gp.estimate), ln_fit, k, cl)]
-    chosen = gp  # the model whose estimate is reported
+        estimate, method = gp_fit._reach_estimate(k), "gamma-poisson"
+        intervals = [_likelihood_set_interval(gp_fit, estimate, ln_fit, k, cl)]
     if np.count_nonzero(f[1:]) >= MIN_DISTINCT_COUNTS:
         mix_fit = fit_gamma_poisson_mixture(f, sample_rate=p)
         if 2 * (mix_fit.log_likelihood - gp_fit.log_likelihood) >= MIXTURE_TEST_CRITICAL:
             mix = mix_fit.k_plus_reach(k, confidence_level=cl)
             if np.isfinite(mix.confidence_interval.high):
+                own, estimate, method = mix, float(mix.estimate), mix.method
                 intervals.append(mix.confidence_interval)
-                chosen = mix
     repeats = int(f[k:].sum())
     if k >= 2 and 0 < repeats < FEW_REPEATS:
         alpha = 1.0 - cl
         count_low = stats.chi2.ppf(alpha / 2, 2 * repeats) / 2
         count_high = stats.chi2.ppf(1 - alpha / 2, 2 * repeats + 2) / 2
-        intervals.append(
-            ConfidenceInterval(max(repeats, chosen.estimate * count_low / repeats), chosen.estimate * count_high / repeats)
-        )
-    low = min(min(ci.low for ci in intervals), chosen.estimate)
-    high = max(max(ci.high for ci in intervals), chosen.estimate)
-    if (low, high) == (chosen.confidence_interval.low, chosen.confidence_interval.high):
-        return chosen
-    return CountEstimate(
-        chosen.estimate, (high - low) / (2 * z_value(cl)), ConfidenceInterval(low, high), chosen.observed, chosen.method, cl
-    )
+        intervals.append(ConfidenceInterval(max(repeats, estimate * count_low / repeats), estimate * count_high / repeats))
+    low = min(min(ci.low for ci in intervals), estimate)
+    high = max(max(ci.high for ci in intervals), estimate)
+    if own is not None and (low, high) == (own.confidence_interval.low, own.confidence_interval.high):
+        return own
+    return CountEstimate(estimate, (high - low) / (2 * z_value(cl)), ConfidenceInterval(low, high), float(repeats), method, cl)
 
 
 def _likelihood_set_interval(
