@@ -4,7 +4,7 @@ One command:  python benchmarks/bench_audit_accuracy.py [--runs 150] [--json PAT
 
 A grid of feed-model scenarios (``viewaudit.get_scenario``, each scaled to about 30,000 expected
 impressions) x measurement conditions (complete, partly measured, censored, whole-second
-rounding, a 10 % sample, all combined). Each run draws one seeded log with ``viewaudit.simulate``
+rounding, censored and whole-second together, a 10 % sample, all combined). Each run draws one seeded log with ``viewaudit.simulate``
 (its truth is the exact audit of the complete log, per policy), audits the log under five presets
 with ``viewaudit.audit`` and compares every whole-log ladder figure (rung x impressions, unique
 viewers) with the truth: relative error, and whether [low, high] covers the truth.
@@ -59,7 +59,7 @@ ROOT_SEED = 20_261_126
 #: rows censored: news-site 61 % (median dwell 16 s), short-video 57 % (4.6 s), x-openai-2023
 #: 17 % (0.4 s).
 CENSORING_S = {"news-site": 15.0, "short-video": 5.0, "x-openai-2023": 5.0}
-CONDITIONS = ("complete", "measured-70%", "censored", "whole-seconds", "sample-10%", "combined")
+CONDITIONS = ("complete", "measured-70%", "censored", "whole-seconds", "censored-whole-seconds", "sample-10%", "combined")
 COVERAGE_TARGET = (93.0, 97.0)
 
 
@@ -71,6 +71,9 @@ def measurement(condition: str, scenario: str) -> va.Measurement:
         "measured-70%": va.Measurement(measurable=0.7),
         "censored": va.Measurement(censoring_mean_s=censor),
         "whole-seconds": va.Measurement(rounding_ms=1000.0),
+        # Both at once, unsampled: a censoring time is then known only to its whole second, and
+        # with no sampling noise around them the bounds inside that second carry the interval.
+        "censored-whole-seconds": va.Measurement(censoring_mean_s=censor, rounding_ms=1000.0),
         "sample-10%": va.Measurement(sampling_rate=0.1),
         "combined": va.Measurement(measurable=0.7, censoring_mean_s=censor, rounding_ms=1000.0, sampling_rate=0.1),
     }[condition]

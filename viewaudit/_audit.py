@@ -199,8 +199,14 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
         how = (
             "the life table (product-limit estimate) of the valid visible rows' times, on 2.3 %-wide bins"
             if summary.rounding_ms == 0
-            else f"the dwell model (glance/read mixture chosen by AIC) fitted to the valid visible rows' times floored to {summary.rounding_ms:g} ms; "
-            "where a floored interval holds the threshold, the interval spans every value the data allow"
+            else f"the dwell model (glance/read mixture chosen by AIC) fitted to the valid visible rows' times floored to {summary.rounding_ms:g} ms"
+            + (
+                ", the chance from whole second to whole second being the actuarial life table's (the model says only where "
+                "inside a second a time lies)"
+                if summary.rounding_ms == 1000
+                else ""
+            )
+            + "; where a floored interval holds the threshold, the interval spans every value the data allow"
         )
         out.append(
             "Impressions whose time was censored or rounded across a threshold "
