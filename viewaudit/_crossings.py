@@ -332,22 +332,33 @@ class _LifeTable:
         end = min(tau, self.supported_ms)
         at_c = np.minimum(self._at(self.greenwood, CENSORING_POINT_MS[parts]), self._at(self.greenwood, np.array([end]))[0])
         at_tau = float(self._at(self.greenwood, np.array([end]))[0])
-        order = np.lexsort((at_c, g))
-        g, at_c, weight = g[order], at_c[order], weight[order]
-        cum = np.cumsum(weight)
-        first = np.r_[True, g[1:] != g[:-1]]
-        offset = np.maximum.accumulate(np.where(first, cum - weight, 0.0))
-        running = cum - offset  # within-group cumulative weight
-        last = np.r_[g[1:] != g[:-1], True]
-        nxt = np.where(last, at_tau, np.r_[at_c[1:], at_tau])
-        greenwood = np.bincount(g, weights=running**2 * np.maximum(nxt - at_c, 0.0), minlength=n_groups)
-        parts = parts[order]
         n_end = max(float(self.at_risk[_bin_of(np.array([end]))[0]]), 1.0)
         log_c = self._at(self.log_s, CENSORING_POINT_MS[parts])
         with np.errstate(invalid="ignore"):
             r = np.where(np.isfinite(log_c), np.exp(np.minimum(self._at(self.log_s, np.array([end]))[0] - log_c, 0.0)), 0.0)
-        peto = np.bincount(g, weights=weight * np.sqrt((1 - r) / n_end), minlength=n_groups) ** 2
-        return np.maximum(greenwood, peto)
+        return _shared_tail_variance(g, weight, at_c, at_tau, r, n_end, n_groups)
+
+
+def _shared_tail_variance(
+    g: np.ndarray, weight: np.ndarray, at_c: np.ndarray, at_tau: float, r: np.ndarray, n_end: float, n_groups: int
+) -> np.ndarray:
+    """Per group, the variance of ``sum weight * P`` for rows whose chances ``P = S(tau) / S(c)``
+    share the life table's steps between their own start and ``tau``: Greenwood's, ``sum over
+    steps of gamma (weights of the rows started before the step)**2`` (``at_c`` and ``at_tau``:
+    Greenwood's cumulative sum at a row's start and at ``tau``), at least Peto's, the rows' ``P**2
+    (1 - P) / n(tau)`` summed as fully dependent (``r``: each row's ``P``; ``n_end``: the times at
+    risk at ``tau``)."""
+    order = np.lexsort((at_c, g))
+    g, at_c, weight, r = g[order], at_c[order], weight[order], r[order]
+    cum = np.cumsum(weight)
+    first = np.r_[True, g[1:] != g[:-1]]
+    offset = np.maximum.accumulate(np.where(first, cum - weight, 0.0))
+    running = cum - offset  # within-group cumulative weight
+    last = np.r_[g[1:] != g[:-1], True]
+    nxt = np.where(last, at_tau, np.r_[at_c[1:], at_tau])
+    greenwood = np.bincount(g, weights=running**2 * np.maximum(nxt - at_c, 0.0), minlength=n_groups)
+    peto = np.bincount(g, weights=weight * np.sqrt((1 - r) / n_end), minlength=n_groups) ** 2
+    return np.maximum(greenwood, peto)
 
 
 class _Parametric:
@@ -470,10 +481,8 @@ class _WholeSeconds(_Parametric):
             return np.asarray(survival_at(theta, layout, np.asarray(t, dtype=float)))
 
         start = np.asarray(c, dtype=float) * 1000.0
-        x = start[:, None] + 1000.0 * UNIT_NODES
-        average = surv(x.ravel()).reshape(x.shape) @ UNIT_WEIGHTS
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(average > 0, np.minimum(surv(start + 1000.0) / average, 1.0), 1.0)
+        chance: np.ndarray = np.minimum(_censored_in_interval(surv, start + 1000.0, surv(start + 1000.0), start, 1000.0), 1.0)
+        return chance
 
     def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
         """Greenwood's variance of ``sum weight * S(tau) / S(c + 1)`` per group (the rows of a
@@ -486,23 +495,11 @@ class _WholeSeconds(_Parametric):
         if not g.size:
             return np.zeros(n_groups)
         k = int(tau / 1000.0)
-        c = self._seconds(parts)
-        at_c = self.greenwood[np.minimum(c + 1, k)]
-        at_tau = self.greenwood[k]
-        order = np.lexsort((at_c, g))
-        g, at_c, weight, c = g[order], at_c[order], weight[order], c[order]
-        cum = np.cumsum(weight)
-        first = np.r_[True, g[1:] != g[:-1]]
-        offset = np.maximum.accumulate(np.where(first, cum - weight, 0.0))
-        running = cum - offset
-        last = np.r_[g[1:] != g[:-1], True]
-        nxt = np.where(last, at_tau, np.r_[at_c[1:], at_tau])
-        greenwood = np.bincount(g, weights=running**2 * np.maximum(nxt - at_c, 0.0), minlength=n_groups)
+        start = np.minimum(self._seconds(parts) + 1, k)
         with np.errstate(invalid="ignore"):
-            r = np.nan_to_num(np.exp(np.minimum(self.log_s[k] - self.log_s[np.minimum(c + 1, k)], 0.0)))
+            r = np.nan_to_num(np.exp(np.minimum(self.log_s[k] - self.log_s[start], 0.0)))
         n_end = max(float(self.at_risk[k]), 1.0)
-        peto = np.bincount(g, weights=weight * np.sqrt((1 - r) / n_end), minlength=n_groups) ** 2
-        return np.maximum(greenwood, peto)
+        return _shared_tail_variance(g, weight, self.greenwood[start], float(self.greenwood[k]), r, n_end, n_groups)
 
 
 def _ratio(
@@ -560,9 +557,10 @@ def _ratio(
 
 
 def _censored_in_interval(
-    surv: Callable[[np.ndarray], np.ndarray], tau: float, s_tau: float, c: np.ndarray, r: float
+    surv: Callable[[np.ndarray], np.ndarray], tau: float | np.ndarray, s_tau: float | np.ndarray, c: np.ndarray, r: float
 ) -> np.ndarray:
-    """P(T >= tau | T censored at an unknown time x in [c, c + r)).
+    """P(T >= tau | T censored at an unknown time x in [c, c + r)) (``tau`` and ``s_tau = S(tau)``
+    one for all rows, or one per row).
 
     A row is censored at x only if it lasts to x, so with censoring times spread evenly over the
     interval (their density about flat across one rounding step), x given censoring has density
