@@ -4,10 +4,11 @@ One command:  python benchmarks/bench_audit_accuracy.py [--runs 150] [--json PAT
 
 A grid of feed-model scenarios (``viewaudit.get_scenario``, each scaled to about 30,000 expected
 impressions) x measurement conditions (complete, partly measured, censored, whole-second
-rounding, censored and whole-second together, a 10 % sample, all combined). Each run draws one seeded log with ``viewaudit.simulate``
-(its truth is the exact audit of the complete log, per policy), audits the log under five presets
-with ``viewaudit.audit`` and compares every whole-log ladder figure (rung x impressions, unique
-viewers) with the truth: relative error, and whether [low, high] covers the truth.
+rounding, censored and whole-second together, a 10 % sample, all combined). Each run draws one
+seeded log with ``viewaudit.simulate`` (its truth is the exact audit of the complete log, per
+policy), audits the log under five presets with ``viewaudit.audit`` and compares every whole-log
+ladder figure (rung x impressions, unique viewers) with the truth: relative error, and whether
+[low, high] covers the truth.
 
 The table has one row per (condition, rung, figure), pooled over scenarios and policies: runs
 (logs), figures left undetermined by the audit (estimate n/a: skipped, counted), relative bias,

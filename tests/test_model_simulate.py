@@ -307,7 +307,7 @@ def test_a_floored_censoring_code_gives_back_its_whole_second() -> None:
     assert np.count_nonzero(middle != seconds) > 10
 
 
-def test_whole_second_censored_rows_take_the_actuarial_table() -> None:
+def test_whole_second_censored_rows_take_the_whole_second_life_table() -> None:
     """Times floored to whole seconds and cut by independent exponential sessions: a row cut in
     second c reaches a whole-second threshold tau with S(tau) / S(c + 1) from the whole-second
     life table times the model's chance of lasting to c + 1. Against the exact chance

@@ -201,8 +201,8 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             if summary.rounding_ms == 0
             else f"the dwell model (glance/read mixture chosen by AIC) fitted to the valid visible rows' times floored to {summary.rounding_ms:g} ms"
             + (
-                ", the chance from whole second to whole second being the actuarial life table's (the model says only where "
-                "inside a second a time lies)"
+                ", the chance from whole second to whole second being a life table's on whole seconds (the model says "
+                "only where inside a second a time lies)"
                 if summary.rounding_ms == 1000
                 else ""
             )

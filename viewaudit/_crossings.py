@@ -23,9 +23,10 @@ times are exact, and the dwell model (:class:`_Parametric`, the glance/read mixt
 AIC, :func:`~viewaudit.estimators.select_dwell_model`) when they are floored: the model is what
 says where inside ``[v, v + r)`` a time lies, and since the data cannot check it, such rows get
 the bounds the data allow (0 and 1 for a time straddling the threshold). Whole seconds identify
-``S`` from second to second without it: there the chance between whole seconds is the actuarial
-life table's, and the model only places a time inside its second (:class:`_WholeSeconds`). Censoring is taken as
-independent of the time, and the time distribution as shared by all groups.
+``S`` from second to second without it: there the chance between whole seconds is a life
+table's on whole seconds, and the model only places a time inside its second
+(:class:`_WholeSeconds`). Censoring is taken as independent of the time, and the time
+distribution as shared by all groups.
 
 Per batch, :func:`batch_crossings` bins the population's times (a mergeable
 :class:`~viewaudit.estimators.DwellHistogram` per rung) and gives each crossing row a code: the
@@ -409,14 +410,14 @@ class _Parametric:
 
 class _WholeSeconds(_Parametric):
     """Whole-second times: the dwell model says where inside a second a time or a censoring time
-    lies, and the actuarial life table on whole seconds says the rest.
+    lies, and a life table on whole seconds says the rest.
 
     Floored times identify ``S`` at whole seconds but for where inside a second the rows cut in
     it were cut: second ``k`` has ``n_k`` times at risk (logged at ``k`` s or later), ``d_k``
     ended in it and ``w_k`` cut in it, of which the model's share ``m_k`` (:meth:`_lasting`)
-    would have lasted to ``k + 1``, so ``S(k + 1) / S(k) = 1 - (d_k + w_k (1 - m_k)) / n_k`` (the
-    actuarial life table, Cutler & Ederer 1958, takes ``1 - m_k`` as half the hazard; Greenwood's
-    variance, at least Peto's). A row censored in ``[c, c + 1)`` s reaches a whole-second
+    would have lasted to ``k + 1``, so ``S(k + 1) / S(k) = 1 - (d_k + w_k (1 - m_k)) / n_k``
+    (Greenwood's variance, at least Peto's; the actuarial life table of Cutler & Ederer 1958
+    counts each cut row at risk for half the second instead). A row censored in ``[c, c + 1)`` s reaches a whole-second
     threshold ``tau`` with ``S(tau) / S(c + 1)`` (the table) times its chance of lasting to
     ``c + 1`` (the model's average over the step, inside the bounds ``S(c + 1) / S(c)`` and 1 the
     table gives). Thresholds inside a second, and past the times observed, are the model's, as
@@ -457,7 +458,7 @@ class _WholeSeconds(_Parametric):
         return np.rint(floored_value(parts, 1000.0) / 1000.0).astype(np.int64)
 
     def probabilities(self, tau: float, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        est, low, high = super().probabilities(tau, parts)
+        est, low, high = super().probabilities(tau, parts)  # what the table does not change
         cens = parts < N_BINS
         if not self._by_table(tau) or not cens.any():
             return est, low, high
