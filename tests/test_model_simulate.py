@@ -12,6 +12,7 @@ from scipy import integrate, stats
 
 import viewaudit as va
 from viewaudit import _crossings
+from viewaudit._estimators.histogram import CENSORING_POINT_MS, _bin_of
 from viewaudit._model import _simulate
 from viewaudit.estimators import DwellHistogram
 
@@ -297,8 +298,6 @@ def test_a_floored_censoring_code_gives_back_its_whole_second() -> None:
     """A row cut in second k is coded by the bin of k s; the code gives k back for every second
     a 2.3 %-wide bin holds alone (up to 42 s), and every multiple at other resolutions (up to
     r / 0.0233). Flooring the bin's geometric middle, as before, gave k - 1 for many of them."""
-    from viewaudit._estimators.histogram import CENSORING_POINT_MS, _bin_of
-
     for r in (1000.0, 500.0, 250.0):
         logged = np.arange(0, int(1 / 0.0233)) * r
         assert np.array_equal(_crossings.floored_value(_bin_of(logged), r), logged)
@@ -330,8 +329,6 @@ def test_whole_second_censored_rows_take_the_whole_second_life_table() -> None:
         return float(0.15 * np.exp(-t / 20_000.0) + 0.85 * gamma.sf(t))
 
     density = stats.expon(scale=5_000.0).pdf
-    from viewaudit._estimators.histogram import _bin_of
-
     for tau in (3_000.0, 10_000.0, 30_000.0):
         for c in (0.0, 2_000.0, 5_000.0):
             if c + 1000.0 > tau:

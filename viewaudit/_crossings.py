@@ -619,7 +619,7 @@ def _time_model(hist: DwellHistogram, rounding_ms: float, what: str) -> _TimeMod
     fit = _cached_fit(hist, what)
     if fit is None:
         return None
-    if rounding_ms == 1000:
+    if rounding_ms == 1000:  # the histogram keeps per-second counts for whole seconds only
         return _WholeSeconds(fit, hist, supported_until(hist))
     return _Parametric(fit, rounding_ms, supported_until(hist))
 
