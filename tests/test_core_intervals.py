@@ -1,5 +1,6 @@
-"""Proportion intervals against scipy, the predicted-count interval, and a seeded coverage
-check of the extrapolation to unmeasured rows."""
+"""Proportion intervals against scipy, the predicted-count interval, a seeded coverage check of
+the extrapolation to unmeasured rows, and the critical value for a figure known only between
+bounds."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 import viewaudit as va
-from viewaudit._intervals import jeffreys_interval, predicted_count_interval, wilson_interval
+from viewaudit._estimating import BoundedCount
+from viewaudit._intervals import jeffreys_interval, partially_identified_z, predicted_count_interval, wilson_interval
 
 GRID = [(k, n) for n in (1, 2, 3, 5, 10, 17, 50, 200, 1000) for k in sorted({0, 1, n // 3, n // 2, n - 1, n})]
 LEVELS = [0.8, 0.9, 0.95, 0.99]
@@ -140,3 +142,45 @@ def test_audit_interval_covers_the_truth() -> None:
     coverage = np.mean((low <= truth) & (truth <= high))
     se = np.sqrt(0.95 * 0.05 / groups)
     assert coverage >= 0.95 - 3 * se, coverage
+
+
+@pytest.mark.parametrize("confidence_level", LEVELS)
+def test_partially_identified_z_solves_the_imbens_manski_equation(confidence_level: float) -> None:
+    """c solves Phi(c + width/sd) - Phi(-c) = level (Imbens & Manski 2004, Econometrica 72:1845,
+    eq. for C_n), found here by scipy's brentq; it is the two-sided quantile at width 0 and the
+    one-sided one when the bounds are far apart or exact."""
+    width = np.array([0.0, 0.1, 0.5, 1.0, 2.0, 3.0, 8.0, 50.0, 3.0, 0.0])
+    sd = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
+    got = partially_identified_z(width, sd, confidence_level=confidence_level)
+    one_sided, two_sided = stats.norm.ppf(confidence_level), stats.norm.ppf(0.5 + confidence_level / 2)
+    for c, r in zip(got[:8], width[:8] / sd[:8], strict=True):
+        want = optimize.brentq(lambda x: stats.norm.cdf(x + r) - stats.norm.cdf(-x) - confidence_level, 0, 10, xtol=1e-13)  # noqa: B023
+        assert c == pytest.approx(want, abs=1e-9)
+    assert got[0] == pytest.approx(two_sided, abs=1e-12)
+    assert got[-1] == pytest.approx(two_sided, abs=1e-12)  # 0/0: a point, not a range
+    assert got[7] == pytest.approx(one_sided, abs=1e-12)
+    assert got[8] == pytest.approx(one_sided, abs=1e-12)
+    assert np.all(np.diff(got[:8]) <= 0)  # the further apart the bounds, the smaller c
+
+
+def test_a_bounded_count_takes_the_imbens_manski_margin_and_a_sample_the_score_margin() -> None:
+    """Bounds that meet give estimate +- z sd; bounds far apart a one-sided margin beyond each;
+    a sampled count's ends solve the score equation (N - bound)**2 = c**2 (w - 1) N."""
+    one = np.ones(3)
+    b = BoundedCount(50 * one, np.array([50.0, 20.0, 20.0]), np.array([50.0, 90.0, 21.0]), 5 * one, 5 * one)
+    low, high = b.interval(0.95)
+    z2, z1 = stats.norm.ppf(0.975), stats.norm.ppf(0.95)
+    assert (low[0], high[0]) == pytest.approx((50 - z2 * 5, 50 + z2 * 5), abs=1e-9)
+    assert (low[1], high[1]) == pytest.approx((20 - z1 * 5, 90 + z1 * 5), abs=1e-6)
+    c = optimize.brentq(lambda x: stats.norm.cdf(x + 1 / 5) - stats.norm.cdf(-x) - 0.95, 0, 10)
+    assert (low[2], high[2]) == pytest.approx((20 - c * 5, 21 + c * 5), abs=1e-9)
+    # A 10 % sample: the bounds 300 and 700 of the sample scale to 3,000 and 7,000.
+    w = 10.0
+    sampled = BoundedCount(np.array([50.0]), np.array([30.0]), np.array([70.0]), np.zeros(1), np.zeros(1)).scaled_up(1 / w)
+    assert (sampled.low_bound[0], sampled.high_bound[0], sampled.sampling) == (300, 700, w - 1)
+    low, high = sampled.interval(0.95)
+    # The width (400, sd sqrt(9 * 400) = 60) at its lower limit; sd at the larger bound.
+    c = partially_identified_z(np.array([400 - z1 * 60]), np.array([np.sqrt(9 * 700)]))[0]
+    assert (high[0] - 700) ** 2 == pytest.approx(c * c * (w - 1) * high[0], rel=1e-9)
+    assert (300 - low[0]) ** 2 == pytest.approx(c * c * (w - 1) * low[0], rel=1e-9)
+    assert low[0] < 300 < 700 < high[0]

@@ -208,6 +208,11 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             )
             + "; where a floored interval holds the threshold, the interval spans every value the data allow"
         )
+        bounds = (
+            " Where the data only bound a count, its interval covers every value between the bounds at the "
+            "confidence level (Imbens-Manski: the critical value falls from two-sided to one-sided as the bounds "
+            "part, since a value near one bound can be missed only on its side)."
+        )
         out.append(
             "Impressions whose time was censored or rounded across a threshold "
             f"({crossing['viewable']:,} for viewable, {crossing['attended']:,} for attended) are resolved by "
@@ -215,7 +220,7 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "of the time, and the time distribution as shared by all groups). For attended, in-view time and "
             "dwell are taken as co-monotone (one time where they are equal; an in-view time cut with a censored "
             "dwell, or ended before it, conditions the dwell's chance), the interval reaching down to "
-            "independent ones and to the dwell's own chance."
+            "independent ones and to the dwell's own chance." + bounds
         )
         thresholds = {"viewable": summary.policy.min_in_view_ms, "attended": summary.policy.attention_ms}
         for level, hist in whole.histograms.items():
@@ -260,7 +265,8 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
         out.append(
             f"The log is a sample that kept each row independently with probability {whole.sample_rate:.4g}: "
             "impressions are Horvitz-Thompson totals with normal intervals (sampling variance w(w-1) per "
-            "impression). Unique viewers are estimated for the complete log, unseen viewers included, from "
+            "impression; for viewable and attended a score interval, the variance taken at the interval's end). "
+            "Unique viewers are estimated for the complete log, unseen viewers included, from "
             "the per-viewer counts: zero-truncated Gamma-Poisson (negative binomial) exposure, one shape for "
             "all groups, a group's mean shrunk toward groups with as many viewers seen; for viewable and "
             "attended the sample's undetermined impressions are imputed (5 seeded draws, each row on the rung "

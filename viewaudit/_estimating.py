@@ -32,7 +32,7 @@ from scipy.stats import binom
 
 from ._crossings import CODE_BITS, Resolution, empty_histograms, resolve
 from ._estimators.histogram import DwellHistogram
-from ._intervals import _z, jeffreys_interval, predicted_count_interval
+from ._intervals import _z, jeffreys_interval, partially_identified_z, predicted_count_interval
 from ._propensity import UndeterminedChances, ViewerRows, distinct_viewer_rows, heterogeneous_viewers
 from ._reach import Frequencies, distinct_frequencies, k_plus_reach, sampled_k_plus_reach
 from ._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
@@ -256,15 +256,24 @@ def ladder_from_statistics(
                 determined = np.where(borrow, pooled_determined, determined)
             add, add_low, add_high = predicted_count_interval(true, determined, missing, confidence_level=confidence_level)
             resolved_sd = z * np.sqrt(res.row_variance + res.model_variance)
-            add_low = res.expected + add - np.hypot(add - add_low, resolved_sd) - res.low_slack
-            add_high = res.expected + add + np.hypot(add_high - add, resolved_sd) + res.high_slack
+            # Half-widths of the noise (at z) below and above, and the bounds the crossing rows
+            # allow around the estimate (res.low_slack, res.high_slack): kept apart, since noise
+            # and bounds do not add in quadrature (BoundedCount).
+            noise_low, noise_high = np.hypot(add - add_low, resolved_sd), np.hypot(add_high - add, resolved_sd)
             add = res.expected + add
-            add_low, add_high = np.clip(add_low, 0, U[level]), np.clip(add_high, 0, U[level])
+            slack_low, slack_high = res.low_slack, res.high_slack
             if stratified is not None:
+                # The strata's intervals hold their bounds and noise together.
                 add, add_low, add_high = stratified[level]
-                add_low, add_high = np.clip(add_low, 0, U[level]), np.clip(add_high, 0, U[level])
+                noise_low, noise_high = add - add_low, add_high - add
+                slack_low = slack_high = np.zeros(n_groups)
+            bounded = BoundedCount(
+                T[level] + add, T[level] + add - slack_low, T[level] + add + slack_high, noise_low / z, noise_high / z
+            )
+            imp_low, imp_high = bounded.interval(confidence_level)
+            imp_low, imp_high = np.clip(imp_low, T[level], T[level] + U[level]), np.clip(imp_high, T[level], T[level] + U[level])
             # Unweighted counts are whole numbers: widen the interval ends to the nearest ones.
-            imp = (T[level] + add, T[level] + np.floor(add_low + 1e-9), T[level] + np.ceil(add_high - 1e-9))
+            imp = (bounded.estimate, np.floor(imp_low + 1e-9), np.ceil(imp_high - 1e-9))
             # Per undetermined row of the group: the chance it is on the rung, with an interval
             # from the share's and the time distribution's uncertainty (the rows' own noise is
             # added per viewer).
@@ -335,12 +344,12 @@ def ladder_from_statistics(
                 np.ceil(uniq[0] + np.hypot(uniq[2] - uniq[0], half)),
             )
         if summary.weighted:
-            in_sample = imp
             if stats.sample_rate is not None and level in ESTIMATED_LEVELS:
-                imp = _scaled_up(in_sample, stats.sample_rate, z)
+                imp = bounded.scaled_up(stats.sample_rate).interval_triple(confidence_level)
             else:
                 imp = _weighted_impressions(stats.totals, level, z)
-            if stats.sample_rate is not None and stats.viewer_counts is not None:
+            if stats.sample_rate is not None and stats.viewer_counts is not None and "viewer_id" in summary.columns_seen:
+                # (Without viewers there is nothing to extrapolate: the figures are n/a below.)
                 ks = range(2, frequency + 1) if n_groups == 1 else range(0)
                 chance = (per_row, per_row_low, per_row_high)
                 uniq, whole_reach = _complete_log_figures(stats, level, chance, ks, confidence_level)
@@ -593,18 +602,65 @@ def _uncertain_viewers(
     return est, np.clip(lo, 0, bound), np.clip(hi, 0, bound)
 
 
-def _scaled_up(in_sample: tuple[np.ndarray, ...], rate: float, z: float) -> tuple[np.ndarray, ...]:
-    """Horvitz-Thompson impressions of a log sampled at one rate, from the sample's estimate.
+@attrs.frozen
+class BoundedCount:
+    """A count known up to noise and, beyond it, only between two bounds (elementwise).
 
-    Every row weighs ``w = 1 / rate``: the total is ``w`` times the sample's estimate (with its
-    undetermined rows resolved as in an unsampled log), and its variance adds the sampling
-    variance ``w (w - 1)`` per impression on the rung to ``w**2`` times the sample's own."""
-    w = 1.0 / rate
-    est, low, high = (np.asarray(x, dtype=float) for x in in_sample)
-    sampling = w * (w - 1) * est
-    lo = w * est - np.sqrt((w * (est - low)) ** 2 + z * z * sampling)
-    hi = w * est + np.sqrt((w * (high - est)) ** 2 + z * z * sampling)
-    return w * est, np.maximum(lo, 0), hi
+    ``estimate`` lies in ``[low_bound, high_bound]``, the range the data allow for the rows
+    whose membership they cannot decide (a time straddling the threshold inside a whole second,
+    a censoring time known to its second). ``sd_low`` and ``sd_high`` are the standard
+    deviations of the noise at the low and the high bound (shares, the time distribution), and
+    ``sampling`` the variance a sample adds per impression counted (0 for a complete log).
+
+    A union of noise and bounds, ``low_bound - z sd``, covers values near the bounds at
+    ``1 - alpha / 2`` and those between them at about 1: :meth:`interval` uses the critical
+    value of :func:`~viewaudit._intervals.partially_identified_z` instead. (Adding the bounds'
+    slack to the noise in quadrature is no interval: where the slack is wide, its end sits on
+    the bound, covering a count at that bound about half the time.)
+    """
+
+    estimate: np.ndarray
+    low_bound: np.ndarray
+    high_bound: np.ndarray
+    sd_low: np.ndarray
+    sd_high: np.ndarray
+    sampling: float = 0.0
+
+    def interval(self, confidence_level: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ends ``low_bound - d_low`` and ``high_bound + d_high``.
+
+        Sampling variance grows with the count: each margin ``d`` is the score interval's,
+        solving ``d**2 = c**2 (sd**2 + sampling * (bound -+ d))`` (the variance of the count at
+        the interval's end, not at the bound: as Wilson's interval does for a proportion, this
+        keeps a low sample count from claiming too little noise)."""
+        k, low, high = self.sampling, np.maximum(self.low_bound, 0), self.high_bound
+        # A sample estimates the width too (about (w - 1) per impression between the bounds):
+        # its one-sided lower limit stands in for it, so that noise cannot shrink c where the
+        # bounds nearly meet (Stoye 2009: the width as estimated is safe only when superefficient).
+        width = np.maximum(high - low, 0)
+        one_sided = _z(2 * confidence_level - 1)
+        width = np.maximum(width - one_sided * np.sqrt(k * width), 0)
+        c = partially_identified_z(
+            width, np.sqrt(np.maximum(self.sd_low**2 + k * low, self.sd_high**2 + k * high)), confidence_level=confidence_level
+        )
+        c2k = c * c * k
+        d_low = (np.sqrt(c2k * c2k + 4 * c * c * (self.sd_low**2 + k * low)) - c2k) / 2
+        d_high = (np.sqrt(c2k * c2k + 4 * c * c * (self.sd_high**2 + k * high)) + c2k) / 2
+        return np.maximum(low - d_low, 0), high + d_high
+
+    def interval_triple(self, confidence_level: float) -> tuple[np.ndarray, ...]:
+        return (self.estimate, *self.interval(confidence_level))
+
+    def scaled_up(self, rate: float) -> BoundedCount:
+        """Horvitz-Thompson count of a log sampled at one ``rate``, from the sample's count.
+
+        Every row weighs ``w = 1 / rate``: the estimate, the bounds and the noise are ``w``
+        times the sample's, and a count ``N`` of the complete log gains the sampling variance
+        ``w (w - 1)`` per sampled impression, ``(w - 1) N`` (Poisson sampling)."""
+        w = 1.0 / rate
+        return BoundedCount(
+            w * self.estimate, w * self.low_bound, w * self.high_bound, w * self.sd_low, w * self.sd_high, sampling=w - 1.0
+        )
 
 
 def _weighted_impressions(totals: dict[str, np.ndarray], level: str, z: float) -> tuple[np.ndarray, ...]:
