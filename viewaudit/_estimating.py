@@ -345,7 +345,8 @@ def ladder_from_statistics(
             )
         if summary.weighted:
             if stats.sample_rate is not None and level in ESTIMATED_LEVELS:
-                imp = bounded.scaled_up(stats.sample_rate).interval_triple(confidence_level)
+                scaled = bounded.scaled_up(stats.sample_rate)
+                imp = (scaled.estimate, *scaled.interval(confidence_level))
             else:
                 imp = _weighted_impressions(stats.totals, level, z)
             if stats.sample_rate is not None and stats.viewer_counts is not None and "viewer_id" in summary.columns_seen:
@@ -647,9 +648,6 @@ class BoundedCount:
         d_low = (np.sqrt(c2k * c2k + 4 * c * c * (self.sd_low**2 + k * low)) - c2k) / 2
         d_high = (np.sqrt(c2k * c2k + 4 * c * c * (self.sd_high**2 + k * high)) + c2k) / 2
         return np.maximum(low - d_low, 0), high + d_high
-
-    def interval_triple(self, confidence_level: float) -> tuple[np.ndarray, ...]:
-        return (self.estimate, *self.interval(confidence_level))
 
     def scaled_up(self, rate: float) -> BoundedCount:
         """Horvitz-Thompson count of a log sampled at one ``rate``, from the sample's count.
