@@ -146,8 +146,8 @@ def test_audit_interval_covers_the_truth() -> None:
 
 @pytest.mark.parametrize("confidence_level", LEVELS)
 def test_partially_identified_z_solves_the_imbens_manski_equation(confidence_level: float) -> None:
-    """c solves Phi(c + width/sd) - Phi(-c) = level (Imbens & Manski 2004, Econometrica 72:1845,
-    eq. for C_n), found here by scipy's brentq; it is the two-sided quantile at width 0 and the
+    """c solves Phi(c + width/sd) - Phi(-c) = level (Imbens & Manski 2004, Econometrica 72:1845-1857),
+    found here by scipy's brentq; it is the two-sided quantile at width 0 and the
     one-sided one when the bounds are far apart or exact."""
     width = np.array([0.0, 0.1, 0.5, 1.0, 2.0, 3.0, 8.0, 50.0, 3.0, 0.0])
     sd = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
