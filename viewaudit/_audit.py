@@ -277,7 +277,9 @@ def _assumptions(summary: Summary, table: pa.Table, confidence_level: float, who
             "whole log's estimates (unique viewers and k+ reach) are the two classes' and their intervals span them. "
             "The whole log's intervals span the reach over the Gamma-Poisson and Poisson-log-normal "
             "parameters the likelihood does not reject (profile likelihood, within chi2_1/2 of the better "
-            "model's maximum; the Gamma-Poisson within it of its own), with the noise of who was seen added; "
+            "model's maximum; the Gamma-Poisson within it of its own), with the noise of who was seen added, "
+            "and, where the sample kept a quarter of the rows or more, the smoothed Good-Toulmin interval where "
+            "it excludes the models' estimate; "
             "a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
             "the accuracy benchmark)."
         )

@@ -323,6 +323,11 @@ MIXTURE_TEST_CRITICAL = float(stats.chi2.ppf(0.95, 3))
 #: the exact Poisson interval of their count (:func:`model_set_reach`): below 20 the count's skew
 #: (1/sqrt(n) > 0.22) is not small, and the log-normal interval puts its low end too high.
 FEW_REPEATS = 20
+#: Extrapolation ratios t = (1 - p) / p up to this (p >= 1/4) let the smoothed Good-Toulmin check
+#: the exposure models (:func:`model_set_reach`): on the estimator benchmark's Gamma, log-normal
+#: and Pareto populations at p = 30 % (t = 2.3) it was within 0.5 % of the truth on average, and
+#: at p = 10 % (t = 9) 4-9 % low, too biased to judge a model by.
+NONPARAMETRIC_RATIO = 3.0
 
 
 def gamma_poisson_viewers(f: ArrayLike, *, sample_rate: float, confidence_level: float = 0.95) -> CountEstimate:
@@ -381,6 +386,14 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
     where the two classes' estimate is the noisier (``docs/methods.md``). The standard error
     reported with a widened interval is ``(high - low) / (2 z)``.
 
+    For ``k = 1`` and an extrapolation ratio ``t = (1 - p) / p`` of at most
+    :data:`NONPARAMETRIC_RATIO` (p >= 1/4), the smoothed Good-Toulmin (:func:`good_toulmin`,
+    nearly unbiased there) checks the models: where its interval excludes their estimate, the
+    interval takes it in. On a Pareto population at p = 30 % every model leans +6 % and they
+    agree: their interval covered 0 of 40 runs of the estimator benchmark, with the check 92 %;
+    no Gamma or log-normal row lost coverage. Spanning it always would widen the Gamma
+    populations' intervals at 30 % about sevenfold.
+
     For ``k >= 2`` and fewer than :data:`FEW_REPEATS` viewers seen at least ``k`` times
     (``n``), the interval also takes in the exact (Garwood) Poisson interval of that count:
     where repeats are rare the extrapolation is about proportional to ``n``, so the estimate
@@ -437,6 +450,14 @@ def _model_set_reach(f: IntArray, gp_fit: GammaPoissonFit, k: int, cl: float) ->
             if np.isfinite(mix.confidence_interval.high):
                 own, estimate, method = mix, float(mix.estimate), mix.method
                 intervals.append(mix.confidence_interval)
+    if k == 1 and (1 - p) / p <= NONPARAMETRIC_RATIO:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)  # the Gamma-Poisson fit's, issued
+            check = good_toulmin(f, sample_rate=p, confidence_level=cl).confidence_interval
+        if not check.low <= estimate <= check.high:
+            # The models' estimate is outside the nonparametric interval: they do not fit, and
+            # the interval takes the nonparametric one in.
+            intervals.append(check)
     repeats = int(f[k:].sum())
     if k >= 2 and 0 < repeats < FEW_REPEATS:
         alpha = 1.0 - cl
@@ -585,8 +606,9 @@ def unique_viewers(
       heavier than the Gamma's. Its estimate is the Gamma-Poisson one, or two classes of
       Gamma-Poisson exposure's where the data reject one; its interval spans the reach over
       the parameters of the Gamma-Poisson and Poisson-log-normal models that the likelihood
-      does not reject (plus the noise of who was seen), and the two classes' interval where
-      the data reject one class (:func:`model_set_reach`).
+      does not reject (plus the noise of who was seen), the two classes' interval where
+      the data reject one class, and at p >= 1/4 the smoothed Good-Toulmin interval where it
+      excludes the models' estimate (:func:`model_set_reach`).
     * ``"poisson-lognormal"``: the Poisson-log-normal exposure model
       (:func:`~viewaudit._estimators.poisson_lognormal.fit_poisson_lognormal`, Bulmer 1974):
       right where exposure is log-normal, where the Gamma-Poisson fit errs by -7 to +17 %.
