@@ -417,13 +417,13 @@ class _WholeSeconds(_Parametric):
     ended in it and ``w_k`` cut in it, of which the model's share ``m_k`` (:meth:`_lasting`)
     would have lasted to ``k + 1``, so ``S(k + 1) / S(k) = 1 - (d_k + w_k (1 - m_k)) / n_k``
     (Greenwood's variance, at least Peto's; the actuarial life table of Cutler & Ederer 1958
-    counts each cut row at risk for half the second instead). A row censored in ``[c, c + 1)`` s reaches a whole-second
-    threshold ``tau`` with ``S(tau) / S(c + 1)`` (the table) times its chance of lasting to
-    ``c + 1`` (the model's average over the step, inside the bounds ``S(c + 1) / S(c)`` and 1 the
-    table gives). Thresholds inside a second, and past the times observed, are the model's, as
-    in :class:`_Parametric`. The model's tail alone put the 30 s TrueView count of short-video
-    logs cut after 5 s on average +11 % high, inside its interval in 57 % of runs
-    (docs/benchmarks.md)."""
+    counts each cut row at risk for half the second instead). A row censored in ``[c, c + 1)``
+    s reaches a whole-second threshold ``tau`` with ``S(tau) / S(c + 1)`` (the table) times its
+    chance of lasting to ``c + 1`` (the model's average over the step, inside the bounds
+    ``S(c + 1) / S(c)`` and 1 the table gives). Thresholds inside a second, and past the times
+    observed, are the model's, as in :class:`_Parametric`. The model's tail alone put the 30 s
+    TrueView count of short-video logs cut after 5 s on average +11 % high, inside its interval
+    in 57 % of runs (docs/benchmarks.md)."""
 
     def __init__(self, fit: DwellFit, hist: DwellHistogram, supported_ms: float) -> None:
         super().__init__(fit, 1000.0, supported_ms)
@@ -584,7 +584,7 @@ def _censored_in_interval(
         return np.where(total > 0, (s_tau * below + above) / total, 0.0)
 
 
-_TimeModel = _LifeTable | _Parametric | _WholeSeconds
+_TimeModel = _LifeTable | _Parametric  # _WholeSeconds is a _Parametric
 
 
 #: Dwell-model fits by histogram: an audit resolves its groups and its whole log (and, with
