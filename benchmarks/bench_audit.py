@@ -47,7 +47,7 @@ def run_engine(engine: str, path: str, by: str | None) -> None:
         result = viewaudit.audit(path, by=by)
         n = len(result.table)
     elif engine == "viewaudit-cli":
-        from viewaudit._cli import main
+        from viewaudit._cli.main import main
 
         args = ["audit", path, "--json"] + (["--by", by] if by else [])
         import contextlib

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from viewaudit._sampled import complete_log_viewers
+from viewaudit._ladder.sampled_viewers import complete_log_viewers
 
 
 def sample(n_groups: int, entries: int, seed: int = 8) -> tuple[np.ndarray, np.ndarray]:

@@ -66,7 +66,7 @@ def run_engine(engine: str, path: str, by: str, precision: int) -> None:
         import contextlib
         import io
 
-        from viewaudit._cli import main
+        from viewaudit._cli.main import main
 
         with contextlib.redirect_stdout(io.StringIO()) as out:
             code = main(["audit", path, "--by", by, "--json"])

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import viewaudit as va
-from viewaudit._cli import main
+from viewaudit._cli.main import main
 
 LOG = pa.table(
     {

@@ -1,5 +1,5 @@
 """Viewers whose only rows on a rung are undetermined, resolved with each viewer's own propensity
-(:mod:`viewaudit._propensity`): the mixing distribution's fit, the posterior chance, the
+(:mod:`viewaudit._ladder.propensity`): the mixing distribution's fit, the posterior chance, the
 fallback to independence, and the estimate against the truth on populations whose viewers differ."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import pytest
 from scipy import stats
 
 import viewaudit as va
-from viewaudit import _propensity
-from viewaudit._propensity import GRID, MIN_VIEWERS, UndeterminedChances, distinct_viewer_rows, heterogeneous_viewers
+from viewaudit._ladder import propensity as _propensity
+from viewaudit._ladder.propensity import GRID, MIN_VIEWERS, UndeterminedChances, heterogeneous_viewers
+from viewaudit._scan.statistics import distinct_viewer_rows
 
 Z = float(stats.norm.ppf(0.975))
 

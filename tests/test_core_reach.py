@@ -20,7 +20,7 @@ from scipy import stats
 from test_core_rungs import _interactions_of, _rung_of_row, log, random_log
 
 import viewaudit as va
-from viewaudit._cli import main
+from viewaudit._cli.main import main
 from viewaudit.estimators import frequency_counts, unique_viewers
 
 FREQUENCY = 4
@@ -204,14 +204,14 @@ def test_sampled_log_reach_is_the_complete_logs() -> None:
 
 def test_k_plus_reach_matches_the_binomial_tail() -> None:
     """The open-viewer chance is scipy's binomial survival function: P(t + Bin(u, p) >= k)."""
-    from viewaudit._reach import k_plus_reach
+    from viewaudit._ladder.reach import k_plus_reach_with_undetermined
 
     g = np.array([0, 0, 1])
     t = np.array([0, 1, 2])
     u = np.array([3, 2, 4])
     count = np.array([5, 2, 1])
     p = np.array([0.3, 0.6])
-    est, low, high = k_plus_reach((g, t, u, count), 2, 3, p, p, p, 1.96)
+    est, low, high = k_plus_reach_with_undetermined((g, t, u, count), 2, 3, p, p, p, 1.96)
     expected0 = 5 * stats.binom.sf(2, 3, 0.3) + 2 * stats.binom.sf(1, 2, 0.3)
     expected1 = stats.binom.sf(0, 4, 0.6)
     np.testing.assert_allclose(est, [expected0, expected1])

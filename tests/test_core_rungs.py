@@ -20,8 +20,9 @@ import pyarrow as pa
 import pytest
 
 import viewaudit as va
-from viewaudit import _propensity
 from viewaudit import BOT_USER_AGENTS, LEVELS, Policy
+from viewaudit._ladder import propensity as _propensity
+from viewaudit._scan.statistics import distinct_viewer_rows
 from viewaudit.estimators import DWELL_EDGES_MS
 
 PARENT = {"rendered": None, "valid": "rendered", "viewable": "valid", "attended": "viewable", "engaged": "valid"}
@@ -677,7 +678,7 @@ def reference_ladder(
                 crossing=(one * (sum(chances) / len(chances) if chances else 0.0),) * 3,
                 determined_share=one * (true / (valid_rows - unknown) if valid_rows > unknown else 0.0),
             )
-            viewers = _propensity.distinct_viewer_rows(np.zeros(len(t), dtype=np.int64), t, f, u)
+            viewers = distinct_viewer_rows(np.zeros(len(t), dtype=np.int64), t, f, u)
             uniques += float(_propensity.heterogeneous_viewers(viewers, 1, chances, 1.96)[0][0])
         parent = PARENT[level]
         if parent is not None and not math.isnan(out[parent][0]):

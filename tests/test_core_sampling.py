@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import viewaudit as va
-from viewaudit._cli import main
-from viewaudit._estimating import _imputed, _reach_figure, _viewers_figure
-from viewaudit._intervals import jeffreys_interval
-from viewaudit._sampled import complete_log_viewers
+from viewaudit._cli.main import main
+from viewaudit._estimators.intervals import jeffreys_interval
+from viewaudit._ladder.figures import _imputed, _reach_figure, _viewers_figure
+from viewaudit._ladder.sampled_viewers import complete_log_viewers
 
 #: A population without bots: exposure is Gamma-Poisson, as the sampled-viewer model assumes.
 MODEL = attrs.evolve(va.get_scenario("news-site").model, bots=va.Bots(share=0.0))

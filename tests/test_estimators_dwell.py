@@ -15,14 +15,7 @@ from viewaudit import DegenerateDataWarning
 from viewaudit._estimators import dwell as _dwell
 from viewaudit._estimators import dwell_likelihood as _likelihood
 from viewaudit._estimators import histogram as _histogram
-from viewaudit.estimators import (
-    DWELL_EDGES_MS,
-    MAX_SECONDS,
-    DwellFit,
-    DwellHistogram,
-    fit_dwell,
-    select_dwell_model,
-)
+from viewaudit.estimators import DWELL_EDGES_MS, MAX_SECONDS, DwellFit, DwellHistogram, fit_dwell, select_dwell_model
 
 # The EB-NeRD sample (MIT, (c) 2024 Ekstra Bladet) is bundled in data/ebnerd/ with its license.
 EBNERD = Path(__file__).resolve().parent.parent / "data" / "ebnerd" / "history.parquet"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from viewaudit._summary import WEIGHT2_SCALE, WEIGHT_SCALE
+from viewaudit._scan.summary import WEIGHT2_SCALE, WEIGHT_SCALE
 from viewaudit.estimators import WeightSums, horvitz_thompson_total, total_from_sample_rate
 
 

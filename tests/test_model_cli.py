@@ -7,7 +7,7 @@ import json
 import pytest
 
 import viewaudit as va
-from viewaudit._cli import main
+from viewaudit._cli.main import main
 
 
 def _run(capsys, *argv):

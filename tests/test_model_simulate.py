@@ -11,9 +11,10 @@ import pytest
 from scipy import integrate, stats
 
 import viewaudit as va
-from viewaudit import _crossings
 from viewaudit._estimators.histogram import CENSORING_POINT_MS, _bin_of
+from viewaudit._ladder import crossings as _crossings
 from viewaudit._model import _simulate
+from viewaudit._scan.crossing_codes import floored_value
 from viewaudit.estimators import DwellHistogram
 
 MODEL = va.FeedModel(
@@ -282,7 +283,7 @@ def test_viewers_that_differ_are_counted_with_their_own_propensity():
     """Half the valid traffic from undetected bots with near-zero dwell and half the rows
     unmeasured: the audit's unique viewable viewers cover the truth. Counting each viewer's
     unmeasured rows with the pooled share, as if viewers were alike, overshot it here (the
-    association inequality; viewaudit._propensity)."""
+    association inequality; viewaudit._ladder.propensity)."""
     model = attrs.evolve(
         MODEL,
         viewers=20_000,
@@ -300,7 +301,7 @@ def test_a_floored_censoring_code_gives_back_its_whole_second() -> None:
     r / 0.0233). Flooring the bin's geometric middle, as before, gave k - 1 for many of them."""
     for r in (1000.0, 500.0, 250.0):
         logged = np.arange(0, int(1 / 0.0233)) * r
-        assert np.array_equal(_crossings.floored_value(_bin_of(logged), r), logged)
+        assert np.array_equal(floored_value(_bin_of(logged), r), logged)
     seconds = np.arange(1, 44) * 1000.0
     middle = np.floor(CENSORING_POINT_MS[_bin_of(seconds)] / 1000.0 + 1e-6) * 1000.0
     assert np.count_nonzero(middle != seconds) > 10

@@ -25,9 +25,9 @@ import pytest
 from scipy import optimize, stats
 
 from viewaudit import DegenerateDataWarning
-from viewaudit import _sampled as sv
 from viewaudit._estimators._common import empty_sample_bound
-from viewaudit._sampled import complete_log_viewers
+from viewaudit._ladder import sampled_viewers as sv
+from viewaudit._ladder.sampled_viewers import complete_log_viewers
 from viewaudit.estimators import frequency_counts, unique_viewers
 
 # ---------------------------------------------------------------- simulated audits

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import viewaudit
-from viewaudit import _packed_keys
+from viewaudit._scan import packed_keys as _packed_keys
 
 
 def random_log(

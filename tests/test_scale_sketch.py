@@ -8,7 +8,7 @@ import pytest
 from test_scale_packed import batches, random_log
 
 import viewaudit
-from viewaudit import _sketch as sketch
+from viewaudit._scan import hyperloglog as sketch
 
 
 def sketch_of(ids: np.ndarray, precision: int) -> np.ndarray:
@@ -25,13 +25,13 @@ def test_error_within_three_standard_errors(precision: int, distinct: int, seed:
     ids = rng.choice(2**62, size=distinct, replace=False).astype(np.int64)
     ids = np.repeat(ids, rng.integers(1, 4, distinct))
     rng.shuffle(ids)
-    (estimate,) = sketch.estimate(sketch_of(ids, precision))
+    (estimate,) = sketch.cardinality(sketch_of(ids, precision))
     assert abs(estimate - distinct) <= 3 * sketch.relative_standard_error(precision) * distinct
 
 
 def test_small_counts_are_nearly_exact() -> None:
     """Linear counting: a handful of ids in many registers are counted almost exactly."""
-    (estimate,) = sketch.estimate(sketch_of(np.arange(20), 12))
+    (estimate,) = sketch.cardinality(sketch_of(np.arange(20), 12))
     assert round(estimate) == 20
 
 
@@ -39,7 +39,7 @@ def test_merge_is_the_sketch_of_the_union() -> None:
     """Registerwise max of the sketches of two overlapping sets = the sketch of their union."""
     rng = np.random.default_rng(5)
     a, b = rng.integers(0, 10_000, 5000), rng.integers(5000, 15_000, 5000)
-    assert np.array_equal(sketch.merge(sketch_of(a, 11), sketch_of(b, 11)), sketch_of(np.concatenate([a, b]), 11))
+    assert np.array_equal(sketch.union(sketch_of(a, 11), sketch_of(b, 11)), sketch_of(np.concatenate([a, b]), 11))
 
 
 def test_hash_is_a_bijection_on_a_sample() -> None:
@@ -99,7 +99,7 @@ def test_cli_unique_viewers_hll(tmp_path, capsys) -> None:
 
     import pyarrow.parquet as pq
 
-    from viewaudit._cli import main
+    from viewaudit._cli.main import main
 
     path = tmp_path / "log.parquet"
     pq.write_table(random_log(5), path)

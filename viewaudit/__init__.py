@@ -4,10 +4,9 @@ Recount feed impressions on the view ladder (rendered, valid, viewable, attended
 under named rules, with unique viewers and confidence intervals.
 """
 
-from ._audit import Comparison, audit, compare, estimate, summarize
-from ._bots import BOT_USER_AGENTS
-from ._estimating import DegenerateDataWarning
-from ._model import (
+from viewaudit._api import audit, compare, estimate, summarize
+from viewaudit._warnings import DegenerateDataWarning
+from viewaudit._model import (
     Bots,
     DwellMixture,
     ExpectedLadder,
@@ -26,11 +25,13 @@ from ._model import (
     simulate,
     simulate_batches,
 )
-from ._policy import PRESETS, Policy, get_policy
-from ._result import Audit, Estimate, GroupAudit, Inflation, Ladder, Reach, Rows, Rung
-from ._rungs import LEVELS
-from ._schema import CANONICAL_COLUMNS, ColumnMap
-from ._summary import Summary, merge
+from viewaudit._policy import PRESETS, Policy, get_policy
+from viewaudit._policy.bots import BOT_USER_AGENTS
+from viewaudit._report.comparison import Comparison
+from viewaudit._report.results import Audit, Estimate, GroupAudit, Inflation, Ladder, Reach, Rows, Rung
+from viewaudit._rungs import LEVELS
+from viewaudit._scan.summary import Summary, merge
+from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap
 
 __version__ = "0.1.0"
 

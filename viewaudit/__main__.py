@@ -1,3 +1,3 @@
-from ._cli import run
+from viewaudit._cli.main import run
 
 run()

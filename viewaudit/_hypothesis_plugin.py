@@ -13,12 +13,12 @@ from typing import Any
 def _register_hypothesis() -> None:
     from hypothesis import strategies as st
 
-    from ._policy import Policy
-    from ._summary import Summary
+    from viewaudit._policy import Policy
+    from viewaudit._scan.summary import Summary
 
     def lazily(name: str) -> Any:
         def resolve(_: type) -> st.SearchStrategy[Any]:
-            from . import strategies
+            from viewaudit import strategies
 
             return getattr(strategies, name)()  # type: ignore[no-any-return]
 
@@ -27,7 +27,7 @@ def _register_hypothesis() -> None:
     st.register_type_strategy(Policy, lazily("policies"))
     st.register_type_strategy(Summary, lazily("summaries"))
     try:
-        from ._model import FeedModel
+        from viewaudit._model import FeedModel
     except ImportError:  # pragma: no cover - a tree without the feed model
         return
     st.register_type_strategy(FeedModel, lazily("feed_models"))

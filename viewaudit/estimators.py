@@ -14,13 +14,13 @@ Inputs from a :class:`viewaudit.Summary` (one row per group and viewer):
 * inflation ratios: ``ratio_bootstrap(n_rendered, n_attended > 0)`` per viewer.
 """
 
-from ._estimators._common import ConfidenceInterval, CountEstimate
-from ._estimators.bootstrap import BootstrapResult, ratio_bootstrap, viewer_bootstrap
-from ._estimators.dwell import DwellFit, DwellModelSelection, SurvivalEstimate, fit_dwell, select_dwell_model
-from ._estimators.gamma_poisson import GammaPoissonFit, fit_gamma_poisson
-from ._estimators.histogram import DWELL_EDGES_MS, MAX_SECONDS, DwellHistogram
-from ._estimators.sampling import WeightSums, horvitz_thompson_total, total_from_sample_rate
-from ._estimators.unseen import (
+from viewaudit._estimators._common import ConfidenceInterval, CountEstimate
+from viewaudit._estimators.bootstrap import BootstrapResult, ratio_bootstrap, viewer_bootstrap
+from viewaudit._estimators.dwell import DwellFit, DwellModelSelection, SurvivalEstimate, fit_dwell, select_dwell_model
+from viewaudit._estimators.gamma_poisson import GammaPoissonFit, fit_gamma_poisson
+from viewaudit._estimators.histogram import DWELL_EDGES_MS, MAX_SECONDS, DwellHistogram
+from viewaudit._estimators.sampling import WeightSums, horvitz_thompson_total, total_from_sample_rate
+from viewaudit._estimators.unseen import (
     DEFAULT_UNIQUE_METHOD,
     chao1,
     frequency_counts,

@@ -13,11 +13,11 @@ summaries, valid by construction, edge cases included by default.
 so importing this module is not needed for that). See ``docs/property-testing.md``.
 """
 
-from ._reference import LadderTruth
-from ._strategies._feed_models import feed_models, measurements
-from ._strategies._logs import column_sets, impression_logs, impression_logs_with_truth
-from ._strategies._policies import policies
-from ._strategies._summaries import summaries
+from viewaudit._strategies._feed_models import feed_models, measurements
+from viewaudit._strategies._logs import column_sets, impression_logs, impression_logs_with_truth
+from viewaudit._strategies._policies import policies
+from viewaudit._strategies._summaries import summaries
+from viewaudit._strategies.reference_ladder import LadderTruth
 
 __all__ = [
     "LadderTruth",

@@ -10,6 +10,6 @@ monotonicity in a threshold and a bound by a rung of the view ladder. Hypothesis
 pytest is not needed by this module; :func:`parametrize_with_contracts` imports it when called.
 """
 
-from ._testing._runner import ContractCheck, check_estimator, contract_names, parametrize_with_contracts
+from viewaudit._testing._runner import ContractCheck, check_estimator, contract_names, parametrize_with_contracts
 
 __all__ = ["ContractCheck", "check_estimator", "contract_names", "parametrize_with_contracts"]

@@ -13,8 +13,8 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._warnings import DegenerateDataWarning
-from .._intervals import _z
+from viewaudit._estimators.intervals import _z
+from viewaudit._warnings import DegenerateDataWarning
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from ._common import (
+from viewaudit._estimators._common import (
     ARRAY_EQ,
     ConfidenceInterval,
     FloatArray,

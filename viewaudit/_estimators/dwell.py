@@ -18,8 +18,7 @@ import attrs
 import numpy as np
 from scipy import special
 
-from .._warnings import DegenerateDataWarning
-from ._common import (
+from viewaudit._estimators._common import (
     ARRAY_EQ,
     ConfidenceInterval,
     FloatArray,
@@ -32,7 +31,7 @@ from ._common import (
     warn_degenerate,
     z_value,
 )
-from .dwell_likelihood import (
+from viewaudit._estimators.dwell_likelihood import (
     _LOG_SIGMA_BOUNDS,
     FAMILIES,
     METHODS,
@@ -47,7 +46,8 @@ from .dwell_likelihood import (
     starts,
     survival_at,
 )
-from .histogram import DwellHistogram
+from viewaudit._estimators.histogram import DwellHistogram
+from viewaudit._warnings import DegenerateDataWarning
 
 
 @attrs.frozen

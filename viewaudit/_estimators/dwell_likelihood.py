@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 from scipy import optimize, special
 
-from .histogram import CENSORING_POINT_MS, DWELL_EDGES_MS, DwellHistogram
+from viewaudit._estimators.histogram import CENSORING_POINT_MS, DWELL_EDGES_MS, DwellHistogram
 
 Family = Literal["lognormal", "weibull"]
 FAMILIES: tuple[str, ...] = ("lognormal", "weibull")
@@ -45,7 +45,7 @@ def standard_tails(family: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 #: Gauss-Legendre nodes and weights on [0, 1] for averages of the survival function over a
 #: whole second (observations censored at an unknown time in it; also used by the audit's
-#: chances for such rows, ``viewaudit._crossings``).
+#: chances for such rows, ``viewaudit._ladder.crossings``).
 _gl_x, _gl_w = np.polynomial.legendre.leggauss(8)
 UNIT_NODES, UNIT_WEIGHTS = (_gl_x + 1) / 2, _gl_w / 2
 

@@ -24,7 +24,7 @@ import attrs
 import numpy as np
 from scipy import optimize, special, stats
 
-from ._common import (
+from viewaudit._estimators._common import (
     ARRAY_EQ,
     ConfidenceInterval,
     CountEstimate,

@@ -26,7 +26,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._common import ARRAY_EQ, IntArray, readonly
+from viewaudit._estimators._common import ARRAY_EQ, IntArray, readonly
 
 #: Log-spaced bins per decade of dwell (ms).
 BINS_PER_DECADE = 100

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from ._common import (
+from viewaudit._estimators._common import (
     ARRAY_EQ,
     ConfidenceInterval,
     CountEstimate,

@@ -19,8 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
-from .._warnings import DegenerateDataWarning
-from ._common import (
+from viewaudit._estimators._common import (
     ConfidenceInterval,
     CountEstimate,
     IntArray,
@@ -35,9 +34,10 @@ from ._common import (
     warn_degenerate,
     z_value,
 )
-from .gamma_poisson import GammaPoissonFit, fit_gamma_poisson, gamma_poisson_reach
-from .gamma_poisson_mixture import MIN_DISTINCT_COUNTS, fit_gamma_poisson_mixture
-from .poisson_lognormal import PoissonLognormalFit, fit_poisson_lognormal, poisson_lognormal_viewers
+from viewaudit._estimators.gamma_poisson import GammaPoissonFit, fit_gamma_poisson, gamma_poisson_reach
+from viewaudit._estimators.gamma_poisson_mixture import MIN_DISTINCT_COUNTS, fit_gamma_poisson_mixture
+from viewaudit._estimators.poisson_lognormal import PoissonLognormalFit, fit_poisson_lognormal, poisson_lognormal_viewers
+from viewaudit._warnings import DegenerateDataWarning
 
 UniqueMethod = Literal["gamma-poisson", "poisson-lognormal", "model-average", "chao1", "chao1-sampled", "good-toulmin"]
 UNIQUE_METHODS: tuple[str, ...] = (

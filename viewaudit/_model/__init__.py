@@ -1,10 +1,10 @@
 """The feed model: parameters, the expected ladder in closed form, simulation, scenarios."""
 
-from ._closed_form import ExpectedLadder, expected_ladder
-from ._dwell import DwellMixture, LogNormal, Weibull
-from ._params import Bots, Exposure, FeedModel, Interaction, Measurement, Visibility
-from ._scenarios import Scenario, get_scenario, scenarios
-from ._simulate import Simulation, simulate, simulate_batches
+from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
+from viewaudit._model._dwell_mixture import DwellMixture, LogNormal, Weibull
+from viewaudit._model._params import Bots, Exposure, FeedModel, Interaction, Measurement, Visibility
+from viewaudit._model._scenarios import Scenario, get_scenario, scenarios
+from viewaudit._model._simulate import Simulation, simulate, simulate_batches
 
 __all__ = [
     "Bots",

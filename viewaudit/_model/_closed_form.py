@@ -25,13 +25,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._bots import bot_regex
-from .._inflation import FACTORS, HEADLINE
-from .._policy import Policy, get_policy
-from .._result import Estimate, Inflation, Ladder, Rung, format_ladder
-from .._rungs import LEVELS
-from .._schema import DEFAULT_INTERACTIONS
-from ._params import FeedModel
+from viewaudit._model._params import FeedModel
+from viewaudit._policy import Policy, get_policy
+from viewaudit._policy.bots import bot_regex
+from viewaudit._report.inflation import FACTORS, HEADLINE
+from viewaudit._report.results import Estimate, Inflation, Ladder, Rung, format_ladder
+from viewaudit._rungs import LEVELS
+from viewaudit._schema import DEFAULT_INTERACTIONS
 
 
 @attrs.frozen(eq=False)  # arrays inside: compared by identity, never by value

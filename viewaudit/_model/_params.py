@@ -1,7 +1,7 @@
 """The feed model's parameters: frozen value objects, validated on construction.
 
 A :class:`FeedModel` says who sees an item how often (:class:`Exposure`), for how long
-(:class:`~viewaudit._model._dwell.DwellMixture`), how much of it (:class:`Visibility`), whether
+(:class:`~viewaudit._model._dwell_mixture.DwellMixture`), how much of it (:class:`Visibility`), whether
 they interact (:class:`Interaction`), who is not a person (:class:`Bots`), how often authors
 look at their own items, and what the log keeps of all that (:class:`Measurement`). The
 closed form (``_closed_form``) and the simulation (``_simulate``) read the same objects.
@@ -14,25 +14,9 @@ from typing import Any
 
 import attrs
 
-from .._schema import CANONICAL_COLUMNS
-from ._checks import (
-    as_float,
-    as_int,
-    as_tuple,
-    instance_of,
-    integer,
-    optional_real,
-    real,
-    strings,
-)
-from ._dwell import (
-    COMPONENTS,
-    Component,
-    DwellMixture,
-    LogNormal,
-    Weibull,
-    component_from_dict,
-)
+from viewaudit._model._dwell_mixture import COMPONENTS, Component, DwellMixture, LogNormal, Weibull, component_from_dict
+from viewaudit._model._validators import as_float, as_int, as_tuple, instance_of, integer, optional_real, real, strings
+from viewaudit._schema import CANONICAL_COLUMNS
 
 #: Browser and app user agents of people, none of which matches the default bot patterns.
 HUMAN_USER_AGENTS: tuple[str, ...] = (

@@ -4,7 +4,7 @@ Each scenario's ``sources`` maps every parameter (dotted path, as in ``FeedModel
 to one line that starts with how it was set:
 
 * ``Source:`` a published number (see ``FIELD.md`` and ``docs/model.md``);
-* ``Fitted:`` estimated from the EB-NeRD sample by ``_calibration`` (the literals below; a test
+* ``Fitted:`` estimated from the EB-NeRD sample by ``tools/calibrate_news_site.py`` (the literals below; a test
   refits them);
 * ``Derived:`` computed here from other parameters so that a cited figure comes out;
 * ``Assumption:`` a number chosen for the scenario, stated as such.
@@ -21,9 +21,9 @@ from typing import Any
 
 import attrs
 
-from .._policy import PRESETS, Policy
-from ._dwell import Component, DwellMixture, LogNormal, Weibull
-from ._params import Bots, Exposure, FeedModel, Interaction, Measurement, Visibility
+from viewaudit._model._dwell_mixture import Component, DwellMixture, LogNormal, Weibull
+from viewaudit._model._params import Bots, Exposure, FeedModel, Interaction, Measurement, Visibility
+from viewaudit._policy import PRESETS, Policy
 
 PREFIXES = ("Source:", "Fitted:", "Derived:", "Assumption:")
 
@@ -200,7 +200,7 @@ def _x_openai_2023() -> Scenario:
     )
 
 
-#: Fitted by ``python -m viewaudit._model._calibration data/ebnerd`` (Weibull glance +
+#: Fitted by ``python tools/calibrate_news_site.py data/ebnerd`` (Weibull glance +
 #: log-normal read: log-likelihood -37793.224 over 8,303 readings; log-normal + log-normal
 #: -37793.492, Weibull + Weibull -37901.03).
 EBNERD_DWELL = DwellMixture(

@@ -23,17 +23,11 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
-from .._audit import compare
-from .._policy import Policy, get_policy
-from .._result import Audit
-from ._closed_form import (
-    ExpectedLadder,
-    account_kinds,
-    expected_ladder,
-    item_shares,
-    self_view_means,
-)
-from ._params import FeedModel
+from viewaudit._api import compare
+from viewaudit._model._closed_form import ExpectedLadder, account_kinds, expected_ladder, item_shares, self_view_means
+from viewaudit._model._params import FeedModel
+from viewaudit._policy import Policy, get_policy
+from viewaudit._report.results import Audit
 
 PolicyLike = Policy | str | os.PathLike[str]
 

@@ -12,13 +12,13 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from .._schema import DEFAULT_INTERACTIONS
-from ._policies import as_strategy
+from viewaudit._schema import DEFAULT_INTERACTIONS
+from viewaudit._strategies._policies import as_strategy
 
 
 def _model() -> Any:
     try:
-        from .. import _model
+        from viewaudit import _model
     except ImportError as err:  # pragma: no cover - depends on the tree
         raise ImportError(f"feed_models() needs viewaudit.FeedModel (viewaudit._model), which cannot be imported: {err}") from err
     return _model

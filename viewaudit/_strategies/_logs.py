@@ -22,11 +22,10 @@ import pyarrow as pa
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from .._reference import LadderTruth, reference_ladder
-from .._schema import DEFAULT_INTERACTIONS
-from ._policies import as_strategy
-from ._policies import policies as _policies
-from ._values import (
+from viewaudit._schema import DEFAULT_INTERACTIONS
+from viewaudit._strategies._policies import as_strategy
+from viewaudit._strategies._policies import policies as _policies
+from viewaudit._strategies._values import (
     ALLOWED_COLUMNS,
     BOT_AGENTS,
     DEFAULT_MAX_SIZE,
@@ -37,6 +36,7 @@ from ._values import (
     TIME_EDGES,
     straddle,
 )
+from viewaudit._strategies.reference_ladder import LadderTruth, reference_ladder
 
 _EPOCH_MS_2100 = 4_102_444_800_000
 _COIN = st.booleans()
@@ -392,7 +392,7 @@ def impression_logs_with_truth(
     pixel shares straddle that policy's thresholds. The log has no censored or unmeasured row
     and no ``weight`` (it is not a sample), so every rung is either exact or, where a column the
     policy needs is absent, cannot be determined. ``truth`` (a ``LadderTruth``) is computed
-    row by row in plain Python from the rules as documented (``viewaudit._reference``), not by
+    row by row in plain Python from the rules as documented (``viewaudit._strategies.reference_ladder``), not by
     viewaudit's own code path. The log always holds the interaction columns the policy names.
     Other parameters as in :func:`impression_logs`.
     """

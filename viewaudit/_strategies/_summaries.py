@@ -6,10 +6,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .._audit import summarize
-from .._summary import Summary
-from ._logs import column_sets, impression_logs
-from ._policies import as_strategy, policies
+from viewaudit._api import summarize
+from viewaudit._scan.summary import Summary
+from viewaudit._strategies._logs import column_sets, impression_logs
+from viewaudit._strategies._policies import as_strategy, policies
 
 
 def summaries(

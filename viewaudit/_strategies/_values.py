@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from .._policy import PRESETS
-from .._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS
+from viewaudit._policy import PRESETS
+from viewaudit._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS
 
 #: Columns a drawn log may hold besides ``item_id``, in the documented order.
 OPTIONAL_COLUMNS: tuple[str, ...] = (*(c for c in CANONICAL_COLUMNS if c != "item_id"), *DEFAULT_INTERACTIONS)

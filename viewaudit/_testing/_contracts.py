@@ -10,7 +10,7 @@ laws it must obey:
 * ``rate`` (a share): in [0, 1], row-order invariant, unchanged when every row is duplicated.
 
 Optional contracts: monotonicity in a threshold, and a bound by a rung's exact count under a
-policy (from the plain-Python reference rules, ``viewaudit._reference``).
+policy (from the plain-Python reference rules, ``viewaudit._strategies.reference_ladder``).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import strategies as st
 
-from .._policy import Policy
-from .._reference import rung_upper_bounds
-from .._rungs import Level
-from .._strategies._values import FRACTION_EDGES, TIME_EDGES, straddle
-from ._tables import format_log
+from viewaudit._policy import Policy
+from viewaudit._rungs import Level
+from viewaudit._strategies._values import FRACTION_EDGES, TIME_EDGES, straddle
+from viewaudit._strategies.reference_ladder import rung_upper_bounds
+from viewaudit._testing._tables import format_log
 
 Kind = Literal["count", "unique", "rate"]
 KINDS: tuple[Kind, ...] = ("count", "unique", "rate")

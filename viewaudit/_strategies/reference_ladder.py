@@ -1,7 +1,7 @@
 """The view ladder's rung rules restated in plain Python, one row at a time.
 
 A reference path for tests (the properscoring pattern: a fast path, a plain path and a test that
-they agree). It shares no code with the vectorised rules in ``_summary.rung_masks``: it reads the
+they agree). It shares no code with the vectorised rules in ``viewaudit._scan.summary.rung_masks``: it reads the
 rules as ``docs/ladder.md`` and the :class:`~viewaudit.Policy` docstring state them, on Python
 values from ``Table.to_pylist()``. Membership is three-valued: ``None`` means the row's
 measurements cannot decide it (not measured, or censored below the threshold).
@@ -17,9 +17,9 @@ from typing import Any
 import attrs
 import pyarrow as pa
 
-from ._policy import Policy
-from ._rungs import LEVELS, PARENT, Level
-from ._schema import DEFAULT_INTERACTIONS
+from viewaudit._policy import Policy
+from viewaudit._rungs import LEVELS, PARENT, Level
+from viewaudit._schema import DEFAULT_INTERACTIONS
 
 Membership = bool | None
 

@@ -12,9 +12,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from ._audit import audit, compare
-from ._policy import PRESETS, get_policy
-from ._schema import ColumnMap
+from viewaudit._api import audit, compare
+from viewaudit._policy import PRESETS, get_policy
+from viewaudit._schema import ColumnMap
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
@@ -190,7 +190,7 @@ def _register_model_commands() -> None:
     # The feed model's subcommands (model, simulate, demo) live with the model. Registered here,
     # once _RUNNERS exists, so importing this module is enough; viewaudit._model never imports
     # this module, so there is no cycle.
-    from ._model._cli import RUNNERS, register
+    from viewaudit._cli.model import RUNNERS, register
 
     _EXTRA_COMMANDS.append(register)
     _RUNNERS.update(RUNNERS)

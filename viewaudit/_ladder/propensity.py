@@ -53,9 +53,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-#: A viewer's rows on one rung, as distinct (group, on, off, undetermined, viewers) arrays:
-#: ``t`` determined on the rung, ``f`` determined off it, ``u`` undetermined.
-ViewerRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+from viewaudit._scan.statistics import ViewerRows
 
 #: Viewers a class needs to stand alone (viewers with determined rows), and a stratum to have
 #: its mixing distribution fitted (viewers with two determined rows or more).
@@ -86,51 +84,6 @@ BOOTSTRAP_ITERATIONS = 3
 BOOTSTRAP_CELLS = 1 << 21
 BOOTSTRAP_THREADS = 2
 SEED = 20231117
-
-
-def distinct_viewer_rows(
-    g: np.ndarray, t: np.ndarray, f: np.ndarray, u: np.ndarray, count: np.ndarray | None = None
-) -> ViewerRows:
-    """Sorted distinct (group, t, f, u) of the viewers with a valid row, with how many share each
-    (each given row is one viewer, or ``count`` of them): sorted so that float sums over them do
-    not depend on row order or on how the viewers were split before."""
-    keep = (t + f + u) > 0
-    if not keep.any():
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty, empty, empty
-    # Columns filtered only when some viewer has no valid row: at scale these are millions of
-    # rows, and every copy counts against the exact engine's memory.
-    everyone = bool(keep.all())
-    columns = [np.asarray(x) if everyone else np.asarray(x)[keep] for x in (g, t, f, u)]
-    weights = None if count is None else np.asarray(count, dtype=np.int64)[keep]
-    spans = [int(c.max()) + 1 for c in columns]
-    if float(np.prod(spans, dtype=float)) < 2.0**62:
-        # One int64 key per viewer, built and sorted in place: a 1-d sort is far faster than a
-        # unique over stacked columns, and needs one array, not five.
-        key = columns[0].astype(np.int64)
-        for c, span in zip(columns[1:], spans[1:], strict=True):
-            key *= span
-            key += c
-        if weights is None:
-            key.sort()
-            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-            counts = np.diff(np.r_[starts, len(key)])
-            distinct = key[starts]
-        else:
-            distinct, inverse = np.unique(key, return_inverse=True)
-        del key
-        out = []
-        for span in reversed(spans[1:]):
-            out.append(distinct % span)
-            distinct = distinct // span
-        rows = [distinct, out[2], out[1], out[0]]
-    else:
-        stacked, inverse, counts = np.unique(np.stack([c.astype(np.int64) for c in columns]), axis=1, return_inverse=True, return_counts=True)
-        rows = list(stacked)
-    if weights is not None:
-        # Exact: integer weights summed as float64, far below 2**53.
-        counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(rows[0])).astype(np.int64)
-    return rows[0], rows[1], rows[2], rows[3], counts
 
 
 def _em_step(

@@ -69,7 +69,7 @@ def add(registers: np.ndarray, sketch: np.ndarray, bucket: np.ndarray, rank: np.
     np.maximum.at(registers.reshape(-1), sketch * m + bucket, rank)
 
 
-def merge(*registers: np.ndarray) -> np.ndarray:
+def union(*registers: np.ndarray) -> np.ndarray:
     """The sketch of the union: registerwise maximum."""
     return np.maximum.reduce(registers) if len(registers) > 1 else registers[0].copy()
 
@@ -78,7 +78,7 @@ _POWERS = np.ldexp(1.0, -np.arange(256))  # 2**-k for every register value
 _CHUNK = 1 << 22  # registers per step: bounds the float temporaries to 32 MB
 
 
-def estimate(registers: np.ndarray) -> np.ndarray:
+def cardinality(registers: np.ndarray) -> np.ndarray:
     """Estimated number of distinct items of each sketch (along the last axis)."""
     m = registers.shape[-1]
     alpha = {16: 0.673, 32: 0.697, 64: 0.709}.get(m, 0.7213 / (1 + 1.079 / m))

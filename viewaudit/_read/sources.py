@@ -22,7 +22,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from ._schema import FLOAT_COLUMNS, ID_COLUMNS, ColumnMap
+from viewaudit._schema import FLOAT_COLUMNS, ID_COLUMNS, ColumnMap
 
 #: Rows per record batch read from files.
 BATCH_ROWS = 1 << 18

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._schema import BOOL_COLUMNS, CANONICAL_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, ColumnMap
+from viewaudit._schema import BOOL_COLUMNS, CANONICAL_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, ColumnMap
 
 OnInvalid = Literal["reject", "raise"]
 

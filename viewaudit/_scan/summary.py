@@ -9,7 +9,7 @@ by concatenating their tables and summing again, so ``merge`` is associative and
 
 Logs with censored or floored times also keep, per group, the counts of rows whose time crosses
 a threshold (by the code of their censoring time) and the dwell histograms those rows are
-resolved with (:mod:`viewaudit._crossings`); both merge by adding counts.
+resolved with (:mod:`viewaudit._ladder.crossings`); both merge by adding counts.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._bots import bot_regex
-from ._crossings import batch_crossings
-from ._estimators.histogram import DwellHistogram
-from ._policy import Policy
-from ._rungs import LEVELS
-from ._schema import DEFAULT_INTERACTIONS
+from viewaudit._estimators.histogram import DwellHistogram
+from viewaudit._policy import Policy
+from viewaudit._policy.bots import bot_regex
+from viewaudit._rungs import LEVELS
+from viewaudit._scan.crossing_codes import batch_crossings
+from viewaudit._schema import DEFAULT_INTERACTIONS
 
 #: Fixed-point scale of weight sums: weights are resolved to 1/65536 so that sums are exact
 #: integers and do not depend on batch order or size.
@@ -82,7 +82,7 @@ class Summary:
     #: The log's dwell and in-view times are floored to multiples of this (0: not rounded).
     rounding_ms: float = 0.0
     #: Rows whose time crosses a threshold, counted per (group keys, ``level``, ``code``):
-    #: level 0 is viewable, 1 attended; codes as in :mod:`viewaudit._crossings`. None: none.
+    #: level 0 is viewable, 1 attended; codes as in :mod:`viewaudit._ladder.crossings`. None: none.
     crossings: pa.Table | None = attrs.field(default=None, eq=attrs.cmp_using(eq=_optional_table_eq), repr=False)
     #: The dwell histograms the crossing rows are resolved with (None: no censored or rounded
     #: times were seen).
@@ -275,7 +275,7 @@ def _at_least(values: pa.Array | None, threshold: float, censored: pa.Array | No
 def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], rounding_ms: float = 0.0) -> dict[str, Any]:
     """Per-row rung membership: booleans for rendered/valid/engaged, three-valued (null =
     undetermined) for viewable/attended; the per-rule exclusion masks; and, under ``timing``,
-    what :func:`~viewaudit._crossings.batch_crossings` needs to resolve rows whose time
+    what :func:`~viewaudit._scan.crossing_codes.batch_crossings` needs to resolve rows whose time
     crosses a threshold (``rounding_ms``: the log's times are floored to multiples of it)."""
     n = log.num_rows
     cols = set(log.column_names)

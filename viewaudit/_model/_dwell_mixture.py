@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 from scipy import special
 
-from ._checks import as_float, instance_of, real
+from viewaudit._model._validators import as_float, instance_of, real
 
 
 @attrs.frozen(kw_only=True)

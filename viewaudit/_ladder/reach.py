@@ -9,14 +9,14 @@ determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers s
   ``p`` the group's chance that an undetermined row is on the rung (the one its unique viewers
   use: impressions of a viewer independent given ``p``). The expected count adds these chances;
   the interval adds, in quadrature, their Bernoulli noise and the move of the sum when ``p`` runs
-  over its own interval, as for unique viewers (``_estimating._uncertain_viewers``, which this
+  over its own interval, as for unique viewers (``viewaudit._ladder.figures._uncertain_viewers``, which this
   is at k = 1).
 * **Sampled logs** (one known sampling rate ``p``): the whole log's k+ reach of the *complete*
   log is the Gamma-Poisson estimate (two classes' where the data reject one) with the
   model-set interval, widened for a small count of repeat viewers
   (:func:`viewaudit.estimators.k_plus_reach`), from the sample's counts on the
   rung (a thinning at ``p``), its undetermined rows imputed as for unique viewers
-  (``_estimating._complete_log_figures``); per group, k >= 2 is not estimated (a group's few
+  (``viewaudit._ladder.figures._complete_log_figures``); per group, k >= 2 is not estimated (a group's few
   viewers do not identify its exposure distribution): NaN, bounded by 0 and the group's unique
   viewers.
 """
@@ -26,24 +26,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ._estimators.unseen import frequency_counts, model_set_reach
-
-#: A viewer's counts on a rung, as distinct (group, determined, undetermined, viewers) arrays.
-Frequencies = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+from viewaudit._estimators.unseen import frequency_counts, model_set_reach
+from viewaudit._scan.statistics import Frequencies
 
 
-def distinct_frequencies(g: np.ndarray, t: np.ndarray, u: np.ndarray) -> Frequencies:
-    """Sorted distinct (group, t, u) triples of the viewers with an impression (t + u > 0), with
-    how many viewers share each: sorted so that float sums over them do not depend on row order."""
-    keep = (t + u) > 0
-    if not keep.any():
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty, empty
-    triples, count = np.unique(np.stack([g[keep], t[keep], u[keep]]), axis=1, return_counts=True)
-    return triples[0], triples[1], triples[2], count
-
-
-def k_plus_reach(
+def k_plus_reach_with_undetermined(
     freq: Frequencies,
     n_groups: int,
     k: int,

@@ -13,9 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._policy import Policy
-from ._schema import ColumnMap, Recording
-from ._summary import Summary, aligned, merge
+from viewaudit._policy import Policy
+from viewaudit._scan.summary import Summary, aligned, merge
+from viewaudit._schema import ColumnMap, Recording
 
 #: Summaries merged per task in the reduction tree.
 _FAN_IN = 8
@@ -30,12 +30,12 @@ def is_dask_collection(source: object) -> bool:
 def _summarize_partition(
     frame: Any, index: int, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: str, recording: Recording
 ) -> tuple[list[Summary], pa.Table | None]:
-    from ._audit import _scan
+    from viewaudit._scan.loop import summarize_source
 
     table = aligned(frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False))
     rejected: list[pa.Table] = []
     try:
-        summaries = _scan(table, policies, columns, by, on_invalid, rejected.append, False, recording)  # type: ignore[arg-type]
+        summaries = summarize_source(table, policies, columns, by, on_invalid, rejected.append, False, recording)  # type: ignore[arg-type]
     except ValueError as err:
         raise ValueError(f"partition {index}: {err}") from None
     if not rejected:

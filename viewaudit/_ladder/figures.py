@@ -5,17 +5,17 @@ over groups. Figures that a complete, fully measured, unsampled log determines a
 (low = high = estimate). Three things make a figure an estimate:
 
 * **undetermined rows**: those whose time was censored or floored across a threshold are
-  resolved by the log's time distribution (:mod:`viewaudit._crossings`); those not measured
+  resolved by the log's time distribution (:mod:`viewaudit._ladder.crossings`); those not measured
   take the share on the rung of the group's measured valid rows (missing at random), see
-  :func:`~viewaudit._intervals.predicted_count_interval`;
+  :func:`~viewaudit._estimators.intervals.predicted_count_interval`;
 * **unique viewers with only undetermined rows**: a viewer with ``u`` undetermined impressions
   and none determined on the rung is on it with the chance their own propensity gives
-  (:mod:`viewaudit._propensity`), or ``1 - (1 - p)**u`` where the log does not tell viewers
+  (:mod:`viewaudit._ladder.propensity`), or ``1 - (1 - p)**u`` where the log does not tell viewers
   apart (sketched viewers, small groups: impressions of one viewer independent given the share
   ``p``);
 * **weights** (sampled logs): Horvitz-Thompson totals with the Poisson-sampling variance
   ``sum w (w - 1)`` and a normal interval; unique viewers of the complete log from the
-  per-viewer counts (:mod:`viewaudit._sampled`) when all rows weigh the same, else those seen
+  per-viewer counts (:mod:`viewaudit._ladder.sampled_viewers`) when all rows weigh the same, else those seen
   in the sample, a lower bound.
 """
 
@@ -27,18 +27,17 @@ from collections.abc import Callable, Sequence
 import attrs
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from scipy.stats import binom
 
-from ._crossings import CODE_BITS, Resolution, empty_histograms, resolve
-from ._estimators.histogram import DwellHistogram
-from ._intervals import _z, jeffreys_interval, partially_identified_z, predicted_count_interval
-from ._propensity import UndeterminedChances, ViewerRows, distinct_viewer_rows, heterogeneous_viewers
-from ._reach import Frequencies, distinct_frequencies, k_plus_reach, sampled_k_plus_reach
-from ._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
-from ._sampled import complete_log_viewers
-from ._summary import WEIGHT2_SCALE, WEIGHT_SCALE, Summary
-from ._warnings import DegenerateDataWarning
+from viewaudit._estimators.intervals import _z, jeffreys_interval, partially_identified_z, predicted_count_interval
+from viewaudit._ladder.crossings import Resolution, resolve
+from viewaudit._ladder.propensity import UndeterminedChances, heterogeneous_viewers
+from viewaudit._ladder.reach import k_plus_reach_with_undetermined, sampled_k_plus_reach
+from viewaudit._ladder.sampled_viewers import complete_log_viewers
+from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS, PARENT
+from viewaudit._scan.statistics import LadderStatistics
+from viewaudit._scan.summary import WEIGHT2_SCALE, WEIGHT_SCALE, Summary
+from viewaudit._warnings import DegenerateDataWarning
 
 #: Figures in the ladder table, in order, for every level.
 FIGURES = ("impressions", "unique_viewers")
@@ -47,165 +46,6 @@ FIGURES = ("impressions", "unique_viewers")
 Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
 Figure = Callable[[np.ndarray, np.ndarray], Triple]
 PARTS = ("estimate", "low", "high")
-
-
-def _group_index(summary: Summary) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-    """Distinct group keys, and for each row of the summary's table and of its crossing
-    counts the index of its group."""
-    crossings = summary.crossings
-    n_crossings = 0 if crossings is None else crossings.num_rows
-    if not summary.by:
-        return pa.table({}), np.zeros(summary.table.num_rows, dtype=np.int64), np.zeros(n_crossings, dtype=np.int64)
-    table = summary.table.select(list(summary.by))
-    if n_crossings:
-        assert crossings is not None
-        table = pa.concat_tables([table, crossings.select(list(summary.by))], promote_options="permissive")
-    # Each group collects the indices of its rows (a null key is a group like any other, which
-    # a join would not match), then groups are put in key order.
-    rows = table.select(list(summary.by)).append_column("__r", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    grouped = rows.group_by(list(summary.by), use_threads=False).aggregate([("__r", "list")])
-    order = pc.sort_indices(grouped, [(k, "ascending") for k in summary.by])
-    grouped = grouped.take(order)
-    members = grouped["__r_list"]
-    g = np.empty(table.num_rows, dtype=np.int64)
-    g[pc.list_flatten(members).to_numpy()] = np.repeat(
-        np.arange(grouped.num_rows, dtype=np.int64), pc.list_value_length(members).to_numpy()
-    )
-    n = summary.table.num_rows
-    return grouped.select(list(summary.by)), g[:n], g[n:]
-
-
-def _col(summary: Summary, name: str) -> np.ndarray:
-    return np.asarray(summary.table[name].to_numpy(), dtype=np.int64)
-
-
-@attrs.frozen
-class LadderStatistics:
-    """What the ladder estimates need from a log, reduced to arrays over groups.
-
-    Everything is exact and integral (float arrays of whole numbers below 2**53): group totals
-    of the counter columns, the number of viewers with at least one impression on each rung,
-    and, per estimated rung, the sorted distinct ``(group, u)`` pairs of the viewers whose only
-    impressions on it are undetermined (``u`` of them) with how many viewers share each pair.
-    A :class:`Summary` reduces to it (:func:`ladder_statistics`); so can a faster scan that
-    never builds the per-viewer table, or one that counts viewers with sketches.
-    """
-
-    groups: pa.Table  # distinct group keys, sorted ascending (no columns when ungrouped)
-    n_groups: int
-    totals: dict[str, np.ndarray]  # counter column (n_*, u_*, and w_*/uw_* when weighted) -> per group
-    certain: dict[str, np.ndarray]  # level -> viewers with at least one impression on it
-    #: Sketched viewers only (exact engines give ``viewer_rows`` and leave it empty): per
-    #: estimated rung, the (g, u, count) of the viewers whose only impressions on it are
-    #: undetermined, resolved as if viewers were alike.
-    open_viewers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
-    #: Relative standard error of ``certain`` and ``open_viewers`` when they are sketch
-    #: estimates (HyperLogLog), 0 when exact; unique-viewer intervals are widened by it.
-    relative_error: float = 0.0
-    #: Per estimated rung, the rows whose time crosses its threshold as distinct
-    #: ``(group, code, count)`` (codes of :mod:`viewaudit._crossings`), and the time
-    #: histograms they are resolved with.
-    crossings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(factory=lambda: no_crossings())
-    histograms: dict[str, DwellHistogram] = attrs.field(factory=empty_histograms)
-    #: Sampled logs with one sampling rate: that rate, and per rung the (group, count) of every
-    #: (group, viewer) pair with a viewer (determined impressions on the rung), from which the
-    #: complete log's unique viewers are estimated (with ``viewer_rows`` for the undetermined
-    #: ones). None: not sampled, or rates that vary.
-    sample_rate: float | None = None
-    viewer_counts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
-    #: Per rung, the viewers' (group, determined, undetermined) counts for k+ reach
-    #: (:mod:`viewaudit._reach`); None unless asked for.
-    frequencies: dict[str, Frequencies] | None = None
-    #: Per estimated rung, the viewers' (group, on, off, undetermined) row counts
-    #: (:mod:`viewaudit._propensity`), from which viewers with only undetermined rows are
-    #: resolved with each viewer's own propensity; None (sketched viewers): independence.
-    viewer_rows: dict[str, ViewerRows] | None = None
-
-
-def no_crossings() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    empty = np.zeros(0, dtype=np.int64)
-    return {level: (empty, empty, empty) for level in ESTIMATED_LEVELS}
-
-
-def distinct_crossings(g: np.ndarray, level: np.ndarray, code: np.ndarray, count: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Sorted distinct (group, code) pairs with summed counts, per estimated rung (level 0 is
-    viewable, 1 attended): sorted so that float sums over them do not depend on row order."""
-    out = {}
-    for k, name in enumerate(ESTIMATED_LEVELS):
-        mine = level == k
-        # One int64 key per pair (codes are below 2**21): a 1-d unique sorts several times
-        # faster than a unique over stacked columns.
-        keys, inverse = np.unique((g[mine] << CODE_BITS) | code[mine], return_inverse=True)
-        counts = np.rint(np.bincount(inverse.ravel(), weights=count[mine], minlength=keys.size)).astype(np.int64)
-        out[name] = (keys >> CODE_BITS, keys & ((1 << CODE_BITS) - 1), counts)
-    return out
-
-
-def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderStatistics:
-    """Reduce a summary's (group, viewer) table to :class:`LadderStatistics` (with the per-viewer
-    counts k+ reach needs when ``frequencies``)."""
-    groups, g, g_crossing = _group_index(summary)
-    n_groups = max(groups.num_rows, 1) if summary.by else 1
-    if summary.by and groups.num_rows == 0:
-        n_groups = 0
-
-    def total(values: np.ndarray) -> np.ndarray:
-        return np.bincount(g, weights=values, minlength=n_groups).astype(float)
-
-    has_viewer = np.asarray(pc.is_valid(summary.table["viewer_id"]), dtype=bool)
-    names = [c for c in summary.table.column_names if c not in summary.keys]
-    totals = {name: total(_col(summary, name)) for name in names}
-    certain: dict[str, np.ndarray] = {}
-    viewer_rows: dict[str, ViewerRows] = {}
-    n_valid = _col(summary, "n_valid")
-    for level in LEVELS:
-        n_level = _col(summary, f"n_{level}")
-        certain[level] = total(((n_level > 0) & has_viewer).astype(np.int64))
-        if level in ESTIMATED_LEVELS:
-            u = _col(summary, f"u_{level}")
-            viewer_rows[level] = distinct_viewer_rows(
-                g[has_viewer], n_level[has_viewer], (n_valid - n_level - u)[has_viewer], u[has_viewer]
-            )
-    crossings = no_crossings()
-    if summary.crossings is not None and summary.crossings.num_rows:
-        c = summary.crossings
-        crossings = distinct_crossings(
-            g_crossing, _col_of(c, "level"), _col_of(c, "code"), _col_of(c, "count")
-        )
-    histograms = empty_histograms() if summary.histograms is None else dict(zip(ESTIMATED_LEVELS, summary.histograms, strict=True))
-    rate, counts = None, None
-    if summary.weighted:
-        rate = _one_sample_rate(_col(summary, "n_rendered"), _col(summary, "w_rendered"))
-        if rate is not None:
-            counts = {level: (g[has_viewer], _col(summary, f"n_{level}")[has_viewer]) for level in LEVELS}
-    per_viewer = None
-    if frequencies:
-        per_viewer = {}
-        for level in LEVELS:
-            t = _col(summary, f"n_{level}")[has_viewer]
-            u = _col(summary, f"u_{level}")[has_viewer] if level in ESTIMATED_LEVELS else np.zeros_like(t)
-            per_viewer[level] = distinct_frequencies(g[has_viewer], t, u)
-    return LadderStatistics(
-        groups, n_groups, totals, certain, {}, crossings=crossings, histograms=histograms,
-        sample_rate=rate, viewer_counts=counts, frequencies=per_viewer, viewer_rows=viewer_rows,
-    )
-
-
-def _one_sample_rate(n: np.ndarray, w: np.ndarray) -> float | None:
-    """The sampling rate when every row weighs the same (fixed-point weight sums are then
-    exactly ``n * w0``), else None."""
-    rows = n > 0
-    if not rows.any():
-        return None
-    n, w = n[rows], w[rows]
-    w0 = w[0] // n[0]
-    if w0 <= 0 or not np.array_equal(w, n * w0):
-        return None
-    return min(WEIGHT_SCALE / float(w0), 1.0)
-
-
-def _col_of(table: pa.Table, name: str) -> np.ndarray:
-    return np.asarray(table[name].to_numpy(), dtype=np.int64)
 
 
 def ladder_from_statistics(
@@ -225,8 +65,8 @@ def ladder_from_statistics(
     ``summary`` supplies only the facts about the log (policy, grouping, columns seen,
     interactions, weights); its table is not read. ``stratified`` replaces, per estimated
     rung, the estimate (with low and high) of how many of each group's undetermined rows are
-    on it by one made within strata (see :mod:`viewaudit._strata`). ``frequency`` K adds
-    ``<level>_reach_<k>_<part>`` for k = 1 .. K (:mod:`viewaudit._reach`; ``stats`` must have
+    on it by one made within strata (see :mod:`viewaudit._ladder.strata`). ``frequency`` K adds
+    ``<level>_reach_<k>_<part>`` for k = 1 .. K (:mod:`viewaudit._ladder.reach`; ``stats`` must have
     its ``frequencies``).
     """
     groups, n_groups = stats.groups, stats.n_groups
@@ -240,7 +80,7 @@ def ladder_from_statistics(
         certain = stats.certain[level]
         if level in ESTIMATED_LEVELS:
             # Rows whose time crosses the threshold are resolved by the log's time distribution
-            # (viewaudit._crossings); the rest of the undetermined rows (not measured) take the
+            # (viewaudit._ladder.crossings); the rest of the undetermined rows (not measured) take the
             # share of the rows that were.
             res: Resolution = resolved[level]
             missing = U[level] - res.crossing
@@ -332,7 +172,7 @@ def ladder_from_statistics(
         if frequency:
             assert stats.frequencies is not None
             for k in range(2, frequency + 1):
-                est, low, high = k_plus_reach(stats.frequencies[level], n_groups, k, per_row, per_row_low, per_row_high, z)
+                est, low, high = k_plus_reach_with_undetermined(stats.frequencies[level], n_groups, k, per_row, per_row_low, per_row_high, z)
                 # Counts of viewers are whole numbers: widen the interval ends to the nearest ones.
                 reach.append((est, np.floor(low + 1e-9), np.ceil(high - 1e-9)))
         if stats.relative_error:
@@ -394,8 +234,8 @@ def _complete_log_figures(
     ks: range,
     confidence_level: float,
 ) -> tuple[Triple, list[Triple]]:
-    """Unique viewers of the complete log on a rung (:func:`viewaudit._sampled.complete_log_viewers`)
-    and, for k in ``ks``, its k+ reach (:func:`viewaudit._reach.sampled_k_plus_reach`; one group),
+    """Unique viewers of the complete log on a rung (:func:`viewaudit._ladder.sampled_viewers.complete_log_viewers`)
+    and, for k in ``ks``, its k+ reach (:func:`viewaudit._ladder.reach.sampled_k_plus_reach`; one group),
     from the sampled log's per-viewer counts on the rung. Where some of them hide in undetermined
     rows they are imputed (:func:`_imputed`, from ``stats.viewer_rows``) with each undetermined
     row's ``chance`` (per group: estimate, low, high) of being on the rung, the same draws
@@ -416,7 +256,7 @@ def _complete_log_figures(
 
 def _viewers_figure(n_groups: int, sample_rate: float, confidence_level: float) -> Figure:
     """Unique viewers of the complete log per group as a :data:`Figure`
-    (:func:`viewaudit._sampled.complete_log_viewers`)."""
+    (:func:`viewaudit._ladder.sampled_viewers.complete_log_viewers`)."""
 
     def viewers(y: np.ndarray, g: np.ndarray) -> Triple:
         return complete_log_viewers(y, g, n_groups, sample_rate=sample_rate, confidence_level=confidence_level)
@@ -615,7 +455,7 @@ class BoundedCount:
 
     A union of noise and bounds, ``low_bound - z sd``, covers values near the bounds at
     ``1 - alpha / 2`` and those between them at about 1: :meth:`interval` uses the critical
-    value of :func:`~viewaudit._intervals.partially_identified_z` instead. (Adding the bounds'
+    value of :func:`~viewaudit._estimators.intervals.partially_identified_z` instead. (Adding the bounds'
     slack to the noise in quadrature is no interval: where the slack is wide, its end sits on
     the bound, covering a count at that bound about half the time.)
     """

@@ -4,7 +4,7 @@ A pair is one ``uint64``: [viewer-hash partition | group code | viewer code]; ba
 rows, counted) add four flags below it, set keys (invalid and engaged rows) the OR-able rung
 bits. Keys of a
 partition are deduplicated and merged by sorting; the statistics fall out of the sorted order.
-Used by :mod:`viewaudit._packed`.
+Used by :mod:`viewaudit._scan.packed`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from ._propensity import distinct_viewer_rows
-from ._rungs import ESTIMATED_LEVELS, LEVELS
+from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
+from viewaudit._scan.statistics import distinct_viewer_rows
 
 #: Rung bits of a row. The first four are "on the rung"; the last two "undetermined".
 VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED = 1, 2, 4, 8, 16, 32
@@ -227,7 +227,7 @@ class _Viewers:
 
 def _viewer_keys(pair: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bag keys (pair, row flags) of the valid rows: each viewer's rows on, off and undetermined
-    per estimated rung (:mod:`viewaudit._propensity`), which also say who is valid, viewable and
+    per estimated rung (:mod:`viewaudit._ladder.propensity`), which also say who is valid, viewable and
     attended; set keys (pair, rung bits) of the rows that leaves out: invalid rows (a pair with
     only those is rendered) and engaged ones."""
     valid = (bits & VALID) != 0

@@ -4,7 +4,7 @@ The reference path (:func:`viewaudit.summarize`, then :func:`viewaudit.estimate`
 per (group, viewer) with seven exact counters, built with Arrow's hash group-by on every batch
 and again at every merge. In a feed log nearly every (item, viewer) pair is distinct, so that is
 a hash table the size of the log, with seven aggregates, built twice. The ladder needs less
-(:class:`~viewaudit._estimating.LadderStatistics`):
+(:class:`~viewaudit._scan.statistics.LadderStatistics`):
 
 * impressions per group and rung: a histogram, per group, of the rows' rung bit patterns
   (six bits, so 64 patterns; ``np.bincount`` over the batch's groups);
@@ -20,7 +20,7 @@ rows, a minority, are a multiset of keys with counts. Batches are validated and 
 threads (Arrow and NumPy kernels release the GIL) and folded in source order, so the result
 does not depend on thread timing.
 
-Rows whose time crosses a threshold (censored or floored, :mod:`viewaudit._crossings`) are
+Rows whose time crosses a threshold (censored or floored, :mod:`viewaudit._ladder.crossings`) are
 counted per (group, code) beside the keys, with the time histograms they are resolved with.
 Sampled logs are left to the reference path: estimating their unseen viewers needs per-viewer
 counts, which the keys do not keep.
@@ -47,11 +47,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _sketch as sketch
-from ._crossings import CODE_BITS, batch_crossings, empty_histograms
-from ._estimating import LadderStatistics, distinct_crossings, no_crossings
-from ._estimators.histogram import DwellHistogram
-from ._packed_keys import (
+from viewaudit._estimators.histogram import DwellHistogram
+from viewaudit._policy import Policy
+from viewaudit._read.rejects import RejectsWriter
+from viewaudit._read.sources import Stream, _format_of, expand_paths, open_source
+from viewaudit._read.validation import OnInvalid, check_schema, validate_batch
+from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
+from viewaudit._scan import hyperloglog as sketch
+from viewaudit._scan.crossing_codes import CODE_BITS, batch_crossings, empty_histograms
+from viewaudit._scan.packed_keys import (
     _PAIR_BITS,
     _PART_BITS,
     ATTENDED,
@@ -69,13 +73,9 @@ from ._packed_keys import (
     _viewer_statistics,
     _Viewers,
 )
-from ._policy import Policy
-from ._reading import Stream, _format_of, expand_paths, open_source
-from ._rejects import RejectsWriter
-from ._rungs import ESTIMATED_LEVELS, LEVELS
-from ._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap
-from ._summary import COUNT_COLUMNS, Summary, crossings_possible, interaction_columns, rung_masks
-from ._validation import OnInvalid, check_schema, validate_batch
+from viewaudit._scan.statistics import LadderStatistics, distinct_crossings, no_crossings
+from viewaudit._scan.summary import COUNT_COLUMNS, Summary, crossings_possible, interaction_columns, rung_masks
+from viewaudit._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap
 
 PATTERNS = np.arange(64)
 #: HLL mode: one sketch per group for each of these row sets (0: every row with a viewer).
@@ -521,12 +521,12 @@ def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], di
     Open viewers (undetermined rows, none on the rung) are ``|on or undetermined| - |on|``,
     the union being the registerwise maximum; each is taken to have one undetermined row.
     """
-    counts = sketch.estimate(registers) if registers.size else np.zeros((len(registers), len(SKETCH_BITS)))
+    counts = sketch.cardinality(registers) if registers.size else np.zeros((len(registers), len(SKETCH_BITS)))
     certain = {level: counts[:, SKETCH_BITS.index(LEVEL_BIT[level])] for level in LEVELS}
     open_viewers = {}
     for level in ESTIMATED_LEVELS:
         on = SKETCH_BITS.index(LEVEL_BIT[level])
-        either = sketch.estimate(np.maximum(registers[:, on], registers[:, SKETCH_BITS.index(UNDETERMINED_BIT[level])]))
+        either = sketch.cardinality(np.maximum(registers[:, on], registers[:, SKETCH_BITS.index(UNDETERMINED_BIT[level])]))
         extra = np.maximum(either - counts[:, on], 0.0)
         g = np.flatnonzero(extra > 0)
         open_viewers[level] = (g, np.ones(len(g), dtype=np.int64), extra[g])

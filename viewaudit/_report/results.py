@@ -11,9 +11,9 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
-from ._inflation import FACTORS, HEADLINE
-from ._policy import Policy
-from ._rungs import LEVELS, Level
+from viewaudit._policy import Policy
+from viewaudit._report.inflation import FACTORS, HEADLINE
+from viewaudit._rungs import LEVELS, Level
 
 if TYPE_CHECKING:
     import pandas
@@ -393,7 +393,7 @@ class Audit:
 
     def plot(self, *, figure: str = "impressions", ax: Any = None) -> Any:
         """Bars per rung with intervals (needs matplotlib); returns the ``Axes``."""
-        from ._plotting import plot_ladder
+        from viewaudit._report.plots import plot_ladder
 
         return plot_ladder(self, figure=figure, ax=ax)
 

@@ -4,7 +4,7 @@ The numbers this module fits are written into ``_scenarios.py`` as literals, so 
 viewaudit never reads data or optimises anything; ``tests/test_model_scenarios.py`` refits them
 from ``data/ebnerd/`` and checks they agree. Print them with::
 
-    python -m viewaudit._model._calibration /path/to/data/ebnerd
+    python tools/calibrate_news_site.py /path/to/data/ebnerd
 
 Dwell. ``history.parquet`` holds 8,303 article read times in whole seconds. A reading ``s >= 1``
 means the dwell was in ``[s, s + 1)``; a reading of 0 means either no dwell at all (the zero
@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy import optimize, special
 
-from ._dwell import DwellMixture, LogNormal, Weibull
+from viewaudit._model._dwell_mixture import DwellMixture, LogNormal, Weibull
 
 #: Component families tried, glance first; the fit keeps the most likely pair.
 FAMILIES: tuple[tuple[str, str], ...] = (
@@ -52,7 +52,7 @@ _STARTS: tuple[tuple[float, ...], ...] = (
 
 
 @attrs.frozen
-class DwellFit:
+class ReadTimeFit:
     """A dwell mixture fitted to whole-second readings, with its maximised log-likelihood."""
 
     mixture: DwellMixture
@@ -96,7 +96,7 @@ def _unpack(theta: np.ndarray) -> tuple[float, float, float, float, float, float
     return float(p0), float(w), float(s1), float(k1), float(s2), float(k2)
 
 
-def fit_dwell(seconds: Sequence[float] | np.ndarray, *, families: tuple[str, str] = FAMILIES[0]) -> DwellFit:
+def fit_read_times(seconds: Sequence[float] | np.ndarray, *, families: tuple[str, str] = FAMILIES[0]) -> ReadTimeFit:
     """Fit a zero mass and a two-component mixture to whole-second readings (interval-censored).
 
     Parameters
@@ -135,12 +135,12 @@ def fit_dwell(seconds: Sequence[float] | np.ndarray, *, families: tuple[str, str
     mixture = DwellMixture(
         zero=p0, glance_weight=w, glance=_component(glance_family, s1, k1), read=_component(read_family, s2, k2)
     )
-    return DwellFit(mixture=mixture, log_likelihood=-float(best.fun), readings=int(counts.sum()))
+    return ReadTimeFit(mixture=mixture, log_likelihood=-float(best.fun), readings=int(counts.sum()))
 
 
-def best_dwell_fit(seconds: Sequence[float] | np.ndarray) -> tuple[tuple[str, str], DwellFit]:
+def best_read_time_fit(seconds: Sequence[float] | np.ndarray) -> tuple[tuple[str, str], ReadTimeFit]:
     """The most likely of :data:`FAMILIES` (all have six parameters, so likelihood ranks them)."""
-    fits = {families: fit_dwell(seconds, families=families) for families in FAMILIES}
+    fits = {families: fit_read_times(seconds, families=families) for families in FAMILIES}
     families = max(fits, key=lambda f: fits[f].log_likelihood)
     return families, fits[families]
 
@@ -149,9 +149,9 @@ def _main(argv: Sequence[str]) -> int:
     directory = Path(argv[0]) if argv else Path("data/ebnerd")
     seconds = read_times(directory)
     for families in FAMILIES:
-        fit = fit_dwell(seconds, families=families)
+        fit = fit_read_times(seconds, families=families)
         print(f"{'+'.join(families):<22} log-likelihood {fit.log_likelihood:.3f}")
-    families, fit = best_dwell_fit(seconds)
+    families, fit = best_read_time_fit(seconds)
     print(f"best: {families}\n{fit.mixture!r}")
     repeats = exposure_repeats(directory)
     print(f"(user, article) pairs {repeats.size}, mean repeats {repeats.mean():.6f}")

@@ -16,9 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._estimating import LadderStatistics, ladder_from_statistics, ladder_statistics
-from ._rungs import ESTIMATED_LEVELS
-from ._summary import Summary
+from viewaudit._ladder.figures import ladder_from_statistics
+from viewaudit._rungs import ESTIMATED_LEVELS
+from viewaudit._scan.statistics import LadderStatistics, ladder_statistics
+from viewaudit._scan.summary import Summary
 
 
 def _prefix_index(keys: pa.Table, by: tuple[str, ...]) -> np.ndarray:

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._rungs import LEVELS
+from viewaudit._rungs import LEVELS
 
 if TYPE_CHECKING:
-    from ._result import Audit
+    from viewaudit._report.results import Audit
 
 
 def plot_ladder(audit: Audit, *, figure: str = "impressions", ax: Any = None) -> Any:

@@ -13,8 +13,8 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._bots import BOT_USER_AGENTS
-from ._rungs import LEVELS, Level
+from viewaudit._policy.bots import BOT_USER_AGENTS
+from viewaudit._rungs import LEVELS, Level
 
 
 def _fraction(instance: object, attribute: attrs.Attribute[float], value: float) -> None:

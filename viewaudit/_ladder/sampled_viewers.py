@@ -15,15 +15,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
-from ._estimators._common import (
-    check_confidence_level,
-    check_sample_rate,
-    empty_sample_bound,
-    warn_degenerate,
-    z_value,
-)
-from ._estimators.gamma_poisson import _BOUNDS, _fit
-from ._estimators.unseen import frequency_counts, unique_viewers
+from viewaudit._estimators._common import check_confidence_level, check_sample_rate, empty_sample_bound, warn_degenerate, z_value
+from viewaudit._estimators.gamma_poisson import _BOUNDS, _fit
+from viewaudit._estimators.unseen import frequency_counts, unique_viewers
 
 #: Bounds of ln(shape), those of :func:`viewaudit.estimators.fit_gamma_poisson`.
 _LN_A_LOW, _LN_A_HIGH = _BOUNDS[0]

@@ -1,6 +1,6 @@
 """The feed model's subcommands: ``model``, ``simulate`` and ``demo``.
 
-``viewaudit._cli`` registers them (``register`` adds the parsers, ``RUNNERS`` maps each command
+``viewaudit._cli.main`` registers them (``register`` adds the parsers, ``RUNNERS`` maps each command
 to its runner); errors raise ``ValueError``/``TypeError``/``OSError``, which the main entry
 point turns into one line on stderr and exit code 2.
 """
@@ -16,13 +16,13 @@ from typing import Any
 
 import attrs
 
-from .._audit import compare
-from .._policy import PRESETS, Policy, get_policy
-from .._result import Audit, Estimate, _fmt
-from ._closed_form import ExpectedLadder, expected_ladder
-from ._files import LogWriter
-from ._scenarios import _BUILDERS, Scenario, get_scenario
-from ._simulate import as_seed, run, schema, simulate
+from viewaudit._api import compare
+from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
+from viewaudit._model._files import LogWriter
+from viewaudit._model._scenarios import _BUILDERS, Scenario, get_scenario
+from viewaudit._model._simulate import as_seed, run, schema, simulate
+from viewaudit._policy import PRESETS, Policy, get_policy
+from viewaudit._report.results import Audit, Estimate, _fmt
 
 DEMO_SCENARIO = "x-openai-2023"
 DEMO_IMPRESSIONS = 200_000

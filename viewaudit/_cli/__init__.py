@@ -1,0 +1,1 @@
+"""The ``viewaudit`` command line."""

@@ -1,0 +1,1 @@
+"""Reading: sources of impression rows, row validation, and where rejected rows go."""

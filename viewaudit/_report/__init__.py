@@ -1,0 +1,1 @@
+"""Reporting: result objects, comparisons, inflation factors, text, Markdown and plots."""

@@ -1,0 +1,1 @@
+"""Scanning: from validated batches to the statistics the ladder needs (two engines, sketches, Dask)."""
