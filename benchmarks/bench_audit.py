@@ -70,7 +70,13 @@ def run_engine(engine: str, path: str, by: str | None) -> None:
         attended = viewable & (pl.col("dwell_ms") >= 2000)
         engaged = valid & pl.col("liked").fill_null(False)
         exprs = []
-        for name, cond in {"rendered": pl.lit(True), "valid": valid, "viewable": viewable, "attended": attended, "engaged": engaged}.items():
+        for name, cond in {
+            "rendered": pl.lit(True),
+            "valid": valid,
+            "viewable": viewable,
+            "attended": attended,
+            "engaged": engaged,
+        }.items():
             cond = cond.fill_null(False)
             exprs.append(cond.sum().alias(name))
             exprs.append(pl.col("viewer_id").filter(cond).n_unique().alias(f"{name}_viewers"))
@@ -79,14 +85,22 @@ def run_engine(engine: str, path: str, by: str | None) -> None:
     elif engine == "pandas":
         import pandas as pd
 
-        df = pd.read_parquet(path, columns=["item_id", "viewer_id", "dwell_ms", "visible_fraction", "is_bot", "author_id", "liked"])
+        df = pd.read_parquet(
+            path, columns=["item_id", "viewer_id", "dwell_ms", "visible_fraction", "is_bot", "author_id", "liked"]
+        )
         valid = ~df.is_bot.fillna(False).astype(bool) & ~(df.viewer_id == df.author_id)
         viewable = valid & (df.visible_fraction >= 0.5) & (df.dwell_ms >= 1000)
         attended = viewable & (df.dwell_ms >= 2000)
         engaged = valid & df.liked.fillna(False).astype(bool)
         keys = df[by] if by else pd.Series(0, index=df.index)
         out = {}
-        for name, cond in {"rendered": pd.Series(True, index=df.index), "valid": valid, "viewable": viewable, "attended": attended, "engaged": engaged}.items():
+        for name, cond in {
+            "rendered": pd.Series(True, index=df.index),
+            "valid": valid,
+            "viewable": viewable,
+            "attended": attended,
+            "engaged": engaged,
+        }.items():
             out[name] = cond.groupby(keys).sum()
             out[f"{name}_viewers"] = df.viewer_id.where(cond).groupby(keys).nunique()
         n = len(pd.DataFrame(out))

@@ -89,9 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(f"  speed-up, histogram + fit    {result['speedup_histogram_and_fit']:9.0f}x")
     print(f"  mu     {fit.mu[0]:.5f} vs {ref.mu_:.5f}   ({result['mu_difference_in_se']:+.3f} SE)")
     print(f"  sigma  {fit.sigma[0]:.5f} vs {ref.sigma_:.5f}   ({result['log_sigma_difference_in_se']:+.3f} SE)")
-    print(
-        f"  two components: weights {np.round(fit2.weights, 3)}, AIC {fit2.aic - fit.aic:+.1f} vs one (not identified)"
-    )
+    print(f"  two components: weights {np.round(fit2.weights, 3)}, AIC {fit2.aic - fit.aic:+.1f} vs one (not identified)")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

@@ -201,7 +201,10 @@ def test_compare_in_python_is_one_audit_per_policy(log_path: Path) -> None:
             "viewaudit: argument command: invalid choice: 'frobnicate' (choose from audit, compare, policies",
         ),
         (["audit"], "viewaudit audit: the following arguments are required: SOURCE (see --help)"),
-        (["audit", "{log}", "--confidence-level", "high"], "viewaudit audit: argument --confidence-level: invalid float value: 'high' (see --help)"),
+        (
+            ["audit", "{log}", "--confidence-level", "high"],
+            "viewaudit audit: argument --confidence-level: invalid float value: 'high' (see --help)",
+        ),
     ],
     ids=[
         "missing-file",
@@ -239,7 +242,9 @@ def test_errors_are_one_line_on_stderr(
 def test_warnings_go_to_stderr_and_json_stays_clean(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A warning is one line on stderr; stdout still holds only the JSON report."""
     path = tmp_path / "unmeasured.parquet"
-    pq.write_table(pa.table({"item_id": [1, 2], "dwell_ms": pa.array([None, None], pa.float64()), "visible_fraction": [1.0, 1.0]}), path)
+    pq.write_table(
+        pa.table({"item_id": [1, 2], "dwell_ms": pa.array([None, None], pa.float64()), "visible_fraction": [1.0, 1.0]}), path
+    )
     code, out, err = run(capsys, "audit", path, "--json")
     assert code == 0
     json.loads(out)

@@ -107,7 +107,9 @@ def _mask(table: pa.Table, share: float, rng: np.random.Generator) -> pa.Table:
     out = table
     for name in ("dwell_ms", "in_view_ms", "visible_fraction"):
         col = out[name]
-        out = out.set_column(out.schema.get_field_index(name), name, pc.if_else(pa.array(keep), col, pa.nulls(len(col), col.type)))
+        out = out.set_column(
+            out.schema.get_field_index(name), name, pc.if_else(pa.array(keep), col, pa.nulls(len(col), col.type))
+        )
     return out
 
 

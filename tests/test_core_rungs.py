@@ -408,9 +408,7 @@ def test_null_viewer_is_an_impression_but_never_a_unique_viewer() -> None:
     ],
     ids=["no-visibility", "no-time", "no-dwell", "no-interactions", "platform-no-visibility", "platform-no-time"],
 )
-def test_missing_column_makes_its_rung_undeterminable(
-    drop: tuple[str, ...], policy: str, undeterminable: set[str]
-) -> None:
+def test_missing_column_makes_its_rung_undeterminable(drop: tuple[str, ...], policy: str, undeterminable: set[str]) -> None:
     """A rung needing an absent column has estimate None and an interval from 0 to its parent."""
     table = log(
         {"viewer_id": 1, "liked": True, "in_view_ms": 1500.0},
@@ -487,10 +485,18 @@ def _rung_of_row(row: dict[str, Any], policy: Policy, interactions: tuple[str, .
     attended = _and(viewable, attentive)
     engaged = valid and any(bool(row.get(c)) for c in interactions)
     return {
-        "rendered": True, "valid": valid, "viewable": viewable, "attended": attended, "engaged": engaged,
+        "rendered": True,
+        "valid": valid,
+        "viewable": viewable,
+        "attended": attended,
+        "engaged": engaged,
         # What resolving a censored time needs: the life tables' population and the times.
-        "_population": valid and visible is True, "_in_view": time_in_view, "_dwell": dwell,
-        "_censored": censored, "_in_view_cut": in_view_cut, "_attentive": attentive,
+        "_population": valid and visible is True,
+        "_in_view": time_in_view,
+        "_dwell": dwell,
+        "_censored": censored,
+        "_in_view_cut": in_view_cut,
+        "_attentive": attentive,
     }
 
 
@@ -562,7 +568,12 @@ def _life_table_ratio(times: list[tuple[float, bool]], tau: float, c: float, bou
 
 
 def _comonotone_dwell(
-    m: dict[str, Any], a: float, in_view: list[tuple[float, bool]], dwell: list[tuple[float, bool]], policy: Policy, bound: str | None
+    m: dict[str, Any],
+    a: float,
+    in_view: list[tuple[float, bool]],
+    dwell: list[tuple[float, bool]],
+    policy: Policy,
+    bound: str | None,
 ) -> float:
     """The dwell's chance ``a`` of a censored row, conditioned on its in-view time with the two
     times co-monotone (``S_V(V) = S_D(D)``): a row in view until its dwell was cut at ``c`` has
@@ -654,7 +665,9 @@ def reference_ladder(
     for level in LEVELS:
         true = sum(1 for m in on if m[level] is True)
         unknown = sum(1 for m in on if m[level] is None)
-        chances = [c for c in (_resolved(on, policy, level, whole, bound) if level in ("viewable", "attended") else []) if c is not None]
+        chances = [
+            c for c in (_resolved(on, policy, level, whole, bound) if level in ("viewable", "attended") else []) if c is not None
+        ]
         if _PAST_SUPPORT in chances:
             out[level] = (math.nan, math.nan, unknown)
             continue

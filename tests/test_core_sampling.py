@@ -38,7 +38,14 @@ def _imputed_complete_log_viewers(
 
 def _figures(result: va.Audit) -> list[tuple[float | None, ...]]:
     return [
-        (r.impressions.estimate, r.impressions.low, r.impressions.high, r.unique_viewers.estimate, r.unique_viewers.low, r.unique_viewers.high)
+        (
+            r.impressions.estimate,
+            r.impressions.low,
+            r.impressions.high,
+            r.unique_viewers.estimate,
+            r.unique_viewers.low,
+            r.unique_viewers.high,
+        )
         for r in result.ladder
     ]
 

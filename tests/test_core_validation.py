@@ -180,7 +180,13 @@ SCHEMA_ERRORS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
         TypeError,
         "column 'viewer_id' must hold integers or text ids, found list<item: int64>",
     ),
-    ("dwell-bool", pa.table({"item_id": [1], "dwell_ms": [True]}), {}, TypeError, "column 'dwell_ms' must hold numbers, found bool"),
+    (
+        "dwell-bool",
+        pa.table({"item_id": [1], "dwell_ms": [True]}),
+        {},
+        TypeError,
+        "column 'dwell_ms' must hold numbers, found bool",
+    ),
     (
         "fraction-timestamp",
         pa.table({"item_id": [1], "visible_fraction": pa.array([0], pa.timestamp("s"))}),
@@ -188,7 +194,13 @@ SCHEMA_ERRORS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
         TypeError,
         "column 'visible_fraction' must hold numbers, found timestamp[s]",
     ),
-    ("ts-bool", pa.table({"item_id": [1], "ts": [True]}), {}, TypeError, "column 'ts' must hold timestamps, ISO text or epoch ms, found bool"),
+    (
+        "ts-bool",
+        pa.table({"item_id": [1], "ts": [True]}),
+        {},
+        TypeError,
+        "column 'ts' must hold timestamps, ISO text or epoch ms, found bool",
+    ),
     (
         "bot-flag-timestamp",
         pa.table({"item_id": [1], "is_bot": pa.array([0], pa.timestamp("s"))}),
@@ -196,7 +208,13 @@ SCHEMA_ERRORS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
         TypeError,
         "column 'is_bot' must hold booleans, found timestamp[s]",
     ),
-    ("user-agent-int", pa.table({"item_id": [1], "user_agent": [3]}), {}, TypeError, "column 'user_agent' must hold text, found int64"),
+    (
+        "user-agent-int",
+        pa.table({"item_id": [1], "user_agent": [3]}),
+        {},
+        TypeError,
+        "column 'user_agent' must hold text, found int64",
+    ),
     (
         "by-column-missing",
         pa.table({"item_id": [1]}),
@@ -224,13 +242,24 @@ SCHEMA_ERRORS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
         [{"item_id": 1}],
         {},
         TypeError,
-        "source must be a path, a glob, a directory, a list of paths or an object with __arrow_c_stream__; "
-        "got an iterable list",
+        "source must be a path, a glob, a directory, a list of paths or an object with __arrow_c_stream__; got an iterable list",
     ),
     ("missing-file", "no/such/log.parquet", {}, ValueError, "no such file or directory: 'no/such/log.parquet'"),
     ("no-file-matches-glob", "no/such/*.parquet", {}, ValueError, "no file matches 'no/such/*.parquet'"),
-    ("on-invalid", pa.table({"item_id": [1]}), {"on_invalid": "ignore"}, ValueError, "on_invalid must be 'reject' or 'raise', got 'ignore'"),
-    ("confidence-level", pa.table({"item_id": [1]}), {"confidence_level": 1.0}, ValueError, "confidence_level must be in (0, 1), got 1.0"),
+    (
+        "on-invalid",
+        pa.table({"item_id": [1]}),
+        {"on_invalid": "ignore"},
+        ValueError,
+        "on_invalid must be 'reject' or 'raise', got 'ignore'",
+    ),
+    (
+        "confidence-level",
+        pa.table({"item_id": [1]}),
+        {"confidence_level": 1.0},
+        ValueError,
+        "confidence_level must be in (0, 1), got 1.0",
+    ),
     (
         "by-viewer",
         pa.table({"item_id": [1]}),
@@ -245,7 +274,13 @@ SCHEMA_ERRORS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
         ValueError,
         "unknown policy 'mrc'; expected one of platform, mrc-display, mrc-video, meta-3s, linkedin-mobile, trueview or a .toml file",
     ),
-    ("policy-type", pa.table({"item_id": [1]}), {"policy": 3}, TypeError, "policy must be a Policy, a preset name or a .toml path, got 3"),
+    (
+        "policy-type",
+        pa.table({"item_id": [1]}),
+        {"policy": 3},
+        TypeError,
+        "policy must be a Policy, a preset name or a .toml path, got 3",
+    ),
     (
         "rejects-suffix",
         pa.table({"item_id": [1]}),
@@ -491,7 +526,10 @@ def test_bad_cells_in_text_files_reject_their_rows(tmp_path: Path, suffix: str) 
     path = tmp_path / f"log{suffix.removesuffix('.gz')}"
     if suffix == ".csv":
         lines = ["item_id,dwell_ms,visible_fraction,ts,is_bot"]
-        lines += [",".join("" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in r.values()) for r in GOOD_AND_BAD_TEXT]
+        lines += [
+            ",".join("" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in r.values())
+            for r in GOOD_AND_BAD_TEXT
+        ]
         path.write_text("\n".join(lines) + "\n")
     else:
         path.write_text("".join(json.dumps(r) + "\n" for r in GOOD_AND_BAD_TEXT))
@@ -526,7 +564,12 @@ BAD_POLICIES: list[tuple[str, dict[str, Any], type[Exception], str]] = [
     ),
     ("interactions-one-string", {"interactions": "liked"}, TypeError, "interactions must be a list of strings, got 'liked'"),
     ("interactions-empty-name", {"interactions": [""]}, TypeError, "interactions must hold column names, got ''"),
-    ("view-rung", {"counts_as_view": "seen"}, ValueError, "counts_as_view must be one of rendered, valid, viewable, attended, engaged; got 'seen'"),
+    (
+        "view-rung",
+        {"counts_as_view": "seen"},
+        ValueError,
+        "counts_as_view must be one of rendered, valid, viewable, attended, engaged; got 'seen'",
+    ),
     ("name-number", {"name": 3}, TypeError, "name must be text, got 3"),
 ]
 
@@ -540,7 +583,12 @@ def test_bad_policy_raises(fields: dict[str, Any], error: type[Exception], messa
 
 #: (id, TOML text, exception, message pattern)
 BAD_TOML: list[tuple[str, str, type[Exception], str]] = [
-    ("unknown-key", 'name = "p"\nmin_fraction = 0.5\n', ValueError, r"^unknown policy key\(s\) min_fraction; expected some of attention_ms, "),
+    (
+        "unknown-key",
+        'name = "p"\nmin_fraction = 0.5\n',
+        ValueError,
+        r"^unknown policy key\(s\) min_fraction; expected some of attention_ms, ",
+    ),
     ("not-toml", "name = \n", ValueError, r"^policy file '.*p\.toml' is not valid TOML: "),
     ("wrong-type", 'min_in_view_ms = "1s"\n', TypeError, r"^min_in_view_ms must be a number, got '1s'$"),
     ("one-pattern", 'bot_user_agents = "bot"\n', TypeError, r"^bot_user_agents must be a list of strings, got 'bot'$"),
@@ -560,7 +608,7 @@ def test_bad_policy_file_raises(tmp_path: Path, text: str, error: type[Exception
 def test_policy_file_round_trips(tmp_path: Path) -> None:
     """A TOML policy reads back equal, named after its file by default."""
     path = tmp_path / "linkedin-like.toml"
-    path.write_text("[policy]\nmin_visible_fraction = 0.5\nmin_in_view_ms = 300\ninteractions = [\"liked\"]\n")
+    path.write_text('[policy]\nmin_visible_fraction = 0.5\nmin_in_view_ms = 300\ninteractions = ["liked"]\n')
     policy = va.get_policy(path)
     assert policy == va.Policy(name="linkedin-like", min_in_view_ms=300, interactions=("liked",))
     assert va.Policy.from_dict(policy.to_dict()) == policy

@@ -114,9 +114,7 @@ def test_constructor_validates_shapes() -> None:
 
 rows = st.lists(
     st.tuples(
-        st.one_of(
-            st.just(float("nan")), st.just(0.0), st.floats(0, 1e9), st.integers(0, 5000).map(lambda s: s * 1000.0)
-        ),
+        st.one_of(st.just(float("nan")), st.just(0.0), st.floats(0, 1e9), st.integers(0, 5000).map(lambda s: s * 1000.0)),
         st.booleans(),
         st.booleans(),
     ),

@@ -116,9 +116,7 @@ def test_chao1_degenerate_intervals_match_scikit_bio(counts: np.ndarray, match: 
     alpha = pytest.importorskip("skbio.diversity.alpha")
     with pytest.warns(DegenerateDataWarning, match=match):
         ours = chao1(frequency_counts(counts), confidence_level=CL_196)
-    np.testing.assert_allclose(
-        [ours.confidence_interval.low, ours.confidence_interval.high], alpha.chao1_ci(counts), rtol=1e-9
-    )
+    np.testing.assert_allclose([ours.confidence_interval.low, ours.confidence_interval.high], alpha.chao1_ci(counts), rtol=1e-9)
 
 
 def test_sampled_chao1_limits() -> None:
@@ -164,9 +162,7 @@ def test_good_toulmin_is_unbiased_without_smoothing() -> None:
     assert np.dot(h, expected_f) == pytest.approx(np.sum((1 - p) ** x), rel=1e-10)
 
 
-@pytest.mark.parametrize(
-    ("smoothing", "t", "n"), [("poisson", 9.0, 50_000), ("binomial", 9.0, 50_000), ("poisson", 2.0, 10)]
-)
+@pytest.mark.parametrize(("smoothing", "t", "n"), [("poisson", 9.0, 50_000), ("binomial", 9.0, 50_000), ("poisson", 2.0, 10)])
 def test_good_toulmin_weights_follow_the_paper(smoothing: str, t: float, n: int) -> None:
     """h_k = -(-t)^k P(L >= k) with L as in Orlitsky, Suresh & Wu (2016), Table 1."""
     h = good_toulmin_weights(30, t=t, n=n, smoothing=smoothing)

@@ -30,4 +30,3 @@ def test_null_group_key_is_its_own_group(engine):
     assert by_key["feed"]["viewable"].impressions.estimate == 1  # 0.2 of the pixels is not viewable
     total = sum(g.ladder["rendered"].impressions.estimate for g in audit.groups)
     assert total == audit.ladder["rendered"].impressions.estimate == 5
-

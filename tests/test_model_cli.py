@@ -77,9 +77,15 @@ def test_demo_is_readable(capsys):
     [
         (["model", "--scenario", "tiktok"], "argument --scenario: invalid choice: 'tiktok'"),
         (["model", "--scenario", "news-site", "--policy", "nope"], "unknown policy 'nope'"),
-        (["simulate", "--scenario", "news-site", "--impressions", "10", "--out", "log.txt"], "--out must end in .parquet, .csv, .jsonl"),
+        (
+            ["simulate", "--scenario", "news-site", "--impressions", "10", "--out", "log.txt"],
+            "--out must end in .parquet, .csv, .jsonl",
+        ),
         (["simulate", "--scenario", "news-site", "--impressions", "-3", "--out", "log.csv"], "expected a number > 0, got '-3'"),
-        (["simulate", "--scenario", "news-site", "--impressions", "10", "--out", "log.csv", "--truth", "t.txt"], "--truth must end in .json"),
+        (
+            ["simulate", "--scenario", "news-site", "--impressions", "10", "--out", "log.csv", "--truth", "t.txt"],
+            "--truth must end in .json",
+        ),
         (["demo", "--seed", "x"], "expected a non-negative integer, got 'x'"),
     ],
 )

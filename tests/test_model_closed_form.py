@@ -49,7 +49,10 @@ CASES = {
     "default": (va.FeedModel(viewers=40_000), ("mrc-display", "platform", "trueview")),
     "rich": (RICH, ("mrc-display", "platform", "linkedin-mobile", CUSTOM)),
     "news-site": (va.get_scenario("news-site").model.scaled(impressions=60_000), ("mrc-display", "meta-3s")),
-    "short-video": (va.get_scenario("short-video").model.scaled(impressions=80_000), ("platform", *va.get_scenario("short-video").policies)),
+    "short-video": (
+        va.get_scenario("short-video").model.scaled(impressions=80_000),
+        ("platform", *va.get_scenario("short-video").policies),
+    ),
 }
 
 
@@ -122,8 +125,12 @@ def test_viewable_and_attended_follow_the_thresholds():
     expected = va.expected_ladder(model, policy=policy)
     rendered = expected.ladder["rendered"].impressions.estimate
     visible = stats.beta.sf(0.5, 2.0, 1.5)
-    assert expected.ladder["viewable"].impressions.estimate / rendered == pytest.approx(visible * float(model.dwell.sf(2.0 / 0.7)))
-    assert expected.ladder["attended"].impressions.estimate / rendered == pytest.approx(visible * float(model.dwell.sf(2.0 / 0.7)))
+    assert expected.ladder["viewable"].impressions.estimate / rendered == pytest.approx(
+        visible * float(model.dwell.sf(2.0 / 0.7))
+    )
+    assert expected.ladder["attended"].impressions.estimate / rendered == pytest.approx(
+        visible * float(model.dwell.sf(2.0 / 0.7))
+    )
     attended = va.expected_ladder(model, policy=attrs.evolve(policy, attention_ms=4000.0)).ladder["attended"]
     assert attended.impressions.estimate / rendered == pytest.approx(visible * float(model.dwell.sf(4.0)))
 

@@ -128,7 +128,9 @@ def test_weibull_glance_with_lognormal_read_is_the_most_likely_pair():
 @pytest.mark.slow
 def test_fit_recovers_a_known_mixture_from_whole_seconds():
     """Fitting whole-second floors of draws from a known mixture recovers its parameters."""
-    truth = va.DwellMixture(zero=0.08, glance_weight=0.35, glance=va.Weibull(scale_s=4.0, shape=1.5), read=va.LogNormal(median_s=30.0, sigma=1.0))
+    truth = va.DwellMixture(
+        zero=0.08, glance_weight=0.35, glance=va.Weibull(scale_s=4.0, shape=1.5), read=va.LogNormal(median_s=30.0, sigma=1.0)
+    )
     seconds = np.floor(truth.sample(np.random.default_rng(12), 40_000))
     got = _calibration.fit_read_times(seconds, families=("weibull", "lognormal")).mixture
     np.testing.assert_allclose(

@@ -83,7 +83,9 @@ def test_bad_arguments_raise():
         va.simulate(None)
     with pytest.raises(ValueError, match=r"FeedModel\.viewers must be an integer >= 1, got 0"):
         va.simulate(MODEL, viewers=0)
-    with pytest.raises(ValueError, match=r"this model expects 1,\d{3},\d{3},\d{3} impressions \(more than 100,000,000\); pass impressions="):
+    with pytest.raises(
+        ValueError, match=r"this model expects 1,\d{3},\d{3},\d{3} impressions \(more than 100,000,000\); pass impressions="
+    ):
         va.simulate(va.get_scenario("x-openai-2023").model)
 
 
@@ -129,7 +131,9 @@ def test_the_truth_carries_k_plus_reach_on_request():
     assert [len(r.reach) for r in sim.truth.ladder] == [3] * len(va.LEVELS)
     assert sim.truth.ladder["viewable"].reach[1].viewers.estimate < sim.truth.ladder["viewable"].unique_viewers.estimate
     plain = va.simulate(MODEL, rng=21)
-    assert [(r.impressions, r.unique_viewers) for r in plain.truth.ladder] == [(r.impressions, r.unique_viewers) for r in sim.truth.ladder]
+    assert [(r.impressions, r.unique_viewers) for r in plain.truth.ladder] == [
+        (r.impressions, r.unique_viewers) for r in sim.truth.ladder
+    ]
 
 
 def test_measurement_leaves_the_complete_log_and_the_truth_unchanged():
@@ -142,7 +146,9 @@ def test_measurement_leaves_the_complete_log_and_the_truth_unchanged():
     n, kept = complete.log.num_rows, measured.log.num_rows
     assert abs(kept - n / 2) < 4 * np.sqrt(n / 4)
     joined = measured.log.join(
-        complete.log.select(["viewer_id", "ts", "item_id", "dwell_ms"]).rename_columns(["viewer_id", "ts", "item_id", "true_dwell"]),
+        complete.log.select(["viewer_id", "ts", "item_id", "dwell_ms"]).rename_columns(
+            ["viewer_id", "ts", "item_id", "true_dwell"]
+        ),
         ["viewer_id", "ts", "item_id"],
     )
     assert joined.num_rows == kept
@@ -208,9 +214,7 @@ def test_session_censoring_is_resolved_by_the_life_table():
 def test_whole_second_logs_bound_what_they_cannot_tell():
     """Censored and floored to whole seconds, a 300 ms rule is partly identified: the interval
     spans what the data allow and covers the truth; a 1 s rule is not affected."""
-    model = attrs.evolve(
-        MODEL, bots=va.Bots(share=0.0), measurement=va.Measurement(censoring_mean_s=3.0, rounding_ms=1000.0)
-    )
+    model = attrs.evolve(MODEL, bots=va.Bots(share=0.0), measurement=va.Measurement(censoring_mean_s=3.0, rounding_ms=1000.0))
     sim = va.simulate(model, impressions=50_000, rng=43, compare=["linkedin-mobile"])
     for policy in ("mrc-display", "linkedin-mobile"):
         audited = va.audit(sim.log, policy=policy, rounding_ms=1000)
@@ -236,9 +240,7 @@ def test_a_threshold_past_the_observed_times_is_bounded_not_extrapolated():
             assert est.low <= truth <= est.high, (level, figure, est, truth)
             assert est.high > est.low  # not exact: undetermined rows remain
     assert any(a.startswith("viewable: no time was observed as long as the 30 s threshold") for a in audited.assumptions)
-    sampled = attrs.evolve(
-        model, measurement=va.Measurement(censoring_mean_s=2.0, rounding_ms=1000.0, sampling_rate=0.1)
-    )
+    sampled = attrs.evolve(model, measurement=va.Measurement(censoring_mean_s=2.0, rounding_ms=1000.0, sampling_rate=0.1))
     sim = va.simulate(sampled, impressions=30_000, rng=48, policy="trueview")
     audited = va.audit(sim.log.drop_columns(["weight"]), policy="trueview", rounding_ms=1000, sample_rate=0.1)
     for level in ("viewable", "attended"):

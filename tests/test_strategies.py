@@ -254,11 +254,16 @@ _ONE_SAMPLED_VIEWER = viewaudit.FeedModel(
     viewers=1,
     exposure=viewaudit.Exposure(mean=1.0, shape=4.0),
     dwell=viewaudit.DwellMixture(
-        zero=0.0, glance_weight=0.0, glance=viewaudit.Weibull(scale_s=1.0, shape=1.0), read=viewaudit.Weibull(scale_s=1.0, shape=1.0)
+        zero=0.0,
+        glance_weight=0.0,
+        glance=viewaudit.Weibull(scale_s=1.0, shape=1.0),
+        read=viewaudit.Weibull(scale_s=1.0, shape=1.0),
     ),
     visibility=viewaudit.Visibility(alpha=1.0, beta=1.0, in_view_share=1.0),
     interactions=(),
-    bots=viewaudit.Bots(share=0.0, activity=1.0, flagged=0.0, with_user_agent=0.0, dwell=viewaudit.Weibull(scale_s=1.0, shape=1.0)),
+    bots=viewaudit.Bots(
+        share=0.0, activity=1.0, flagged=0.0, with_user_agent=0.0, dwell=viewaudit.Weibull(scale_s=1.0, shape=1.0)
+    ),
     self_view_share=0.0,
     items=1,
     item_popularity=0.0,

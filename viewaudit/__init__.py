@@ -5,7 +5,6 @@ under named rules, with unique viewers and confidence intervals.
 """
 
 from viewaudit._api import audit, compare, estimate, summarize
-from viewaudit._warnings import DegenerateDataWarning
 from viewaudit._model import (
     Bots,
     DwellMixture,
@@ -32,6 +31,7 @@ from viewaudit._report.results import Audit, Estimate, GroupAudit, Inflation, La
 from viewaudit._rungs import LEVELS
 from viewaudit._scan.summary import Summary, merge
 from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap
+from viewaudit._warnings import DegenerateDataWarning
 
 __version__ = "0.1.0"
 

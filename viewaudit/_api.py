@@ -62,7 +62,11 @@ def _check_reach(frequency: int | None, population: float | None) -> tuple[int, 
     if frequency is not None and (isinstance(frequency, bool) or not isinstance(frequency, int | np.integer) or frequency < 1):
         raise ValueError(f"frequency must be a whole number >= 1 (report viewers reached 1+ .. k+ times), got {frequency!r}")
     if population is not None:
-        if isinstance(population, bool) or not isinstance(population, int | float | np.number) or not (0 < float(population) < np.inf):
+        if (
+            isinstance(population, bool)
+            or not isinstance(population, int | float | np.number)
+            or not (0 < float(population) < np.inf)
+        ):
             raise ValueError(f"population must be a finite number > 0 (people the reach is a share of), got {population!r}")
         population = float(population)
     k = int(frequency) if frequency is not None else (1 if population is not None else 0)
@@ -175,6 +179,7 @@ def _estimate(
         population=population,
     )
 
+
 Engine = Literal["auto", "packed", "summary"]
 _ENGINES = ("auto", "packed", "summary")
 
@@ -210,7 +215,10 @@ def _audits(
         if engine == "packed" or unique_viewers == "hll":
             raise ValueError("strata= needs the summary engine (engine='auto' or 'summary', exact unique viewers)")
         summaries = summarize_source(source, policies, columns, (*by, strata), on_invalid, rejects, progress, recording)
-        return [estimate(s, confidence_level=confidence_level, strata=strata, frequency=frequency or None, population=population) for s in summaries]
+        return [
+            estimate(s, confidence_level=confidence_level, strata=strata, frequency=frequency or None, population=population)
+            for s in summaries
+        ]
     if unique_viewers not in ("exact", "hll"):
         raise ValueError(f"unique_viewers must be 'exact' or 'hll', got {unique_viewers!r}")
     sketched = unique_viewers == "hll"
@@ -236,7 +244,9 @@ def _audits(
         except Declined as declined:
             if engine == "packed" or sketched:
                 what = "engine='packed'" if not sketched else "unique_viewers='hll'"
-                raise ValueError(f"{what} does not take {declined}; use engine='auto' or 'summary' with exact unique viewers") from None
+                raise ValueError(
+                    f"{what} does not take {declined}; use engine='auto' or 'summary' with exact unique viewers"
+                ) from None
             source = declined.stream
         else:
             return [_estimate(facts, grouped, whole, float(confidence_level)) for facts, grouped, whole in results]
@@ -333,8 +343,20 @@ def audit(
     policies, by_t = _check_args(policy, by, on_invalid, confidence_level)
     reach = _check_reach(frequency, population)
     (result,) = _audits(
-        source, policies, as_column_map(columns), by_t, on_invalid, rejects, progress, confidence_level, engine,
-        unique_viewers, hll_precision, Recording(rounding_ms, sample_rate), strata, reach,
+        source,
+        policies,
+        as_column_map(columns),
+        by_t,
+        on_invalid,
+        rejects,
+        progress,
+        confidence_level,
+        engine,
+        unique_viewers,
+        hll_precision,
+        Recording(rounding_ms, sample_rate),
+        strata,
+        reach,
     )
     return result
 
@@ -360,7 +382,17 @@ def compare(
     chosen = list(PRESETS.values()) if policies is None else list(policies)
     resolved, _ = _check_args(chosen, None, on_invalid, confidence_level)
     audits = _audits(
-        source, resolved, as_column_map(columns), (), on_invalid, None, progress, confidence_level, engine,
-        recording=Recording(rounding_ms, sample_rate), strata=strata, reach=_check_reach(frequency, population),
+        source,
+        resolved,
+        as_column_map(columns),
+        (),
+        on_invalid,
+        None,
+        progress,
+        confidence_level,
+        engine,
+        recording=Recording(rounding_ms, sample_rate),
+        strata=strata,
+        reach=_check_reach(frequency, population),
     )
     return Comparison(tuple(audits))

@@ -38,9 +38,7 @@ def _check_mapping(instance: object, attribute: attrs.Attribute[object], value: 
         raise TypeError(f"columns must be a mapping of canonical name to column name, got {value!r}")
     for canonical, source in value.items():
         if not isinstance(canonical, str) or not isinstance(source, str):
-            raise TypeError(
-                f"columns must map str to str, got {canonical!r}: {source!r}"
-            )
+            raise TypeError(f"columns must map str to str, got {canonical!r}: {source!r}")
 
 
 @attrs.frozen
@@ -60,9 +58,7 @@ class ColumnMap:
         for part in filter(None, (p.strip() for p in text.split(","))):
             canonical, sep, source = part.partition("=")
             if not sep or not canonical.strip() or not source.strip():
-                raise ValueError(
-                    f"--columns expects canonical=source pairs separated by commas, got {part!r}"
-                )
+                raise ValueError(f"--columns expects canonical=source pairs separated by commas, got {part!r}")
             mapping[canonical.strip()] = source.strip()
         return cls(mapping)
 

@@ -32,14 +32,21 @@ class _Parser(argparse.ArgumentParser):
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="Parquet, CSV or JSON Lines files, directories or globs")
     p.add_argument("--columns", metavar="MAP", help="canonical=source column pairs, e.g. item_id=post_id,viewer_id=user")
-    p.add_argument("--on-invalid", choices=("reject", "raise"), default="reject", help="reject bad rows (default) or stop at the first")
+    p.add_argument(
+        "--on-invalid", choices=("reject", "raise"), default="reject", help="reject bad rows (default) or stop at the first"
+    )
     p.add_argument("--confidence-level", type=float, default=0.95, metavar="C", help="of every interval (default 0.95)")
     p.add_argument(
-        "--rounding-ms", type=float, default=0.0, metavar="MS",
+        "--rounding-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
         help="the logger floored dwell and in-view times to multiples of this (1000: whole seconds)",
     )
     p.add_argument(
-        "--sample-rate", type=float, metavar="P",
+        "--sample-rate",
+        type=float,
+        metavar="P",
         help="the log kept each row of the complete log with probability P (instead of a weight column)",
     )
     p.add_argument("--strata", metavar="COL", help="estimate unmeasured impressions within each value of this column")
@@ -51,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="the view ladder of an impression log under one policy")
     _add_source_options(p)
-    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)")
+    p.add_argument(
+        "--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)"
+    )
     p.add_argument("--by", action="append", metavar="COL", help="group by this column (repeatable)")
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
     p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
@@ -63,12 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="count unique viewers exactly (default) or with HyperLogLog sketches (bounded memory)",
     )
     p.add_argument("--hll-precision", type=int, default=10, metavar="P", help="HyperLogLog registers 2**P (default 10)")
-    p.add_argument("--frequency", type=int, metavar="K", help="also report each rung's k+ reach (viewers with >= k impressions), k = 1..K")
+    p.add_argument(
+        "--frequency", type=int, metavar="K", help="also report each rung's k+ reach (viewers with >= k impressions), k = 1..K"
+    )
     p.add_argument("--population", type=float, metavar="N", help="report reach as a share of N people too")
 
     p = sub.add_parser("compare", help="one log's views under every preset (or the --policy ones)")
     _add_source_options(p)
-    p.add_argument("--policy", action="append", metavar="NAME|FILE", help="a policy to include (repeatable; default: every preset)")
+    p.add_argument(
+        "--policy", action="append", metavar="NAME|FILE", help="a policy to include (repeatable; default: every preset)"
+    )
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
 
     p = sub.add_parser("policies", help="list the policy presets with their rules and sources")

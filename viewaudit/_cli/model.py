@@ -53,22 +53,46 @@ def register(sub: Any) -> None:
     names = ", ".join(_BUILDERS)
     p = sub.add_parser("model", help="a scenario's expected view ladder at full scale (closed form, instant)")
     p.add_argument("--scenario", required=True, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names}")
-    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)")
+    p.add_argument(
+        "--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)"
+    )
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
 
     p = sub.add_parser("simulate", help="write a simulated log of a scenario and its truth")
     p.add_argument("--scenario", required=True, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names}")
-    p.add_argument("--impressions", required=True, type=_positive_number, metavar="N", help="expected rendered impressions (the population is scaled to match)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="random seed (default 0): the same seed writes the same log")
+    p.add_argument(
+        "--impressions",
+        required=True,
+        type=_positive_number,
+        metavar="N",
+        help="expected rendered impressions (the population is scaled to match)",
+    )
+    p.add_argument(
+        "--seed", type=_seed, default=0, metavar="S", help="random seed (default 0): the same seed writes the same log"
+    )
     p.add_argument("--out", required=True, metavar="LOG", help="the log: .parquet, .csv or .jsonl")
     p.add_argument("--truth", metavar="TRUTH.json", help="write the truth (the audit report of the complete log) here")
     p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="policy of the truth (default mrc-display)")
 
     p = sub.add_parser("demo", help="simulate a scaled-down scenario, audit it and compare with the truth")
-    p.add_argument("--scenario", default=DEMO_SCENARIO, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names} (default {DEMO_SCENARIO})")
+    p.add_argument(
+        "--scenario",
+        default=DEMO_SCENARIO,
+        choices=list(_BUILDERS),
+        metavar="NAME",
+        help=f"one of {names} (default {DEMO_SCENARIO})",
+    )
     p.add_argument("--seed", type=_seed, default=0, metavar="S", help="random seed (default 0)")
-    p.add_argument("--impressions", type=_positive_number, default=DEMO_IMPRESSIONS, metavar="N", help=f"expected impressions (default {DEMO_IMPRESSIONS:,})")
-    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="policy of the audited ladder (default mrc-display)")
+    p.add_argument(
+        "--impressions",
+        type=_positive_number,
+        default=DEMO_IMPRESSIONS,
+        metavar="N",
+        help=f"expected impressions (default {DEMO_IMPRESSIONS:,})",
+    )
+    p.add_argument(
+        "--policy", default="mrc-display", metavar="NAME|FILE", help="policy of the audited ladder (default mrc-display)"
+    )
 
 
 def _rule_policies(scenario: Scenario) -> list[Policy]:
@@ -107,7 +131,12 @@ def _run_model(args: argparse.Namespace) -> int:
             **expected.to_dict(),
             "sources": dict(scenario.sources),
             "compare": [
-                {"policy": p.name, "counts_as_view": p.counts_as_view, "views": e.views.to_dict(), "inflation": e.inflation.headline.to_dict()}
+                {
+                    "policy": p.name,
+                    "counts_as_view": p.counts_as_view,
+                    "views": e.views.to_dict(),
+                    "inflation": e.inflation.headline.to_dict(),
+                }
                 for p, e in rules
             ],
         }
@@ -122,7 +151,10 @@ def _run_model(args: argparse.Namespace) -> int:
         "",
         *_table(
             ("rung", "impressions", "unique viewers", "of rendered"),
-            [(r.level, str(r.impressions), str(r.unique_viewers), _share(r.impressions.estimate, rendered)) for r in expected.ladder],
+            [
+                (r.level, str(r.impressions), str(r.unique_viewers), _share(r.impressions.estimate, rendered))
+                for r in expected.ladder
+            ],
             right=(False, True, True, True),
         ),
         "",
@@ -133,7 +165,10 @@ def _run_model(args: argparse.Namespace) -> int:
         "",
         *_table(
             ("policy", "a view is", "views", "of rendered", "rendered per attended viewer"),
-            [(p.name, p.counts_as_view, str(e.views), _share(e.views.estimate, rendered), str(e.inflation.headline)) for p, e in rules],
+            [
+                (p.name, p.counts_as_view, str(e.views), _share(e.views.estimate, rendered), str(e.inflation.headline))
+                for p, e in rules
+            ],
             right=(False, False, True, True, True),
         ),
         "",
@@ -169,7 +204,9 @@ def _run_simulate(args: argparse.Namespace) -> int:
     truth = truths[policy.name]
     elapsed = time.perf_counter() - started
     if args.truth:
-        Path(args.truth).write_text(json.dumps(_truth_report(truth, scenario, seed, model, args.impressions)) + "\n", encoding="utf-8")
+        Path(args.truth).write_text(
+            json.dumps(_truth_report(truth, scenario, seed, model, args.impressions)) + "\n", encoding="utf-8"
+        )
     print(
         f"wrote {writer.rows:,} rows to {args.out} ({scenario.name}, {model.viewers:,} accounts, seed {seed}) "
         f"in {elapsed:.1f} s" + (f"; truth in {args.truth}" if args.truth else "")
@@ -222,7 +259,13 @@ def _run_demo(args: argparse.Namespace) -> int:
     for rule in comparison.audits:
         views, true_views = rule.views, sim.truths[rule.policy.name].views
         rule_rows.append(
-            (rule.policy.name, rule.policy.counts_as_view, str(views) + _inside(views, true_views), str(true_views), _share(true_views.estimate, rendered))
+            (
+                rule.policy.name,
+                rule.policy.counts_as_view,
+                str(views) + _inside(views, true_views),
+                str(true_views),
+                _share(true_views.estimate, rendered),
+            )
         )
     outside = sum("(outside)" in cell for row in (*rows, *rule_rows) for cell in row)
     caveat = []
@@ -263,7 +306,9 @@ def _run_demo(args: argparse.Namespace) -> int:
         "",
         "What this log's views would be under each platform's rule (audit; truth; truth as a share of rendered):",
         "",
-        *_table(("policy", "a view is", "views (audit)", "(truth)", "of rendered"), rule_rows, right=(False, False, True, True, True)),
+        *_table(
+            ("policy", "a view is", "views (audit)", "(truth)", "of rendered"), rule_rows, right=(False, False, True, True, True)
+        ),
         *caveat,
         "",
         f"At full scale ({scenario.model.viewers:,} accounts, closed form): {_fmt(full_rendered)} rendered impressions, "

@@ -263,7 +263,9 @@ def memo_by_table(kept: int = 64) -> Callable[[Callable[[np.ndarray, np.ndarray]
         def cached(ks: np.ndarray, fk: np.ndarray, **kwargs: Any) -> TableFit:
             if kwargs.get("start") is not None:  # a refit from a given start: not the table's fit
                 return fit(ks, fk, **kwargs)
-            key = np.ascontiguousarray(ks, dtype=np.float64).tobytes() + b"|" + np.ascontiguousarray(fk, dtype=np.float64).tobytes()
+            key = (
+                np.ascontiguousarray(ks, dtype=np.float64).tobytes() + b"|" + np.ascontiguousarray(fk, dtype=np.float64).tobytes()
+            )
             if key not in cache:
                 cache[key] = fit(ks, fk)
                 if len(cache) > kept:

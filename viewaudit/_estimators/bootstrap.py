@@ -195,9 +195,7 @@ def viewer_bootstrap(
             tails = levels
     low, high = np.quantile(dist, tails)
     se = float(np.std(dist, ddof=1)) if dist.size > 1 else 0.0
-    return BootstrapResult(
-        estimate, se, ConfidenceInterval(min(low, estimate), max(high, estimate)), cl, used, n_res, dist
-    )
+    return BootstrapResult(estimate, se, ConfidenceInterval(min(low, estimate), max(high, estimate)), cl, used, n_res, dist)
 
 
 def _bca_levels(

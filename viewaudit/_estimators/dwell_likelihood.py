@@ -246,9 +246,7 @@ def starts(hist: DwellHistogram, cells: Cells, layout: Layout) -> list[np.ndarra
     return [np.array([*head, float(special.logit(wt)), *loc_scale(*a), *loc_scale(*b)]) for wt, a, b in splits]
 
 
-def minimise(
-    start: np.ndarray, layout: Layout, cells: Cells, method: str, *, polish: bool = True
-) -> optimize.OptimizeResult:
+def minimise(start: np.ndarray, layout: Layout, cells: Cells, method: str, *, polish: bool = True) -> optimize.OptimizeResult:
     """Minimise minus the mean log-likelihood from ``start``; ``polish=False`` stops early
     (enough to rank starting points)."""
     n = cells.count.sum()

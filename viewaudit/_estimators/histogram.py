@@ -97,9 +97,7 @@ class DwellHistogram:
 
     exact: IntArray = attrs.field(converter=_as_counts, validator=_counts_of_size(N_BINS), eq=ARRAY_EQ, repr=False)
     censored: IntArray = attrs.field(converter=_as_counts, validator=_counts_of_size(N_BINS), eq=ARRAY_EQ, repr=False)
-    seconds: IntArray = attrs.field(
-        converter=_as_counts, validator=_counts_of_size(MAX_SECONDS), eq=ARRAY_EQ, repr=False
-    )
+    seconds: IntArray = attrs.field(converter=_as_counts, validator=_counts_of_size(MAX_SECONDS), eq=ARRAY_EQ, repr=False)
     zeros: int = attrs.field(default=0, converter=int, validator=_nonnegative)
     unmeasured: int = attrs.field(default=0, converter=int, validator=_nonnegative)
     censored_seconds: IntArray = attrs.field(

@@ -1,5 +1,4 @@
-"""The assumptions an audit's figures rest on, as the report states them.
-"""
+"""The assumptions an audit's figures rest on, as the report states them."""
 
 from __future__ import annotations
 
@@ -122,8 +121,7 @@ def audit_assumptions(summary: Summary, table: pa.Table, confidence_level: float
     if "viewer_id" not in summary.columns_seen:
         out.append("No viewer_id column: unique viewers cannot be determined.")
     out.append(
-        "Inflation intervals divide the interval ends of their figures, which is conservative "
-        "when both figures are uncertain."
+        "Inflation intervals divide the interval ends of their figures, which is conservative when both figures are uncertain."
     )
     return tuple(out)
 

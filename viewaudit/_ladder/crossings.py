@@ -582,7 +582,9 @@ def resolve(
     model_v = _time_model(histograms["viewable"], rounding_ms, "viewable") if need_v and policy.min_in_view_ms > 0 else None
     model_a = _time_model(histograms["attended"], rounding_ms, "attended") if need_a and policy.attention_ms > 0 else None
 
-    def resolution(g: np.ndarray, count: np.ndarray, p: tuple[np.ndarray, np.ndarray, np.ndarray], variance: np.ndarray) -> Resolution:
+    def resolution(
+        g: np.ndarray, count: np.ndarray, p: tuple[np.ndarray, np.ndarray, np.ndarray], variance: np.ndarray
+    ) -> Resolution:
         est, low, high = p
 
         def total(values: np.ndarray) -> np.ndarray:

@@ -125,7 +125,9 @@ def ladder_from_statistics(
                     U[level] > 0, (np.maximum(res.expected - model_sd - res.low_slack, 0) + missing * share_low) / U[level], 0.0
                 )
                 per_row_high = np.where(
-                    U[level] > 0, (np.minimum(res.expected + model_sd + res.high_slack, res.crossing) + missing * share_high) / U[level], 0.0
+                    U[level] > 0,
+                    (np.minimum(res.expected + model_sd + res.high_slack, res.crossing) + missing * share_high) / U[level],
+                    0.0,
                 )
                 if stratified is not None:
                     # The strata's intervals include the rows' own noise: conservative here.
@@ -135,7 +137,9 @@ def ladder_from_statistics(
                 with np.errstate(divide="ignore", invalid="ignore"):
                     crossing_low = np.maximum(res.expected - model_sd - res.low_slack, 0)
                     crossing_high = np.minimum(res.expected + model_sd + res.high_slack, res.crossing)
-                    crossing = tuple(np.where(res.crossing > 0, x / res.crossing, 0.0) for x in (res.expected, crossing_low, crossing_high))
+                    crossing = tuple(
+                        np.where(res.crossing > 0, x / res.crossing, 0.0) for x in (res.expected, crossing_low, crossing_high)
+                    )
                     measured = (np.where(determined > 0, true / determined, 0.5), share_low, share_high)
                     if stratified is not None:
                         # The strata give the chance per undetermined row; what is not the crossing
@@ -153,7 +157,9 @@ def ladder_from_statistics(
                     )
                 uniq = heterogeneous_viewers(stats.viewer_rows[level], n_groups, chances, z)
             else:
-                uniq = _uncertain_viewers(stats.open_viewers[level], n_groups, per_row, per_row_low, per_row_high, confidence_level)
+                uniq = _uncertain_viewers(
+                    stats.open_viewers[level], n_groups, per_row, per_row_low, per_row_high, confidence_level
+                )
             uniq = (certain + uniq[0], certain + np.floor(uniq[1] + 1e-9), certain + np.ceil(uniq[2] - 1e-9))
             if stratified is None and level not in undeterminable_levels(summary) and np.any((determined == 0) & (missing > 0)):
                 warnings.warn(
@@ -172,7 +178,9 @@ def ladder_from_statistics(
         if frequency:
             assert stats.frequencies is not None
             for k in range(2, frequency + 1):
-                est, low, high = k_plus_reach_with_undetermined(stats.frequencies[level], n_groups, k, per_row, per_row_low, per_row_high, z)
+                est, low, high = k_plus_reach_with_undetermined(
+                    stats.frequencies[level], n_groups, k, per_row, per_row_low, per_row_high, z
+                )
                 # Counts of viewers are whole numbers: widen the interval ends to the nearest ones.
                 reach.append((est, np.floor(low + 1e-9), np.ceil(high - 1e-9)))
         if stats.relative_error:
@@ -394,9 +402,7 @@ def undeterminable_levels(summary: Summary) -> list[str]:
     seen, policy = summary.columns_seen, summary.policy
     has_time = bool({"dwell_ms", "in_view_ms"} & seen)
     out = []
-    if (policy.min_visible_fraction > 0 and "visible_fraction" not in seen) or (
-        policy.min_in_view_ms > 0 and not has_time
-    ):
+    if (policy.min_visible_fraction > 0 and "visible_fraction" not in seen) or (policy.min_in_view_ms > 0 and not has_time):
         out += ["viewable", "attended"]
     elif policy.attention_ms > 0 and "dwell_ms" not in seen:
         out.append("attended")

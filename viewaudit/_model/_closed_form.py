@@ -65,9 +65,7 @@ def account_kinds(model: FeedModel) -> Kinds:
         for agent in declared:
             rows.append((b * p_flag * bots.with_user_agent / len(declared), bot_mean, True, flagged, agent))
     share, mean, bot, flagged_, agent_ = zip(*rows, strict=True)
-    return Kinds(
-        share=np.array(share), mean=np.array(mean), bot=np.array(bot), flagged=np.array(flagged_), agent=tuple(agent_)
-    )
+    return Kinds(share=np.array(share), mean=np.array(mean), bot=np.array(bot), flagged=np.array(flagged_), agent=tuple(agent_))
 
 
 def item_shares(model: FeedModel) -> np.ndarray:

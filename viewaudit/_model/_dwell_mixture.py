@@ -152,9 +152,7 @@ class DwellMixture:
 
     @property
     def mean_s(self) -> float:
-        return (1 - self.zero) * (
-            self.glance_weight * self.glance.mean_s + (1 - self.glance_weight) * self.read.mean_s
-        )
+        return (1 - self.zero) * (self.glance_weight * self.glance.mean_s + (1 - self.glance_weight) * self.read.mean_s)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` dwell times in seconds (one uniform picks zero / glance / read)."""

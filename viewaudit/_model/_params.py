@@ -73,9 +73,7 @@ class Visibility:
 
     alpha: float = attrs.field(default=2.0, converter=as_float, validator=real(low=0, low_open=True))
     beta: float = attrs.field(default=1.0, converter=as_float, validator=real(low=0, low_open=True))
-    in_view_share: float = attrs.field(
-        default=1.0, converter=as_float, validator=real(low=0, high=1, low_open=True)
-    )
+    in_view_share: float = attrs.field(default=1.0, converter=as_float, validator=real(low=0, high=1, low_open=True))
 
 
 def _column_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -154,9 +152,7 @@ class Bots:
     flagged: float = attrs.field(default=0.5, converter=as_float, validator=real(low=0, high=1))
     with_user_agent: float = attrs.field(default=0.5, converter=as_float, validator=real(low=0, high=1))
     user_agents: tuple[str, ...] = attrs.field(default=BOT_AGENTS, converter=as_tuple, validator=strings())
-    dwell: Component = attrs.field(
-        factory=lambda: Weibull(scale_s=0.1, shape=1.0), validator=instance_of(LogNormal, Weibull)
-    )
+    dwell: Component = attrs.field(factory=lambda: Weibull(scale_s=0.1, shape=1.0), validator=instance_of(LogNormal, Weibull))
 
     @property
     def account_share(self) -> float:
@@ -190,13 +186,9 @@ class Measurement:
     """
 
     measurable: float = attrs.field(default=1.0, converter=as_float, validator=real(low=0, high=1))
-    censoring_mean_s: float | None = attrs.field(
-        default=None, converter=as_float, validator=optional_real(low=0, low_open=True)
-    )
+    censoring_mean_s: float | None = attrs.field(default=None, converter=as_float, validator=optional_real(low=0, low_open=True))
     rounding_ms: float = attrs.field(default=0.0, converter=as_float, validator=real(low=0))
-    sampling_rate: float = attrs.field(
-        default=1.0, converter=as_float, validator=real(low=0, high=1, low_open=True)
-    )
+    sampling_rate: float = attrs.field(default=1.0, converter=as_float, validator=real(low=0, high=1, low_open=True))
 
     @property
     def complete(self) -> bool:
@@ -264,14 +256,10 @@ class FeedModel:
         validator=_interactions,
     )
     bots: Bots = attrs.field(factory=Bots, validator=instance_of(Bots))
-    self_view_share: float = attrs.field(
-        default=0.0, converter=as_float, validator=real(low=0, high=1, high_open=True)
-    )
+    self_view_share: float = attrs.field(default=0.0, converter=as_float, validator=real(low=0, high=1, high_open=True))
     items: int = attrs.field(default=1, converter=as_int, validator=integer(low=1))
     item_popularity: float = attrs.field(default=0.0, converter=as_float, validator=real(low=0))
-    user_agents: tuple[str, ...] = attrs.field(
-        default=HUMAN_USER_AGENTS, converter=as_tuple, validator=strings()
-    )
+    user_agents: tuple[str, ...] = attrs.field(default=HUMAN_USER_AGENTS, converter=as_tuple, validator=strings())
     start_ms: int = attrs.field(default=1_700_000_000_000, converter=as_int, validator=integer(low=0))
     period_days: float = attrs.field(default=1.0, converter=as_float, validator=real(low=0, low_open=True))
     measurement: Measurement = attrs.field(factory=Measurement, validator=instance_of(Measurement))

@@ -122,9 +122,7 @@ def exposure_mean_for_repeats(repeats: float, *, shape: float) -> float:
     return float(optimize.brentq(gap, 1e-9, 1e9, xtol=1e-14, rtol=1e-12))
 
 
-def interaction_for_share(
-    column: str, share: float, *, ratio: float, attention_s: float, dwell: DwellMixture
-) -> Interaction:
+def interaction_for_share(column: str, share: float, *, ratio: float, attention_s: float, dwell: DwellMixture) -> Interaction:
     """An interaction with overall probability ``share`` whose attended probability is
     ``ratio`` times the unattended one."""
     attended_share = float(dwell.sf(attention_s))

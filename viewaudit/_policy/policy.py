@@ -122,12 +122,8 @@ class Policy:
     attention_ms: float = attrs.field(default=2000.0, converter=_as_float, validator=_non_negative)
     exclude_self_views: bool = attrs.field(default=True, validator=_boolean)
     use_bot_flag: bool = attrs.field(default=True, validator=_boolean)
-    bot_user_agents: tuple[str, ...] = attrs.field(
-        default=BOT_USER_AGENTS, converter=_as_tuple, validator=_patterns
-    )
-    interactions: tuple[str, ...] | None = attrs.field(
-        default=None, converter=_as_tuple_or_none, validator=_names
-    )
+    bot_user_agents: tuple[str, ...] = attrs.field(default=BOT_USER_AGENTS, converter=_as_tuple, validator=_patterns)
+    interactions: tuple[str, ...] | None = attrs.field(default=None, converter=_as_tuple_or_none, validator=_names)
     counts_as_view: Level = attrs.field(default="viewable", validator=_level)
 
     @classmethod
@@ -153,9 +149,7 @@ class Policy:
         known = {a.name for a in attrs.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(
-                f"unknown policy key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}"
-            )
+            raise ValueError(f"unknown policy key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
         return cls(**{"name": default_name, **data})
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,10 +160,7 @@ class Policy:
         return out
 
 
-_MRC = (
-    "MRC Viewable Ad Impression Measurement Guidelines (2014) and Mobile Viewable Ad Impression "
-    "Measurement Guidelines (2016)"
-)
+_MRC = "MRC Viewable Ad Impression Measurement Guidelines (2014) and Mobile Viewable Ad Impression Measurement Guidelines (2016)"
 
 #: The published rules, by name. Thresholds and sources as in ``docs/policies.md``.
 PRESETS: dict[str, Policy] = {
@@ -235,7 +226,5 @@ def get_policy(policy: Policy | str | PathLike[str]) -> Policy:
             raise ValueError(f"policy file {str(path)!r} does not exist")
         return Policy.from_toml(path)
     if isinstance(policy, str):
-        raise ValueError(
-            f"unknown policy {policy!r}; expected one of {', '.join(PRESETS)} or a .toml file"
-        )
+        raise ValueError(f"unknown policy {policy!r}; expected one of {', '.join(PRESETS)} or a .toml file")
     raise TypeError(f"policy must be a Policy, a preset name or a .toml path, got {policy!r}")

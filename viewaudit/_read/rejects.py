@@ -76,4 +76,6 @@ def _align(table: pa.Table, schema: pa.Schema) -> pa.Table:
             f"rejected rows of a later file have column(s) {', '.join(extra)} that the first did not; "
             "write rejects as .jsonl to keep rows of differing schemas"
         )
-    return pa.table({n: table[n] if n in table.column_names else pa.nulls(table.num_rows, schema.field(n).type) for n in schema.names})
+    return pa.table(
+        {n: table[n] if n in table.column_names else pa.nulls(table.num_rows, schema.field(n).type) for n in schema.names}
+    )

@@ -51,10 +51,7 @@ def _format_of(path: Path) -> str:
     for suffix in reversed(suffixes):
         if suffix in _SUFFIXES:
             return _SUFFIXES[suffix]
-    raise ValueError(
-        f"{str(path)!r}: cannot tell the file format from its name; expected one of "
-        f"{', '.join(sorted(_SUFFIXES))}"
-    )
+    raise ValueError(f"{str(path)!r}: cannot tell the file format from its name; expected one of {', '.join(sorted(_SUFFIXES))}")
 
 
 def expand_paths(source: str | os.PathLike[str]) -> list[Path]:
@@ -193,9 +190,7 @@ def _is_path(source: object) -> bool:
     return isinstance(source, str | os.PathLike)
 
 
-def open_source(
-    source: Any, *, columns: ColumnMap, wanted: set[str] | None = None
-) -> Stream:
+def open_source(source: Any, *, columns: ColumnMap, wanted: set[str] | None = None) -> Stream:
     """Open any supported source as a stream of record batches.
 
     ``source`` may be a path, a glob, a directory, a list of those, a ``pyarrow.RecordBatch``,
@@ -204,9 +199,7 @@ def open_source(
     """
     if _is_path(source):
         files = expand_paths(source)
-    elif isinstance(source, Sequence) and not isinstance(source, str | bytes) and source and all(
-        _is_path(s) for s in source
-    ):
+    elif isinstance(source, Sequence) and not isinstance(source, str | bytes) and source and all(_is_path(s) for s in source):
         files = [f for s in source for f in expand_paths(s)]
     else:
         return _arrow_stream(source)

@@ -218,8 +218,7 @@ def check_schema(names: Sequence[str], columns: ColumnMap) -> None:
     if source not in names:
         mapped = "" if source == "item_id" else f" (mapped from {source!r})"
         raise ValueError(
-            f"column 'item_id'{mapped} is required but missing; the source has columns "
-            f"{', '.join(map(repr, names)) or 'none'}"
+            f"column 'item_id'{mapped} is required but missing; the source has columns {', '.join(map(repr, names)) or 'none'}"
         )
     unknown = sorted(set(columns.mapping) - set(CANONICAL_COLUMNS))
     if unknown:

@@ -1,5 +1,4 @@
-"""One log audited under several policies, side by side.
-"""
+"""One log audited under several policies, side by side."""
 
 from __future__ import annotations
 

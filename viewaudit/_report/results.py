@@ -174,7 +174,9 @@ class Rows:
 
     def __attrs_post_init__(self) -> None:
         if self.read != self.accepted + sum(self.rejected.values()):
-            raise AssertionError(f"row accounting broken: read {self.read} != accepted {self.accepted} + rejected {dict(self.rejected)}")
+            raise AssertionError(
+                f"row accounting broken: read {self.read} != accepted {self.accepted} + rejected {dict(self.rejected)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {"read": self.read, "accepted": self.accepted, "rejected": dict(self.rejected)}
@@ -399,9 +401,7 @@ class Audit:
 
     def to_markdown(self) -> str:
         """The ladder and inflation as Markdown tables."""
-        level_rows = [
-            f"| {r.level} | {r.impressions} | {r.unique_viewers} | {r.undetermined:,} |" for r in self.ladder
-        ]
+        level_rows = [f"| {r.level} | {r.impressions} | {r.unique_viewers} | {r.undetermined:,} |" for r in self.ladder]
         factor_rows = [f"| {name} | {value} |" for name, value in self.inflation.factors.items()]
         rejected = ", ".join(f"{k}: {v:,}" for k, v in self.rows.rejected.items()) or "none"
         return "\n".join(
@@ -428,8 +428,7 @@ class Audit:
         return format_ladder(
             [
                 f"policy {self.policy.name}: {self.policy.description}",
-                f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, "
-                f"rejected {sum(self.rows.rejected.values()):,}",
+                f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, rejected {sum(self.rows.rejected.values()):,}",
             ],
             self.ladder,
             self.inflation,

@@ -121,7 +121,14 @@ def batch_crossings(
         if policy.min_in_view_ms > 0 and rounding_ms == 0 and not timing["in_view_is_dwell"]:
             # The in-view time is exact (floored times leave it a step wide) and ended before the
             # session cut the dwell: with co-monotone times it pins the dwell down (resolve).
-            ended = both & (v_part == CERTAIN) & (a_part < N_BINS) & censored & ~in_view_censored & (timing["in_view"] < timing["dwell"])
+            ended = (
+                both
+                & (v_part == CERTAIN)
+                & (a_part < N_BINS)
+                & censored
+                & ~in_view_censored
+                & (timing["in_view"] < timing["dwell"])
+            )
             if ended.any():
                 coupling = np.where(ended, IN_VIEW_ENDED, coupling)
                 v_part = v_part.copy()

@@ -250,9 +250,7 @@ class _Groups:
         try:
             found = pc.index_in(local, value_set=self.values)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as err:
-            raise TypeError(
-                f"group column changes type between batches: {self.values.type} then {local.type}"
-            ) from err
+            raise TypeError(f"group column changes type between batches: {self.values.type} then {local.type}") from err
         new = pc.is_null(found)
         out = np.asarray(pc.fill_null(found, -1), dtype=np.int64)
         fresh = np.asarray(new, dtype=bool)
@@ -397,7 +395,9 @@ class _Fold:
                 tally.excluded[rule] = tally.excluded.get(rule, 0) + n
             if part.crossings is not None:
                 (hv, ha), (local, level, code) = part.crossings[k]
-                tally.histograms = (hv, ha) if tally.histograms is None else (tally.histograms[0].merge(hv), tally.histograms[1].merge(ha))
+                tally.histograms = (
+                    (hv, ha) if tally.histograms is None else (tally.histograms[0].merge(hv), tally.histograms[1].merge(ha))
+                )
                 if code.size:
                     tally.add_crossings(gmap[local], level, code)
             if keys is not None:
@@ -441,14 +441,22 @@ class _Fold:
                 error = sketch.relative_standard_error(self.plan.precision)
             else:
                 grouped, overall = _viewer_statistics(tally.viewers, self.layout, rank, n_groups, whole=bool(by), pool=pool)
-            histograms = empty_histograms() if tally.histograms is None else dict(zip(ESTIMATED_LEVELS, tally.histograms, strict=True))
+            histograms = (
+                empty_histograms() if tally.histograms is None else dict(zip(ESTIMATED_LEVELS, tally.histograms, strict=True))
+            )
             crossings = no_crossings()
             if tally.crossings:
                 g, level, code, count = (np.concatenate(a) for a in zip(*tally.crossings, strict=True))
                 crossings = distinct_crossings(rank[g], level, code, count)
             stats = LadderStatistics(
-                groups, n_groups, {c: t.astype(float) for c, t in totals.items()}, *grouped[:2], error,
-                crossings=crossings, histograms=histograms, viewer_rows=grouped[2],
+                groups,
+                n_groups,
+                {c: t.astype(float) for c, t in totals.items()},
+                *grouped[:2],
+                error,
+                crossings=crossings,
+                histograms=histograms,
+                viewer_rows=grouped[2],
             )
             if by:
                 whole = {c: np.array([t.sum()], dtype=np.int64).astype(float) for c, t in totals.items()}
@@ -456,7 +464,13 @@ class _Fold:
                 if tally.crossings:
                     whole_crossings = distinct_crossings(np.zeros(g.size, dtype=np.int64), level, code, count)
                 overall_stats = LadderStatistics(
-                    pa.table({}), 1, whole, *overall[:2], error, crossings=whole_crossings, histograms=histograms,
+                    pa.table({}),
+                    1,
+                    whole,
+                    *overall[:2],
+                    error,
+                    crossings=whole_crossings,
+                    histograms=histograms,
                     viewer_rows=overall[2],
                 )
             else:

@@ -320,7 +320,9 @@ def _partition_stats(
         bit = LEVEL_BIT[level]
         if not bit:
             return np.bincount(g, minlength=n_groups) + np.bincount(g_set, minlength=n_groups)
-        return np.bincount(g[(bits & bit) != 0], minlength=n_groups) + np.bincount(g_set[(only_set_bits & bit) != 0], minlength=n_groups)
+        return np.bincount(g[(bits & bit) != 0], minlength=n_groups) + np.bincount(
+            g_set[(only_set_bits & bit) != 0], minlength=n_groups
+        )
 
     certain = {level: per_group(level) for level in LEVELS}
     # Reduced to distinct (group, t, f, u) here, in the partition's thread: a few thousand rows
@@ -340,7 +342,9 @@ def _partition_stats(
     all_bits = np.concatenate([bits, only_set_bits])
     vbits = np.bitwise_or.reduceat(all_bits[order], vstarts) if len(order) else all_bits
     del all_bits, bits
-    certain_all = {level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(vstarts) for level in LEVELS}
+    certain_all = {
+        level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(vstarts) for level in LEVELS
+    }
     n_bag = len(valid)
 
     def per_viewer(x: np.ndarray) -> np.ndarray:
@@ -369,17 +373,23 @@ def _distinct_rows(parts: list[_PartStats], field: str) -> dict[str, Any]:
 
 def _viewer_statistics(
     viewers: _ExactViewers, layout: _Layout, rank: np.ndarray, n_groups: int, *, whole: bool, pool: ThreadPoolExecutor
-) -> tuple[tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]], tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]]]:
+) -> tuple[
+    tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]], tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]]
+]:
     """(certain, no open triples, viewer rows) per group and, if ``whole``, of the whole log."""
     viewers.on.compact()
     viewers.valid.compact()
     parts = list(
         pool.map(
-            lambda p: _partition_stats(viewers.on.keys[p], viewers.valid.keys[p], viewers.valid.counts[p], layout, rank, n_groups, whole),
+            lambda p: _partition_stats(
+                viewers.on.keys[p], viewers.valid.keys[p], viewers.valid.counts[p], layout, rank, n_groups, whole
+            ),
             range(1 << _PART_BITS),
         )
     )
-    certain = {level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS}
+    certain = {
+        level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS
+    }
     # No open-viewer triples: those are for sketched viewers; the viewer rows resolve them here.
     rows = _distinct_rows(parts, "rows")
     if not whole:

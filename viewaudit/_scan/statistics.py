@@ -95,7 +95,9 @@ def no_crossings() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return {level: (empty, empty, empty) for level in ESTIMATED_LEVELS}
 
 
-def distinct_crossings(g: np.ndarray, level: np.ndarray, code: np.ndarray, count: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def distinct_crossings(
+    g: np.ndarray, level: np.ndarray, code: np.ndarray, count: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Sorted distinct (group, code) pairs with summed counts, per estimated rung (level 0 is
     viewable, 1 attended): sorted so that float sums over them do not depend on row order."""
     out = {}
@@ -137,10 +139,10 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
     crossings = no_crossings()
     if summary.crossings is not None and summary.crossings.num_rows:
         c = summary.crossings
-        crossings = distinct_crossings(
-            g_crossing, _col_of(c, "level"), _col_of(c, "code"), _col_of(c, "count")
-        )
-    histograms = empty_histograms() if summary.histograms is None else dict(zip(ESTIMATED_LEVELS, summary.histograms, strict=True))
+        crossings = distinct_crossings(g_crossing, _col_of(c, "level"), _col_of(c, "code"), _col_of(c, "count"))
+    histograms = (
+        empty_histograms() if summary.histograms is None else dict(zip(ESTIMATED_LEVELS, summary.histograms, strict=True))
+    )
     rate, counts = None, None
     if summary.weighted:
         rate = _one_sample_rate(_col(summary, "n_rendered"), _col(summary, "w_rendered"))
@@ -154,8 +156,17 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
             u = _col(summary, f"u_{level}")[has_viewer] if level in ESTIMATED_LEVELS else np.zeros_like(t)
             per_viewer[level] = distinct_frequencies(g[has_viewer], t, u)
     return LadderStatistics(
-        groups, n_groups, totals, certain, {}, crossings=crossings, histograms=histograms,
-        sample_rate=rate, viewer_counts=counts, frequencies=per_viewer, viewer_rows=viewer_rows,
+        groups,
+        n_groups,
+        totals,
+        certain,
+        {},
+        crossings=crossings,
+        histograms=histograms,
+        sample_rate=rate,
+        viewer_counts=counts,
+        frequencies=per_viewer,
+        viewer_rows=viewer_rows,
     )
 
 
@@ -174,6 +185,7 @@ def _one_sample_rate(n: np.ndarray, w: np.ndarray) -> float | None:
 
 def _col_of(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table[name].to_numpy(), dtype=np.int64)
+
 
 #: A viewer's rows on one rung, as distinct (group, on, off, undetermined, viewers) arrays:
 #: ``t`` determined on the rung, ``f`` determined off it, ``u`` undetermined.
@@ -217,12 +229,15 @@ def distinct_viewer_rows(
             distinct = distinct // span
         rows = [distinct, out[2], out[1], out[0]]
     else:
-        stacked, inverse, counts = np.unique(np.stack([c.astype(np.int64) for c in columns]), axis=1, return_inverse=True, return_counts=True)
+        stacked, inverse, counts = np.unique(
+            np.stack([c.astype(np.int64) for c in columns]), axis=1, return_inverse=True, return_counts=True
+        )
         rows = list(stacked)
     if weights is not None:
         # Exact: integer weights summed as float64, far below 2**53.
         counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(rows[0])).astype(np.int64)
     return rows[0], rows[1], rows[2], rows[3], counts
+
 
 #: A viewer's counts on a rung, as distinct (group, determined, undetermined, viewers) arrays.
 Frequencies = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]

@@ -169,9 +169,7 @@ def compact(table: pa.Table, keys: Sequence[str]) -> pa.Table:
     if table.num_rows == 0:
         return table
     out = table.group_by(list(keys), use_threads=False).aggregate([(c, "sum") for c in counters])
-    return out.rename_columns([f[:-4] if f.endswith("_sum") else f for f in out.column_names]).select(
-        [*keys, *counters]
-    )
+    return out.rename_columns([f[:-4] if f.endswith("_sum") else f for f in out.column_names]).select([*keys, *counters])
 
 
 def _add_weights(table: pa.Table) -> pa.Table:
@@ -232,7 +230,10 @@ def merge(*summaries: Summary) -> Summary:
     histograms = [s.histograms for s in summaries if s.histograms is not None]
     merged_histograms = None
     if histograms:
-        merged_histograms = (histograms[0][0].merge(*(h[0] for h in histograms[1:])), histograms[0][1].merge(*(h[1] for h in histograms[1:])))
+        merged_histograms = (
+            histograms[0][0].merge(*(h[0] for h in histograms[1:])),
+            histograms[0][1].merge(*(h[1] for h in histograms[1:])),
+        )
     return Summary(
         policy=first.policy,
         by=first.by,
