@@ -1,7 +1,7 @@
 """Calibration of the news-site scenario on the EB-NeRD sample (run at build time).
 
 The numbers this module fits are written into ``_scenarios.py`` as literals, so importing
-viewaudit never reads data or optimises anything; ``tests/test_model_scenarios.py`` refits them
+viewaudit never reads data or optimises anything; ``tests/model/test_scenarios.py`` refits them
 from ``data/ebnerd/`` and checks they agree. Print them with::
 
     python tools/calibrate_news_site.py /path/to/data/ebnerd

@@ -18,7 +18,7 @@ from viewaudit._estimators import histogram as _histogram
 from viewaudit.estimators import DWELL_EDGES_MS, MAX_SECONDS, DwellFit, DwellHistogram, fit_dwell, select_dwell_model
 
 # The EB-NeRD sample (MIT, (c) 2024 Ekstra Bladet) is bundled in data/ebnerd/ with its license.
-EBNERD = Path(__file__).resolve().parent.parent / "data" / "ebnerd" / "history.parquet"
+EBNERD = Path(__file__).resolve().parents[2] / "data" / "ebnerd" / "history.parquet"
 
 
 def _mixture(rng: np.random.Generator, n: int, *, censor_ms: float = 60_000.0) -> tuple[np.ndarray, np.ndarray]:

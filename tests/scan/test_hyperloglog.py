@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from test_scale_packed import batches, random_log
+from test_packed import batches, random_log
 
 import viewaudit
 from viewaudit._scan import hyperloglog as sketch

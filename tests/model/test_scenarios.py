@@ -17,7 +17,7 @@ from viewaudit._model._scenarios import EBNERD_CLICK_SHARE, EBNERD_DWELL, EBNERD
 
 
 def _load_calibration() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "tools" / "calibrate_news_site.py"
+    path = Path(__file__).resolve().parents[2] / "tools" / "calibrate_news_site.py"
     spec = importlib.util.spec_from_file_location("calibrate_news_site", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -28,7 +28,7 @@ def _load_calibration() -> ModuleType:
 
 _calibration = _load_calibration()
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ebnerd() -> Path:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from viewaudit._testing import _runner
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "property-testing.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "property-testing.md"
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 #: The page's Hypothesis tests and contract checks, over fewer examples than their defaults:
 #: the point here is that the examples run and say what the page says.

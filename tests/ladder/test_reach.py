@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from scipy import stats
-from test_core_rungs import _interactions_of, _rung_of_row, log, random_log
+from test_rungs import _interactions_of, _rung_of_row, log, random_log
 
 import viewaudit as va
 from viewaudit._cli.main import main
