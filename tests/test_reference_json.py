@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 import pytest
+
 import reference_cases as rc
 
 

@@ -9,13 +9,7 @@ from scipy import stats
 from viewaudit import DegenerateDataWarning
 from viewaudit.estimators import ratio_bootstrap, viewer_bootstrap
 
-
-def _viewers(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-viewer rendered impressions (heavy-tailed repeats) and 0/1 attended-viewer flags
-    correlated with them (a viewer with more impressions is more likely to attend once)."""
-    rendered = rng.negative_binomial(1, 0.25, n) + 1
-    attended = (rng.random(n) < 1 - 0.7**rendered).astype(float)
-    return rendered.astype(float), attended
+from helpers.bootstrap import _viewers
 
 
 def test_estimate_is_the_ratio_of_totals() -> None:
@@ -123,18 +117,3 @@ def test_bad_arguments(kwargs: dict, match: str) -> None:
     """Bad arguments name the parameter."""
     with pytest.raises((ValueError, TypeError), match=match):
         ratio_bootstrap(np.ones(3), np.ones(3), **kwargs)
-
-
-@pytest.mark.slow
-def test_clustered_coverage_of_an_inflation_ratio() -> None:
-    """Resampling viewers, the 95 % BCa interval of rendered impressions per attended viewer
-    covers the population ratio at the nominal rate within three binomial standard errors."""
-    rng = np.random.default_rng(7)
-    population = _viewers(rng, 200_000)
-    truth = population[0].sum() / population[1].sum()
-    runs, hits = 300, 0
-    for _ in range(runs):
-        pick = rng.integers(0, 200_000, 400)
-        ci = ratio_bootstrap(population[0][pick], population[1][pick], n_resamples=999, rng=rng).confidence_interval
-        hits += ci.low <= truth <= ci.high
-    assert hits / runs >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / runs)

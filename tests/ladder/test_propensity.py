@@ -14,55 +14,7 @@ from viewaudit._ladder import propensity as _propensity
 from viewaudit._ladder.propensity import GRID, MIN_VIEWERS, UndeterminedChances, heterogeneous_viewers
 from viewaudit._scan.statistics import distinct_viewer_rows
 
-Z = float(stats.norm.ppf(0.975))
-
-
-def two_kinds(
-    rng: np.random.Generator, viewers: int, bots: float, chances: tuple[float, float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Gamma-Poisson exposure, undetected bots (share ``bots``) five times as active as people;
-    a row is on the rung with ``chances`` (people's, bots'). Returns, for the viewers with a row,
-    their rows, each viewer's chance, each row's viewer and whether it is on the rung."""
-    bot = rng.random(viewers) < bots
-    n = rng.poisson(rng.gamma(0.5, np.where(bot, 35.0, 7.0) / 0.5))
-    seen = n > 0
-    n, bot = n[seen], bot[seen]
-    p = np.where(bot, chances[1], chances[0])
-    row = np.repeat(np.arange(n.size), n)
-    return n, p, row, rng.random(row.size) < p[row]
-
-
-def population(seed: int, *, viewers: int = 30_000, bots: float = 0.1, measured: float = 0.7) -> dict[str, np.ndarray | float]:
-    """Gamma-Poisson exposure; people see a row on the rung with chance 0.25, undetected bots
-    (five times as active) with 0.02; each row measured independently with chance ``measured``.
-    Returns the viewers' (t, f, u), the truth and the oracle (each viewer's true chance)."""
-    rng = np.random.default_rng(seed)
-    n, p, row, on = two_kinds(rng, viewers, bots, (0.25, 0.02))
-    kept = rng.random(row.size) < measured
-    t = np.bincount(row, on & kept, n.size).astype(np.int64)
-    m = np.bincount(row, kept, n.size).astype(np.int64)
-    u = n - m
-    open_ = (t == 0) & (u > 0)
-    oracle = -np.expm1(u[open_] * np.log1p(-p[open_]))
-    return {
-        "t": t, "f": m - t, "u": u,
-        "truth": float(np.count_nonzero(np.bincount(row, on, n.size)) - np.count_nonzero(t)),
-        "oracle": float(oracle.sum()), "oracle_sd": float(np.sqrt(np.sum(oracle * (1 - oracle)))),
-        "share": float(t.sum() / m.sum()),
-    }  # fmt: skip
-
-
-def unmeasured(share: float) -> UndeterminedChances:
-    """Every undetermined row unmeasured, the measured rows' share known exactly."""
-    p, zero = np.array([share]), np.zeros(1)
-    return UndeterminedChances(unmeasured=np.ones(1), measured_share=(p, p, p), crossing=(zero, zero, zero), determined_share=p)
-
-
-def estimate(pop: dict) -> tuple[float, float, float]:
-    t, f, u = pop["t"], pop["f"], pop["u"]
-    rows = distinct_viewer_rows(np.zeros(t.size, dtype=np.int64), t, f, u)
-    est, low, high = heterogeneous_viewers(rows, 1, unmeasured(pop["share"]), Z)
-    return float(est[0]), float(low[0]), float(high[0])
+from helpers.propensity import Z, estimate, population, two_kinds, unmeasured
 
 
 def test_viewers_that_differ_are_resolved_with_their_own_propensity():
@@ -76,20 +28,6 @@ def test_viewers_that_differ_are_resolved_with_their_own_propensity():
     t, u = pop["t"], pop["u"]
     independent = float(np.sum(-np.expm1(u[(t == 0) & (u > 0)] * np.log1p(-pop["share"]))))
     assert independent - pop["truth"] > 3 * pop["oracle_sd"], (independent, pop["truth"])
-
-
-@pytest.mark.slow
-def test_interval_covers_the_truth_at_its_nominal_rate():
-    """Seeded replicates of a smaller two-kind population: coverage of the 95 % interval within
-    three binomial standard errors of 95 %."""
-    runs = 40
-    covered = 0
-    for seed in range(runs):
-        pop = population(100 + seed, viewers=6_000)
-        _, low, high = estimate(pop)
-        covered += low <= pop["truth"] <= high
-    se = np.sqrt(0.95 * 0.05 / runs)
-    assert covered / runs >= 0.95 - 3 * se, covered
 
 
 def test_alike_viewers_give_independence_within_its_noise():

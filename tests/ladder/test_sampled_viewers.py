@@ -30,53 +30,9 @@ from viewaudit._ladder import sampled_viewers as sv
 from viewaudit._ladder.sampled_viewers import complete_log_viewers
 from viewaudit.estimators import frequency_counts, unique_viewers
 
+from helpers.sampled_viewers import _audit, _check_accuracy, _draw, _simulate
+
 # ---------------------------------------------------------------- simulated audits
-
-
-def _audit(rng: np.random.Generator, n_groups: int, *, size_sd: float = 1.2) -> tuple[np.ndarray, np.ndarray]:
-    """People per group (log-normal: most groups tiny, a few large) and each group's mean
-    complete-log impressions per person (log-normal around 3)."""
-    size = np.maximum(1, np.round(rng.lognormal(2.5, size_sd, n_groups))).astype(np.int64)
-    return size, rng.lognormal(np.log(3.0), 0.7, n_groups)
-
-
-def _draw(
-    rng: np.random.Generator, size: np.ndarray, mean: np.ndarray, p: float, kind: str, shape: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sampled counts, group, complete-log viewers per group): rates Gamma(shape) or
-    log-normal (sd of the log rate ``shape``) around each group's mean, rows kept at rate p."""
-    group = np.repeat(np.arange(size.size), size)
-    mu = np.repeat(mean, size)
-    rate = rng.gamma(shape, mu / shape) if kind == "gamma" else rng.lognormal(np.log(mu) - shape**2 / 2, shape)
-    x = rng.poisson(rate)
-    return rng.binomial(x, p), group, np.bincount(group, weights=x > 0, minlength=size.size)
-
-
-def _simulate(seed: int, n_groups: int, runs: int, p: float, kind: str, shape: float) -> tuple[np.ndarray, ...]:
-    """(estimate, low, high, truth), each runs x n_groups, on one population of groups."""
-    rng = np.random.default_rng(seed)
-    size, mean = _audit(rng, n_groups)
-    est, low, high, truth = (np.empty((runs, n_groups)) for _ in range(4))
-    for r in range(runs):
-        y, g, truth[r] = _draw(rng, size, mean, p, kind, shape)
-        est[r], low[r], high[r] = complete_log_viewers(y, g, n_groups, sample_rate=p)
-    return est, low, high, truth
-
-
-def _check_accuracy(est: np.ndarray, low: np.ndarray, high: np.ndarray, truth: np.ndarray, *, allowed: float) -> None:
-    """Total bias within ``allowed`` + 3 MCSE; coverage of groups of 20+ viewers at least
-    0.95 - 3 binomial SE and at most 0.975 (the exact binomial part makes the intervals about
-    one point conservative: 95.8-96.0 % over 200 runs), of smaller groups at least 0.95 - 3 SE."""
-    runs = est.shape[0]
-    rel = est.sum(axis=1) / truth.sum(axis=1) - 1
-    assert abs(rel.mean()) <= allowed + 3 * rel.std(ddof=1) / np.sqrt(runs), rel.mean()
-    covered = (low <= truth) & (truth <= high)
-    large = truth.mean(axis=0) >= 20
-    for sel in (large, ~large):
-        n = runs * int(sel.sum())
-        coverage, tol = covered[:, sel].mean(), 3 * np.sqrt(0.95 * 0.05 / n)
-        assert coverage >= 0.95 - tol, (coverage, tol)
-    assert covered[:, large].mean() <= 0.975
 
 
 # ---------------------------------------------------------------- edges and the one-group case
@@ -345,55 +301,6 @@ def test_accuracy_heavy_tail_small_groups() -> None:
     small = truth.mean(axis=0) < 100
     covered = ((low <= truth) & (truth <= high))[:, small]
     assert covered.mean() >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / covered.size)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("shape", "p"), [(0.5, 0.1), (2.0, 0.05), (0.3, 0.3)])
-def test_accuracy_gamma_poisson_many_runs(shape: float, p: float) -> None:
-    """400 items, 200 runs: the stated accuracy under the model, including p = 5 %."""
-    _check_accuracy(*_simulate(21, 400, 200, p, "gamma", shape), allowed=0.03)
-
-
-@pytest.mark.slow
-def test_heavy_tail_limitation() -> None:
-    """Log-normal exposure (sd 1.5) at p = 10 %: the model's bias, as for unique_viewers. The
-    total falls 4 to 10 % short and the intervals of large groups cover less than 95 %; those of
-    small groups still cover."""
-    est, low, high, truth = _simulate(22, 400, 100, 0.1, "lognormal", 1.5)
-    rel = est.sum(axis=1) / truth.sum(axis=1) - 1
-    assert -0.10 < rel.mean() < -0.04
-    covered = (low <= truth) & (truth <= high)
-    mean_truth = truth.mean(axis=0)
-    small, large = mean_truth < 20, mean_truth >= 20
-    assert covered[:, small].mean() >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / covered[:, small].size)
-    assert covered[:, large].mean() < 0.95 - 3 * np.sqrt(0.95 * 0.05 / covered[:, large].size)
-
-
-@pytest.mark.slow
-def test_shape_on_a_bound_still_covers() -> None:
-    """A shared shape on its bound gets no variance here (the whole log's estimator widens over
-    the shapes the likelihood allows): measured, the groups' intervals still cover. Poisson
-    exposure, 20 groups of 2,000 people, 10 % samples: half the fits sit at the Poisson limit,
-    where each group's own variance dominates (docs/methods.md)."""
-    rng = np.random.default_rng(11)
-    covered = total = on_bound = 0
-    for _ in range(30):
-        rate = rng.uniform(0.3, 1.5, 20)
-        group = np.repeat(np.arange(20), 2000)
-        x = rng.poisson(rate[group])
-        y = rng.binomial(x, 0.1)
-        seen = y > 0
-        ln_a, _ = sv._fit_shape(y[seen], group[seen], 20)
-        if min(ln_a - sv._LN_A_LOW, sv._LN_A_HIGH - ln_a) > 1e-4:
-            continue
-        on_bound += 1
-        truth = np.bincount(group[x > 0], minlength=20)
-        _, low, high = complete_log_viewers(y[seen], group[seen], 20, sample_rate=0.1)
-        covered += int(np.count_nonzero((low <= truth) & (truth <= high)))
-        total += 20
-    assert on_bound >= 10
-    # Groups of one run share a shape: the binomial SE understates the spread; 3 SE.
-    assert covered / total >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / total)
 
 
 def test_profile_bias_motivates_the_conditional_likelihood() -> None:

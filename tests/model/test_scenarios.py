@@ -3,11 +3,6 @@ EB-NeRD calibration refitted from the data."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -15,25 +10,7 @@ from scipy import stats
 import viewaudit as va
 from viewaudit._model._scenarios import EBNERD_CLICK_SHARE, EBNERD_DWELL, EBNERD_REPEATS, PREFIXES, parameter_values
 
-
-def _load_calibration() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "tools" / "calibrate_news_site.py"
-    spec = importlib.util.spec_from_file_location("calibrate_news_site", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # attrs classes need their module registered
-    spec.loader.exec_module(module)
-    return module
-
-
-_calibration = _load_calibration()
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _ebnerd() -> Path:
-    """The EB-NeRD sample bundled in the repository (MIT, with its license, in data/ebnerd/)."""
-    return ROOT / "data" / "ebnerd"
+from helpers.scenarios import ROOT, _calibration, _ebnerd
 
 
 @pytest.mark.parametrize("name", ["x-openai-2023", "news-site", "short-video"])
@@ -116,28 +93,6 @@ def test_ebnerd_repeats_recompute():
     repeats = _calibration.exposure_repeats(_ebnerd())
     assert repeats.size == 6901
     assert repeats.mean() == pytest.approx(EBNERD_REPEATS, abs=1e-6)
-
-
-@pytest.mark.slow
-def test_weibull_glance_with_lognormal_read_is_the_most_likely_pair():
-    """Of the four family pairs, the scenario's has the highest likelihood on EB-NeRD."""
-    families, _ = _calibration.best_read_time_fit(_calibration.read_times(_ebnerd()))
-    assert families == ("weibull", "lognormal")
-
-
-@pytest.mark.slow
-def test_fit_recovers_a_known_mixture_from_whole_seconds():
-    """Fitting whole-second floors of draws from a known mixture recovers its parameters."""
-    truth = va.DwellMixture(
-        zero=0.08, glance_weight=0.35, glance=va.Weibull(scale_s=4.0, shape=1.5), read=va.LogNormal(median_s=30.0, sigma=1.0)
-    )
-    seconds = np.floor(truth.sample(np.random.default_rng(12), 40_000))
-    got = _calibration.fit_read_times(seconds, families=("weibull", "lognormal")).mixture
-    np.testing.assert_allclose(
-        [got.zero, got.glance_weight, got.glance.scale_s, got.glance.shape, got.read.median_s, got.read.sigma],
-        [0.08, 0.35, 4.0, 1.5, 30.0, 1.0],
-        rtol=0.12,
-    )
 
 
 def test_fitting_cdfs_agree_with_scipy_stats():

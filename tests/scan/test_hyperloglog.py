@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from test_packed import batches, random_log
 
 import viewaudit
 from viewaudit._scan import hyperloglog as sketch
+
+from test_packed import batches, random_log
 
 
 def sketch_of(ids: np.ndarray, precision: int) -> np.ndarray:
