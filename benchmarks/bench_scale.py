@@ -147,7 +147,8 @@ def main() -> None:
         ratio = f"{r['seconds'] / base['seconds']:.2f}x" if base else "n/a"
         cpu_ratio = f"{r['cpu_seconds'] / base['cpu_seconds']:.2f}x" if base else "n/a"
         print(
-            f"| {engine} | {r['seconds']:.2f} | {ratio} | {r['cpu_seconds']:.2f} | {cpu_ratio} | {r['peak_mb']:.0f} | {r['groups']:,} |"
+            f"| {engine} | {r['seconds']:.2f} | {ratio} | {r['cpu_seconds']:.2f} | {cpu_ratio} "
+            f"| {r['peak_mb']:.0f} | {r['groups']:,} |"
         )
     if "viewaudit" in results and "viewaudit-hll" in results:
         errors = hll_error(results["viewaudit"], results["viewaudit-hll"])

@@ -137,13 +137,15 @@ def _check_order(result: va.Audit | va.GroupAudit) -> None:
             if figure.estimate is not None:
                 assert figure.low <= figure.estimate <= figure.high
         uniques, imps = rung.unique_viewers, rung.impressions
-        assert uniques.low <= imps.low and uniques.high <= imps.high
+        assert uniques.low <= imps.low
+        assert uniques.high <= imps.high
         if uniques.estimate is not None and imps.estimate is not None:
             assert uniques.estimate <= imps.estimate
         if rung.level in PARENT:
             parent = result.ladder[PARENT[rung.level]]
             for mine, theirs in ((rung.impressions, parent.impressions), (rung.unique_viewers, parent.unique_viewers)):
-                assert mine.low <= theirs.low and mine.high <= theirs.high
+                assert mine.low <= theirs.low
+                assert mine.high <= theirs.high
                 if mine.estimate is not None and theirs.estimate is not None:
                     assert mine.estimate <= theirs.estimate
 

@@ -52,14 +52,17 @@ def test_proportion_interval_ends(interval: Callable[..., tuple[np.ndarray, np.n
     k = np.array([0, 0, 3, 10, 0])
     n = np.array([10, 0, 10, 10, 1])
     low, high = interval(k, n)
-    assert low[0] == 0.0 and high[2] < 1.0
+    assert low[0] == 0.0
+    assert high[2] < 1.0
     assert (low[1], high[1]) == (0.0, 1.0)
-    assert high[3] == 1.0 and low[3] > 0.0
+    assert high[3] == 1.0
+    assert low[3] > 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(n > 0, k / np.maximum(n, 1), 0.5)
     assert np.all((low <= share) & (share <= high))
     wide_low, wide_high = interval(k, n, confidence_level=0.99)
-    assert np.all(wide_low <= low + 1e-15) and np.all(wide_high >= high - 1e-15)
+    assert np.all(wide_low <= low + 1e-15)
+    assert np.all(wide_high >= high - 1e-15)
 
 
 def test_predicted_count_interval_properties() -> None:
@@ -71,10 +74,15 @@ def test_predicted_count_interval_properties() -> None:
     assert est == pytest.approx(np.where(d > 0, u * t / np.maximum(d, 1), u / 2))
     assert np.all((low >= 0) & (low <= est) & (est <= high) & (high <= u))
     assert (est[4], low[4], high[4]) == (0, 0, 0)
-    assert est[3] == 4 and low[3] == 0 and high[3] == 8
-    assert low[0] == 0 and high[2] == 5  # a share of 0 or 1 can still be wrong for the unseen rows
+    assert est[3] == 4
+    assert low[3] == 0
+    assert high[3] == 8
+    # A share of 0 or 1 can still be wrong for the unseen rows.
+    assert low[0] == 0
+    assert high[2] == 5
     wide = predicted_count_interval(t, d, u, confidence_level=0.99)
-    assert np.all(wide[1] <= low + 1e-12) and np.all(wide[2] >= high - 1e-12)
+    assert np.all(wide[1] <= low + 1e-12)
+    assert np.all(wide[2] >= high - 1e-12)
     more = predicted_count_interval(t * 10, d * 10, u)
     assert np.all(more[2] - more[1] <= high - low + 1e-12)
 

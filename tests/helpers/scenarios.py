@@ -12,7 +12,8 @@ from types import ModuleType
 def _load_calibration() -> ModuleType:
     path = Path(__file__).resolve().parents[2] / "tools" / "calibrate_news_site.py"
     spec = importlib.util.spec_from_file_location("calibrate_news_site", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # attrs classes need their module registered
     spec.loader.exec_module(module)

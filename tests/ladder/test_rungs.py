@@ -282,10 +282,14 @@ def test_an_in_view_time_pins_a_censored_dwell_down_as_co_monotone_times() -> No
 
     # In view for 1.1 s, then out of view; the dwell cut at 1.3 s: a dwell of about 1.2 s.
     short = attended({"dwell_ms": 1300.0, "in_view_ms": 1100.0, "dwell_censored": True})
-    assert short.estimate == certain and short.low == certain and short.high == certain + 1
+    assert short.estimate == certain
+    assert short.low == certain
+    assert short.high == certain + 1
     # In view for 1.95 s; the dwell cut at 1.99 s: a dwell of about 2.17 s.
     long = attended({"dwell_ms": 1990.0, "in_view_ms": 1950.0, "dwell_censored": True})
-    assert long.estimate == certain + 1 and long.low == certain and long.high == certain + 1
+    assert long.estimate == certain + 1
+    assert long.low == certain
+    assert long.high == certain + 1
     # In view when the session ended at 1.5 s: at least 1.67 s of dwell.
     cut = attended({"dwell_ms": 1500.0, "in_view_ms": 1500.0, "dwell_censored": True})
     # Without in-view times (the dwell is the in-view time): the dwell's own chance.
@@ -295,7 +299,8 @@ def test_an_in_view_time_pins_a_censored_dwell_down_as_co_monotone_times() -> No
     log_d, _, _ = _life_table(times)
     assert cut.estimate - certain == pytest.approx(math.exp(log_d(2000.0) - log_v(point(1500.0))), rel=1e-9)
     assert own.estimate - certain == pytest.approx(math.exp(log_d(2000.0) - log_d(point(1500.0))), rel=1e-9)
-    assert own.estimate < cut.estimate and cut.low <= own.estimate
+    assert own.estimate < cut.estimate
+    assert cut.low <= own.estimate
 
 
 def test_rounded_dwell_across_a_threshold_is_resolved_within_its_bounds() -> None:
@@ -305,7 +310,8 @@ def test_rounded_dwell_across_a_threshold_is_resolved_within_its_bounds() -> Non
     result = va.audit(log(*rows), policy="linkedin-mobile", rounding_ms=1000)
     viewable = result.ladder["viewable"]
     assert viewable.undetermined == 2
-    assert viewable.impressions.low == 7 and viewable.impressions.high == 9
+    assert viewable.impressions.low == 7
+    assert viewable.impressions.high == 9
     assert 7 < viewable.impressions.estimate < 9
     # Without rounding_ms the same log says 0 ms: certainly below 300 ms.
     assert va.audit(log(*rows), policy="linkedin-mobile").ladder["viewable"].impressions.estimate == 7
@@ -475,10 +481,9 @@ def _rung_of_row(row: dict[str, Any], policy: Policy, interactions: tuple[str, .
     # The in-view time of a censored row is cut too only if it lasted as long as the dwell.
     in_view_cut = censored and (time_in_view is None or dwell is None or time_in_view >= dwell)
     fraction = row.get("visible_fraction")
+    visible: bool | None = True
     if policy.min_visible_fraction > 0:
         visible = None if fraction is None else fraction >= policy.min_visible_fraction
-    else:
-        visible = True
     long_enough = _at_least(time_in_view, policy.min_in_view_ms, in_view_cut) if policy.min_in_view_ms > 0 else True
     viewable = _and(valid, visible, long_enough)
     attentive = _at_least(dwell, policy.attention_ms, censored) if policy.attention_ms > 0 else True
@@ -725,12 +730,14 @@ def assert_matches_reference(
             highest = highest or reference_ladder(rows, policy, interactions, log, "high")
             for i, figure in enumerate((rung.impressions, rung.unique_viewers)):
                 assert lowest[level][i] - 1e-9 <= figure.estimate <= highest[level][i] + 1e-9, (level, i)
-                assert figure.low <= lowest[level][i] + 1e-9 and figure.high >= highest[level][i] - 1e-9, (level, i)
+                assert figure.low <= lowest[level][i] + 1e-9, (level, i)
+                assert figure.high >= highest[level][i] - 1e-9, (level, i)
             continue
         assert rung.impressions.estimate == pytest.approx(imp, rel=1e-12, abs=1e-12), level
         assert rung.unique_viewers.estimate == pytest.approx(uniques, rel=1e-12, abs=1e-12), level
         if all(expected[lv][2] == 0 for lv in LEVELS):
-            assert rung.impressions.exact and rung.unique_viewers.exact, level
+            assert rung.impressions.exact, level
+            assert rung.unique_viewers.exact, level
         for figure in (rung.impressions, rung.unique_viewers):
             assert figure.low <= figure.estimate <= figure.high
 

@@ -125,9 +125,11 @@ def test_imputation_does_not_depend_on_the_order_of_viewers() -> None:
     shuffled = _imputed_complete_log_viewers(g[order], t[order], u[order], chance, 3, 0.1, 0.95)
     for a, b in zip(got, shuffled, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert np.all(got[1] <= got[0]) and np.all(got[0] <= got[2])
+    assert np.all(got[1] <= got[0])
+    assert np.all(got[0] <= got[2])
     narrow = _imputed_complete_log_viewers(g, t, u, (chance[0],) * 3, 3, 0.1, 0.95)
-    assert np.all(got[1] <= narrow[1]) and np.all(got[2] >= narrow[2])
+    assert np.all(got[1] <= narrow[1])
+    assert np.all(got[2] >= narrow[2])
     assert np.any(got[1] < narrow[1]) or np.any(got[2] > narrow[2])
 
 

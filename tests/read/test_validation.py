@@ -272,7 +272,8 @@ SCHEMA_ERRORS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
         pa.table({"item_id": [1]}),
         {"policy": "mrc"},
         ValueError,
-        "unknown policy 'mrc'; expected one of platform, mrc-display, mrc-video, meta-3s, linkedin-mobile, trueview or a .toml file",
+        "unknown policy 'mrc'; expected one of platform, mrc-display, mrc-video, meta-3s, linkedin-mobile, trueview "
+        "or a .toml file",
     ),
     (
         "policy-type",
@@ -538,7 +539,8 @@ def test_bad_cells_in_text_files_reject_their_rows(tmp_path: Path, suffix: str) 
         path.write_bytes(gzip.compress(path.with_suffix("").read_bytes()))
     result = va.audit(path)
     assert dict(result.rows.rejected) == GOOD_AND_BAD_REASONS
-    assert result.rows.read == 8 and result.rows.accepted == 2
+    assert result.rows.read == 8
+    assert result.rows.accepted == 2
     assert result.ladder["valid"].impressions.estimate == 1
     assert result.ladder["viewable"].impressions.estimate == 1
 

@@ -33,9 +33,11 @@ def _log(seed: int, n: int = 20_000) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def client():
     """A local cluster of two worker processes (so summaries really cross process borders)."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as c:
-            yield c
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
 
 
 @pytest.mark.parametrize("npartitions", [1, 3, 8])

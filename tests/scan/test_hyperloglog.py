@@ -113,4 +113,5 @@ def test_cli_unique_viewers_hll(tmp_path, capsys) -> None:
         assert u["low"] <= u["estimate"] <= u["high"]
     assert main(["audit", str(path), "--unique-viewers", "hll", "--hll-precision", "99"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "hll_precision" in err[0]
+    assert len(err) == 1
+    assert "hll_precision" in err[0]
