@@ -9,7 +9,7 @@ import pytest
 import viewaudit
 from viewaudit._scan import hyperloglog as sketch
 
-from test_packed import batches, random_log
+from test_packed_engine import batches, random_log
 
 
 def sketch_of(ids: np.ndarray, precision: int) -> np.ndarray:
