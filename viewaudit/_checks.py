@@ -58,8 +58,8 @@ class AuditOptions:
     engine: Engine = "auto"
     unique_viewers: UniqueViewers = "exact"
     hll_precision: int = 10
-    recording: Recording = Recording()
-    estimate: EstimateOptions = EstimateOptions()
+    recording: Recording = attrs.field(factory=Recording)
+    estimate: EstimateOptions = attrs.field(factory=EstimateOptions)
 
     @property
     def confidence_level(self) -> float:
@@ -76,7 +76,7 @@ class AuditOptions:
 
 
 def _policies(policy: PolicyLike | Sequence[PolicyLike]) -> tuple[Policy, ...]:
-    chosen = policy if isinstance(policy, list | tuple) else [policy]
+    chosen: Sequence[PolicyLike] = list(policy) if isinstance(policy, list | tuple) else [cast("PolicyLike", policy)]
     policies = tuple(get_policy(p) for p in chosen)
     if not policies:
         raise ValueError("policies must name at least one policy")

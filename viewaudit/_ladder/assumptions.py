@@ -125,7 +125,8 @@ def _unmeasured(context: AssumptionContext) -> dict[str, int]:
 LIFE_TABLE = "the life table (product-limit estimate) of the valid visible rows' times, on 2.3 %-wide bins"
 DWELL_MODEL = (
     "the dwell model (glance/read mixture chosen by AIC) fitted to the valid visible rows' times floored to "
-    "{rounding_ms:g} ms{whole_seconds}; where a floored interval holds the threshold, the interval spans every value the data allow"
+    "{rounding_ms:g} ms{whole_seconds}; where a floored interval holds the threshold, the interval spans every value "
+    "the data allow"
 )
 WHOLE_SECONDS = (
     ", the chance from whole second to whole second being a life table's on whole seconds (the model says "

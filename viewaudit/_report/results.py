@@ -45,9 +45,10 @@ def _json_values(values: Any) -> list[Any]:
     with np.errstate(invalid="ignore"):
         whole = np.isfinite(arr) & (np.mod(arr, 1) == 0) & (np.abs(arr) < 2**53)
     if whole.any():
-        out[whole] = np.array(arr[whole].astype(np.int64).tolist() + [None], dtype=object)[:-1]
+        out[whole] = np.array([*arr[whole].astype(np.int64).tolist(), None], dtype=object)[:-1]
     out[np.isnan(arr)] = None
-    return out.tolist()
+    listed: list[Any] = out.tolist()
+    return listed
 
 
 def format_ladder(header: list[str], ladder: Ladder, inflation: Inflation) -> str:

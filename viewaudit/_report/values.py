@@ -82,7 +82,7 @@ class Rung:
     reach: tuple[Reach, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "level": self.level,
             "impressions": self.impressions.to_dict(),
             "unique_viewers": self.unique_viewers.to_dict(),

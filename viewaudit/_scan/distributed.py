@@ -82,16 +82,15 @@ def scan_dask(
     frame: Any, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: OnInvalid, recording: Recording
 ) -> tuple[list[Summary], pa.Table | None]:
     """Summarize every partition of a Dask DataFrame and merge the results in a tree."""
-    import dask
+    from dask.base import compute
+    from dask.delayed import delayed
 
     partitions = frame.to_delayed()
-    tasks = [
-        dask.delayed(_summarize_partition)(p, i, policies, columns, by, on_invalid, recording) for i, p in enumerate(partitions)
-    ]
+    tasks = [delayed(_summarize_partition)(p, i, policies, columns, by, on_invalid, recording) for i, p in enumerate(partitions)]
     if not tasks:
         raise ValueError("the Dask DataFrame has no partitions")
     while len(tasks) > 1:
-        tasks = [dask.delayed(_merge_many)(tasks[i : i + _FAN_IN]) for i in range(0, len(tasks), _FAN_IN)]
-    (result,) = dask.compute(tasks[0])
+        tasks = [delayed(_merge_many)(tasks[i : i + _FAN_IN]) for i in range(0, len(tasks), _FAN_IN)]
+    (result,) = compute(tasks[0])  # type: ignore[no-untyped-call]  # dask.base.compute is not annotated
     summaries, rejected = result
     return list(summaries), rejected

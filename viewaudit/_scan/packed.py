@@ -424,6 +424,8 @@ class _Fold:
             hist = tally.hist[order]
             totals = _totals(hist)
             error = 0.0
+            grouped: tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any] | None]
+            overall: tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any] | None]
             if tally.sketches is not None:
                 assert self.plan.precision is not None
                 # Statistics of the registers in place (no reordered copy), then put in key order.
@@ -433,7 +435,7 @@ class _Fold:
                 error = sketch.relative_standard_error(self.plan.precision)
             else:
                 grouped, overall = _viewer_statistics(tally.viewers, self.layout, rank, n_groups, whole=bool(by), pool=pool)
-            histograms = (
+            histograms: dict[str, DwellHistogram] = (
                 empty_histograms() if tally.histograms is None else dict(zip(ESTIMATED_LEVELS, tally.histograms, strict=True))
             )
             crossings = no_crossings()
@@ -486,19 +488,23 @@ class _Fold:
             rows_read=self.rows_read,
             rejected=self.rejected,
             excluded=self.tallies[k].excluded,
-            columns_seen=frozenset(self.columns),
+            # The attrs plugin types a converter=frozenset/tuple parameter as Iterable[_T_co].
+            columns_seen=frozenset(self.columns),  # type: ignore[arg-type]
             # As merge() leaves them: sorted.
-            interactions=sorted(self.plan.interactions[k]),
+            interactions=sorted(self.plan.interactions[k]),  # type: ignore[arg-type]
             rounding_ms=self.plan.rounding_ms,
         )
 
 
 def _selector(column: str) -> np.ndarray:
     stem = column.split("_", 1)[1]
+    selected: np.ndarray
     if column.startswith("u"):
-        return (PATTERNS & UNDETERMINED_BIT[stem]) != 0
-    bit = LEVEL_BIT[stem]
-    return (PATTERNS & bit) != 0 if bit else np.ones(64, dtype=bool)
+        selected = (PATTERNS & UNDETERMINED_BIT[stem]) != 0
+    else:
+        bit = LEVEL_BIT[stem]
+        selected = (PATTERNS & bit) != 0 if bit else np.ones(64, dtype=bool)
+    return selected
 
 
 def _totals(hist: np.ndarray) -> dict[str, np.ndarray]:
@@ -528,8 +534,8 @@ def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], di
     the union being the registerwise maximum; each is taken to have one undetermined row.
     """
     counts = sketch.cardinality(registers) if registers.size else np.zeros((len(registers), len(SKETCH_BITS)))
-    certain = {level: counts[:, SKETCH_BITS.index(LEVEL_BIT[level])] for level in LEVELS}
-    open_viewers = {}
+    certain: dict[str, np.ndarray] = {level: counts[:, SKETCH_BITS.index(LEVEL_BIT[level])] for level in LEVELS}
+    open_viewers: dict[str, Any] = {}
     for level in ESTIMATED_LEVELS:
         on = SKETCH_BITS.index(LEVEL_BIT[level])
         either = sketch.cardinality(np.maximum(registers[:, on], registers[:, SKETCH_BITS.index(UNDETERMINED_BIT[level])]))
@@ -545,7 +551,7 @@ def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], di
 def _is_text(t: pa.DataType) -> bool:
     if pa.types.is_dictionary(t):
         t = t.value_type
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
 
 
 def accepts(stream: Stream, policies: Sequence[Policy], columns: ColumnMap, by: tuple[str, ...], *, sampled: bool) -> str | None:
