@@ -106,7 +106,9 @@ def test_audit_raises_the_check_before_reading(bad: dict[str, Any], error: type[
         viewaudit.audit(object(), **(AUDIT_DEFAULTS | bad))
 
 
-@pytest.mark.parametrize(("bad", "error", "match"), [*SHARED_BAD, ({"policies": []}, ValueError, "policies must name at least one policy")])
+@pytest.mark.parametrize(
+    ("bad", "error", "match"), [*SHARED_BAD, ({"policies": []}, ValueError, "policies must name at least one policy")]
+)
 def test_check_compare_rejects_bad_arguments(bad: dict[str, Any], error: type[Exception], match: str) -> None:
     """Each bad argument of compare() raises its error, with the message naming it."""
     with _raises(error, match):
