@@ -46,9 +46,6 @@ WEIGHT_COLUMNS: tuple[str, ...] = tuple(f"w_{c[2:]}" if c.startswith("n_") else 
     f"w2_{c[2:]}" if c.startswith("n_") else f"uw2_{c[2:]}" for c in COUNT_COLUMNS
 )
 
-#: Why rendered rows were not valid (each rule counted on its own; a row may match several).
-EXCLUSION_RULES: tuple[str, ...] = ("is_bot", "user_agent", "self_view")
-
 
 def _freeze_counts(value: Mapping[str, int]) -> dict[str, int]:
     return {str(k): int(v) for k, v in sorted(value.items())}
