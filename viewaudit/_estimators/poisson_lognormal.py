@@ -55,7 +55,7 @@ _Z_LOGW = -0.5 * _Z**2 - 0.5 * np.log(2 * np.pi) + np.log(_Z[1] - _Z[0])
 def _lambert_w_exp(x: np.ndarray) -> np.ndarray:
     """W(exp(x)) for real x, without overflow (Newton on w + ln w = x)."""
     x = np.asarray(x, dtype=np.float64)
-    w = np.where(x > 20.0, x - np.log(np.maximum(x, 1.0)), np.real(special.lambertw(np.exp(np.minimum(x, 20.0)))))
+    w: np.ndarray = np.where(x > 20.0, x - np.log(np.maximum(x, 1.0)), np.real(special.lambertw(np.exp(np.minimum(x, 20.0)))))
     for _ in range(4):
         w = w - (w + np.log(w) - x) / (1.0 + 1.0 / w)
     return w
