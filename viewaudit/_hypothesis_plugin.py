@@ -21,7 +21,8 @@ def _register_hypothesis() -> None:
         def resolve(_: type) -> st.SearchStrategy[Any]:
             from viewaudit import strategies
 
-            return getattr(strategies, name)()  # type: ignore[no-any-return]
+            strategy: st.SearchStrategy[Any] = getattr(strategies, name)()
+            return strategy
 
         return resolve
 

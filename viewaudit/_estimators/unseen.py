@@ -49,7 +49,7 @@ UNIQUE_METHODS: tuple[str, ...] = (
     "good-toulmin",
 )
 #: The method :func:`unique_viewers` uses unless told otherwise (see its Notes).
-DEFAULT_UNIQUE_METHOD = "gamma-poisson"
+DEFAULT_UNIQUE_METHOD: UniqueMethod = "gamma-poisson"
 
 
 def frequency_counts(per_viewer_counts: ArrayLike) -> IntArray:
@@ -577,7 +577,7 @@ def unique_viewers(
     f: ArrayLike,
     *,
     sample_rate: float,
-    method: UniqueMethod = DEFAULT_UNIQUE_METHOD,  # type: ignore[assignment]
+    method: UniqueMethod = DEFAULT_UNIQUE_METHOD,
     confidence_level: float = 0.95,
 ) -> CountEstimate:
     """Viewers with at least one impression in the complete log, from a sample's ``f``.

@@ -167,7 +167,7 @@ class _Keys:
         low, mask = np.uint64(self.low), np.uint64((1 << self.low) - 1)
         keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
         keys = (fn(keys >> low) << low) | (keys & mask)
-        self.__init__(self.low, counted=self.counted)  # type: ignore[misc]
+        self.__init__(self.low, counted=self.counted)  # type: ignore[misc]  # reset in place: holders keep this object
         if self.counted:  # counts cannot go through add(): repeat each key count times
             keys = np.repeat(keys, counts)
         self.add(keys)
