@@ -16,7 +16,9 @@ import pytest
 import viewaudit as va
 from viewaudit._cli.main import main
 from viewaudit._estimators.intervals import jeffreys_interval
-from viewaudit._ladder.figures import _imputed, _reach_figure, _viewers_figure
+from viewaudit._ladder.imputation import imputed_figures as _imputed
+from viewaudit._ladder.imputation import reach_figure as _reach_figure
+from viewaudit._ladder.imputation import viewers_figure as _viewers_figure
 from viewaudit._ladder.sampled_viewers import complete_log_viewers
 
 #: A population without bots: exposure is Gamma-Poisson, as the sampled-viewer model assumes.
