@@ -488,10 +488,9 @@ class _Fold:
             rows_read=self.rows_read,
             rejected=self.rejected,
             excluded=self.tallies[k].excluded,
-            # The attrs plugin types a converter=frozenset/tuple parameter as Iterable[_T_co].
-            columns_seen=frozenset(self.columns),  # type: ignore[arg-type]
+            columns_seen=frozenset(self.columns),
             # As merge() leaves them: sorted.
-            interactions=sorted(self.plan.interactions[k]),  # type: ignore[arg-type]
+            interactions=sorted(self.plan.interactions[k]),
             rounding_ms=self.plan.rounding_ms,
         )
 
