@@ -27,7 +27,8 @@ from viewaudit._model import (
 from viewaudit._policy import PRESETS, Policy, get_policy
 from viewaudit._policy.bots import BOT_USER_AGENTS
 from viewaudit._report.comparison import Comparison
-from viewaudit._report.results import Audit, Estimate, GroupAudit, Inflation, Ladder, Reach, Rows, Rung
+from viewaudit._report.results import Audit
+from viewaudit._report.values import Estimate, GroupAudit, Inflation, Ladder, Reach, Rows, Rung
 from viewaudit._rungs import LEVELS
 from viewaudit._scan.summary import Summary, merge
 from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap

@@ -1,8 +1,9 @@
 """Register viewaudit's strategies with Hypothesis, so that ``st.from_type`` works for its types.
 
 Hypothesis calls :func:`_register_hypothesis` when it is imported (through the ``hypothesis``
-entry point in ``pyproject.toml`` and the guard module ``_viewaudit_hypothesis``), so ``st.from_type(viewaudit.Policy)`` works without importing
-``viewaudit.strategies``. The strategies themselves are resolved only when first drawn.
+entry point in ``pyproject.toml`` and the guard module ``_viewaudit_hypothesis``), so
+``st.from_type(viewaudit.Policy)`` works without importing ``viewaudit.strategies``. The
+strategies themselves are resolved only when first drawn.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def _register_hypothesis() -> None:
         def resolve(_: type) -> st.SearchStrategy[Any]:
             from viewaudit import strategies
 
-            return getattr(strategies, name)()  # type: ignore[no-any-return]
+            strategy: st.SearchStrategy[Any] = getattr(strategies, name)()
+            return strategy
 
         return resolve
 

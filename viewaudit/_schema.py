@@ -66,11 +66,6 @@ class ColumnMap:
         """The source column that holds ``canonical``."""
         return self.mapping.get(canonical, canonical)
 
-    def renames(self, available: list[str]) -> dict[str, str]:
-        """Source name -> canonical name, for the mapped columns that exist in ``available``."""
-        present = set(available)
-        return {s: c for c, s in self.mapping.items() if s in present and s != c}
-
 
 def as_column_map(columns: Mapping[str, str] | ColumnMap | str | None) -> ColumnMap:
     """Normalise the ``columns=`` argument of the public functions."""

@@ -13,7 +13,7 @@ from scipy import optimize, stats
 
 import viewaudit as va
 from viewaudit._estimators.intervals import jeffreys_interval, partially_identified_z, predicted_count_interval, wilson_interval
-from viewaudit._ladder.figures import BoundedCount
+from viewaudit._ladder.bounded import BoundedCount
 
 GRID = [(k, n) for n in (1, 2, 3, 5, 10, 17, 50, 200, 1000) for k in sorted({0, 1, n // 3, n // 2, n - 1, n})]
 LEVELS = [0.8, 0.9, 0.95, 0.99]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from viewaudit._ladder.figures import _imputed, _viewers_figure
+from viewaudit._ladder.imputation import imputed_figures as _imputed
+from viewaudit._ladder.imputation import viewers_figure as _viewers_figure
 
 
 def _imputed_complete_log_viewers(

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from viewaudit._estimators.intervals import jeffreys_interval
-from viewaudit._ladder.figures import _imputed, _reach_figure
+from viewaudit._ladder.imputation import imputed_figures as _imputed
+from viewaudit._ladder.imputation import reach_figure as _reach_figure
 
 from helpers.sampled_logs import _imputed_complete_log_viewers
 

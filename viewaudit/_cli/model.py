@@ -22,7 +22,8 @@ from viewaudit._model._files import LogWriter
 from viewaudit._model._scenarios import _BUILDERS, Scenario, get_scenario
 from viewaudit._model._simulate import as_seed, run, schema, simulate
 from viewaudit._policy import PRESETS, Policy, get_policy
-from viewaudit._report.results import Audit, Estimate, _fmt
+from viewaudit._report.results import Audit
+from viewaudit._report.values import Estimate, format_number
 
 DEMO_SCENARIO = "x-openai-2023"
 DEMO_IMPRESSIONS = 200_000
@@ -145,7 +146,8 @@ def _run_model(args: argparse.Namespace) -> int:
     rendered = expected.ladder["rendered"].impressions.estimate
     lines = [
         f"scenario {scenario.name}: {scenario.description}",
-        f"{scenario.model.viewers:,} accounts; the platform counts a view as: {scenario.policy.counts_as_view} ({scenario.policy.name})",
+        f"{scenario.model.viewers:,} accounts; the platform counts a view as: "
+        f"{scenario.policy.counts_as_view} ({scenario.policy.name})",
         "",
         f"expected ladder under {policy.name} ({policy.description}):",
         "",
@@ -284,7 +286,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         f"viewaudit demo: scenario {scenario.name}, scaled to {args.impressions:,.0f} expected impressions (seed {sim.seed})",
         f"  {scenario.description}",
         "",
-        f"A simulated log of {sim.log.num_rows:,} impressions by {_fmt(truth.ladder['rendered'].unique_viewers.estimate)} accounts. "
+        f"A simulated log of {sim.log.num_rows:,} impressions by "
+        f"{format_number(truth.ladder['rendered'].unique_viewers.estimate)} accounts. "
         f"As an auditor gets it: {1 - m.measurable:.0%} of rows unmeasured (no dwell or visibility)"
         + (f", dwell censored when the session ends (mean {m.censoring_mean_s:g} s left)" if m.censoring_mean_s else "")
         + (f", dwell rounded down to {m.rounding_ms:g} ms" if m.rounding_ms else "")
@@ -301,7 +304,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         ),
         "",
         f"{unmeasured:,} impressions could not be judged viewable from the log; the audit estimates them from the measured ones.",
-        f"Inflation: {audited.inflation.headline} rendered impressions per unique attended viewer (truth {truth.inflation.headline})",
+        f"Inflation: {audited.inflation.headline} rendered impressions per unique attended viewer "
+        f"(truth {truth.inflation.headline})",
         f"  = {_factors(audited.inflation)}",
         "",
         "What this log's views would be under each platform's rule (audit; truth; truth as a share of rendered):",
@@ -311,9 +315,10 @@ def _run_demo(args: argparse.Namespace) -> int:
         ),
         *caveat,
         "",
-        f"At full scale ({scenario.model.viewers:,} accounts, closed form): {_fmt(full_rendered)} rendered impressions, "
+        f"At full scale ({scenario.model.viewers:,} accounts, closed form): {format_number(full_rendered)} rendered impressions, "
         f"{full_attended.impressions} attended by {full_attended.unique_viewers} people under {policy.name}.",
-        f"More: viewaudit model --scenario {scenario.name}; viewaudit simulate --scenario {scenario.name} --impressions N --out log.parquet",
+        f"More: viewaudit model --scenario {scenario.name}; "
+        f"viewaudit simulate --scenario {scenario.name} --impressions N --out log.parquet",
         f"({time.perf_counter() - started:.1f} s)",
     ]
     print("\n".join(lines))

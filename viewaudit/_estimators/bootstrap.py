@@ -167,10 +167,7 @@ def viewer_bootstrap(
     parts = []
     for start in range(0, n_res, block):
         size = min(block, n_res - start)
-        if weights == "multinomial":
-            draws = gen.multinomial(n, mult / n, size=size)
-        else:
-            draws = gen.poisson(mult, size=(size, mult.size))
+        draws = gen.multinomial(n, mult / n, size=size) if weights == "multinomial" else gen.poisson(mult, size=(size, mult.size))
         parts.append(np.asarray(stat(draws @ rows), dtype=np.float64))
     dist = np.concatenate(parts)
     finite = np.isfinite(dist)

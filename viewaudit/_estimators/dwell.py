@@ -11,6 +11,7 @@ fit costs the same for 10^4 or 10^9 rows.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any, Literal
 
@@ -416,15 +417,16 @@ def select_dwell_model(
     if isinstance(components, int) or not components:
         raise ValueError(f"components must be a non-empty tuple of 1 and/or 2, got {components!r}")
     fits, notes = [], []
-    for f in families:
-        for c in components:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", DegenerateDataWarning)
-                fits.append(fit_dwell(hist, family=f, components=c, zero_mass=zero_mass, method=method))  # type: ignore[arg-type]
-            for w in caught:
-                if not issubclass(w.category, DegenerateDataWarning):
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            notes.append(tuple(str(w.message) for w in caught if issubclass(w.category, DegenerateDataWarning)))
+    for family, n_components in itertools.product(families, components):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DegenerateDataWarning)
+            # fit_dwell checks the family name.
+            fit = fit_dwell(hist, family=family, components=n_components, zero_mass=zero_mass, method=method)  # type: ignore[arg-type]
+            fits.append(fit)
+        for w in caught:
+            if not issubclass(w.category, DegenerateDataWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        notes.append(tuple(str(w.message) for w in caught if issubclass(w.category, DegenerateDataWarning)))
     scores = np.array([getattr(fit, criterion) for fit in fits])
     usable = np.isfinite(scores) & ~np.array([_collapsed(fit) for fit in fits])
     if not usable.any():

@@ -90,7 +90,7 @@ def make_cells(hist: DwellHistogram, zero_mass: bool) -> Cells:
     lo = [DWELL_EDGES_MS[ex], CENSORING_POINT_MS[ce], se * 1000.0]
     hi = [DWELL_EDGES_MS[ex + 1], np.full(ce.size, np.inf), (se + 1) * 1000.0]
     with_zero = [np.zeros(ex.size + ce.size, bool), se == 0]
-    count = [hist.exact[ex], hist.censored[ce], hist.seconds[se]]
+    count: list[np.ndarray] = [hist.exact[ex], hist.censored[ce], hist.seconds[se]]
     n_plain = ex.size + ce.size + se.size
     cs = np.flatnonzero(hist.censored_seconds)
     if cs.size:
@@ -188,7 +188,8 @@ def neg_loglik(theta: np.ndarray, layout: Layout, cells: Cells, gradient: bool =
         score = cells.count / prob
     else:
         # Observations averaged over cells (see Cells): the log of the weighted sum.
-        assert cells.share is not None and cells.group_count is not None
+        assert cells.share is not None
+        assert cells.group_count is not None
         per_obs = np.maximum(np.bincount(cells.group, weights=cells.share * prob), 1e-300)
         value = -float(np.dot(cells.group_count, np.log(per_obs)))
         score = cells.share * (cells.group_count / per_obs)[cells.group]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import attrs
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from viewaudit._estimators._common import (
     ARRAY_EQ,
@@ -42,6 +42,7 @@ from viewaudit._estimators._common import (
     warn_degenerate,
     z_value,
 )
+from viewaudit._estimators.optimise import minimize_from_starts
 
 # Bounds of (ln shape, ln sampled mean): the shape's upper end is the Poisson limit (no
 # heterogeneity); the mean's lower end is reached when every viewer is a singleton.
@@ -101,19 +102,9 @@ def _fit(ks: np.ndarray, fk: np.ndarray, start: np.ndarray | None = None) -> tup
         if start is None
         else [start]
     )
-    best = None
-    for x0 in starts:
-        res = optimize.minimize(
-            fun,
-            np.clip(x0, [b[0] for b in _BOUNDS], [b[1] for b in _BOUNDS]),
-            jac=True,
-            method="TNC",
-            bounds=_BOUNDS,
-            options={"maxfun": 2000, "ftol": 1e-14, "xtol": 1e-10, "gtol": 1e-10},
-        )
-        if best is None or res.fun < best.fun - 1e-12:
-            best = res
-    assert best is not None
+    best = minimize_from_starts(
+        fun, starts, bounds=_BOUNDS, method="TNC", options={"maxfun": 2000, "ftol": 1e-14, "xtol": 1e-10, "gtol": 1e-10}
+    )
     theta = np.asarray(best.x)
     # Near the Poisson limit the likelihood is flat in the shape: a pseudo-inverse gives that
     # direction no variance. The reach then hardly moves with the shape near the fit, but

@@ -41,6 +41,7 @@ from viewaudit._estimators._common import (
     predicted_count,
     readonly,
 )
+from viewaudit._estimators.optimise import minimize_from_starts
 
 #: Parameters: (logit pi, ln a1, ln m1, ln a2, ln m2). Each class's bounds are the one-class
 #: model's: shape from 1e-3 (log-series) to 1e5 (Poisson), sampled mean from 1e-6 to 1e6.
@@ -106,14 +107,7 @@ def _fit(ks: np.ndarray, fk: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]
         for ratio in (3.0, 12.0)
         for a0 in (0.5, 3.0)
     ]
-    lower = np.array([b[0] for b in _BOUNDS])
-    upper = np.array([b[1] for b in _BOUNDS])
-    best = None
-    for x0 in starts:
-        res = optimize.minimize(fun, np.clip(x0, lower, upper), jac=True, method="L-BFGS-B", bounds=_BOUNDS)
-        if best is None or res.fun < best.fun - 1e-12:
-            best = res
-    assert best is not None
+    best = minimize_from_starts(fun, starts, bounds=_BOUNDS, method="L-BFGS-B")
     best = optimize.minimize(
         fun, best.x, jac=True, method="L-BFGS-B", bounds=_BOUNDS, options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 1000}
     )

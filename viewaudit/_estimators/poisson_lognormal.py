@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from viewaudit._estimators._common import (
     ARRAY_EQ,
@@ -38,6 +38,7 @@ from viewaudit._estimators._common import (
     readonly,
     warn_degenerate,
 )
+from viewaudit._estimators.optimise import minimize_from_starts
 
 # Bounds of (mu, ln sigma): mu is the mean log-rate of the *sampled* counts; sigma from nearly
 # Poisson (no heterogeneity) to a spread of e^8 per standard deviation.
@@ -54,7 +55,7 @@ _Z_LOGW = -0.5 * _Z**2 - 0.5 * np.log(2 * np.pi) + np.log(_Z[1] - _Z[0])
 def _lambert_w_exp(x: np.ndarray) -> np.ndarray:
     """W(exp(x)) for real x, without overflow (Newton on w + ln w = x)."""
     x = np.asarray(x, dtype=np.float64)
-    w = np.where(x > 20.0, x - np.log(np.maximum(x, 1.0)), np.real(special.lambertw(np.exp(np.minimum(x, 20.0)))))
+    w: np.ndarray = np.where(x > 20.0, x - np.log(np.maximum(x, 1.0)), np.real(special.lambertw(np.exp(np.minimum(x, 20.0)))))
     for _ in range(4):
         w = w - (w + np.log(w) - x) / (1.0 + 1.0 / w)
     return w
@@ -119,20 +120,10 @@ def _fit(ks: np.ndarray, fk: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]
         value, grad = _negloglik(theta, ks, fk)
         return value / s, grad / s
 
-    best = None
-    for shift, sigma0 in ((-3.0, 1.5), (-0.5, 0.5)):
-        x0 = np.array([np.log(mean_seen) + shift, np.log(sigma0)])
-        res = optimize.minimize(
-            fun,
-            x0,
-            jac=True,
-            method="TNC",
-            bounds=_BOUNDS,
-            options={"maxfun": 2000, "ftol": 1e-14, "xtol": 1e-10, "gtol": 1e-10},
-        )
-        if best is None or res.fun < best.fun - 1e-12:
-            best = res
-    assert best is not None
+    starts = [np.array([np.log(mean_seen) + shift, np.log(sigma0)]) for shift, sigma0 in ((-3.0, 1.5), (-0.5, 0.5))]
+    best = minimize_from_starts(
+        fun, starts, bounds=_BOUNDS, method="TNC", options={"maxfun": 2000, "ftol": 1e-14, "xtol": 1e-10, "gtol": 1e-10}
+    )
     theta = np.asarray(best.x)
     cov = covariance_from_score(lambda th: _negloglik(th, ks, fk)[1], theta, np.full(2, 1e-5))
     return theta, -_negloglik(theta, ks, fk)[0], cov

@@ -49,7 +49,7 @@ UNIQUE_METHODS: tuple[str, ...] = (
     "good-toulmin",
 )
 #: The method :func:`unique_viewers` uses unless told otherwise (see its Notes).
-DEFAULT_UNIQUE_METHOD = "gamma-poisson"
+DEFAULT_UNIQUE_METHOD: UniqueMethod = "gamma-poisson"
 
 
 def frequency_counts(per_viewer_counts: ArrayLike) -> IntArray:
@@ -158,8 +158,9 @@ def chao1(
     which holds whatever the exposures X of the complete log; it tends to the classic form as
     p -> 0 and is attained when all viewers have the same exposure. The classic form instead
     targets everyone with a positive exposure *rate* (including people the complete log never
-    showed) and can exceed the viewers of the complete log when exposures are few and similar. Its variance is the delta method with multinomial
-    covariances (which gives Chao's formula in the classic case).
+    showed) and can exceed the viewers of the complete log when exposures are few and similar. Its
+    variance is the delta method with multinomial covariances (which gives Chao's formula in the
+    classic case).
 
     Both are **lower bounds** when exposure is heterogeneous (Cauchy-Schwarz is tight only when
     exposure is equal): with heavy-tailed exposure they can fall far short of the truth.
@@ -576,7 +577,7 @@ def unique_viewers(
     f: ArrayLike,
     *,
     sample_rate: float,
-    method: UniqueMethod = DEFAULT_UNIQUE_METHOD,  # type: ignore[assignment]
+    method: UniqueMethod = DEFAULT_UNIQUE_METHOD,
     confidence_level: float = 0.95,
 ) -> CountEstimate:
     """Viewers with at least one impression in the complete log, from a sample's ``f``.

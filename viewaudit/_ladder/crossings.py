@@ -271,7 +271,8 @@ class _Parametric:
     def log_survival_at(self, t: np.ndarray) -> np.ndarray:
         theta = np.asarray(self.fit.parameters, dtype=float)
         with np.errstate(divide="ignore"):
-            return np.log(np.asarray(survival_at(theta, self.fit._layout(), np.asarray(t, dtype=float))))
+            log_survival: np.ndarray = np.log(np.asarray(survival_at(theta, self.fit._layout(), np.asarray(t, dtype=float))))
+        return log_survival
 
     def variance(self, tau: float, g: np.ndarray, parts: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
         """Delta method: the gradient of ``sum count * P`` per group in the fit's parameters
@@ -290,7 +291,8 @@ class _Parametric:
             up = _ratio(self.fit, theta + step, tau, parts, self.rounding_ms)[0]
             down = _ratio(self.fit, theta - step, tau, parts, self.rounding_ms)[0]
             G[:, i] = np.bincount(g, weights=count * (up - down) / (2 * h), minlength=n_groups)
-        return np.maximum(np.einsum("gi,ij,gj->g", G, self.fit.covariance, G), 0.0)
+        variance: np.ndarray = np.maximum(np.einsum("gi,ij,gj->g", G, self.fit.covariance, G), 0.0)
+        return variance
 
 
 class _WholeSeconds(_Parametric):
@@ -461,7 +463,8 @@ def _censored_in_interval(
 
     def integral(a: np.ndarray, w: np.ndarray) -> np.ndarray:
         x = a[:, None] + w[:, None] * UNIT_NODES
-        return surv(x.ravel()).reshape(x.shape) @ UNIT_WEIGHTS * w
+        area: np.ndarray = surv(x.ravel()).reshape(x.shape) @ UNIT_WEIGHTS * w
+        return area
 
     above = integral(start, width)
     total = integral(c, np.full(c.size, r))

@@ -188,7 +188,8 @@ def _posterior_terms(f: np.ndarray, u: np.ndarray, row_chance: np.ndarray) -> tu
 
 def _posterior_on(w: np.ndarray, terms: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     off_determined, off_all = terms
-    return 1.0 - np.einsum("ck,ck->c", off_all, w) / np.einsum("ck,ck->c", off_determined, w)
+    on: np.ndarray = 1.0 - np.einsum("ck,ck->c", off_all, w) / np.einsum("ck,ck->c", off_determined, w)
+    return on
 
 
 @attrs.frozen
@@ -212,7 +213,8 @@ class UndeterminedChances:
     def mean(self, end: int) -> np.ndarray:
         """Every viewer alike: the group's chance for an undetermined row (part ``end``)."""
         pi = self.unmeasured
-        return pi * self.measured_share[end] + (1 - pi) * self.crossing[end]
+        chance: np.ndarray = pi * self.measured_share[end] + (1 - pi) * self.crossing[end]
+        return chance
 
 
 def _merged_classes(g: np.ndarray, klass: np.ndarray, viewers: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -365,10 +367,10 @@ def heterogeneous_viewers(
             chunks = [np.arange(first, min(first + chunk, REPLICATES)) for first in range(0, REPLICATES, chunk)]
             if len(chunks) > 1:
                 with ThreadPoolExecutor(max_workers=BOOTSTRAP_THREADS, thread_name_prefix="viewaudit-bootstrap") as pool:
-                    fitted = list(pool.map(fit_chunk, chunks))
+                    chunk_fits = list(pool.map(fit_chunk, chunks))
             else:
-                fitted = [fit_chunk(chunks[0])]
-            for r, wb in zip(chunks, fitted, strict=True):
+                chunk_fits = [fit_chunk(chunks[0])]
+            for r, wb in zip(chunks, chunk_fits, strict=True):
                 for i in range(r.size):
                     refits[r[i]] = wb[i * n_fit : (i + 1) * n_fit]
         draws = [

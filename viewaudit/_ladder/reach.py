@@ -16,7 +16,7 @@ determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers s
   model-set interval, widened for a small count of repeat viewers
   (:func:`viewaudit.estimators.k_plus_reach`), from the sample's counts on the
   rung (a thinning at ``p``), its undetermined rows imputed as for unique viewers
-  (``viewaudit._ladder.figures._complete_log_figures``); per group, k >= 2 is not estimated (a group's few
+  (``viewaudit._ladder.imputation.complete_log_figures``); per group, k >= 2 is not estimated (a group's few
   viewers do not identify its exposure distribution): NaN, bounded by 0 and the group's unique
   viewers.
 """
@@ -78,4 +78,5 @@ def sampled_k_plus_reach(counts: np.ndarray, k: int, rate: float, confidence_lev
         return np.nan, 0.0, np.inf
     f = frequency_counts(counts[counts > 0]) if counts.size else np.zeros(1, dtype=np.int64)
     est = model_set_reach(f, sample_rate=rate, k=k, confidence_level=confidence_level)
-    return est.estimate, est.confidence_interval.low, est.confidence_interval.high
+    # One k: scalars (CountEstimate holds arrays only for arrays of k).
+    return float(est.estimate), float(est.confidence_interval.low), float(est.confidence_interval.high)

@@ -47,7 +47,7 @@ def stratified_undetermined(
     cells: LadderStatistics = ladder_statistics(summary)
     table = ladder_from_statistics(cells, summary, confidence_level=confidence_level)
     g = _prefix_index(cells.groups, by)
-    out = {}
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for level in ESTIMATED_LEVELS:
         certain = cells.totals[f"n_{level}"]
         est = np.nan_to_num(table[f"{level}_impressions_estimate"].to_numpy(zero_copy_only=False), nan=0.0) - certain

@@ -161,18 +161,35 @@ def _x_openai_2023() -> Scenario:
     model = model.scaled(impressions=_X_VIEWS)
     people_agents = "Assumption: three common phone and desktop browser user agents, none matching a bot pattern."
     sources = {
-        "viewers": "Derived: the population that gives 1.3 billion expected rendered impressions (Source: X's CEO, 22 Nov 2023, 'more than 1.3 billion views on X' for the OpenAI story, views counted whenever a post shows in a feed).",
+        "viewers": (
+            "Derived: the population that gives 1.3 billion expected rendered impressions (Source: X's CEO, 22 Nov "
+            "2023, 'more than 1.3 billion views on X' for the OpenAI story, views counted whenever a post shows in "
+            "a feed)."
+        ),
         "exposure.mean": "Assumption: 4 impressions of the story's posts per account over five days, zeros included.",
-        "exposure.shape": "Assumption: 0.3, a heavy tail (most accounts see the story a few times or never, a few dozens of times).",
+        "exposure.shape": (
+            "Assumption: 0.3, a heavy tail (most accounts see the story a few times or never, a few dozens of times)."
+        ),
         "dwell.zero": "Assumption: 5 % of renders never reach the screen long enough for a frame.",
-        "dwell.glance_weight": "Derived: the weight that makes a person's mean dwell 1.7 s per feed item (Source: Facebook IQ 2017, ~1.7 s per feed item on mobile; secondary).",
-        "dwell.glance": "Assumption: Weibull with shape 0.7 < 1, negative aging as Liu, White & Dumais (SIGIR 2010) found for ~99 % of web pages; scale 0.6 s.",
+        "dwell.glance_weight": (
+            "Derived: the weight that makes a person's mean dwell 1.7 s per feed item (Source: Facebook IQ 2017, "
+            "~1.7 s per feed item on mobile; secondary)."
+        ),
+        "dwell.glance": (
+            "Assumption: Weibull with shape 0.7 < 1, negative aging as Liu, White & Dumais (SIGIR 2010) found for "
+            "~99 % of web pages; scale 0.6 s."
+        ),
         "dwell.read": "Assumption: log-normal reads, median 6 s, sigma 1.",
-        "visibility.alpha": "Assumption: Beta(2.5, 1) visible share: most items scroll fully into view (82 % reach half their pixels).",
+        "visibility.alpha": (
+            "Assumption: Beta(2.5, 1) visible share: most items scroll fully into view (82 % reach half their pixels)."
+        ),
         "visibility.beta": "Assumption: see visibility.alpha.",
         "visibility.in_view_share": "Assumption: the longest continuous in-view stretch is 90 % of the dwell.",
         "interactions": "Assumption: a like on 2 % of impressions attended >= 2 s and 0.2 % of the others.",
-        "bots.share": "Assumption: 10 % of impressions from automated accounts (IAB 2006 put suspected non-human ad impressions at up to 40 %: an upper bound).",
+        "bots.share": (
+            "Assumption: 10 % of impressions from automated accounts (IAB 2006 put suspected non-human ad "
+            "impressions at up to 40 %: an upper bound)."
+        ),
         "bots.activity": "Assumption: a bot account views 5 times as much as a person.",
         "bots.flagged": "Assumption: half the bot accounts are flagged upstream.",
         "bots.with_user_agent": "Assumption: 30 % of bot accounts send a user agent that declares automation.",
@@ -184,7 +201,9 @@ def _x_openai_2023() -> Scenario:
         "user_agents": people_agents,
         "start_ms": "Assumption: the five days ending with the 22 Nov 2023 post, from 2023-11-17T00:00Z.",
         "period_days": "Assumption: 'a few days' (Source: the 22 Nov 2023 post) taken as five.",
-        "measurement.measurable": "Assumption: 80 % of impressions measurable, as in Google Ad Manager's Active View worked example (800 k of 1 M).",
+        "measurement.measurable": (
+            "Assumption: 80 % of impressions measurable, as in Google Ad Manager's Active View worked example (800 k of 1 M)."
+        ),
         "measurement.censoring_mean_s": "Assumption: sessions end a mean 120 s after an impression starts.",
         "measurement.rounding_ms": "Assumption: the client logs milliseconds.",
         "measurement.sampling_rate": "Assumption: the complete log (no sampling).",
@@ -232,16 +251,31 @@ def _news_site() -> Scenario:
     )
     sources = {
         "viewers": "Assumption: 100,000 front-page readers.",
-        "exposure.mean": f"Derived: the mean that gives {EBNERD_REPEATS} impressions per reader who saw the teaser at all (Source: EB-NeRD behaviors.parquet, 6,901 (user, article) pairs in view).",
-        "exposure.shape": "Assumption: 0.1; a zero-truncated NB fit to the EB-NeRD repeats drifts to the log-series limit (shape -> 0), so the sample does not pin it down.",
-        "dwell.zero": "Fitted: EB-NeRD history.parquet, 8,303 whole-second read times as intervals [s, s+1) with a zero mass (6.1 % read 0).",
+        "exposure.mean": (
+            f"Derived: the mean that gives {EBNERD_REPEATS} impressions per reader who saw the teaser at all "
+            "(Source: EB-NeRD behaviors.parquet, 6,901 (user, article) pairs in view)."
+        ),
+        "exposure.shape": (
+            "Assumption: 0.1; a zero-truncated NB fit to the EB-NeRD repeats drifts to the log-series limit (shape "
+            "-> 0), so the sample does not pin it down."
+        ),
+        "dwell.zero": (
+            "Fitted: EB-NeRD history.parquet, 8,303 whole-second read times as intervals [s, s+1) with a zero mass "
+            "(6.1 % read 0)."
+        ),
         "dwell.glance_weight": "Fitted: see dwell.zero.",
-        "dwell.glance": "Fitted: see dwell.zero; Weibull + log-normal was the most likely of four family pairs. Assumption: article read time stands in for time on screen.",
+        "dwell.glance": (
+            "Fitted: see dwell.zero; Weibull + log-normal was the most likely of four family pairs. Assumption: "
+            "article read time stands in for time on screen."
+        ),
         "dwell.read": "Fitted: see dwell.glance.",
         "visibility.alpha": "Assumption: Beta(4, 1): EB-NeRD lists articles 'in view', so most are largely visible.",
         "visibility.beta": "Assumption: see visibility.alpha.",
         "visibility.in_view_share": "Assumption: in view for the whole dwell.",
-        "interactions": f"Derived: clicks on {EBNERD_CLICK_SHARE:.2%} of a person's impressions (Source: EB-NeRD behaviors, 1,047 clicked of 10,848 in view). Assumption: five times as likely after >= 2 s.",
+        "interactions": (
+            f"Derived: clicks on {EBNERD_CLICK_SHARE:.2%} of a person's impressions (Source: EB-NeRD behaviors, "
+            "1,047 clicked of 10,848 in view). Assumption: five times as likely after >= 2 s."
+        ),
         "bots.share": "Assumption: 2 % of impressions automated (logged-in readers).",
         "bots.activity": "Assumption: a bot account views 3 times as much as a reader.",
         "bots.flagged": "Assumption: half the bot accounts flagged upstream.",
@@ -254,7 +288,10 @@ def _news_site() -> Scenario:
         "user_agents": "Assumption: three common phone and desktop browser user agents, none matching a bot pattern.",
         "start_ms": "Source: EB-NeRD behaviors.parquet starts on 23 Feb 2023.",
         "period_days": "Source: EB-NeRD behaviors.parquet spans 23 Feb - 2 Mar 2023, about seven days.",
-        "measurement.measurable": "Source: no read time is missing among EB-NeRD's 8,303 (history) and 1,046 (behaviors) rows. Assumption: visibility logged alongside.",
+        "measurement.measurable": (
+            "Source: no read time is missing among EB-NeRD's 8,303 (history) and 1,046 (behaviors) rows. "
+            "Assumption: visibility logged alongside."
+        ),
         "measurement.censoring_mean_s": "Assumption: no session-end censoring (the sample has no flag for it).",
         "measurement.rounding_ms": "Source: EB-NeRD logs read times in whole seconds.",
         "measurement.sampling_rate": "Assumption: the complete log (no sampling).",
@@ -323,8 +360,14 @@ def _short_video() -> Scenario:
         "exposure.shape": "Assumption: 1 (exponential rates: moderate heterogeneity).",
         "dwell.zero": "Assumption: none (a full-screen video autoplays).",
         "dwell.glance_weight": "Assumption: 45 % of plays are swipe-aways.",
-        "dwell.glance": "Assumption: log-normal swipe-aways, median 1.2 s, mostly below the 3 s short-play mark (Source for the mark: KuaiRec / KuaiRand READMEs).",
-        "dwell.read": "Assumption: log-normal plays, median 12 s: mostly past the 7 s valid-play mark, a quarter past the 18 s long-play mark (Source for the marks: KuaiRec / KuaiRand READMEs).",
+        "dwell.glance": (
+            "Assumption: log-normal swipe-aways, median 1.2 s, mostly below the 3 s short-play mark (Source for the"
+            " mark: KuaiRec / KuaiRand READMEs)."
+        ),
+        "dwell.read": (
+            "Assumption: log-normal plays, median 12 s: mostly past the 7 s valid-play mark, a quarter past the 18 "
+            "s long-play mark (Source for the marks: KuaiRec / KuaiRand READMEs)."
+        ),
         "visibility.alpha": "Assumption: Beta(50, 1), full screen.",
         "visibility.beta": "Assumption: see visibility.alpha.",
         "visibility.in_view_share": "Assumption: in view for the whole play.",
@@ -339,7 +382,10 @@ def _short_video() -> Scenario:
         "items": "Assumption: 500 videos.",
         "item_popularity": "Assumption: Zipf popularity with exponent 1.2.",
         "user_agents": "Assumption: three common phone and desktop browser user agents, none matching a bot pattern.",
-        "start_ms": "Assumption: one day from 2025-03-31, when YouTube Shorts began counting every start or replay as a view (Source: TeamYouTube announcement).",
+        "start_ms": (
+            "Assumption: one day from 2025-03-31, when YouTube Shorts began counting every start or replay as a "
+            "view (Source: TeamYouTube announcement)."
+        ),
         "period_days": "Assumption: one day.",
         "measurement.measurable": "Assumption: 95 % measurable (a full-screen player reports its own play time).",
         "measurement.censoring_mean_s": "Assumption: sessions end a mean 300 s after a play starts.",

@@ -84,7 +84,7 @@ class Simulation:
 def as_seed(rng: Any) -> int:
     """A root seed (int) from a Generator, a SeedSequence, an int or ``None`` (fresh entropy)."""
     if rng is None:
-        return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]  # fresh entropy is one int
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(0, 2**63))
     if isinstance(rng, np.random.SeedSequence):

@@ -117,13 +117,14 @@ class Policy:
     name: str = attrs.field(validator=_text)
     description: str = ""
     source: str = ""
-    min_visible_fraction: float = attrs.field(default=0.5, converter=_as_float, validator=_fraction)
-    min_in_view_ms: float = attrs.field(default=1000.0, converter=_as_float, validator=_non_negative)
-    attention_ms: float = attrs.field(default=2000.0, converter=_as_float, validator=_non_negative)
+    # ignore[misc]: mypy's attrs plugin does not read attrs.Converter (the converters take the field).
+    min_visible_fraction: float = attrs.field(default=0.5, converter=_as_float, validator=_fraction)  # type: ignore[misc]
+    min_in_view_ms: float = attrs.field(default=1000.0, converter=_as_float, validator=_non_negative)  # type: ignore[misc]
+    attention_ms: float = attrs.field(default=2000.0, converter=_as_float, validator=_non_negative)  # type: ignore[misc]
     exclude_self_views: bool = attrs.field(default=True, validator=_boolean)
     use_bot_flag: bool = attrs.field(default=True, validator=_boolean)
-    bot_user_agents: tuple[str, ...] = attrs.field(default=BOT_USER_AGENTS, converter=_as_tuple, validator=_patterns)
-    interactions: tuple[str, ...] | None = attrs.field(default=None, converter=_as_tuple_or_none, validator=_names)
+    bot_user_agents: tuple[str, ...] = attrs.field(default=BOT_USER_AGENTS, converter=_as_tuple, validator=_patterns)  # type: ignore[misc]
+    interactions: tuple[str, ...] | None = attrs.field(default=None, converter=_as_tuple_or_none, validator=_names)  # type: ignore[misc]
     counts_as_view: Level = attrs.field(default="viewable", validator=_level)
 
     @classmethod

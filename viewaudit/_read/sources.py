@@ -8,8 +8,10 @@ Nothing here materialises a whole file.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -40,10 +42,18 @@ _SUFFIXES = {
 
 @attrs.frozen
 class Stream:
-    """Record batches and, where the source knows it, the number of rows to expect."""
+    """Record batches and, where the source knows them, the number of rows to expect and the
+    schema of the first batch.
+
+    ``schema`` is known before any row is decoded for Arrow objects and Parquet files (from the
+    footer); CSV and JSON Lines readers infer their types from the rows, so it is None for them
+    until :func:`with_schema`. ``formats`` names the file formats read (empty for Arrow objects).
+    """
 
     batches: Iterator[pa.RecordBatch]
     total_rows: int | None
+    schema: pa.Schema | None = None
+    formats: frozenset[str] = frozenset()
 
 
 def _format_of(path: Path) -> str:
@@ -177,6 +187,20 @@ def _or_empty(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[
         yield pa.RecordBatch.from_pylist([], schema=schema)
 
 
+def _parquet_schema(path: Path, columns: ColumnMap, wanted: set[str] | None) -> pa.Schema | None:
+    """The schema of the batches :func:`_file_batches` reads from a Parquet file (the columns it
+    selects, in file order), from the footer alone; None when the footer cannot be read."""
+    try:
+        schema = pq.ParquetFile(path).schema_arrow
+    except (pa.ArrowInvalid, OSError):
+        return None
+    names = schema.names
+    cols = names if wanted is None else [n for n in names if n in wanted]
+    if columns.source_name("item_id") not in cols:
+        cols = names
+    return pa.schema([schema.field(n) for n in cols])
+
+
 def _parquet_rows(path: Path) -> int | None:
     if _format_of(path) != "parquet":
         return None
@@ -206,29 +230,45 @@ def open_source(source: Any, *, columns: ColumnMap, wanted: set[str] | None = No
 
     sizes = [_parquet_rows(f) for f in files]
     total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+    formats = frozenset(_format_of(f) for f in files)
+    schema = _parquet_schema(files[0], columns, wanted) if _format_of(files[0]) == "parquet" else None
 
     def batches() -> Iterator[pa.RecordBatch]:
         for f in files:
             yield from _file_batches(f, columns, wanted)
 
-    return Stream(batches(), total)
+    return Stream(batches(), total, schema, formats)
+
+
+def with_schema(stream: Stream) -> Stream:
+    """``stream`` with its ``schema`` known, for deciding how to reduce it before reading on.
+
+    A JSON Lines reader knows its types only once it has decoded rows: its first batch is
+    decoded here and yielded again by the returned stream. The schema stays None for a source
+    with no batch at all (an empty JSON Lines file) and for a CSV source, whose ids are read as
+    text whatever the rows hold (see :func:`_csv_options`)."""
+    if stream.schema is not None or "csv" in stream.formats:
+        return stream
+    batches = iter(stream.batches)
+    first = next(batches, None)
+    if first is None:
+        return attrs.evolve(stream, batches=iter(()))
+    return attrs.evolve(stream, batches=itertools.chain([first], batches), schema=first.schema)
 
 
 def _arrow_stream(source: Any) -> Stream:
     if isinstance(source, pa.RecordBatch):
-        return Stream(iter([source]), source.num_rows)
+        return Stream(iter([source]), source.num_rows, source.schema)
     if isinstance(source, pa.Table):
-        return Stream(_or_empty(source.to_batches(max_chunksize=BATCH_ROWS), source.schema), source.num_rows)
+        return Stream(_or_empty(source.to_batches(max_chunksize=BATCH_ROWS), source.schema), source.num_rows, source.schema)
     if isinstance(source, pa.RecordBatchReader):
-        return Stream(_or_empty(source, source.schema), None)
+        return Stream(_or_empty(source, source.schema), None, source.schema)
     if hasattr(source, "__arrow_c_stream__"):
         total = None
-        try:
+        with contextlib.suppress(TypeError):
             total = len(source)
-        except TypeError:
-            pass
         reader = pa.RecordBatchReader.from_stream(source)
-        return Stream(_or_empty(reader, reader.schema), total)
+        return Stream(_or_empty(reader, reader.schema), total, reader.schema)
     if isinstance(source, Iterable) and not isinstance(source, str | bytes | dict):
         raise TypeError(
             "source must be a path, a glob, a directory, a list of paths or an object with "

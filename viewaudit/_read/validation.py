@@ -28,8 +28,6 @@ _FALSE = ("false", "f", "no", "n", "0", "")
 #: Timestamp text formats tried in order when a plain cast fails.
 _TS_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d")
 
-REJECT_SCHEMA_FIELDS = ("_row", "_reason")
-
 _INT64_MAX = 2**63 - 1
 
 

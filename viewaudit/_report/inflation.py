@@ -18,7 +18,8 @@ HEADLINE = ("headline", "rendered_impressions", "attended_unique_viewers")
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+        ratio: np.ndarray = np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+    return ratio
 
 
 def inflation_columns(ladder: pa.Table) -> dict[str, np.ndarray]:
@@ -29,7 +30,8 @@ def inflation_columns(ladder: pa.Table) -> dict[str, np.ndarray]:
     """
 
     def get(figure: str, part: str) -> np.ndarray:
-        return ladder[f"{figure}_{part}"].to_numpy()
+        values: np.ndarray = ladder[f"{figure}_{part}"].to_numpy()
+        return values
 
     out: dict[str, np.ndarray] = {}
     for name, num, den in (HEADLINE, *FACTORS):

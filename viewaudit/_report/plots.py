@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from viewaudit._report.values import Ladder
 from viewaudit._rungs import LEVELS
 
-if TYPE_CHECKING:
-    from viewaudit._report.results import Audit
 
-
-def plot_ladder(audit: Audit, *, figure: str = "impressions", ax: Any = None) -> Any:
+def plot_ladder(ladder: Ladder, *, title: str, figure: str = "impressions", ax: Any = None) -> Any:
     """Horizontal bars of one figure (``"impressions"`` or ``"unique_viewers"``) per rung, with
-    the interval as an error bar; undeterminable rungs are drawn as their interval only.
+    the interval as an error bar; undeterminable rungs are drawn as their interval only; ``title``
+    above them.
 
     Returns the matplotlib ``Axes``.
     """
@@ -26,7 +25,7 @@ def plot_ladder(audit: Audit, *, figure: str = "impressions", ax: Any = None) ->
         raise ImportError("plotting needs matplotlib: pip install 'viewaudit[plot]'") from None
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3))
-    values = [getattr(audit.ladder[level], figure) for level in LEVELS]
+    values = [getattr(ladder[level], figure) for level in LEVELS]
     est = np.array([np.nan if v.estimate is None else v.estimate for v in values], dtype=float)
     low = np.array([v.low for v in values], dtype=float)
     high = np.array([v.high for v in values], dtype=float)
@@ -37,5 +36,5 @@ def plot_ladder(audit: Audit, *, figure: str = "impressions", ax: Any = None) ->
     ax.errorbar(centre, y, xerr=[centre - low, high - centre], fmt="none", ecolor="black", capsize=3)
     ax.set_yticks(y, LEVELS)
     ax.set_xlabel(figure.replace("_", " "))
-    ax.set_title(f"{audit.policy.name}: {audit.inflation.headline} rendered impressions per unique attended viewer", fontsize=9)
+    ax.set_title(title, fontsize=9)
     return ax

@@ -1,10 +1,13 @@
-"""Result objects: estimates with intervals, the ladder, inflation, and the audit itself."""
+"""The audit itself: its ladder, inflation and groups, and its text, Markdown, JSON, table and plot.
+
+The values it holds (:class:`Estimate`, :class:`Ladder`, ...) live in
+:mod:`viewaudit._report.values`; they are imported here too, where they have always been found.
+"""
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -13,7 +16,20 @@ import pyarrow as pa
 
 from viewaudit._policy import Policy
 from viewaudit._report.inflation import FACTORS, HEADLINE
-from viewaudit._rungs import LEVELS, Level
+from viewaudit._report.plots import plot_ladder
+from viewaudit._report.values import (
+    Estimate,
+    GroupAudit,
+    Inflation,
+    Ladder,
+    Reach,
+    Rows,
+    Rung,
+    _num,
+    inflation_from_row,
+    ladder_from_row,
+)
+from viewaudit._rungs import LEVELS
 
 if TYPE_CHECKING:
     import pandas
@@ -29,157 +45,10 @@ def _json_values(values: Any) -> list[Any]:
     with np.errstate(invalid="ignore"):
         whole = np.isfinite(arr) & (np.mod(arr, 1) == 0) & (np.abs(arr) < 2**53)
     if whole.any():
-        out[whole] = np.array(arr[whole].astype(np.int64).tolist() + [None], dtype=object)[:-1]
+        out[whole] = np.array([*arr[whole].astype(np.int64).tolist(), None], dtype=object)[:-1]
     out[np.isnan(arr)] = None
-    return out.tolist()
-
-
-def _num(value: float) -> float | int | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    as_float = float(value)
-    return int(as_float) if as_float.is_integer() and abs(as_float) < 2**53 else as_float
-
-
-@attrs.frozen
-class Estimate:
-    """A figure with its confidence interval; exact when ``low == high == estimate``."""
-
-    estimate: float | None
-    low: float | None
-    high: float | None
-
-    @property
-    def exact(self) -> bool:
-        return self.estimate is not None and self.low == self.estimate == self.high
-
-    def to_dict(self) -> dict[str, float | int | None]:
-        return {"estimate": _num(self.estimate), "low": _num(self.low), "high": _num(self.high)}  # type: ignore[arg-type]
-
-    def __str__(self) -> str:
-        if self.estimate is None:
-            return "n/a"
-        if self.exact:
-            return _fmt(self.estimate)
-        return f"{_fmt(self.estimate)} [{_fmt(self.low)}, {_fmt(self.high)}]"
-
-
-def _fmt(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.4g}" if abs(value) < 100 else f"{value:,.0f}"
-
-
-@attrs.frozen
-class Reach:
-    """Viewers with at least ``k`` impressions on a rung and, when a population was given, the
-    share of it they are (``viewers / population``)."""
-
-    k: int
-    viewers: Estimate
-    share: Estimate | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"k": self.k, "viewers": self.viewers.to_dict()}
-        if self.share is not None:
-            out["share"] = self.share.to_dict()
-        return out
-
-
-@attrs.frozen
-class Rung:
-    """One rung of the ladder: impressions and unique viewers, with intervals, and the k+ reach
-    asked for (``audit(..., frequency=K)``: k = 1 .. K; empty otherwise)."""
-
-    level: Level
-    impressions: Estimate
-    unique_viewers: Estimate
-    undetermined: int
-    reach: tuple[Reach, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "level": self.level,
-            "impressions": self.impressions.to_dict(),
-            "unique_viewers": self.unique_viewers.to_dict(),
-            "undetermined_impressions": self.undetermined,
-        }
-        if self.reach:
-            out["reach"] = [r.to_dict() for r in self.reach]
-        return out
-
-
-@attrs.frozen
-class Ladder:
-    """The five rungs in order; ``ladder["viewable"]`` picks one."""
-
-    rungs: tuple[Rung, ...]
-
-    def __getitem__(self, level: str) -> Rung:
-        for rung in self.rungs:
-            if rung.level == level:
-                return rung
-        raise KeyError(f"no rung {level!r}; the rungs are {', '.join(LEVELS)}")
-
-    def __iter__(self) -> Iterator[Rung]:
-        return iter(self.rungs)
-
-    def __len__(self) -> int:
-        return len(self.rungs)
-
-    def to_list(self) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in self.rungs]
-
-
-@attrs.frozen
-class Inflation:
-    """Reported views per stricter figure: the headline and one factor per step.
-
-    ``headline`` is rendered impressions per unique attended viewer; it equals the product of
-    ``factors`` (invalid_traffic x non_viewable x inattentive x repeats).
-    """
-
-    headline: Estimate
-    factors: Mapping[str, Estimate]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "headline": self.headline.to_dict(),
-            "definition": "rendered impressions per unique attended viewer",
-            "factors": {k: v.to_dict() for k, v in self.factors.items()},
-        }
-
-
-@attrs.frozen
-class GroupAudit:
-    """The ladder and inflation of one group (``by=``)."""
-
-    key: Mapping[str, Any]
-    ladder: Ladder
-    inflation: Inflation
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": dict(self.key), "ladder": self.ladder.to_list(), "inflation": self.inflation.to_dict()}
-
-
-@attrs.frozen
-class Rows:
-    """Row accounting: read = accepted + sum(rejected.values())."""
-
-    read: int
-    accepted: int
-    rejected: Mapping[str, int]
-
-    def __attrs_post_init__(self) -> None:
-        if self.read != self.accepted + sum(self.rejected.values()):
-            raise AssertionError(
-                f"row accounting broken: read {self.read} != accepted {self.accepted} + rejected {dict(self.rejected)}"
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"read": self.read, "accepted": self.accepted, "rejected": dict(self.rejected)}
+    listed: list[Any] = out.tolist()
+    return listed
 
 
 def format_ladder(header: list[str], ladder: Ladder, inflation: Inflation) -> str:
@@ -201,55 +70,6 @@ def format_ladder(header: list[str], ladder: Ladder, inflation: Inflation) -> st
             cells = [f"{x.k}+ {x.viewers}" + (f" ({x.share})" if x.share is not None else "") for x in r.reach]
             lines.append(f"{r.level:<10}" + "   ".join(cells))
     return "\n".join(lines)
-
-
-def ladder_from_row(row: Mapping[str, Any], population: float | None = None) -> Ladder:
-    """A :class:`Ladder` from one row of the ladder table (with its ``<level>_reach_<k>_*``
-    columns, and their share of ``population``, when it has them)."""
-
-    def est(name: str) -> Estimate:
-        # An undeterminable figure is NaN in the table and None here, as in inflation.
-        return Estimate(*(_nan_to_none(row[f"{name}_{p}"]) for p in ("estimate", "low", "high")))
-
-    def reach(level: str) -> tuple[Reach, ...]:
-        out = []
-        k = 1
-        while f"{level}_reach_{k}_estimate" in row:
-            viewers = est(f"{level}_reach_{k}")
-            out.append(Reach(k, viewers, None if population is None else share_of(viewers, population)))
-            k += 1
-        return tuple(out)
-
-    return Ladder(
-        tuple(
-            Rung(
-                level=level,
-                impressions=est(f"{level}_impressions"),
-                unique_viewers=est(f"{level}_unique_viewers"),
-                undetermined=int(row[f"{level}_undetermined"]),
-                reach=reach(level),
-            )
-            for level in LEVELS
-        )
-    )
-
-
-def share_of(viewers: Estimate, population: float) -> Estimate:
-    """``viewers / population``, interval ends included (None stays None)."""
-    return Estimate(*(None if v is None else v / population for v in (viewers.estimate, viewers.low, viewers.high)))
-
-
-def inflation_from_row(row: Mapping[str, Any]) -> Inflation:
-    """An :class:`Inflation` from one row of the ladder table (with inflation columns)."""
-
-    def est(name: str) -> Estimate:
-        return Estimate(*(_nan_to_none(row[f"{name}_{p}"]) for p in ("estimate", "low", "high")))
-
-    return Inflation(headline=est(HEADLINE[0]), factors={name: est(name) for name, _, _ in FACTORS})
-
-
-def _nan_to_none(value: Any) -> Any:
-    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @attrs.frozen
@@ -395,9 +215,8 @@ class Audit:
 
     def plot(self, *, figure: str = "impressions", ax: Any = None) -> Any:
         """Bars per rung with intervals (needs matplotlib); returns the ``Axes``."""
-        from viewaudit._report.plots import plot_ladder
-
-        return plot_ladder(self, figure=figure, ax=ax)
+        title = f"{self.policy.name}: {self.inflation.headline} rendered impressions per unique attended viewer"
+        return plot_ladder(self.ladder, title=title, figure=figure, ax=ax)
 
     def to_markdown(self) -> str:
         """The ladder and inflation as Markdown tables."""
@@ -433,3 +252,18 @@ class Audit:
             self.ladder,
             self.inflation,
         )
+
+
+__all__ = [
+    "Audit",
+    "Estimate",
+    "GroupAudit",
+    "Inflation",
+    "Ladder",
+    "Reach",
+    "Rows",
+    "Rung",
+    "format_ladder",
+    "inflation_from_row",
+    "ladder_from_row",
+]

@@ -8,12 +8,16 @@ hands partitions out as Arrow (Spark's ``mapInArrow``, Ray's ``map_batches``) ca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from viewaudit._policy import Policy
+from viewaudit._read.rejects import RejectsWriter
+from viewaudit._read.validation import OnInvalid
+from viewaudit._scan.loop import summarize_source
 from viewaudit._scan.summary import Summary, aligned, merge
 from viewaudit._schema import ColumnMap, Recording
 
@@ -28,14 +32,18 @@ def is_dask_collection(source: object) -> bool:
 
 
 def _summarize_partition(
-    frame: Any, index: int, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: str, recording: Recording
+    frame: Any,
+    index: int,
+    policies: list[Policy],
+    columns: ColumnMap,
+    by: tuple[str, ...],
+    on_invalid: OnInvalid,
+    recording: Recording,
 ) -> tuple[list[Summary], pa.Table | None]:
-    from viewaudit._scan.loop import summarize_source
-
     table = aligned(frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False))
     rejected: list[pa.Table] = []
     try:
-        summaries = summarize_source(table, policies, columns, by, on_invalid, rejected.append, False, recording)  # type: ignore[arg-type]
+        summaries = summarize_source(table, policies, columns, by, on_invalid, rejected.append, False, recording)
     except ValueError as err:
         raise ValueError(f"partition {index}: {err}") from None
     if not rejected:
@@ -51,20 +59,38 @@ def _merge_many(parts: Sequence[tuple[list[Summary], pa.Table | None]]) -> tuple
     return merged, (pa.concat_tables(rejected, promote_options="permissive") if rejected else None)
 
 
+def summarize_dask(
+    frame: Any,
+    policies: list[Policy],
+    columns: ColumnMap,
+    by: tuple[str, ...],
+    on_invalid: OnInvalid,
+    rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None,
+    recording: Recording,
+) -> list[Summary]:
+    """Summarize a Dask DataFrame under each policy, its rejected rows sent to ``rejects``."""
+    summaries, rejected = scan_dask(frame, policies, columns, by, on_invalid, recording)
+    writer = RejectsWriter.open(rejects)
+    if writer is not None:
+        if rejected is not None:
+            writer.write(rejected)
+        writer.close()
+    return summaries
+
+
 def scan_dask(
-    frame: Any, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: str, recording: Recording
+    frame: Any, policies: list[Policy], columns: ColumnMap, by: tuple[str, ...], on_invalid: OnInvalid, recording: Recording
 ) -> tuple[list[Summary], pa.Table | None]:
     """Summarize every partition of a Dask DataFrame and merge the results in a tree."""
-    import dask
+    from dask.base import compute
+    from dask.delayed import delayed
 
     partitions = frame.to_delayed()
-    tasks = [
-        dask.delayed(_summarize_partition)(p, i, policies, columns, by, on_invalid, recording) for i, p in enumerate(partitions)
-    ]
+    tasks = [delayed(_summarize_partition)(p, i, policies, columns, by, on_invalid, recording) for i, p in enumerate(partitions)]
     if not tasks:
         raise ValueError("the Dask DataFrame has no partitions")
     while len(tasks) > 1:
-        tasks = [dask.delayed(_merge_many)(tasks[i : i + _FAN_IN]) for i in range(0, len(tasks), _FAN_IN)]
-    (result,) = dask.compute(tasks[0])
+        tasks = [delayed(_merge_many)(tasks[i : i + _FAN_IN]) for i in range(0, len(tasks), _FAN_IN)]
+    (result,) = compute(tasks[0])  # type: ignore[no-untyped-call]  # dask.base.compute is not annotated
     summaries, rejected = result
     return list(summaries), rejected

@@ -98,5 +98,5 @@ def cardinality(registers: np.ndarray) -> np.ndarray:
     raw = alpha * m * m / harmonic
     with np.errstate(divide="ignore"):
         linear = m * np.log(m / np.maximum(zeros, 1))
-    out = np.where((raw <= 2.5 * m) & (zeros > 0), linear, raw)
-    return out.reshape(registers.shape[:-1])
+    out: np.ndarray = np.where((raw <= 2.5 * m) & (zeros > 0), linear, raw).reshape(registers.shape[:-1])
+    return out

@@ -1,12 +1,13 @@
 """The scan loop: read a source batch by batch, validate, summarize, merge.
 
-Shared by the public entry points and the Dask path, which runs it on each partition.
+Shared by the public entry points and the Dask path, which runs it on each partition (the
+Dask path imports this module; this module knows nothing of Dask).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,6 @@ from viewaudit._policy import Policy
 from viewaudit._read.rejects import RejectsWriter
 from viewaudit._read.sources import Stream, open_source
 from viewaudit._read.validation import OnInvalid, check_schema, validate_batch
-from viewaudit._scan.distributed import is_dask_collection, scan_dask
 from viewaudit._scan.summary import Summary, interaction_columns, merge, summarize_table
 from viewaudit._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, Recording
 
@@ -28,10 +28,19 @@ UNSAMPLED = Recording()
 
 
 def progress_bar(total: int | None, enabled: bool | None) -> Any:
+    """A tqdm bar of rows on stderr (``enabled=None``: only when stderr is a terminal)."""
     from tqdm import tqdm
 
     # disable=None turns the bar off when stderr is not a terminal.
     return tqdm(total=total, unit=" rows", unit_scale=True, disable=enabled if enabled is None else not enabled, leave=False)
+
+
+def wanted_columns(policies: Sequence[Policy], columns: ColumnMap, by: tuple[str, ...]) -> set[str]:
+    """The source columns worth reading: the canonical ones, the groups and the interactions."""
+    wanted = {columns.source_name(c) for c in CANONICAL_COLUMNS} | set(by) | set(DEFAULT_INTERACTIONS)
+    for p in policies:
+        wanted |= set(p.interactions or ())
+    return wanted
 
 
 def summarize_source(
@@ -44,19 +53,22 @@ def summarize_source(
     progress: bool | None,
     recording: Recording = UNSAMPLED,
 ) -> list[Summary]:
-    if is_dask_collection(source):
-        summaries, rejected = scan_dask(source, policies, columns, by, on_invalid, recording)
-        writer = RejectsWriter.open(rejects)
-        if writer is not None:
-            if rejected is not None:
-                writer.write(rejected)
-            writer.close()
-        return summaries
-    wanted = {columns.source_name(c) for c in CANONICAL_COLUMNS} | set(by) | set(DEFAULT_INTERACTIONS)
-    for p in policies:
-        wanted |= set(p.interactions or ())
-    # A Stream is a source the packed path opened and handed back (its first batch replayed).
-    stream = source if isinstance(source, Stream) else open_source(source, columns=columns, wanted=wanted)
+    """Open a source (not a Dask collection) and summarize it under each policy."""
+    stream = open_source(source, columns=columns, wanted=wanted_columns(policies, columns, by))
+    return summarize_stream(stream, policies, columns, by, on_invalid, rejects, progress, recording)
+
+
+def summarize_stream(
+    stream: Stream,
+    policies: list[Policy],
+    columns: ColumnMap,
+    by: tuple[str, ...],
+    on_invalid: OnInvalid,
+    rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None,
+    progress: bool | None,
+    recording: Recording = UNSAMPLED,
+) -> list[Summary]:
+    """Summarize an opened stream under each policy: one :class:`Summary` per policy."""
     parts: list[list[Summary]] = [[] for _ in policies]
     pending = 0
     row = 0

@@ -29,12 +29,12 @@ Everything is exact: a key is a bijection of (group, viewer) — the group code 
 dictionary of the group values, and the viewer field is the integer id itself or, when ids do
 not fit, its index in a dictionary of ids. The statistics equal
 ``ladder_statistics(summarize(...))``; the tests check it on random logs. Text viewer ids are
-left to the reference path (``engine="auto"`` hands them over).
+left to the reference path: :func:`accepts` says which sources the packed path takes, before
+any row is reduced, and ``engine="auto"`` sends the others to the reference path.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import queue
 import threading
@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._policy import Policy
 from viewaudit._read.rejects import RejectsWriter
-from viewaudit._read.sources import Stream, _format_of, expand_paths, open_source
+from viewaudit._read.sources import Stream
 from viewaudit._read.validation import OnInvalid, check_schema, validate_batch
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
 from viewaudit._scan import hyperloglog as sketch
@@ -75,7 +75,7 @@ from viewaudit._scan.packed_keys import (
 )
 from viewaudit._scan.statistics import LadderStatistics, distinct_crossings, no_crossings
 from viewaudit._scan.summary import COUNT_COLUMNS, Summary, crossings_possible, interaction_columns, rung_masks
-from viewaudit._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap
+from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap
 
 PATTERNS = np.arange(64)
 #: HLL mode: one sketch per group for each of these row sets (0: every row with a viewer).
@@ -83,14 +83,6 @@ SKETCH_BITS = (0, VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED)
 
 #: Batches in flight in the worker threads (bounds memory: each holds one batch's arrays).
 _IN_FLIGHT = 4
-
-
-class Declined(Exception):
-    """The packed path does not take this source (text viewer ids); use the reference path."""
-
-    def __init__(self, reason: str, stream: Stream | Any) -> None:
-        super().__init__(reason)
-        self.stream = stream
 
 
 # -- per batch (worker threads) --------------------------------------------------------------
@@ -432,6 +424,8 @@ class _Fold:
             hist = tally.hist[order]
             totals = _totals(hist)
             error = 0.0
+            grouped: tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any] | None]
+            overall: tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any] | None]
             if tally.sketches is not None:
                 assert self.plan.precision is not None
                 # Statistics of the registers in place (no reordered copy), then put in key order.
@@ -441,7 +435,7 @@ class _Fold:
                 error = sketch.relative_standard_error(self.plan.precision)
             else:
                 grouped, overall = _viewer_statistics(tally.viewers, self.layout, rank, n_groups, whole=bool(by), pool=pool)
-            histograms = (
+            histograms: dict[str, DwellHistogram] = (
                 empty_histograms() if tally.histograms is None else dict(zip(ESTIMATED_LEVELS, tally.histograms, strict=True))
             )
             crossings = no_crossings()
@@ -503,10 +497,13 @@ class _Fold:
 
 def _selector(column: str) -> np.ndarray:
     stem = column.split("_", 1)[1]
+    selected: np.ndarray
     if column.startswith("u"):
-        return (PATTERNS & UNDETERMINED_BIT[stem]) != 0
-    bit = LEVEL_BIT[stem]
-    return (PATTERNS & bit) != 0 if bit else np.ones(64, dtype=bool)
+        selected = (PATTERNS & UNDETERMINED_BIT[stem]) != 0
+    else:
+        bit = LEVEL_BIT[stem]
+        selected = (PATTERNS & bit) != 0 if bit else np.ones(64, dtype=bool)
+    return selected
 
 
 def _totals(hist: np.ndarray) -> dict[str, np.ndarray]:
@@ -536,8 +533,8 @@ def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], di
     the union being the registerwise maximum; each is taken to have one undetermined row.
     """
     counts = sketch.cardinality(registers) if registers.size else np.zeros((len(registers), len(SKETCH_BITS)))
-    certain = {level: counts[:, SKETCH_BITS.index(LEVEL_BIT[level])] for level in LEVELS}
-    open_viewers = {}
+    certain: dict[str, np.ndarray] = {level: counts[:, SKETCH_BITS.index(LEVEL_BIT[level])] for level in LEVELS}
+    open_viewers: dict[str, Any] = {}
     for level in ESTIMATED_LEVELS:
         on = SKETCH_BITS.index(LEVEL_BIT[level])
         either = sketch.cardinality(np.maximum(registers[:, on], registers[:, SKETCH_BITS.index(UNDETERMINED_BIT[level])]))
@@ -550,29 +547,40 @@ def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], di
 # -- the scan ---------------------------------------------------------------------------------
 
 
-def _has_text_file(source: Any) -> bool:
-    """Whether a path source includes a CSV file (whose ids are read as text)."""
-    if isinstance(source, str | os.PathLike):
-        paths = [source]
-    elif isinstance(source, list | tuple) and source and all(isinstance(s, str | os.PathLike) for s in source):
-        paths = list(source)
-    else:
-        return False
-    try:
-        files = [f for p in paths for f in expand_paths(p)]
-    except ValueError:
-        return False  # let the reader raise its own error
-    return any(_format_of(f) == "csv" for f in files)
-
-
 def _is_text(t: pa.DataType) -> bool:
     if pa.types.is_dictionary(t):
         t = t.value_type
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
+
+
+def accepts(stream: Stream, policies: Sequence[Policy], columns: ColumnMap, by: tuple[str, ...], *, sampled: bool) -> str | None:
+    """None when the packed path takes ``stream``, else the reason it does not, in words.
+
+    Decided before any row is reduced: from the file formats and the first batch's schema
+    (``stream`` comes from :func:`~viewaudit._read.sources.with_schema`, so a JSON Lines source has
+    had its first batch decoded for its types; see there). A CSV file has text ids, which the
+    packed keys do not take (and beside Parquet files it would change the id type mid-scan); so do
+    grouping by several columns, and a sampled log (``sampled``, or a weight column), whose unseen
+    viewers are estimated from per-viewer counts the keys do not keep. ``policies`` are not
+    consulted today: every policy is reduced the same way.
+    """
+    if "csv" in stream.formats:
+        return "text viewer ids (a CSV file)"
+    if stream.schema is None:
+        return "an empty source"
+    if len(by) > 1:
+        return "grouping by several columns"
+    names = stream.schema.names
+    viewer = columns.source_name("viewer_id")
+    if viewer in names and _is_text(stream.schema.field(viewer).type):
+        return "text viewer ids"
+    if sampled or columns.source_name("weight") in names:
+        return "a sampled log (unique viewers of the complete log need per-viewer counts)"
+    return None
 
 
 def scan_statistics(
-    source: Any,
+    stream: Stream,
     policies: Sequence[Policy],
     columns: ColumnMap,
     by: tuple[str, ...],
@@ -582,39 +590,18 @@ def scan_statistics(
     *,
     precision: int | None = None,
     rounding_ms: float = 0.0,
-    sampled: bool = False,
 ) -> list[tuple[Summary, LadderStatistics, LadderStatistics]]:
-    """Read a source once and return, per policy, its facts and ladder statistics.
+    """Reduce a stream the packed path :func:`accepts` and return, per policy, its facts and
+    ladder statistics (grouped, and of the whole log).
 
-    Raises :class:`Declined` (carrying the opened stream, first batch included) when the source
-    is one the packed keys do not take: grouping by several columns, text viewer ids, or a
-    sampled log (``sampled``, or a weight column).
     ``precision``: count unique viewers with HyperLogLog sketches of ``2**precision``
-    registers (one per group, rung and undetermined rung) instead of exactly.
+    registers (one per group, rung and undetermined rung) instead of exactly. Text viewer ids
+    met after the first batch raise ``TypeError`` (the decision was made on the first one).
     """
-    wanted = {columns.source_name(c) for c in CANONICAL_COLUMNS} | set(by) | set(DEFAULT_INTERACTIONS)
-    for p in policies:
-        wanted |= set(p.interactions or ())
-    if _has_text_file(source):
-        # CSV ids are text; a CSV beside Parquet files would change the id type mid-scan.
-        raise Declined("text viewer ids (a CSV file)", source)
-    stream = source if isinstance(source, Stream) else open_source(source, columns=columns, wanted=wanted)
-    batches = iter(stream.batches)
-    first = next(batches, None)
-    if first is None:
-        raise Declined("an empty source", Stream(iter(()), stream.total_rows))
-    replay = Stream(itertools.chain([first], batches), stream.total_rows)
-    if len(by) > 1:
-        raise Declined("grouping by several columns", replay)
-    viewer = columns.source_name("viewer_id")
-    if viewer in first.schema.names and _is_text(first.schema.field(viewer).type):
-        raise Declined("text viewer ids", replay)
-    if sampled or columns.source_name("weight") in first.schema.names:
-        # The unseen viewers of a sampled log are estimated from per-viewer counts, which the
-        # packed keys do not keep.
-        raise Declined("a sampled log (unique viewers of the complete log need per-viewer counts)", replay)
-    check_schema(first.schema.names, columns)
-    names = [*first.schema.names, *CANONICAL_COLUMNS]
+    assert stream.schema is not None, "scan_statistics takes a stream that accepts() took"
+    names = stream.schema.names
+    check_schema(names, columns)
+    names = [*names, *CANONICAL_COLUMNS]
     interactions = tuple(interaction_columns(p, names) for p in policies)
     canon = set(CANONICAL_COLUMNS)
     extra = [b for b in by if b not in canon]
@@ -652,7 +639,7 @@ def scan_statistics(
     def read() -> None:
         try:
             row = 0
-            for raw in replay.batches:
+            for raw in stream.batches:
                 if not hand(pool.submit(_reduce_batch, raw, row, plan, fold)):
                     return
                 row += raw.num_rows

@@ -167,7 +167,7 @@ class _Keys:
         low, mask = np.uint64(self.low), np.uint64((1 << self.low) - 1)
         keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
         keys = (fn(keys >> low) << low) | (keys & mask)
-        self.__init__(self.low, counted=self.counted)  # type: ignore[misc]
+        self.__init__(self.low, counted=self.counted)  # type: ignore[misc]  # reset in place: holders keep this object
         if self.counted:  # counts cannot go through add(): repeat each key count times
             keys = np.repeat(keys, counts)
         self.add(keys)
@@ -206,7 +206,8 @@ class _Viewers:
         self.codes = np.arange(len(self.ids), dtype=np.int64)
 
     def lookup(self, v: np.ndarray) -> np.ndarray:
-        assert self.ids is not None and self.codes is not None
+        assert self.ids is not None
+        assert self.codes is not None
         return self.codes[np.searchsorted(self.ids, v)]
 
     def encode(self, v: np.ndarray) -> np.ndarray:
@@ -278,6 +279,24 @@ def _or_runs(keys: np.ndarray, low: int) -> tuple[np.ndarray, np.ndarray]:
     return keys[starts] >> np.uint64(low), bits
 
 
+def _rows_per_pair(flags: np.ndarray, counts: np.ndarray, starts: np.ndarray, bit: int) -> np.ndarray:
+    """Per pair, its valid rows with flag ``bit`` set (flags: the bag's, per row)."""
+    if not len(flags):
+        return np.zeros(0, dtype=np.int32)
+    return np.add.reduceat(np.where((flags & (1 << bit)) != 0, counts, 0), starts, dtype=np.int32)
+
+
+def _viewers_per_group(
+    bit: int, group: np.ndarray, bits: np.ndarray, set_group: np.ndarray, set_bits: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Per group, the pairs with rung ``bit`` set (every pair when 0): the bag's and the set's own."""
+    if not bit:
+        return np.bincount(group, minlength=n_groups) + np.bincount(set_group, minlength=n_groups)
+    return np.bincount(group[(bits & bit) != 0], minlength=n_groups) + np.bincount(
+        set_group[(set_bits & bit) != 0], minlength=n_groups
+    )
+
+
 def _partition_stats(
     on: np.ndarray, bag: np.ndarray, counts: np.ndarray, layout: _Layout, rank: np.ndarray, n_groups: int, whole: bool
 ) -> _PartStats:
@@ -292,14 +311,9 @@ def _partition_stats(
     pairs = pairs[starts]
     flags = (bag & np.uint64(15)).astype(np.uint8)
 
-    def per_pair(bit: int) -> np.ndarray:
-        if not len(bag):
-            return np.zeros(0, dtype=np.int32)
-        return np.add.reduceat(np.where((flags & (1 << bit)) != 0, counts, 0), starts, dtype=np.int32)
-
     valid = np.add.reduceat(counts, starts, dtype=np.int32) if len(bag) else np.zeros(0, dtype=np.int32)
-    t = {level: per_pair(i) for i, level in enumerate(ESTIMATED_LEVELS)}
-    u = {level: per_pair(2 + i) for i, level in enumerate(ESTIMATED_LEVELS)}
+    t: dict[str, np.ndarray] = {level: _rows_per_pair(flags, counts, starts, i) for i, level in enumerate(ESTIMATED_LEVELS)}
+    u: dict[str, np.ndarray] = {level: _rows_per_pair(flags, counts, starts, 2 + i) for i, level in enumerate(ESTIMATED_LEVELS)}
     del starts, flags
     # Rung bits per pair: the bag's pairs from their counts, OR those of the set's keys (invalid
     # or engaged rows); the set's pairs with no valid row are kept apart (few beside the bag's).
@@ -316,18 +330,12 @@ def _partition_stats(
     g = rank[layout.group(pairs)]
     g_set = rank[layout.group(only_set)]
 
-    def per_group(level: str) -> np.ndarray:
-        bit = LEVEL_BIT[level]
-        if not bit:
-            return np.bincount(g, minlength=n_groups) + np.bincount(g_set, minlength=n_groups)
-        return np.bincount(g[(bits & bit) != 0], minlength=n_groups) + np.bincount(
-            g_set[(only_set_bits & bit) != 0], minlength=n_groups
-        )
-
-    certain = {level: per_group(level) for level in LEVELS}
+    certain: dict[str, np.ndarray] = {
+        level: _viewers_per_group(LEVEL_BIT[level], g, bits, g_set, only_set_bits, n_groups) for level in LEVELS
+    }
     # Reduced to distinct (group, t, f, u) here, in the partition's thread: a few thousand rows
     # instead of one per pair.
-    rows = {level: distinct_viewer_rows(g, t[level], valid - t[level] - u[level], u[level]) for level in ESTIMATED_LEVELS}
+    rows: Rows = {level: distinct_viewer_rows(g, t[level], valid - t[level] - u[level], u[level]) for level in ESTIMATED_LEVELS}
     del g, g_set
     if not whole:
         return _PartStats(certain, rows, {}, {})
@@ -342,7 +350,7 @@ def _partition_stats(
     all_bits = np.concatenate([bits, only_set_bits])
     vbits = np.bitwise_or.reduceat(all_bits[order], vstarts) if len(order) else all_bits
     del all_bits, bits
-    certain_all = {
+    certain_all: dict[str, int] = {
         level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(vstarts) for level in LEVELS
     }
     n_bag = len(valid)
@@ -355,7 +363,7 @@ def _partition_stats(
         return np.add.reduceat(full[order], vstarts, dtype=np.int32)
 
     vvalid = per_viewer(valid)
-    rows_all = {}
+    rows_all: Rows = {}
     for level in ESTIMATED_LEVELS:
         vt, vu = per_viewer(t[level]), per_viewer(u[level])
         rows_all[level] = distinct_viewer_rows(np.zeros(len(vvalid), dtype=np.int32), vt, vvalid - vt - vu, vu)
@@ -364,7 +372,7 @@ def _partition_stats(
 
 def _distinct_rows(parts: list[_PartStats], field: str) -> dict[str, Any]:
     """The partitions' distinct (group, t, f, u) tables merged into one (counts of equal rows summed)."""
-    out = {}
+    out: dict[str, Any] = {}
     for level in ESTIMATED_LEVELS:
         g, t, f, u, count = (np.concatenate([getattr(p, field)[level][i] for p in parts]) for i in range(5))
         out[level] = distinct_viewer_rows(g, t, f, u, count)
@@ -387,12 +395,12 @@ def _viewer_statistics(
             range(1 << _PART_BITS),
         )
     )
-    certain = {
+    certain: dict[str, np.ndarray] = {
         level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS
     }
     # No open-viewer triples: those are for sketched viewers; the viewer rows resolve them here.
     rows = _distinct_rows(parts, "rows")
     if not whole:
         return (certain, {}, rows), (certain, {}, rows)
-    certain_all = {level: np.array([float(sum(s.certain_all[level] for s in parts))]) for level in LEVELS}
+    certain_all: dict[str, np.ndarray] = {level: np.array([float(sum(s.certain_all[level] for s in parts))]) for level in LEVELS}
     return (certain, {}, rows), (certain_all, {}, _distinct_rows(parts, "rows_all"))

@@ -100,7 +100,7 @@ def distinct_crossings(
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Sorted distinct (group, code) pairs with summed counts, per estimated rung (level 0 is
     viewable, 1 attended): sorted so that float sums over them do not depend on row order."""
-    out = {}
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for k, name in enumerate(ESTIMATED_LEVELS):
         mine = level == k
         # One int64 key per pair (codes are below 2**21): a 1-d unique sorts several times
@@ -140,15 +140,16 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
     if summary.crossings is not None and summary.crossings.num_rows:
         c = summary.crossings
         crossings = distinct_crossings(g_crossing, _col_of(c, "level"), _col_of(c, "code"), _col_of(c, "count"))
-    histograms = (
+    histograms: dict[str, DwellHistogram] = (
         empty_histograms() if summary.histograms is None else dict(zip(ESTIMATED_LEVELS, summary.histograms, strict=True))
     )
-    rate, counts = None, None
+    rate: float | None = None
+    counts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     if summary.weighted:
         rate = _one_sample_rate(_col(summary, "n_rendered"), _col(summary, "w_rendered"))
         if rate is not None:
             counts = {level: (g[has_viewer], _col(summary, f"n_{level}")[has_viewer]) for level in LEVELS}
-    per_viewer = None
+    per_viewer: dict[str, Frequencies] | None = None
     if frequencies:
         per_viewer = {}
         for level in LEVELS:

@@ -46,8 +46,13 @@ WEIGHT_COLUMNS: tuple[str, ...] = tuple(f"w_{c[2:]}" if c.startswith("n_") else 
     f"w2_{c[2:]}" if c.startswith("n_") else f"uw2_{c[2:]}" for c in COUNT_COLUMNS
 )
 
-#: Why rendered rows were not valid (each rule counted on its own; a row may match several).
-EXCLUSION_RULES: tuple[str, ...] = ("is_bot", "user_agent", "self_view")
+
+def _frozen_names(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(names)
+
+
+def _names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(names)
 
 
 def _freeze_counts(value: Mapping[str, int]) -> dict[str, int]:
@@ -76,8 +81,8 @@ class Summary:
     rows_read: int
     rejected: dict[str, int] = attrs.field(converter=_freeze_counts)
     excluded: dict[str, int] = attrs.field(converter=_freeze_counts)
-    columns_seen: frozenset[str] = attrs.field(converter=frozenset)
-    interactions: tuple[str, ...] = attrs.field(converter=tuple)
+    columns_seen: frozenset[str] = attrs.field(converter=_frozen_names)
+    interactions: tuple[str, ...] = attrs.field(converter=_names)
     weighted: bool = False
     #: The log's dwell and in-view times are floored to multiples of this (0: not rounded).
     rounding_ms: float = 0.0
@@ -143,7 +148,7 @@ def _table_to_ipc(table: pa.Table) -> bytes:
 
 def _table_from_ipc(ipc: bytes) -> pa.Table:
     buffer = pa.allocate_buffer(len(ipc))
-    memoryview(buffer).cast("B")[:] = ipc  # type: ignore[index]
+    memoryview(buffer).cast("B")[:] = ipc
     return pa.ipc.open_stream(buffer).read_all()
 
 
@@ -296,7 +301,7 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
     else:
         by_agent = false
     if policy.exclude_self_views and "viewer_id" in cols and "author_id" in cols:
-        viewer, author = col("viewer_id"), col("author_id")
+        viewer, author = log["viewer_id"].combine_chunks(), log["author_id"].combine_chunks()
         if viewer.type != author.type:
             viewer, author = viewer.cast(pa.string()), author.cast(pa.string())
         by_self = pc.fill_null(pc.equal(viewer, author), False)

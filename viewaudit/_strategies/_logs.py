@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -116,7 +116,7 @@ def _sizes(min_size: Any, max_size: Any) -> tuple[int, int]:
 def _id_type(value: Any) -> type:
     if value not in (int, str):
         raise InvalidArgument(f"id_types must draw int or str, got {value!r}")
-    return value  # type: ignore[no-any-return]
+    return cast(type, value)
 
 
 def _id_types(value: Any) -> st.SearchStrategy[type]:

@@ -39,7 +39,7 @@ def summaries(
             else:
                 log = draw(custom_logs)
             grouping = tuple(draw(groupings))
-            return summarize(log, policy=policy, by=grouping or None, on_invalid="raise")  # type: ignore[return-value]
+            return summarize(log, policy=policy, by=grouping or None, on_invalid="raise")  # type: ignore[return-value]  # one policy: one Summary
 
         return summary()
 

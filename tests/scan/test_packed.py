@@ -1,0 +1,121 @@
+"""Which sources the packed path takes, decided before a row is reduced (packed.accepts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+
+import viewaudit
+from viewaudit._read.sources import open_source, with_schema
+from viewaudit._scan.loop import wanted_columns
+from viewaudit._scan.packed import accepts
+from viewaudit._schema import ColumnMap
+
+POLICIES = [viewaudit.get_policy("mrc-display")]
+COLUMNS = ColumnMap()
+LOG = pa.table({"item_id": [1, 1, 2], "viewer_id": [7, 8, 7], "dwell_ms": [500.0, 2500.0, None]})
+
+
+def _reason(source: Any, by: tuple[str, ...] = (), *, sampled: bool = False) -> str | None:
+    stream = with_schema(open_source(source, columns=COLUMNS, wanted=wanted_columns(POLICIES, COLUMNS, by)))
+    return accepts(stream, POLICIES, COLUMNS, by, sampled=sampled)
+
+
+def _write(tmp_path: Path, name: str, table: pa.Table) -> Path:
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        pq.write_table(table, path)
+    elif name.endswith(".csv"):
+        pa_csv.write_csv(table, path)
+    else:
+        path.write_text("".join(json.dumps(row) + "\n" for row in table.to_pylist()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "by", "sampled", "reason"),
+    [
+        (lambda d: LOG, (), False, None),
+        (lambda d: LOG.to_batches()[0], (), False, None),
+        (lambda d: pa.RecordBatchReader.from_batches(LOG.schema, LOG.to_batches()), (), False, None),
+        (lambda d: LOG.to_pandas(), (), False, None),
+        (lambda d: _write(d, "log.parquet", LOG), (), False, None),
+        (lambda d: _write(d, "log.jsonl", LOG), ("item_id",), False, None),
+        (lambda d: _write(d, "log.csv", LOG), (), False, "text viewer ids (a CSV file)"),
+        (lambda d: [_write(d, "a.parquet", LOG), _write(d, "b.csv", LOG)], (), False, "text viewer ids (a CSV file)"),
+        (lambda d: _write(d, "empty.jsonl", LOG.slice(0, 0)), (), False, "an empty source"),
+        (lambda d: LOG, ("item_id", "dwell_ms"), False, "grouping by several columns"),
+        (lambda d: LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"])), (), False, "text viewer ids"),
+        (
+            lambda d: _write(d, "text.jsonl", LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"]))),
+            (),
+            False,
+            "text viewer ids",
+        ),
+        (
+            lambda d: _write(d, "dict.parquet", LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"]).dictionary_encode())),
+            (),
+            False,
+            "text viewer ids",
+        ),
+        (lambda d: LOG, (), True, "a sampled log (unique viewers of the complete log need per-viewer counts)"),
+        (
+            lambda d: _write(d, "w.parquet", LOG.append_column("weight", pa.array([2.0, 2.0, 4.0]))),
+            (),
+            False,
+            "a sampled log (unique viewers of the complete log need per-viewer counts)",
+        ),
+    ],
+)
+def test_accepts_says_why_not(tmp_path: Path, make: Any, by: tuple[str, ...], sampled: bool, reason: str | None) -> None:
+    """accepts() returns None for a source the packed keys take, else the reason in words."""
+    assert _reason(make(tmp_path), by, sampled=sampled) == reason
+
+
+def test_parquet_schema_is_known_without_reading_rows(tmp_path: Path) -> None:
+    """A Parquet stream's schema comes from the footer and equals its first batch's (selected columns)."""
+    path = _write(tmp_path, "log.parquet", LOG.append_column("unrelated", pa.array([1, 2, 3])))
+    stream = open_source(path, columns=COLUMNS, wanted=wanted_columns(POLICIES, COLUMNS, ()))
+    assert stream.schema is not None
+    assert with_schema(stream) is stream
+    first = next(iter(stream.batches))
+    assert stream.schema.names == first.schema.names == ["item_id", "viewer_id", "dwell_ms"]
+    assert stream.schema.field("viewer_id").type == first.schema.field("viewer_id").type
+
+
+def test_with_schema_yields_the_decoded_batch_again(tmp_path: Path) -> None:
+    """A JSON Lines stream decodes its first batch for the schema and still yields every row."""
+    path = _write(tmp_path, "log.jsonl", LOG)
+    stream = open_source(path, columns=COLUMNS)
+    assert stream.schema is None
+    assert stream.formats == frozenset({"jsonl"})
+    known = with_schema(stream)
+    assert known.schema is not None
+    assert sum(b.num_rows for b in known.batches) == LOG.num_rows
+
+
+@pytest.mark.parametrize(
+    ("engine", "unique_viewers", "what"),
+    [("packed", "exact", "engine='packed'"), ("auto", "hll", "unique_viewers='hll'")],
+)
+def test_packed_only_audits_name_the_reason(tmp_path: Path, engine: Any, unique_viewers: Any, what: str) -> None:
+    """engine='packed' and HLL raise the reason accepts() gives, in the message they always had."""
+    path = _write(tmp_path, "log.csv", LOG)
+    message = f"{what} does not take text viewer ids (a CSV file); use engine='auto' or 'summary' with exact unique viewers"
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        viewaudit.audit(path, engine=engine, unique_viewers=unique_viewers)
+
+
+@pytest.mark.parametrize("name", ["log.csv", "log.jsonl", "log.parquet"])
+def test_auto_gives_the_summary_engines_audit_where_packed_declines(tmp_path: Path, name: str) -> None:
+    """engine='auto' on a source the packed path declines (or takes) equals engine='summary'."""
+    path = _write(tmp_path, name, LOG)
+    auto = viewaudit.audit(path, by=["item_id", "dwell_ms"])
+    summary = viewaudit.audit(path, by=["item_id", "dwell_ms"], engine="summary")
+    assert auto.to_dict() == summary.to_dict()

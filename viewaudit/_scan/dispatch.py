@@ -1,0 +1,75 @@
+"""Which engine reduces a source, decided in one place: Dask, the packed path or the scan loop.
+
+Above the three engines, so that none of them knows of another: a Dask collection is
+summarized partition by partition; any other source is opened once, and the packed path takes
+it when :func:`~viewaudit._scan.packed.accepts` says so, before a row is reduced; the scan loop
+takes the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from viewaudit._checks import HLL_NEEDS_PACKED, AuditOptions
+from viewaudit._read.sources import open_source, with_schema
+from viewaudit._scan.distributed import is_dask_collection, summarize_dask
+from viewaudit._scan.loop import progress_bar, summarize_stream, wanted_columns
+from viewaudit._scan.packed import accepts, scan_statistics
+from viewaudit._scan.statistics import LadderStatistics
+from viewaudit._scan.summary import Summary
+
+
+@attrs.frozen
+class Scanned:
+    """One policy's scan: a :class:`Summary` (the reference path), or the facts of the log (a
+    summary without rows) with its grouped and whole-log statistics (the packed path)."""
+
+    summary: Summary
+    statistics: tuple[LadderStatistics, LadderStatistics] | None = None
+
+
+def summaries(source: Any, options: AuditOptions) -> list[Summary]:
+    """A :class:`Summary` of the source per policy, grouped by ``options.scanned_by``."""
+    policies, by = list(options.policies), options.scanned_by
+    args = (policies, options.columns, by, options.on_invalid, options.rejects)
+    if is_dask_collection(source):
+        return summarize_dask(source, *args, options.recording)
+    stream = open_source(source, columns=options.columns, wanted=wanted_columns(policies, options.columns, by))
+    return summarize_stream(stream, *args, options.progress, options.recording)
+
+
+def scan(source: Any, options: AuditOptions) -> list[Scanned]:
+    """Read the source once and reduce it for each policy, on the packed path where it applies."""
+    sketched = options.unique_viewers == "hll"
+    if is_dask_collection(source):
+        if sketched:
+            raise ValueError(HLL_NEEDS_PACKED)
+        return [Scanned(s) for s in summaries(source, options)]
+    packed = options.engine != "summary" and not options.estimate.frequency and options.estimate.strata is None
+    if not packed:
+        return [Scanned(s) for s in summaries(source, options)]
+    policies, columns, by = list(options.policies), options.columns, options.by
+    stream = with_schema(open_source(source, columns=columns, wanted=wanted_columns(policies, columns, by)))
+    reason = accepts(stream, policies, columns, by, sampled=options.recording.sample_rate is not None)
+    if reason is None:
+        results = scan_statistics(
+            stream,
+            policies,
+            columns,
+            by,
+            options.on_invalid,
+            options.rejects,
+            lambda total: progress_bar(total, options.progress),
+            precision=options.hll_precision if sketched else None,
+            rounding_ms=options.recording.rounding_ms,
+        )
+        return [Scanned(facts, (grouped, whole)) for facts, grouped, whole in results]
+    if options.engine == "packed" or sketched:
+        what = "unique_viewers='hll'" if sketched else "engine='packed'"
+        raise ValueError(f"{what} does not take {reason}; use engine='auto' or 'summary' with exact unique viewers")
+    summarized = summarize_stream(
+        stream, policies, columns, by, options.on_invalid, options.rejects, options.progress, options.recording
+    )
+    return [Scanned(s) for s in summarized]
