@@ -5,7 +5,7 @@ One command:  python benchmarks/bench_censoring_cost.py [--rows 1000000] [--repe
 
 Without the column no row can cross a threshold and nothing is binned; with it, every batch
 bins the valid visible rows' times into the life table's histograms and counts the crossing
-rows per group (viewaudit/_crossings.py).
+rows per group (viewaudit/_ladder/crossings.py).
 """
 
 from __future__ import annotations

@@ -15,13 +15,12 @@ import pyarrow as pa
 
 from viewaudit._checks import Engine, PolicyLike, check_audit, check_compare, check_estimate, check_summarize
 from viewaudit._policy import PRESETS
-from viewaudit._read.validation import OnInvalid
 from viewaudit._report.assemble import audit_from_summary, audit_of
 from viewaudit._report.comparison import Comparison
 from viewaudit._report.results import Audit
 from viewaudit._scan.dispatch import scan, summaries
 from viewaudit._scan.summary import Summary
-from viewaudit._schema import ColumnMap
+from viewaudit._schema import ColumnMap, OnInvalid
 
 __all__ = ["Engine", "PolicyLike", "audit", "compare", "estimate", "summarize"]
 
@@ -68,7 +67,7 @@ def estimate(
     audit is grouped by the other keys and unmeasured impressions are estimated within each
     stratum (see :func:`audit`). ``frequency`` and ``population`` as in :func:`audit`."""
     options = check_estimate(
-        summary, confidence_level=confidence_level, strata=strata, frequency=frequency, population=population
+        summary.policy, summary.by, confidence_level=confidence_level, strata=strata, frequency=frequency, population=population
     )
     return audit_from_summary(summary, options)
 

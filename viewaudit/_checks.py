@@ -15,15 +15,13 @@ from typing import TYPE_CHECKING, Literal, cast
 import attrs
 import numpy as np
 
+from viewaudit._estimators.hyperloglog import MAX_PRECISION, MIN_PRECISION
 from viewaudit._policy import Policy, get_policy
-from viewaudit._scan.hyperloglog import MAX_PRECISION, MIN_PRECISION
-from viewaudit._schema import ColumnMap, Recording, as_column_map
+from viewaudit._schema import ColumnMap, OnInvalid, Recording, as_column_map
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from viewaudit._read.validation import OnInvalid
-    from viewaudit._scan.summary import Summary
 
 PolicyLike = Policy | str | os.PathLike[str]
 Engine = Literal["auto", "packed", "summary"]
@@ -185,15 +183,22 @@ def check_summarize(
 
 
 def check_estimate(
-    summary: Summary, *, confidence_level: float, strata: str | None, frequency: int | None, population: float | None
+    policy: Policy,
+    by: tuple[str, ...],
+    *,
+    confidence_level: float,
+    strata: str | None,
+    frequency: int | None,
+    population: float | None,
 ) -> EstimateOptions:
-    """The arguments of :func:`viewaudit.estimate`, normalised."""
-    _policies(summary.policy)
-    _by(summary.by)
+    """The arguments of :func:`viewaudit.estimate`, normalised; ``policy`` and ``by`` are the
+    summary's (passed apart so that the checks need nothing from the scan)."""
+    _policies(policy)
+    _by(by)
     level = _confidence_level(confidence_level)
     k, people = _reach(frequency, population)
-    if strata is not None and strata not in summary.by:
-        raise ValueError(f"strata={strata!r} must be one of the summary's group keys {summary.by!r}")
+    if strata is not None and strata not in by:
+        raise ValueError(f"strata={strata!r} must be one of the summary's group keys {by!r}")
     return EstimateOptions(level, strata, k, people)
 
 

@@ -7,8 +7,12 @@ absence turns the rung that needs it into "cannot be determined" (see ``docs/sch
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import attrs
+
+#: What to do with a row that breaks the schema: drop it and count it, or raise.
+OnInvalid = Literal["reject", "raise"]
 
 #: Every canonical column with a short description (the order is the documented order).
 CANONICAL_COLUMNS: dict[str, str] = {

@@ -155,7 +155,7 @@ def test_check_estimate_rejects_bad_arguments(
     """Each bad argument of estimate() raises its error, from the check and from estimate() itself."""
     arguments: dict[str, Any] = {"confidence_level": 0.95, "strata": None, "frequency": None, "population": None} | bad
     with _raises(error, match):
-        check_estimate(summary, **arguments)
+        check_estimate(summary.policy, summary.by, **arguments)
     with _raises(error, match):
         viewaudit.estimate(summary, **arguments)
 

@@ -9,16 +9,13 @@ asks for ``on_invalid="raise"``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from viewaudit._schema import BOOL_COLUMNS, CANONICAL_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, ColumnMap
-
-OnInvalid = Literal["reject", "raise"]
+from viewaudit._schema import BOOL_COLUMNS, CANONICAL_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, ColumnMap, OnInvalid
 
 #: Text a float column may hold: decimal or scientific notation, or nan/inf words.
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|(?i:nan|inf|infinity))\s*$"

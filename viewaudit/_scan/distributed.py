@@ -16,10 +16,9 @@ import pyarrow as pa
 
 from viewaudit._policy import Policy
 from viewaudit._read.rejects import RejectsWriter
-from viewaudit._read.validation import OnInvalid
 from viewaudit._scan.loop import summarize_source
 from viewaudit._scan.summary import Summary, aligned, merge
-from viewaudit._schema import ColumnMap, Recording
+from viewaudit._schema import ColumnMap, OnInvalid, Recording
 
 #: Summaries merged per task in the reduction tree.
 _FAN_IN = 8

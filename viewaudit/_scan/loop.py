@@ -16,9 +16,9 @@ import pyarrow as pa
 from viewaudit._policy import Policy
 from viewaudit._read.rejects import RejectsWriter
 from viewaudit._read.sources import Stream, open_source
-from viewaudit._read.validation import OnInvalid, check_schema, validate_batch
+from viewaudit._read.validation import check_schema, validate_batch
 from viewaudit._scan.summary import Summary, interaction_columns, merge, summarize_table
-from viewaudit._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, Recording
+from viewaudit._schema import CANONICAL_COLUMNS, DEFAULT_INTERACTIONS, ColumnMap, OnInvalid, Recording
 
 #: Merge the per-batch summaries once they hold this many (group, viewer) rows in all.
 _COMPACT_ROWS = 1 << 22

@@ -47,13 +47,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from viewaudit._estimators import hyperloglog as sketch
 from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._policy import Policy
 from viewaudit._read.rejects import RejectsWriter
 from viewaudit._read.sources import Stream
-from viewaudit._read.validation import OnInvalid, check_schema, validate_batch
+from viewaudit._read.validation import check_schema, validate_batch
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
-from viewaudit._scan import hyperloglog as sketch
 from viewaudit._scan.crossing_codes import CODE_BITS, batch_crossings, empty_histograms
 from viewaudit._scan.packed_keys import (
     _PAIR_BITS,
@@ -75,7 +75,7 @@ from viewaudit._scan.packed_keys import (
 )
 from viewaudit._scan.statistics import LadderStatistics, distinct_crossings, no_crossings
 from viewaudit._scan.summary import COUNT_COLUMNS, Summary, crossings_possible, interaction_columns, rung_masks
-from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap
+from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap, OnInvalid
 
 PATTERNS = np.arange(64)
 #: HLL mode: one sketch per group for each of these row sets (0: every row with a viewer).

@@ -7,9 +7,9 @@ import pyarrow as pa
 import pytest
 
 import viewaudit
-from viewaudit._scan import hyperloglog as sketch
+from viewaudit._estimators import hyperloglog as sketch
 
-from test_packed_engine import batches, random_log
+from helpers.logs import batches, random_log
 
 
 def sketch_of(ids: np.ndarray, precision: int) -> np.ndarray:
