@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 import viewaudit
 from viewaudit import PRESETS, Policy
-from viewaudit._strategies._values import OPTIONAL_COLUMNS
+from viewaudit._strategies._drawn_values import OPTIONAL_COLUMNS
 from viewaudit.strategies import column_sets, impression_logs
 from viewaudit.testing import parametrize_with_contracts
 

@@ -20,7 +20,7 @@ from viewaudit import BOT_USER_AGENTS, LEVELS, PRESETS, Policy, Summary
 from viewaudit._read.validation import validate_batch
 from viewaudit._scan.summary import interaction_columns, rung_masks
 from viewaudit._schema import ColumnMap
-from viewaudit._strategies._values import BOT_AGENTS, HUMAN_AGENTS, OPTIONAL_COLUMNS
+from viewaudit._strategies._drawn_values import BOT_AGENTS, HUMAN_AGENTS, OPTIONAL_COLUMNS
 from viewaudit._strategies.reference_ladder import is_bot_agent, rung_memberships
 from viewaudit.strategies import (
     column_sets,

@@ -23,9 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from viewaudit._schema import DEFAULT_INTERACTIONS
-from viewaudit._strategies._policies import as_strategy
-from viewaudit._strategies._policies import policies as _policies
-from viewaudit._strategies._values import (
+from viewaudit._strategies._drawn_values import (
     ALLOWED_COLUMNS,
     BOT_AGENTS,
     DEFAULT_MAX_SIZE,
@@ -36,6 +34,8 @@ from viewaudit._strategies._values import (
     TIME_EDGES,
     straddle,
 )
+from viewaudit._strategies._policies import as_strategy
+from viewaudit._strategies._policies import policies as _policies
 from viewaudit._strategies.reference_ladder import LadderTruth, reference_ladder
 
 _EPOCH_MS_2100 = 4_102_444_800_000

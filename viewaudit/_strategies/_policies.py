@@ -11,7 +11,7 @@ from viewaudit._policy import PRESETS, Policy
 from viewaudit._policy.bots import BOT_USER_AGENTS
 from viewaudit._rungs import LEVELS
 from viewaudit._schema import DEFAULT_INTERACTIONS
-from viewaudit._strategies._values import EXTRA_PATTERNS, FRACTION_EDGES, TIME_EDGES, straddle
+from viewaudit._strategies._drawn_values import EXTRA_PATTERNS, FRACTION_EDGES, TIME_EDGES, straddle
 
 #: The audit's default first, so that examples shrink to it.
 _PRESET_ORDER = (PRESETS["mrc-display"], *(p for name, p in PRESETS.items() if name != "mrc-display"))

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from viewaudit._policy import Policy
 from viewaudit._rungs import Level
-from viewaudit._strategies._values import FRACTION_EDGES, TIME_EDGES, straddle
+from viewaudit._strategies._drawn_values import FRACTION_EDGES, TIME_EDGES, straddle
 from viewaudit._strategies.reference_ladder import rung_upper_bounds
 from viewaudit._testing._tables import format_log
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from viewaudit._policy import Policy, get_policy
 from viewaudit._rungs import LEVELS
+from viewaudit._strategies._drawn_values import OPTIONAL_COLUMNS
 from viewaudit._strategies._logs import column_sets, impression_logs
-from viewaudit._strategies._values import OPTIONAL_COLUMNS
 from viewaudit._testing._contracts import CONTRACTS, KINDS, OPTIONAL, Broken, Case, Contract, Options, Threshold
 from viewaudit._warnings import DegenerateDataWarning
 
