@@ -24,7 +24,7 @@ LOG = pa.table({"item_id": [1, 1, 2], "viewer_id": [7, 8, 7], "dwell_ms": [500.0
 
 def _reason(source: Any, by: tuple[str, ...] = (), *, sampled: bool = False) -> str | None:
     stream = with_schema(open_source(source, columns=COLUMNS, wanted=wanted_columns(POLICIES, COLUMNS, by)))
-    return accepts(stream, POLICIES, COLUMNS, by, sampled=sampled)
+    return accepts(stream, COLUMNS, by, sampled=sampled)
 
 
 def _write(tmp_path: Path, name: str, table: pa.Table) -> Path:

@@ -52,7 +52,7 @@ def scan(source: Any, options: AuditOptions) -> list[Scanned]:
         return [Scanned(s) for s in summaries(source, options)]
     policies, columns, by = list(options.policies), options.columns, options.by
     stream = with_schema(open_source(source, columns=columns, wanted=wanted_columns(policies, columns, by)))
-    reason = accepts(stream, policies, columns, by, sampled=options.recording.sample_rate is not None)
+    reason = accepts(stream, columns, by, sampled=options.recording.sample_rate is not None)
     if reason is None:
         results = scan_statistics(
             stream,

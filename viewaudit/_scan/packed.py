@@ -553,7 +553,7 @@ def _is_text(t: pa.DataType) -> bool:
     return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
 
 
-def accepts(stream: Stream, policies: Sequence[Policy], columns: ColumnMap, by: tuple[str, ...], *, sampled: bool) -> str | None:
+def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled: bool) -> str | None:
     """None when the packed path takes ``stream``, else the reason it does not, in words.
 
     Decided before any row is reduced: from the file formats and the first batch's schema
@@ -561,8 +561,7 @@ def accepts(stream: Stream, policies: Sequence[Policy], columns: ColumnMap, by: 
     had its first batch decoded for its types; see there). A CSV file has text ids, which the
     packed keys do not take (and beside Parquet files it would change the id type mid-scan); so do
     grouping by several columns, and a sampled log (``sampled``, or a weight column), whose unseen
-    viewers are estimated from per-viewer counts the keys do not keep. ``policies`` are not
-    consulted today: every policy is reduced the same way.
+    viewers are estimated from per-viewer counts the keys do not keep.
     """
     if "csv" in stream.formats:
         return "text viewer ids (a CSV file)"
