@@ -26,7 +26,7 @@ CANONICAL_COLUMNS: dict[str, str] = {
     "is_bot": "invalid traffic flagged upstream (bool)",
     "user_agent": "client user agent, matched against the policy's bot patterns",
     "author_id": "the item's author, for the self-view rule",
-    "weight": "inverse inclusion probability of a sampled row (float > 0, default 1)",
+    "weight": "inverse inclusion probability of a sampled row (float from 1 to 1e9, default 1)",
 }
 
 #: Interaction columns a policy uses by default, when they exist in the log.
@@ -34,6 +34,12 @@ DEFAULT_INTERACTIONS: tuple[str, ...] = ("liked", "replied", "reposted", "clicke
 
 ID_COLUMNS = ("item_id", "viewer_id", "author_id")
 FLOAT_COLUMNS = ("dwell_ms", "in_view_ms", "visible_fraction", "weight")
+
+#: The largest weight a row may carry (a sample rate of 1e-9): weights are summed in fixed point
+#: (``viewaudit._scan.summary``), and a larger one is a logging error rather than a sample.
+MAX_WEIGHT = 1e9
+#: The smallest ``sample_rate``: each row then weighs ``MAX_WEIGHT``.
+MIN_SAMPLE_RATE = 1 / MAX_WEIGHT
 BOOL_COLUMNS = ("dwell_censored", "is_bot")
 
 
@@ -91,8 +97,11 @@ def _rounding(value: object) -> float:
 def _sample_rate(value: object) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValueError(f"sample_rate must be in (0, 1], got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not MIN_SAMPLE_RATE <= value <= 1:
+        raise ValueError(
+            f"sample_rate must be in [{MIN_SAMPLE_RATE:g}, 1] (each row weighs 1/sample_rate, "
+            f"at most {MAX_WEIGHT:g}), got {value!r}"
+        )
     return float(value)
 
 

@@ -15,7 +15,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from viewaudit._schema import BOOL_COLUMNS, CANONICAL_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, ColumnMap, OnInvalid
+from viewaudit._schema import (
+    BOOL_COLUMNS,
+    CANONICAL_COLUMNS,
+    FLOAT_COLUMNS,
+    ID_COLUMNS,
+    MAX_WEIGHT,
+    MIN_SAMPLE_RATE,
+    ColumnMap,
+    OnInvalid,
+)
 
 #: Text a float column may hold: decimal or scientific notation, or nan/inf words.
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|(?i:nan|inf|infinity))\s*$"
@@ -100,7 +109,13 @@ def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
         outside = pc.or_(pc.less(arr, 0.0), pc.greater(arr, 1.0))
         check.add(f"{name}: outside [0, 1]", "a value in [0, 1]", outside, arr)
     elif name == "weight":
-        check.add(f"{name}: not > 0", "a number > 0", pc.or_kleene(pc.is_null(arr), pc.less_equal(arr, 0.0)), arr)
+        # An inverse inclusion probability: below 1 (or missing) it is not one; above MAX_WEIGHT
+        # the fixed-point weight sums could not hold it.
+        below = pc.or_kleene(pc.is_null(arr), pc.less(arr, 1.0))
+        check.add(f"{name}: not >= 1", "a number >= 1 (an inverse inclusion probability)", below, arr)
+        above = pc.and_(pc.greater(arr, MAX_WEIGHT), pc.invert(pc.is_inf(arr)))
+        expectation = f"a number <= {MAX_WEIGHT:g} (a sample rate >= {MIN_SAMPLE_RATE:g})"
+        check.add(f"{name}: above {MAX_WEIGHT:g}", expectation, above, arr)
     else:
         check.add(f"{name}: negative", "a value >= 0", pc.less(arr, 0.0), arr)
     return arr

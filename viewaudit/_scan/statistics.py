@@ -124,7 +124,8 @@ def ladder_statistics(summary: Summary, *, frequencies: bool = False) -> LadderS
 
     has_viewer = np.asarray(pc.is_valid(summary.table["viewer_id"]), dtype=bool)
     names = [c for c in summary.table.column_names if c not in summary.keys]
-    totals = {name: total(_col(summary, name)) for name in names}
+    # As floats: the squared-weight sums are float64 (the others int64, summed as float64 anyway).
+    totals = {name: total(np.asarray(summary.table[name].to_numpy(), dtype=np.float64)) for name in names}
     certain: dict[str, np.ndarray] = {}
     viewer_rows: dict[str, ViewerRows] = {}
     n_valid = _col(summary, "n_valid")

@@ -32,8 +32,13 @@ from viewaudit._schema import DEFAULT_INTERACTIONS
 #: Fixed-point scale of weight sums: weights are resolved to 1/65536 so that sums are exact
 #: integers and do not depend on batch order or size.
 WEIGHT_SCALE = 1 << 16
-#: Fixed-point scale of squared-weight sums (used for variances only).
+#: Fixed-point scale of squared-weight sums (used for variances only). They are held as float64:
+#: exact (whole numbers) below 2**53, about 5.6e14 in squared weight, and a relative 1e-16 off
+#: beyond, where int64 would overflow (one row of weight 7.6e8 does).
 WEIGHT2_SCALE = 1 << 4
+#: The largest sum of weights on one rung (estimated impressions, 2**46 = 7.04e13) the int64
+#: fixed-point sums hold, with a factor 2 to spare for the float check of :func:`check_weight_sums`.
+MAX_WEIGHT_SUM = float(2**62 // WEIGHT_SCALE)
 
 #: Counter columns: n_<level> = impressions on the rung; u_<level> = impressions whose membership
 #: could not be determined (dwell or visibility not measured, dwell censored below threshold).
@@ -186,7 +191,7 @@ def _add_weights(table: pa.Table) -> pa.Table:
         stem = c[2:]
         w, w2 = ("w_", "w2_") if c.startswith("n_") else ("uw_", "uw2_")
         extra[w + stem] = pc.multiply(table[c], WEIGHT_SCALE)
-        extra[w2 + stem] = pc.multiply(table[c], WEIGHT2_SCALE)
+        extra[w2 + stem] = pc.multiply(table[c], WEIGHT2_SCALE).cast(pa.float64())
     for name in WEIGHT_COLUMNS:
         table = table.append_column(name, extra[name])
     return table
@@ -219,6 +224,8 @@ def merge(*summaries: Summary) -> Summary:
     # An empty part adds nothing, and its key types (say, int64 ids of a part that never saw a
     # row) need not match the others'.
     tables = _common_key_types([t for t in tables if t.num_rows] or tables[:1], first.keys)
+    if weighted:
+        check_weight_sums(tables)
     table = compact(pa.concat_tables(tables, promote_options="permissive"), first.keys)
     rejected: dict[str, int] = {}
     excluded: dict[str, int] = {}
@@ -253,6 +260,17 @@ def merge(*summaries: Summary) -> Summary:
         interactions=sorted(set().union(*(s.interactions for s in summaries))),
         weighted=weighted,
     )
+
+
+def check_weight_sums(tables: Sequence[pa.Table]) -> None:
+    """Raise where the weights of the tables' rows sum past :data:`MAX_WEIGHT_SUM`, which the
+    int64 fixed-point sums cannot hold (every rung's rows are among the rendered ones)."""
+    total = sum(float(pc.sum(t["w_rendered"].cast(pa.float64())).as_py() or 0.0) for t in tables) / WEIGHT_SCALE
+    if total > MAX_WEIGHT_SUM:
+        raise ValueError(
+            f"column 'weight': the weights of one rung sum to {total:.4g}, above the {MAX_WEIGHT_SUM:.4g} (2**46) "
+            "impressions an audit holds exactly; audit the log in parts"
+        )
 
 
 def interaction_columns(policy: Policy, names: Iterable[str]) -> tuple[str, ...]:
@@ -427,8 +445,9 @@ def summarize_table(
     weighted = "weight" in log.column_names
     if weighted:
         w = np.asarray(log["weight"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.float64)
+        # Validation holds weights to [1, MAX_WEIGHT]: wq fits int64, w2q is a float.
         wq = np.rint(w * WEIGHT_SCALE).astype(np.int64)
-        w2q = np.rint(w * w * WEIGHT2_SCALE).astype(np.int64)
+        w2q = np.rint(w * w * WEIGHT2_SCALE)
         for c in COUNT_COLUMNS:
             stem = c[2:]
             w_name, w2_name = ("w_", "w2_") if c.startswith("n_") else ("uw_", "uw2_")
@@ -440,6 +459,8 @@ def summarize_table(
         keys[name] = log[name]
     keys["viewer_id"] = log["viewer_id"] if "viewer_id" in log.column_names else pa.nulls(n, pa.int64())
     table = pa.table({**keys, **{k: pa.array(v) for k, v in counts.items()}})
+    if weighted:
+        check_weight_sums([table])
     excluded = {rule: int(np.count_nonzero(_as_int(mask))) for rule, mask in masks["excluded"].items()}
     return Summary(
         policy=policy,
