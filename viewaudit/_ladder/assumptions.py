@@ -34,6 +34,7 @@ class AssumptionContext:
     crossing: Mapping[str, int]  # per estimated rung: impressions whose time crosses its threshold
     missing: Sequence[str]  # rungs the log cannot determine (a column is absent)
     frequency: int = 0  # k+ reach reported for k = 1 .. frequency
+    frequency_asked: int = 0  # the frequency asked for (above ``frequency`` when clamped)
     relative_error: float = 0.0  # of HyperLogLog unique viewers (0: exact)
     strata: str | None = None
     strata_count: int = 0
@@ -52,6 +53,7 @@ def assumption_context(
     confidence_level: float,
     *,
     frequency: int = 0,
+    frequency_asked: int = 0,
     relative_error: float = 0.0,
     strata: str | None = None,
     strata_count: int = 0,
@@ -65,6 +67,7 @@ def assumption_context(
         crossing={level: int(whole.crossings[level][2].sum()) for level in ESTIMATED_LEVELS},
         missing=undeterminable_levels(summary),
         frequency=frequency,
+        frequency_asked=max(frequency_asked, frequency),
         relative_error=relative_error,
         strata=strata,
         strata_count=strata_count,
@@ -270,6 +273,23 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "Poisson interval of fewer than 20 viewers seen k times (viewaudit.estimators.k_plus_reach), for the "
         "whole log; per group only k = 1 (unique viewers) "
         "is estimated, k >= 2 is bounded by 0 and the group's unique viewers.",
+    ),
+    Assumption(
+        "k+ reach clamped",
+        lambda c: c.frequency_asked > c.frequency,
+        "k+ reach is reported for k = 1 .. {frequency:,} of the {asked:,} asked for: no viewer{of} has "
+        "more than {most:,} impressions on any rung, so {beyond}.",
+        lambda c: {
+            "frequency": c.frequency,
+            "asked": c.frequency_asked,
+            "most": c.frequency - 1,
+            "of": " of the sample" if c.whole.sample_rate is not None else "",
+            "beyond": (
+                f"the complete log's reach is not estimated beyond k = {c.frequency:,}"
+                if c.whole.sample_rate is not None
+                else f"k+ reach is 0 from k = {c.frequency:,} on"
+            ),
+        },
     ),
     Assumption(
         "HyperLogLog",

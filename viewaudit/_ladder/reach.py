@@ -30,6 +30,16 @@ from viewaudit._estimators.unseen import frequency_counts, model_set_reach
 from viewaudit._scan.statistics import Frequencies
 
 
+def usable_frequency(frequencies: dict[str, Frequencies] | None, frequency: int) -> int:
+    """The largest k worth reporting when ``frequency`` is asked for: at most one more than the
+    most impressions (determined or not) of any viewer on any rung, where k+ reach is 0 and stays
+    so (of a sampled log, the k the sample says anything of)."""
+    if not frequency or frequencies is None:
+        return frequency
+    most = max((int(np.max(t + u)) for _, t, u, _ in frequencies.values() if t.size), default=0)
+    return min(frequency, most + 1)
+
+
 def k_plus_reach_with_undetermined(
     freq: Frequencies,
     n_groups: int,

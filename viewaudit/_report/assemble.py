@@ -15,6 +15,7 @@ import pyarrow as pa
 from viewaudit._checks import EstimateOptions
 from viewaudit._ladder.assumptions import assumption_context, render_assumptions
 from viewaudit._ladder.figures import ladder_from_statistics
+from viewaudit._ladder.reach import usable_frequency
 from viewaudit._ladder.strata import strata_count, stratified_undetermined
 from viewaudit._report.inflation import inflation_columns
 from viewaudit._report.results import Audit
@@ -76,7 +77,9 @@ def audit_from_statistics(
     ``stratified``: the (grouped, whole-log) undetermined estimates made within the
     ``strata_count`` strata of ``options.strata``."""
     by_group, by_log = stratified if stratified is not None else (None, None)
-    level, frequency, population = options.confidence_level, options.frequency, options.population
+    level, population = options.confidence_level, options.population
+    # k beyond every viewer's count has reach 0: report up to the first such k, not to a huge K.
+    frequency = usable_frequency(whole.frequencies, options.frequency)
     table = _with_inflation(
         ladder_from_statistics(grouped, summary, confidence_level=level, stratified=by_group, frequency=frequency)
     )
@@ -95,6 +98,7 @@ def audit_from_statistics(
         whole,
         level,
         frequency=frequency,
+        frequency_asked=options.frequency,
         relative_error=grouped.relative_error,
         strata=options.strata,
         strata_count=strata_count,
