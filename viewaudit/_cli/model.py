@@ -20,7 +20,7 @@ from viewaudit._api import compare
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._files import LogWriter
 from viewaudit._model._scenarios import _BUILDERS, Scenario, get_scenario
-from viewaudit._model._simulate import as_seed, run, schema, simulate
+from viewaudit._model._simulate import as_seed, check_streamable, run, schema, simulate
 from viewaudit._policy import PRESETS, Policy, get_policy
 from viewaudit._report.results import Audit
 from viewaudit._report.values import Estimate, format_number
@@ -195,6 +195,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
     scenario = get_scenario(args.scenario)
     policy = get_policy(args.policy)
     model = scenario.model.scaled(impressions=args.impressions)
+    check_streamable(model)  # before the output file is opened
     seed = as_seed(args.seed)
     if args.truth and Path(args.truth).suffix.lower() != ".json":
         raise ValueError(f"--truth must end in .json, got {args.truth!r}")

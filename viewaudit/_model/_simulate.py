@@ -39,6 +39,9 @@ CHUNK_ITEMS = 1 << 16
 #: ``simulate`` holds the whole log in memory (about 60 bytes a row): past this many expected
 #: rows it refuses and points to ``simulate_batches``.
 MAX_IN_MEMORY = 10**8
+#: ``run`` (the CLI's ``simulate``) streams the log to its sink, but the truth keeps a row per
+#: viewer and the file grows by tens of bytes a row: past this many expected rows it refuses.
+MAX_STREAMED = 10**9
 
 _STREAM_ACCOUNTS, _STREAM_MEASUREMENT, _STREAM_AUTHORS = 0, 1, 2
 
@@ -331,6 +334,16 @@ def _check(model: Any, impressions: Any, viewers: Any) -> FeedModel:
     return model
 
 
+def check_streamable(model: FeedModel) -> None:
+    """Raise unless :func:`run` can write the model's log: at most :data:`MAX_STREAMED` expected rows."""
+    expected_rows = model.viewers * model.impressions_per_viewer
+    if not expected_rows <= MAX_STREAMED:
+        raise ValueError(
+            f"impressions: this model expects {expected_rows:.3g} impressions, more than the {MAX_STREAMED:.0e} "
+            "a simulated log and its truth can be written with; ask for fewer"
+        )
+
+
 def run(
     model: FeedModel,
     *,
@@ -345,6 +358,7 @@ def run(
     ``frequency``), streamed to it chunk by chunk as it reads: the core audit, by its own rules,
     in one pass, and memory bounded by a chunk plus the audit's own state.
     """
+    check_streamable(model)
     plan = _Plan.of(model, seed)
 
     def complete_batches() -> Iterator[pa.RecordBatch]:
@@ -419,7 +433,7 @@ def simulate(
     expected_rows = model.viewers * model.impressions_per_viewer
     if expected_rows > MAX_IN_MEMORY:
         raise ValueError(
-            f"simulate holds the log in memory and this model expects {expected_rows:,.0f} impressions "
+            f"simulate holds the log in memory and this model expects {expected_rows:.3g} impressions "
             f"(more than {MAX_IN_MEMORY:,}); pass impressions= to scale it down, or stream it with simulate_batches"
         )
     policies = [get_policy(policy), *(get_policy(p) for p in (compare or ()))]
@@ -455,4 +469,4 @@ def simulate_batches(
             yield from out.to_batches()
 
 
-__all__ = ["Simulation", "as_seed", "run", "schema", "simulate", "simulate_batches"]
+__all__ = ["Simulation", "as_seed", "check_streamable", "run", "schema", "simulate", "simulate_batches"]
