@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 import numpy as np
@@ -110,18 +110,22 @@ def _confidence_level(confidence_level: float) -> float:
     return float(confidence_level)
 
 
+def _at_least_one(number: float | np.number[Any]) -> bool:
+    """Whether ``number`` is finite and >= 1 as a float (an int too large for one is not)."""
+    try:
+        return 1 <= float(number) < np.inf
+    except OverflowError:
+        return False
+
+
 def _reach(frequency: int | None, population: float | None) -> tuple[int, float | None]:
     """(K, population): k+ reach is reported for k = 1 .. K (0: none; 1 when only a population
     is given, whose share of it the unique viewers are)."""
     if frequency is not None and (isinstance(frequency, bool) or not isinstance(frequency, int | np.integer) or frequency < 1):
         raise ValueError(f"frequency must be a whole number >= 1 (report viewers reached 1+ .. k+ times), got {frequency!r}")
     if population is not None:
-        if (
-            isinstance(population, bool)
-            or not isinstance(population, int | float | np.number)
-            or not (0 < float(population) < np.inf)
-        ):
-            raise ValueError(f"population must be a finite number > 0 (people the reach is a share of), got {population!r}")
+        if isinstance(population, bool) or not isinstance(population, int | float | np.number) or not _at_least_one(population):
+            raise ValueError(f"population must be a finite number > 0, at least 1 (people the reach is a share of), got {population!r}")
         population = float(population)
     k = int(frequency) if frequency is not None else (1 if population is not None else 0)
     return k, population
