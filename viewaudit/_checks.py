@@ -125,7 +125,9 @@ def _reach(frequency: int | None, population: float | None) -> tuple[int, float 
         raise ValueError(f"frequency must be a whole number >= 1 (report viewers reached 1+ .. k+ times), got {frequency!r}")
     if population is not None:
         if isinstance(population, bool) or not isinstance(population, int | float | np.number) or not _at_least_one(population):
-            raise ValueError(f"population must be a finite number > 0, at least 1 (people the reach is a share of), got {population!r}")
+            raise ValueError(
+                f"population must be a finite number > 0, at least 1 (people the reach is a share of), got {population!r}"
+            )
         population = float(population)
     k = int(frequency) if frequency is not None else (1 if population is not None else 0)
     return k, population
