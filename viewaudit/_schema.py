@@ -99,7 +99,7 @@ def _sample_rate(value: object) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not MIN_SAMPLE_RATE <= value <= 1:
         raise ValueError(
-            f"sample_rate must be in [{MIN_SAMPLE_RATE:g}, 1] (each row weighs 1/sample_rate, "
+            f"sample_rate must be in (0, 1] and at least {MIN_SAMPLE_RATE:g} (each row weighs 1/sample_rate, "
             f"at most {MAX_WEIGHT:g}), got {value!r}"
         )
     return float(value)

@@ -19,9 +19,9 @@ BAD = [
     ({"population": 0.5}, "population must be a finite number > 0, at least 1"),
     ({"population": 2**1100}, "population must be a finite number > 0, at least 1"),
     ({"hll_precision": 10**9, "unique_viewers": "hll"}, "hll_precision must be an integer from 4 to 16, got 1000000000"),
-    ({"sample_rate": 1e-300}, "sample_rate must be in [1e-09, 1]"),
-    ({"sample_rate": 0.0}, "sample_rate must be in [1e-09, 1]"),
-    ({"sample_rate": 1.5}, "sample_rate must be in [1e-09, 1]"),
+    ({"sample_rate": 1e-300}, "sample_rate must be in (0, 1] and at least 1e-09"),
+    ({"sample_rate": 0.0}, "sample_rate must be in (0, 1] and at least 1e-09"),
+    ({"sample_rate": 1.5}, "sample_rate must be in (0, 1] and at least 1e-09"),
 ]
 
 
@@ -48,7 +48,7 @@ def test_extreme_arguments_give_finite_figures(arguments):
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--sample-rate", "1e-300"], "sample_rate must be in [1e-09, 1]"), (["--population", "1e-300"], "at least 1")],
+    [(["--sample-rate", "1e-300"], "sample_rate must be in (0, 1] and at least 1e-09"), (["--population", "1e-300"], "at least 1")],
 )
 def test_cli_extremes_are_one_line_exit_2(tmp_path, capsys, argv, message):
     """The CLI prints one line and exits 2 for an argument out of range."""

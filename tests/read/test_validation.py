@@ -74,7 +74,7 @@ BAD_VALUES: list[tuple[str, dict[str, pa.Array], str]] = [
     (
         "weight-zero",
         {"item_id": pa.array([1, 2]), "weight": pa.array([1.0, 0.0])},
-        "row 1: column 'weight' must be a number > 0, got 0.0",
+        "row 1: column 'weight' must be a number >= 1 (an inverse inclusion probability), got 0.0",
     ),
     (
         "ts-text",

@@ -334,12 +334,17 @@ def _check(model: Any, impressions: Any, viewers: Any) -> FeedModel:
     return model
 
 
+def _count(rows: float) -> str:
+    """A row count for a message: in full, or in e-notation where it would run to many digits."""
+    return f"{rows:,.0f}" if rows < 1e15 else f"{rows:.3g}"
+
+
 def check_streamable(model: FeedModel) -> None:
     """Raise unless :func:`run` can write the model's log: at most :data:`MAX_STREAMED` expected rows."""
     expected_rows = model.viewers * model.impressions_per_viewer
     if not expected_rows <= MAX_STREAMED:
         raise ValueError(
-            f"impressions: this model expects {expected_rows:.3g} impressions, more than the {MAX_STREAMED:.0e} "
+            f"impressions: this model expects {_count(expected_rows)} impressions, more than the {MAX_STREAMED:,} "
             "a simulated log and its truth can be written with; ask for fewer"
         )
 
@@ -433,7 +438,7 @@ def simulate(
     expected_rows = model.viewers * model.impressions_per_viewer
     if expected_rows > MAX_IN_MEMORY:
         raise ValueError(
-            f"simulate holds the log in memory and this model expects {expected_rows:.3g} impressions "
+            f"simulate holds the log in memory and this model expects {_count(expected_rows)} impressions "
             f"(more than {MAX_IN_MEMORY:,}); pass impressions= to scale it down, or stream it with simulate_batches"
         )
     policies = [get_policy(policy), *(get_policy(p) for p in (compare or ()))]

@@ -40,8 +40,9 @@ from viewaudit._strategies.reference_ladder import LadderTruth, reference_ladder
 
 _EPOCH_MS_2100 = 4_102_444_800_000
 _COIN = st.booleans()
-# Inverse inclusion probabilities, round and awkward (for the fixed-point weight sums).
-_WEIGHTS = st.sampled_from((1.0, 2.0, 10.0, 3.0, 1.5, 1 / 0.3, 1e-3, 1234.5678, 1e4))
+# Inverse inclusion probabilities, round and awkward (for the weight sums): at least 1 (a
+# smaller weight is a bad row), up to a large one.
+_WEIGHTS = st.sampled_from((1.0, 2.0, 10.0, 3.0, 1.5, 1 / 0.3, 1e6, 1234.5678, 1e4))
 _TIMES = st.integers(0, _EPOCH_MS_2100)
 _TS_TYPES = st.sampled_from((pa.int64(), pa.timestamp("ms", tz="UTC")))
 _HUMANS, _BOTS = st.sampled_from(HUMAN_AGENTS), st.sampled_from(BOT_AGENTS)
