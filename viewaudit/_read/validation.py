@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from viewaudit._read.rejects import kept_names
 from viewaudit._schema import BOOL_COLUMNS, CANONICAL_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, ColumnMap, OnInvalid
 
 #: Text a float column may hold: decimal or scientific notation, or nan/inf words.
@@ -303,7 +304,8 @@ def validate_batch(
     rejected_raw = pa.Table.from_batches([raw]).filter(pa.array(bad))
     rejected = pa.table(
         {
-            **{c: _as_text(rejected_raw.column(c)) for c in rejected_raw.column_names},
+            # A source's own _row or _reason is renamed (_row_1), not overwritten by ours.
+            **{k: _as_text(c) for k, c in zip(kept_names(rejected_raw.column_names), rejected_raw.columns, strict=True)},
             "_row": pa.array(first_row + np.flatnonzero(bad), pa.int64()),
             "_reason": pa.array([labels[k] for k in reason[bad]], pa.string()),
         }
