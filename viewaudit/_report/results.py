@@ -228,7 +228,7 @@ class Audit:
             [
                 f"**viewaudit** — policy `{self.policy.name}` ({self.policy.description})",
                 "",
-                f"Rows read {self.rows.read:,}; accepted {self.rows.accepted:,}; rejected {rejected}.",
+                f"Rows read {self.rows.read:,}; accepted {self.rows.accepted:,}; rejected {rejected}.{self._nulled_note()}",
                 "",
                 "| rung | impressions | unique viewers | undetermined |",
                 "|---|---|---|---|",
@@ -245,11 +245,18 @@ class Audit:
         )
         return printable(text, lines=True)  # names and descriptions come from policy files
 
+    def _nulled_note(self) -> str:
+        """Values made null in accepted rows, e.g. `` Kept with a null value: ts: unreadable 3.``"""
+        if not self.rows.nulled:
+            return ""
+        return " Kept with a null value: " + ", ".join(f"{k} {v:,}" for k, v in self.rows.nulled.items()) + "."
+
     def __str__(self) -> str:
         text = format_ladder(
             [
                 f"policy {self.policy.name}: {self.policy.description}",
                 f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, rejected {sum(self.rows.rejected.values()):,}",
+                *([self._nulled_note().strip()] if self.rows.nulled else []),
             ],
             self.ladder,
             self.inflation,

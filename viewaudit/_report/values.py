@@ -167,6 +167,8 @@ class Rows:
     read: int
     accepted: int
     rejected: Mapping[str, int]
+    #: Values of accepted rows that could not be read and were made null (their rows count), per reason.
+    nulled: Mapping[str, int] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if self.read != self.accepted + sum(self.rejected.values()):
@@ -175,7 +177,9 @@ class Rows:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"read": self.read, "accepted": self.accepted, "rejected": dict(self.rejected)}
+        out = {"read": self.read, "accepted": self.accepted, "rejected": dict(self.rejected)}
+        # Added only when something was nulled: reports of readable logs keep their keys.
+        return out | ({"nulled": dict(self.nulled)} if self.nulled else {})
 
 
 def ladder_from_row(row: Mapping[str, Any], population: float | None = None) -> Ladder:
