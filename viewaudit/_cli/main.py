@@ -131,7 +131,8 @@ def _run_audit(args: argparse.Namespace) -> int:
     if args.by:
         # Text and Markdown show the whole log only; say so rather than drop the groups silently.
         groups = result.table.num_rows
-        _echo(f"\n{groups:,} groups by {', '.join(args.by)}: their ladders are in the --json output")
+        noun = "group" if groups == 1 else "groups"
+        _echo(f"\n{groups:,} {noun} by {', '.join(args.by)}: their ladders are in the --json output")
     return 0
 
 
