@@ -11,10 +11,12 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+import attrs
 import pyarrow as pa
 
 from viewaudit._checks import Engine, PolicyLike, check_audit, check_compare, check_estimate, check_summarize
 from viewaudit._policy import PRESETS
+from viewaudit._read.rejects import rejects_sink
 from viewaudit._report.assemble import audit_from_summary, audit_of
 from viewaudit._report.comparison import Comparison
 from viewaudit._report.results import Audit
@@ -49,7 +51,8 @@ def summarize(
         rounding_ms=rounding_ms,
         sample_rate=sample_rate,
     )
-    result = summaries(source, options)
+    with rejects_sink(options.rejects, source) as sink:
+        result = summaries(source, attrs.evolve(options, rejects=sink))
     return result if isinstance(policy, list | tuple) else result[0]
 
 
@@ -175,8 +178,10 @@ def audit(
         frequency=frequency,
         population=population,
     )
-    (scanned,) = scan(source, options)
-    return audit_of(scanned, options.estimate)
+    # The rejects file is put in place only once the audit is done: a failure leaves the old one.
+    with rejects_sink(options.rejects, source) as sink:
+        (scanned,) = scan(source, attrs.evolve(options, rejects=sink))
+        return audit_of(scanned, options.estimate)
 
 
 def compare(

@@ -18,7 +18,7 @@ OnInvalid = Literal["reject", "raise"]
 CANONICAL_COLUMNS: dict[str, str] = {
     "item_id": "the post / content id (int or str, required)",
     "viewer_id": "person, account or device (int or str); null = logged out",
-    "ts": "when the impression started (timestamp, ISO text or epoch ms)",
+    "ts": "when the impression started (timestamp, ISO 8601 or RFC 2822 text, or epoch s/ms/us/ns)",
     "dwell_ms": "time on screen in ms (float >= 0); null = not measured",
     "dwell_censored": "dwell_ms is a lower bound (bool)",
     "in_view_ms": "longest continuous time with the policy's pixel share in view, ms",

@@ -1,12 +1,15 @@
 """The ``viewaudit`` command line: audit, compare and list policies.
 
 Errors print one line on stderr and exit with code 2 (bad input) or 1 (a bug); never a traceback.
+A reader that leaves early (``| head``) ends the command quietly with code 141, as SIGPIPE would.
+Text from files and policies is printed with its control characters escaped.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -14,10 +17,13 @@ from typing import Any, NoReturn
 
 from viewaudit._api import audit, compare
 from viewaudit._policy import PRESETS, get_policy
+from viewaudit._report.values import printable
 from viewaudit._schema import ColumnMap
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
+#: 128 + SIGPIPE: what a shell reports for a command whose reader closed the pipe.
+EXIT_PIPE = 141
 
 
 class _UsageError(Exception):
@@ -119,11 +125,14 @@ def _run_audit(args: argparse.Namespace) -> int:
         population=args.population,
     )
     if args.json:
-        print(json.dumps(result.to_dict()))
-    elif args.markdown:
-        print(result.to_markdown())
-    else:
-        print(result)
+        _print_json(result.to_dict())
+        return 0
+    _echo(result.to_markdown() if args.markdown else str(result))
+    if args.by:
+        # Text and Markdown show the whole log only; say so rather than drop the groups silently.
+        groups = result.table.num_rows
+        noun = "group" if groups == 1 else "groups"
+        _echo(f"\n{groups:,} {noun} by {', '.join(args.by)}: their ladders are in the --json output")
     return 0
 
 
@@ -139,13 +148,16 @@ def _run_compare(args: argparse.Namespace) -> int:
         sample_rate=args.sample_rate,
         strata=args.strata,
     )
-    print(json.dumps(result.to_dict()) if args.json else result)
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        _echo(str(result))
     return 0
 
 
 def _run_policies(args: argparse.Namespace) -> int:
     if args.json:
-        print(json.dumps([p.to_dict() for p in PRESETS.values()]))
+        _print_json([p.to_dict() for p in PRESETS.values()])
         return 0
     for p in PRESETS.values():
         print(f"{p.name}")
@@ -157,6 +169,27 @@ def _run_policies(args: argparse.Namespace) -> int:
         )
         print(f"  source: {p.source}")
     return 0
+
+
+def _echo(text: str) -> None:
+    print(printable(text, lines=True))
+
+
+def _print_json(value: Any) -> None:
+    # Strict JSON: the report holds no NaN or infinity (null instead); should one slip through,
+    # this fails loudly rather than print what JSON parsers reject.
+    print(json.dumps(value, allow_nan=False))
+
+
+def _error(message: str) -> None:
+    print(printable(message), file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    # Python's advice (docs: "Note on SIGPIPE"): point stdout at devnull, so that the flush at
+    # exit does not fail a second time with "Exception ignored ... BrokenPipeError".
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 _RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -175,23 +208,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             code = _RUNNERS[args.command](args)
+            sys.stdout.flush()  # a closed pipe shows here, inside the try, not at exit
         for w in caught:
-            print(f"viewaudit: warning: {w.message}", file=sys.stderr)
+            _error(f"viewaudit: warning: {w.message}")
         return code
+    except BrokenPipeError:  # e.g. piped into `head`: the reader left, nothing to report
+        _silence_stdout()
+        return EXIT_PIPE
     except _UsageError as err:
-        print(str(err), file=sys.stderr)
+        _error(str(err))
         return EXIT_USAGE
     except (ValueError, TypeError, OSError, KeyError) as err:
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(f"viewaudit: error: {message}", file=sys.stderr)
+        _error(f"viewaudit: error: {message}")
         return EXIT_USAGE
-    except BrokenPipeError:  # e.g. piped into `head`: the reader left, nothing to report
-        return 0
     except KeyboardInterrupt:
-        print("viewaudit: interrupted", file=sys.stderr)
+        _error("viewaudit: interrupted")
         return 130
     except Exception as err:  # a bug: still one line, never a traceback
-        print(f"viewaudit: internal error ({type(err).__name__}): {err}", file=sys.stderr)
+        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        _error(f"viewaudit: internal error ({type(err).__name__}): {message}")
         return EXIT_BUG
 
 

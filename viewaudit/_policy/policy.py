@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -15,6 +16,7 @@ import pyarrow.compute as pc
 
 from viewaudit._policy.bots import BOT_USER_AGENTS
 from viewaudit._rungs import LEVELS, Level
+from viewaudit._schema import CANONICAL_COLUMNS
 
 
 def _fraction(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -25,6 +27,8 @@ def _fraction(instance: object, attribute: attrs.Attribute[float], value: float)
 def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not value >= 0.0:  # also rejects NaN
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+    if math.isinf(value):  # no impression could ever reach the rung; and JSON has no infinity
+        raise ValueError(f"{attribute.name} must be a finite number, got {value!r}")
 
 
 def _patterns(instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
@@ -46,6 +50,12 @@ def _names(instance: object, attribute: attrs.Attribute[tuple[str, ...] | None],
     for name in value:
         if not isinstance(name, str) or not name:
             raise TypeError(f"{attribute.name} must hold column names, got {name!r}")
+        if name in CANONICAL_COLUMNS:
+            # A canonical column has its own meaning and type (a dwell, an id): never a flag.
+            raise ValueError(
+                f"{attribute.name} must name interaction columns, but {name!r} is a canonical column; "
+                "map your column to another name"
+            )
 
 
 def _level(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -66,7 +76,10 @@ def _text(instance: object, attribute: attrs.Attribute[str], value: str) -> None
 def _to_float(value: Any, field: attrs.Attribute[Any]) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{field.name} must be a number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # its repr may be too long to print (Python refuses 4,300+ digits)
+        raise ValueError(f"{field.name} must be a number a float can hold, got an integer above 1.8e308") from None
 
 
 def _to_tuple(value: Any, field: attrs.Attribute[Any]) -> tuple[str, ...]:
@@ -139,6 +152,10 @@ class Policy:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"policy file {str(path)!r} is not valid TOML: {err}") from None
+        except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+            raise ValueError(f"policy file {str(path)!r}: arrays or tables nested too deeply") from None
+        except UnicodeDecodeError as err:
+            raise ValueError(f"policy file {str(path)!r} is not UTF-8 text ({err.reason} at byte {err.start})") from None
         table = data.get("policy", data)
         if not isinstance(table, Mapping):
             raise ValueError(f"policy file {str(path)!r}: [policy] must be a table")

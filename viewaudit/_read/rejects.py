@@ -1,9 +1,19 @@
-"""Where rejected rows go, so that nothing read is lost."""
+"""Where rejected rows go, so that nothing read is lost, and no file is lost either.
+
+A rejects file is written beside its target under a temporary name and renamed into place only
+when the audit succeeds: a failed audit leaves an existing file as it was. A rejects path that
+is one of the inputs (or inside an input directory) is refused before anything is opened.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
+import glob
+import json
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,56 +21,37 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+#: The columns the rejects file adds to each rejected row: its index in the source and why.
+ADDED = ("_row", "_reason")
+
+Target = str | os.PathLike[str] | Callable[[pa.Table], None] | None
+
 
 class RejectsWriter:
-    """Appends rejected-row tables to a Parquet, CSV or JSON Lines file, or hands them to a callable."""
+    """Appends rejected-row tables to a Parquet, CSV or JSON Lines file, or hands them to a callable.
 
-    def __init__(self, sink: Callable[[pa.Table], None], close: Callable[[], None]) -> None:
+    :meth:`close` puts the file in place; :meth:`discard` (after a failure) drops what was written.
+    """
+
+    def __init__(self, sink: Callable[[pa.Table], None], close: Callable[[], None], discard: Callable[[], None]) -> None:
         self._sink = sink
         self._close = close
+        self._discard = discard
 
     @classmethod
-    def open(cls, target: str | os.PathLike[str] | Callable[[pa.Table], None] | None) -> RejectsWriter | None:
+    def open(cls, target: Target) -> RejectsWriter | None:
         if target is None:
             return None
         if callable(target):
-            return cls(target, lambda: None)
+            return cls(target, lambda: None, lambda: None)
         path = Path(target)
         suffix = path.suffix.lower()
         if suffix not in (".parquet", ".csv", ".jsonl"):
             raise ValueError(f"rejects path must end in .parquet, .csv or .jsonl, got {str(path)!r}")
         if not path.parent.exists():
             raise ValueError(f"rejects path {str(path)!r}: directory {str(path.parent)!r} does not exist")
-        state: dict[str, Any] = {"writer": None, "schema": None}
-        # Create the file at once, so an audit without rejects still leaves an (empty) file.
-        handle = open(path, "wb")  # noqa: SIM115 - closed in close()
-
-        def write(table: pa.Table) -> None:
-            if state["schema"] is None:
-                state["schema"] = table.schema
-                if suffix == ".parquet":
-                    state["writer"] = pq.ParquetWriter(handle, table.schema)
-                elif suffix == ".csv":
-                    state["writer"] = pa_csv.CSVWriter(handle, table.schema)
-            elif suffix != ".jsonl" and table.schema != state["schema"]:
-                table = _align(table, state["schema"])
-            if suffix == ".jsonl":
-                import json
-
-                for record in table.to_pylist():
-                    handle.write(json.dumps(record, default=str).encode() + b"\n")
-            else:
-                state["writer"].write_table(table)
-
-        def close() -> None:
-            if state["schema"] is None and suffix != ".jsonl":
-                # Nothing was rejected: still leave a readable file (a Parquet footer, a CSV header).
-                write(pa.table({"_row": pa.array([], pa.int64()), "_reason": pa.array([], pa.string())}))
-            if state["writer"] is not None:
-                state["writer"].close()
-            handle.close()
-
-        return cls(write, close)
+        spool = _Spool(path, suffix)
+        return cls(spool.write, spool.close, spool.discard)
 
     def write(self, table: pa.Table) -> None:
         self._sink(table)
@@ -68,14 +59,135 @@ class RejectsWriter:
     def close(self) -> None:
         self._close()
 
+    def discard(self) -> None:
+        self._discard()
+
+
+class _Spool:
+    """A rejects file under construction: a temporary file beside the target, renamed at close."""
+
+    def __init__(self, path: Path, suffix: str) -> None:
+        self.path = path
+        self.suffix = suffix
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(handle)
+        self.temp = Path(name)
+        self.handle: Any = open(self.temp, "wb")  # noqa: SIM115 - closed in close() or discard()
+        self.writer: Any = None
+        self.schema: pa.Schema | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.suffix == ".jsonl":
+            for record in table.to_pylist():
+                self.handle.write(json.dumps(record, default=str).encode() + b"\n")
+            return
+        if self.schema is None:
+            self._start(table.schema)
+        elif table.schema != self.schema:
+            if set(table.column_names) - set(self.schema.names):
+                self._grow(table.schema)
+            table = _align(table, self.schema)
+        self.writer.write_table(table)
+
+    def _start(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        make = pq.ParquetWriter if self.suffix == ".parquet" else pa_csv.CSVWriter
+        self.writer = make(self.handle, schema)
+
+    def _grow(self, schema: pa.Schema) -> None:
+        # A later file has columns the first did not: read back what was written and start
+        # again with every column (rare, and rejected rows are few).
+        assert self.schema is not None
+        self.writer.close()
+        self.handle.close()
+        if self.suffix == ".parquet":
+            written = pq.read_table(self.temp)
+        else:
+            text = {n: self.schema.field(n).type for n in self.schema.names}
+            written = pa_csv.read_csv(self.temp, convert_options=pa_csv.ConvertOptions(column_types=text))
+        source = [n for n in self.schema.names if n not in ADDED]
+        source += [n for n in schema.names if n not in ADDED and n not in source]
+        fields = {f.name: f for f in (*schema, *self.schema)}
+        self.handle = open(self.temp, "wb")  # noqa: SIM115 - closed in close() or discard()
+        self._start(pa.schema([fields[n] for n in (*source, *ADDED)]))
+        self.writer.write_table(_align(written, self.schema))
+
+    def close(self) -> None:
+        if self.schema is None and self.suffix != ".jsonl":
+            # Nothing was rejected: still leave a readable file (a Parquet footer, a CSV header).
+            self.write(pa.table({"_row": pa.array([], pa.int64()), "_reason": pa.array([], pa.string())}))
+        if self.writer is not None:
+            self.writer.close()
+        self.handle.close()
+        os.replace(self.temp, self.path)
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.writer is not None:
+                self.writer.close()
+        self.handle.close()
+        self.temp.unlink(missing_ok=True)
+
 
 def _align(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    extra = [n for n in table.column_names if n not in schema.names]
-    if extra:
-        raise ValueError(
-            f"rejected rows of a later file have column(s) {', '.join(extra)} that the first did not; "
-            "write rejects as .jsonl to keep rows of differing schemas"
-        )
-    return pa.table(
-        {n: table[n] if n in table.column_names else pa.nulls(table.num_rows, schema.field(n).type) for n in schema.names}
-    )
+    columns = {}
+    for field in schema:
+        if field.name in table.column_names:
+            columns[field.name] = table[field.name].cast(field.type)
+        else:
+            columns[field.name] = pa.nulls(table.num_rows, field.type)
+    return pa.table(columns, schema=schema)
+
+
+def kept_names(names: Sequence[str]) -> list[str]:
+    """The names a rejects table gives the source's columns: a source column named ``_row`` or
+    ``_reason`` becomes ``_row_1`` (``_row_2`` if that is taken too), so ours never overwrite it."""
+    taken = set(names) | set(ADDED)
+    out = []
+    for name in names:
+        if name in ADDED:
+            k = 1
+            while f"{name}_{k}" in taken:
+                k += 1
+            name = f"{name}_{k}"
+            taken.add(name)
+        out.append(name)
+    return out
+
+
+@contextlib.contextmanager
+def rejects_sink(target: Target, source: Any) -> Iterator[Callable[[pa.Table], None] | None]:
+    """A callable taking rejected-row tables for ``target``, put in place only if the block succeeds.
+
+    A path ``target`` that is one of the file inputs of ``source`` (or under an input directory)
+    raises ``ValueError`` naming it, before anything is written.
+    """
+    if target is None or callable(target):
+        yield target
+        return
+    _refuse_inputs(Path(target), source)
+    writer = RejectsWriter.open(target)
+    assert writer is not None
+    try:
+        yield writer.write
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close()
+
+
+def _refuse_inputs(target: Path, source: Any) -> None:
+    if isinstance(source, str | os.PathLike):
+        inputs = [source]
+    elif isinstance(source, list | tuple) and all(isinstance(s, str | os.PathLike) for s in source):
+        inputs = list(source)
+    else:
+        return
+    resolved = target.resolve()
+    for given in inputs:
+        text = os.fspath(given)
+        path = Path(text).resolve()
+        if path == resolved or (glob.has_magic(text) and fnmatch.fnmatch(str(resolved), os.path.abspath(text))):
+            raise ValueError(f"rejects path {str(target)!r} is one of the inputs ({text!r}); write rejects elsewhere")
+        if path.is_dir() and resolved.is_relative_to(path):
+            raise ValueError(f"rejects path {str(target)!r} is inside the input directory {text!r}; write rejects elsewhere")

@@ -8,6 +8,10 @@ asks for ``on_invalid="raise"``.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import email.utils
+import math
 from collections.abc import Sequence
 
 import attrs
@@ -15,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from viewaudit._read.rejects import kept_names
 from viewaudit._schema import (
     BOOL_COLUMNS,
     CANONICAL_COLUMNS,
@@ -44,6 +49,8 @@ class Validated:
     accepted: pa.Table
     rejected: pa.Table  # raw columns as text, plus _row and _reason
     reasons: dict[str, int]
+    #: Values of accepted rows that could not be read and were made null, per reason.
+    nulled: dict[str, int] = attrs.field(factory=dict)
 
 
 class _Check:
@@ -52,11 +59,17 @@ class _Check:
     def __init__(self, n: int) -> None:
         self.n = n
         self.items: list[tuple[str, str, np.ndarray, pa.Array]] = []
+        self.nulled: list[tuple[str, np.ndarray]] = []  # values made null, their rows kept
 
     def add(self, reason: str, expectation: str, bad: pa.Array | np.ndarray, values: pa.Array) -> None:
         mask = np.asarray(pc.fill_null(bad, False) if isinstance(bad, pa.Array | pa.ChunkedArray) else bad, dtype=bool)
         if mask.any():
             self.items.append((reason, expectation, mask, values))
+
+    def null(self, reason: str, nulled: pa.Array) -> None:
+        mask = np.asarray(pc.fill_null(nulled, False), dtype=bool)
+        if mask.any():
+            self.nulled.append((reason, mask))
 
 
 def _text(arr: pa.Array) -> pa.Array:
@@ -146,42 +159,117 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
 
 
 def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
+    """``ts`` as epoch milliseconds (truncated); a value that cannot be read is null, and counted.
+
+    No count reads ``ts``, so an unreadable one never costs its row (docs/schema.md lists the
+    forms read, and the magnitude rule for epoch numbers).
+    """
     arr = _text(arr)
     t = arr.type
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):  # else: not UTF-8, unreadable
+            arr, t = arr.cast(pa.string()), pa.string()
     if pa.types.is_timestamp(t):
-        # Truncate to milliseconds: pandas and others log in ns or us.
-        return arr.cast(pa.timestamp("ms", tz=t.tz), safe=False).cast(pa.int64())
-    if pa.types.is_date(t):
-        return arr.cast(pa.timestamp("ms")).cast(pa.int64())
-    if pa.types.is_integer(t):
-        return arr.cast(pa.float64()).cast(pa.int64(), safe=False)
-    if pa.types.is_floating(t):
-        arr = arr.cast(pa.float64())
-        arr = pc.if_else(pc.is_nan(arr), None, arr)  # NaN: missing, as in the float columns
-        # An unsafe cast would turn inf or 1e300 into some date: reject those instead.
-        outside = pc.invert(pc.less(pc.abs(arr), 2.0**63))
-        check.add("ts: unparseable", "a timestamp, ISO 8601 text or epoch milliseconds", outside, arr)
-        return pc.if_else(outside, None, arr).cast(pa.int64(), safe=False)
-    if pa.types.is_string(t):
-        stripped = pc.utf8_trim_whitespace(arr)
-        numeric = pc.match_substring_regex(stripped, r"^-?\d{1,18}$")  # fits in int64
-        parsed = pc.if_else(numeric, stripped, None).cast(pa.int64())
-        for fmt in _TS_FORMATS:
-            todo = pc.and_(pc.is_null(parsed), pc.is_valid(stripped))
-            if not pc.any(todo).as_py():
-                break
-            try_fmt = pc.strptime(pc.if_else(todo, stripped, None), format=fmt, unit="ms", error_is_null=True)
-            parsed = pc.coalesce(parsed, try_fmt.cast(pa.int64()))
-        # ISO 8601 with fractions or offsets (then without offsets): Arrow's own parser.
-        for iso in (pa.timestamp("ns", tz="UTC"), pa.timestamp("ns")):
-            todo = pc.and_(pc.is_null(parsed), pc.is_valid(stripped))
-            if not pc.any(todo).as_py():
-                break
-            parsed = pc.coalesce(parsed, _parse_iso(pc.if_else(todo, stripped, None), iso))
-        bad = pc.and_(pc.is_null(parsed), pc.and_(pc.is_valid(stripped), pc.not_equal(stripped, "")))
-        check.add("ts: unparseable", "a timestamp, ISO 8601 text or epoch milliseconds", bad, arr)
-        return parsed
-    raise TypeError(f"column 'ts' must hold timestamps, ISO text or epoch ms, found {t}")
+        ms = _scaled_ms(arr.cast(pa.int64()), {"s": 1000, "ms": 1, "us": -1000, "ns": -1_000_000}[t.unit])
+    elif pa.types.is_date(t):
+        ms = arr.cast(pa.timestamp("ms")).cast(pa.int64())
+    elif pa.types.is_integer(t):
+        ms = _epoch_int_ms(arr)
+    elif pa.types.is_floating(t) or pa.types.is_decimal(t):
+        ms = _epoch_float_ms(arr.cast(pa.float64()))
+    elif pa.types.is_string(t):
+        ms = _ts_text(pc.utf8_trim_whitespace(arr))
+    else:  # booleans, lists, times of day...: not a time at all
+        ms = pa.nulls(len(arr), pa.int64())
+    blank = pc.equal(pc.utf8_trim_whitespace(arr), "") if pa.types.is_string(t) else pa.nulls(len(arr), pa.bool_())
+    nan = pc.is_nan(arr) if pa.types.is_floating(t) else blank  # NaN is missing, as in the float columns
+    given = pc.and_(pc.is_valid(arr), pc.invert(pc.fill_null(pc.or_kleene(blank, nan), False)))
+    check.null("ts: unreadable", pc.and_(given, pc.is_null(ms)))
+    return ms
+
+
+#: Epoch numbers are read by magnitude: below 1e11 seconds (up to the year 5138), below 1e14
+#: milliseconds, below 1e17 microseconds, else nanoseconds. (bound, factor to ms; < 0: divide)
+_EPOCH_UNITS = ((1e11, 1000), (1e14, 1), (1e17, -1000), (math.inf, -1_000_000))
+
+
+def _scaled_ms(values: pa.Array, factor: int) -> pa.Array:
+    """Integers times ``factor`` (or divided by ``-factor``, truncating), null where that overflows."""
+    if factor > 0:
+        fits = pc.less(pc.abs(values.cast(pa.float64(), safe=False)), 2.0**63 / factor)
+        return pc.multiply(pc.if_else(fits, values, None), factor)
+    return pc.divide(values, -factor)
+
+
+def _epoch_int_ms(values: pa.Array) -> pa.Array:
+    if pa.types.is_unsigned_integer(values.type) and values.type.bit_width == 64:
+        values = pc.if_else(pc.less_equal(values, pa.scalar(_INT64_MAX, pa.uint64())), values, None)
+    values = values.cast(pa.int64())
+    size = pc.abs(values.cast(pa.float64(), safe=False))
+    out = pa.nulls(len(values), pa.int64())
+    low = 0.0
+    for bound, factor in _EPOCH_UNITS:
+        here = pc.and_(pc.greater_equal(size, low), pc.less(size, bound))
+        out = pc.if_else(here, _scaled_ms(pc.if_else(here, values, None), factor), out)
+        low = bound
+    return out
+
+
+def _epoch_float_ms(values: pa.Array) -> pa.Array:
+    size = pc.abs(values)
+    scale = pa.nulls(len(values), pa.float64())
+    for bound, factor in reversed(_EPOCH_UNITS):
+        scale = pc.if_else(pc.less(size, bound), float(factor) if factor > 0 else -1.0 / factor, scale)
+    ms = pc.floor(pc.multiply(values, scale))
+    # An unsafe cast would turn inf or 1e300 into some date: those are unreadable instead.
+    ok = pc.and_(pc.is_finite(ms), pc.less(pc.abs(ms), 2.0**63))
+    return pc.if_else(ok, ms, None).cast(pa.int64(), safe=False)
+
+
+#: Whole numbers that fit in int64 (19 digits starting 0-8 always do), and decimal numbers.
+_INTEGER_TEXT = r"^[-+]?(\d{1,18}|[0-8]\d{18})$"
+_DECIMAL_TEXT = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+#: RFC 2822 dates name their month in English ("Fri, 17 Nov 2023 08:00:00 +0000").
+_RFC_2822 = r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b"
+
+
+def _ts_text(stripped: pa.Array) -> pa.Array:
+    """Text ``ts``: epoch numbers (by magnitude), ISO 8601 with or without offset, RFC 2822."""
+    whole = pc.match_substring_regex(stripped, _INTEGER_TEXT)
+    parsed = _epoch_int_ms(pc.if_else(whole, stripped, None).cast(pa.int64()))
+    decimal = pc.and_(pc.is_null(parsed), pc.match_substring_regex(stripped, _DECIMAL_TEXT))
+    parsed = pc.coalesce(parsed, _epoch_float_ms(pc.if_else(decimal, stripped, None).cast(pa.float64())))
+    for fmt in _TS_FORMATS:
+        todo = pc.and_(pc.is_null(parsed), pc.is_valid(stripped))
+        if not pc.any(todo).as_py():
+            return parsed
+        try_fmt = pc.strptime(pc.if_else(todo, stripped, None), format=fmt, unit="ms", error_is_null=True)
+        parsed = pc.coalesce(parsed, try_fmt.cast(pa.int64()))
+    # ISO 8601 with fractions or offsets (then without offsets): Arrow's own parser.
+    for iso in (pa.timestamp("ns", tz="UTC"), pa.timestamp("ns")):
+        todo = pc.and_(pc.is_null(parsed), pc.is_valid(stripped))
+        if not pc.any(todo).as_py():
+            return parsed
+        parsed = pc.coalesce(parsed, _parse_iso(pc.if_else(todo, stripped, None), iso))
+    todo = pc.and_(pc.is_null(parsed), pc.match_substring_regex(stripped, _RFC_2822))
+    if pc.any(todo).as_py():
+        parsed = pc.coalesce(parsed, _parse_rfc_2822(pc.if_else(todo, stripped, None)))
+    return parsed
+
+
+def _parse_rfc_2822(values: pa.Array) -> pa.Array:
+    """RFC 2822 dates as epoch ms, each distinct value parsed once; null where one does not parse."""
+    texts, stamps = [], []
+    for text in pc.unique(values).drop_null().to_pylist():
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            continue
+        if when.tzinfo is None:  # "-0000": UTC, origin unknown
+            when = when.replace(tzinfo=dt.UTC)
+        texts.append(text)
+        stamps.append(int(when.timestamp() * 1000))
+    return pc.take(pa.array(stamps, pa.int64()), pc.index_in(values, pa.array(texts, pa.string())))
 
 
 def _parse_iso(values: pa.Array, iso: pa.DataType) -> pa.Array:
@@ -312,13 +400,14 @@ def validate_batch(
 
     table = pa.table(out)
     if not labels:
-        return Validated(table, _empty_rejects(), {})
+        return Validated(table, _empty_rejects(), {}, _nulled(check, reason))
     bad = reason >= 0
     counts = np.bincount(reason[bad], minlength=len(labels))
     rejected_raw = pa.Table.from_batches([raw]).filter(pa.array(bad))
     rejected = pa.table(
         {
-            **{c: _as_text(rejected_raw.column(c)) for c in rejected_raw.column_names},
+            # A source's own _row or _reason is renamed (_row_1), not overwritten by ours.
+            **{k: _as_text(c) for k, c in zip(kept_names(rejected_raw.column_names), rejected_raw.columns, strict=True)},
             "_row": pa.array(first_row + np.flatnonzero(bad), pa.int64()),
             "_reason": pa.array([labels[k] for k in reason[bad]], pa.string()),
         }
@@ -327,7 +416,14 @@ def validate_batch(
         table.filter(pa.array(~bad)),
         rejected,
         {labels[k]: int(c) for k, c in enumerate(counts) if c},
+        _nulled(check, reason),
     )
+
+
+def _nulled(check: _Check, reason: np.ndarray) -> dict[str, int]:
+    """Nulled values per reason, in the rows accepted (``reason < 0``) only."""
+    counts = {label: int(np.count_nonzero(mask & (reason < 0))) for label, mask in check.nulled}
+    return {label: n for label, n in counts.items() if n}
 
 
 def _as_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:

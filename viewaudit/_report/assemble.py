@@ -104,7 +104,7 @@ def audit_from_statistics(
         strata_count=strata_count,
     )
     return Audit(
-        rows=Rows(read=summary.rows_read, accepted=summary.rows_accepted, rejected=summary.rejected),
+        rows=Rows(read=summary.rows_read, accepted=summary.rows_accepted, rejected=summary.rejected, nulled=summary.nulled),
         policy=summary.policy,
         ladder=ladder_from_row(top, population),
         inflation=inflation_from_row(top),

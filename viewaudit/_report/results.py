@@ -28,6 +28,7 @@ from viewaudit._report.values import (
     _num,
     inflation_from_row,
     ladder_from_row,
+    printable,
 )
 from viewaudit._rungs import LEVELS
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 
 def _json_values(values: Any) -> list[Any]:
-    """A numeric column as JSON-ready Python values: whole numbers as int, NaN as None.
+    """A numeric column as JSON-ready Python values: whole numbers as int, NaN and infinities as None.
 
     Vectorised so that a report with tens of thousands of groups is built in milliseconds.
     """
@@ -46,7 +47,7 @@ def _json_values(values: Any) -> list[Any]:
         whole = np.isfinite(arr) & (np.mod(arr, 1) == 0) & (np.abs(arr) < 2**53)
     if whole.any():
         out[whole] = np.array([*arr[whole].astype(np.int64).tolist(), None], dtype=object)[:-1]
-    out[np.isnan(arr)] = None
+    out[~np.isfinite(arr)] = None
     listed: list[Any] = out.tolist()
     return listed
 
@@ -223,11 +224,11 @@ class Audit:
         level_rows = [f"| {r.level} | {r.impressions} | {r.unique_viewers} | {r.undetermined:,} |" for r in self.ladder]
         factor_rows = [f"| {name} | {value} |" for name, value in self.inflation.factors.items()]
         rejected = ", ".join(f"{k}: {v:,}" for k, v in self.rows.rejected.items()) or "none"
-        return "\n".join(
+        text = "\n".join(
             [
                 f"**viewaudit** — policy `{self.policy.name}` ({self.policy.description})",
                 "",
-                f"Rows read {self.rows.read:,}; accepted {self.rows.accepted:,}; rejected {rejected}.",
+                f"Rows read {self.rows.read:,}; accepted {self.rows.accepted:,}; rejected {rejected}.{self._nulled_note()}",
                 "",
                 "| rung | impressions | unique viewers | undetermined |",
                 "|---|---|---|---|",
@@ -242,16 +243,25 @@ class Audit:
                 f"Intervals: {self.confidence_level:.0%}. Assumptions: " + " ".join(self.assumptions),
             ]
         )
+        return printable(text, lines=True)  # names and descriptions come from policy files
+
+    def _nulled_note(self) -> str:
+        """Values made null in accepted rows, e.g. `` Kept with a null value: ts: unreadable 3.``"""
+        if not self.rows.nulled:
+            return ""
+        return " Kept with a null value: " + ", ".join(f"{k} {v:,}" for k, v in self.rows.nulled.items()) + "."
 
     def __str__(self) -> str:
-        return format_ladder(
+        text = format_ladder(
             [
                 f"policy {self.policy.name}: {self.policy.description}",
                 f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, rejected {sum(self.rows.rejected.values()):,}",
+                *([self._nulled_note().strip()] if self.rows.nulled else []),
             ],
             self.ladder,
             self.inflation,
         )
+        return printable(text, lines=True)  # names and descriptions come from policy files
 
 
 __all__ = [

@@ -15,9 +15,23 @@ import attrs
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._rungs import LEVELS, Level
 
+#: Control characters (C0, DEL, C1) and the bidirectional overrides, which a terminal would act
+#: on, mapped to their escapes: text from files and policies is shown, never obeyed.
+_CONTROLS = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+_LINES = {k: v for k, v in _CONTROLS.items() if chr(k) not in "\n\t"}
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with its control characters escaped (``\\x1b``); ``lines=True`` keeps newlines and tabs."""
+    return text.translate(_LINES if lines else _CONTROLS)
+
 
 def _num(value: float) -> float | int | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    # JSON has no NaN or infinity: a non-finite figure is null (see docs/report.md).
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return None
     as_float = float(value)
     return int(as_float) if as_float.is_integer() and abs(as_float) < 2**53 else as_float
@@ -153,6 +167,8 @@ class Rows:
     read: int
     accepted: int
     rejected: Mapping[str, int]
+    #: Values of accepted rows that could not be read and were made null (their rows count), per reason.
+    nulled: Mapping[str, int] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if self.read != self.accepted + sum(self.rejected.values()):
@@ -161,7 +177,9 @@ class Rows:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"read": self.read, "accepted": self.accepted, "rejected": dict(self.rejected)}
+        out = {"read": self.read, "accepted": self.accepted, "rejected": dict(self.rejected)}
+        # Added only when something was nulled: reports of readable logs keep their keys.
+        return out | ({"nulled": dict(self.nulled)} if self.nulled else {})
 
 
 def ladder_from_row(row: Mapping[str, Any], population: float | None = None) -> Ladder:

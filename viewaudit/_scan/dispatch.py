@@ -30,13 +30,19 @@ class Scanned:
     statistics: tuple[LadderStatistics, LadderStatistics] | None = None
 
 
+def _wanted(options: AuditOptions, by: tuple[str, ...]) -> set[str] | None:
+    """The columns to read: all of them when rows may be rejected to a sink, which keeps each
+    rejected row whole (docs/schema.md); otherwise those a count needs."""
+    return None if options.rejects is not None else wanted_columns(list(options.policies), options.columns, by)
+
+
 def summaries(source: Any, options: AuditOptions) -> list[Summary]:
     """A :class:`Summary` of the source per policy, grouped by ``options.scanned_by``."""
     policies, by = list(options.policies), options.scanned_by
     args = (policies, options.columns, by, options.on_invalid, options.rejects)
     if is_dask_collection(source):
         return summarize_dask(source, *args, options.recording)
-    stream = open_source(source, columns=options.columns, wanted=wanted_columns(policies, options.columns, by))
+    stream = open_source(source, columns=options.columns, wanted=_wanted(options, by))
     return summarize_stream(stream, *args, options.progress, options.recording)
 
 
@@ -51,7 +57,7 @@ def scan(source: Any, options: AuditOptions) -> list[Scanned]:
     if not packed:
         return [Scanned(s) for s in summaries(source, options)]
     policies, columns, by = list(options.policies), options.columns, options.by
-    stream = with_schema(open_source(source, columns=columns, wanted=wanted_columns(policies, columns, by)))
+    stream = with_schema(open_source(source, columns=columns, wanted=_wanted(options, by)))
     reason = accepts(stream, columns, by, sampled=options.recording.sample_rate is not None)
     if reason is None:
         results = scan_statistics(

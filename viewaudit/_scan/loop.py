@@ -106,6 +106,7 @@ def summarize_stream(
                         interactions=interactions[k],
                         rows_read=raw.num_rows,
                         rejected=checked.reasons,
+                        nulled=checked.nulled,
                         rounding_ms=recording.rounding_ms,
                     )
                 )

@@ -123,6 +123,7 @@ class _Part:
     hashed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # HLL: (group, bucket, rank) per row with a viewer
     #: Per policy: time histograms and crossing rows as (local group, level, code) arrays.
     crossings: tuple[tuple[tuple[DwellHistogram, DwellHistogram], tuple[np.ndarray, np.ndarray, np.ndarray]], ...] | None = None
+    nulled: dict[str, int] = attrs.field(factory=dict)  # values of accepted rows made null (ts)
 
 
 def _rung_bits(masks: dict[str, Any]) -> np.ndarray:
@@ -203,6 +204,7 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         version=version,
         rows_read=raw.num_rows,
         reasons=checked.reasons,
+        nulled=checked.nulled,
         rejected=checked.rejected,
         columns=frozenset(log.column_names),
         groups=groups,
@@ -305,6 +307,7 @@ class _Fold:
                 tally.sketches = sketch.empty((0, len(SKETCH_BITS)), plan.precision)
         self.rows_read = 0
         self.rejected: dict[str, int] = {}
+        self.nulled: dict[str, int] = {}
         self.columns: set[str] = set()
         self.lock = threading.Lock()
         self.version = 0
@@ -367,6 +370,8 @@ class _Fold:
         self.rows_read += part.rows_read
         for reason, n in part.reasons.items():
             self.rejected[reason] = self.rejected.get(reason, 0) + n
+        for reason, n in part.nulled.items():
+            self.nulled[reason] = self.nulled.get(reason, 0) + n
         self.columns |= part.columns
         gmap = part.gmap  # global codes of the batch's groups (histogram rows are in local order)
         with self.lock:
@@ -487,6 +492,7 @@ class _Fold:
             table=empty,
             rows_read=self.rows_read,
             rejected=self.rejected,
+            nulled=self.nulled,
             excluded=self.tallies[k].excluded,
             columns_seen=frozenset(self.columns),
             # As merge() leaves them: sorted.

@@ -97,6 +97,8 @@ class Summary:
     #: The dwell histograms the crossing rows are resolved with (None: no censored or rounded
     #: times were seen).
     histograms: tuple[DwellHistogram, DwellHistogram] | None = attrs.field(default=None, repr=False)
+    #: Values of accepted rows that could not be read and were made null (``ts``), per reason.
+    nulled: dict[str, int] = attrs.field(factory=dict, converter=_freeze_counts)
 
     @property
     def rows_accepted(self) -> int:
@@ -229,9 +231,12 @@ def merge(*summaries: Summary) -> Summary:
     table = compact(pa.concat_tables(tables, promote_options="permissive"), first.keys)
     rejected: dict[str, int] = {}
     excluded: dict[str, int] = {}
+    nulled: dict[str, int] = {}
     for s in summaries:
         for k, v in s.rejected.items():
             rejected[k] = rejected.get(k, 0) + v
+        for k, v in s.nulled.items():
+            nulled[k] = nulled.get(k, 0) + v
         for k, v in s.excluded.items():
             excluded[k] = excluded.get(k, 0) + v
     crossing_tables = [s.crossings for s in summaries if s.crossings is not None]
@@ -255,6 +260,7 @@ def merge(*summaries: Summary) -> Summary:
         histograms=merged_histograms,
         rows_read=sum(s.rows_read for s in summaries),
         rejected=rejected,
+        nulled=nulled,
         excluded=excluded,
         columns_seen=frozenset().union(*(s.columns_seen for s in summaries)),
         interactions=sorted(set().union(*(s.interactions for s in summaries))),
@@ -413,6 +419,7 @@ def summarize_table(
     rows_read: int | None = None,
     rejected: Mapping[str, int] | None = None,
     rounding_ms: float = 0.0,
+    nulled: Mapping[str, int] | None = None,
 ) -> Summary:
     """Summarize validated canonical rows (the output of validation) under one policy."""
     if interactions is None:
@@ -468,6 +475,7 @@ def summarize_table(
         table=compact(table, (*by, "viewer_id")),
         rows_read=n if rows_read is None else rows_read,
         rejected=dict(rejected or {}),
+        nulled=dict(nulled or {}),
         excluded=excluded,
         columns_seen=frozenset(log.column_names),
         interactions=interactions,
