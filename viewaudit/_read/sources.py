@@ -9,6 +9,7 @@ Nothing here materialises a whole file.
 from __future__ import annotations
 
 import contextlib
+import csv
 import glob
 import io
 import itertools
@@ -24,7 +25,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from viewaudit._schema import FLOAT_COLUMNS, ID_COLUMNS, ColumnMap
+from viewaudit._schema import ID_COLUMNS, ColumnMap
 
 #: Rows per record batch read from files.
 BATCH_ROWS = 1 << 18
@@ -56,6 +57,52 @@ class Stream:
     formats: frozenset[str] = frozenset()
 
 
+def _plain_type(kind: pa.DataType) -> pa.DataType:
+    if pa.types.is_dictionary(kind):
+        return _plain_type(kind.value_type)
+    if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return pa.string()
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
+        return pa.string()  # where every value is UTF-8; else the column stays bytes
+    return kind
+
+
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with the types :func:`plain_batch` gives its columns."""
+    return pa.schema([pa.field(f.name, _plain_type(f.type)) for f in schema])
+
+
+def plain_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with dictionaries decoded, large or view strings as plain strings, and bytes
+    as text where they are valid UTF-8.
+
+    Done once here, for every source, so that no kernel downstream meets a type it has no
+    kernel for (Arrow cannot ``take`` a ``string_view`` column, which polars exports). A bytes
+    column with a cell that is not UTF-8 stays bytes: validation rejects that row (a CSV file is
+    read as bytes, see :func:`_csv_options`)."""
+    if all(_plain_type(t) == t for t in batch.schema.types):
+        return batch
+    arrays = []
+    for column in batch.columns:
+        if pa.types.is_dictionary(column.type):
+            # Values first: Arrow cannot decode (take from) a dictionary of string_view values.
+            values = column.dictionary.cast(_plain_type(column.type.value_type))
+            column = pa.DictionaryArray.from_arrays(column.indices, values).dictionary_decode()
+        target = _plain_type(column.type)
+        if target != column.type:
+            # Over 2 GiB of text in one batch does not fit 32-bit offsets: it stays large.
+            # Bytes that are not UTF-8 stay bytes.
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowCapacityError):
+                column = column.cast(target)
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _plain_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        yield plain_batch(batch)
+
+
 def _format_of(path: Path) -> str:
     suffixes = [s.lower() for s in path.suffixes]
     for suffix in reversed(suffixes):
@@ -83,17 +130,34 @@ def expand_paths(source: str | os.PathLike[str]) -> list[Path]:
     raise ValueError(f"no such file or directory: {text!r}")
 
 
-def _csv_options(path: Path, columns: ColumnMap) -> tuple[Any, Any, Any]:
-    # Numeric canonical columns are read as text so that one bad cell becomes one rejected row
-    # (see _validation) instead of a conversion error for the whole file.
-    # Ids are text in CSV: a file has no types, and a block of empty cells must not make one
-    # batch's ids null-typed while the next block's are integers.
-    as_text = {columns.source_name(c): pa.string() for c in (*FLOAT_COLUMNS, *ID_COLUMNS, "ts")}
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+#: Bytes per block read from a CSV file (a module constant, for tests to make blocks small).
+CSV_BLOCK_BYTES = 1 << 24
+
+#: Words Arrow's CSV reader takes as null by default. Only an empty field is a missing id or
+#: text; validation reads these as missing in number, flag and time columns.
+NULL_WORDS = tuple(pa_csv.ConvertOptions().null_values)
+
+
+def _csv_delimiter(path: Path) -> str:
+    return "\t" if ".tsv" in (s.lower() for s in path.suffixes) else ","
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names on a CSV file's first line (pa.input_stream decompresses by extension)."""
+    with pa.input_stream(str(path)) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="") as text:
+        return next(csv.reader(text, delimiter=_csv_delimiter(path)), [])
+
+
+def _csv_options(path: Path) -> tuple[Any, Any, Any]:
+    # Every column is read as bytes, its type declared: a file has no types, and inferring them
+    # block by block made a file fail on a value unlike its first block's (``true`` after
+    # ``0``s, a word after digits). Bytes, because one cell of Latin-1 must cost one row, not
+    # the file (see :func:`plain_batch`); only an empty field is null (see NULL_WORDS).
+    as_bytes = {name: pa.binary() for name in _csv_header(path)}
     return (
-        pa_csv.ReadOptions(block_size=1 << 24),
-        pa_csv.ParseOptions(delimiter=delimiter),
-        pa_csv.ConvertOptions(column_types=as_text, strings_can_be_null=True),
+        pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+        pa_csv.ParseOptions(delimiter=_csv_delimiter(path)),
+        pa_csv.ConvertOptions(column_types=as_bytes, strings_can_be_null=True, null_values=[""]),
     )
 
 
@@ -115,28 +179,34 @@ def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> It
             )
             yield from _or_empty(groups, pf.schema_arrow)
         elif fmt == "csv":
-            read, parse, convert = _csv_options(path, columns)
+            read, parse, convert = _csv_options(path)
             with pa_csv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
                 yield from _or_empty(reader, reader.schema)
         else:
-            yield from _jsonl_batches(path)
+            yield from _jsonl_batches(path, columns)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
         raise ValueError(f"cannot read {str(path)!r} as {fmt}: {str(err).splitlines()[0]}") from None
 
 
-def _jsonl_batches(path: Path) -> Iterator[pa.RecordBatch]:
+def _jsonl_batches(path: Path, columns: ColumnMap) -> Iterator[pa.RecordBatch]:
     done = 0
+    ids = {columns.source_name(c) for c in ID_COLUMNS}
     try:
         with pa_json.open_json(path, read_options=pa_json.ReadOptions(block_size=1 << 24)) as reader:
             for batch in reader:
+                # Arrow reads integer ids beyond int64, or beside a fraction, as doubles, which
+                # hold integers exactly only up to 2**53: such a file is read by Python's json.
+                if any(pa.types.is_floating(f.type) for f in batch.schema if f.name in ids):
+                    break
                 done += batch.num_rows
                 yield batch
-        return
+            else:
+                return
     except pa.ArrowInvalid:
         pass
     # Arrow gives a JSON column one type and fails the whole file on a value of another (a word
     # in a number column). Read the rest here instead, keeping such a column's values as text,
-    # so that validation rejects the bad row and keeps the others.
+    # so that validation rejects the bad row and keeps the others (and ids beyond int64 exact).
     yield from _jsonl_records(path, skip=done)
 
 
@@ -231,13 +301,65 @@ def open_source(source: Any, *, columns: ColumnMap, wanted: set[str] | None = No
     sizes = [_parquet_rows(f) for f in files]
     total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
     formats = frozenset(_format_of(f) for f in files)
-    schema = _parquet_schema(files[0], columns, wanted) if _format_of(files[0]) == "parquet" else None
+    names = _column_names(files, columns, wanted)
+    schema = _parquet_union(files, columns, wanted) if formats == {"parquet"} else None
 
     def batches() -> Iterator[pa.RecordBatch]:
         for f in files:
-            yield from _file_batches(f, columns, wanted)
+            for batch in _file_batches(f, columns, wanted):
+                yield _with_columns(plain_batch(batch), names)
 
     return Stream(batches(), total, schema, formats)
+
+
+def _column_names(files: Sequence[Path], columns: ColumnMap, wanted: set[str] | None) -> list[str] | None:
+    """Every column of every file, in order of first appearance, from Parquet footers and CSV
+    header lines; None when a JSON Lines file (whose keys are known only once read) is among
+    them, or a footer cannot be read (the read then reports it)."""
+    names: dict[str, None] = {}
+    for f in files:
+        fmt = _format_of(f)
+        if fmt == "parquet":
+            schema = _parquet_schema(f, columns, wanted)
+            if schema is None:
+                return None
+            names.update(dict.fromkeys(schema.names))
+        elif fmt == "csv":
+            try:
+                names.update(dict.fromkeys(_csv_header(f)))
+            except OSError:
+                return None
+        else:
+            return None
+    return list(names)
+
+
+def _with_columns(batch: pa.RecordBatch, names: list[str] | None) -> pa.RecordBatch:
+    """``batch`` with a column of nulls for each of ``names`` it lacks: files of one source that
+    differ in optional columns are read as one log, whichever file comes first."""
+    if names is None:
+        return batch
+    missing = [n for n in names if n not in batch.schema.names]
+    if not missing:
+        return batch
+    arrays = [*batch.columns, *(pa.nulls(batch.num_rows) for _ in missing)]
+    return pa.RecordBatch.from_arrays(arrays, names=[*batch.schema.names, *missing])
+
+
+def _parquet_union(files: Sequence[Path], columns: ColumnMap, wanted: set[str] | None) -> pa.Schema | None:
+    """The plain schema of all the Parquet files' batches; a column whose type differs between
+    files is text there (as merging the files' summaries makes it)."""
+    schemas = [_parquet_schema(f, columns, wanted) for f in files]
+    if any(s is None for s in schemas):
+        return None
+    fields: dict[str, pa.DataType] = {}
+    for schema in schemas:
+        assert schema is not None
+        for field in plain_schema(schema):
+            seen = fields.setdefault(field.name, field.type)
+            if seen != field.type:
+                fields[field.name] = pa.string()
+    return pa.schema(list(fields.items()))
 
 
 def with_schema(stream: Stream) -> Stream:
@@ -257,6 +379,12 @@ def with_schema(stream: Stream) -> Stream:
 
 
 def _arrow_stream(source: Any) -> Stream:
+    stream = _raw_arrow_stream(source)
+    schema = None if stream.schema is None else plain_schema(stream.schema)
+    return attrs.evolve(stream, batches=_plain_batches(stream.batches), schema=schema)
+
+
+def _raw_arrow_stream(source: Any) -> Stream:
     if isinstance(source, pa.RecordBatch):
         return Stream(iter([source]), source.num_rows, source.schema)
     if isinstance(source, pa.Table):

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from viewaudit._read.rejects import kept_names
 from viewaudit._schema import (
@@ -40,6 +41,10 @@ _FALSE = ("false", "f", "no", "n", "0", "")
 _TS_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d")
 
 _INT64_MAX = 2**63 - 1
+
+#: Words that mean "missing" in a number, flag or time column (Arrow's CSV null values, and
+#: "none"); compared in lower case. In id and text columns only an empty field is missing.
+_NULL_WORDS = pa.array(sorted({w.lower() for w in pa_csv.ConvertOptions().null_values if w} | {"none"}))
 
 
 @attrs.frozen
@@ -80,15 +85,40 @@ def _text(arr: pa.Array) -> pa.Array:
     return arr
 
 
+def _decoded(name: str, arr: pa.Array, check: _Check) -> pa.Array:
+    """Bytes as text; a value that is not UTF-8 rejects its row (the reader keeps a column as
+    bytes only when one of its values is not UTF-8)."""
+    if not (pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) or pa.types.is_binary_view(arr.type)):
+        return arr
+    texts: list[str | None] = []
+    bad = np.zeros(len(arr), dtype=bool)
+    for i, value in enumerate(arr.to_pylist()):
+        try:
+            texts.append(None if value is None else value.decode("utf-8"))
+        except UnicodeDecodeError:
+            texts.append(None)
+            bad[i] = True
+    check.add(f"{name}: invalid UTF-8", "UTF-8 text", bad, arr)
+    return pa.array(texts, pa.string())
+
+
+def _without_null_words(arr: pa.Array) -> pa.Array:
+    """Text with the null words (``NA``, ``null``, ``nan``, ...) as nulls."""
+    if not pa.types.is_string(arr.type):
+        return arr
+    word = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(arr)), value_set=_NULL_WORDS)
+    return pc.if_else(word, pa.scalar(None, pa.string()), arr)
+
+
 def _id_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     arr = _text(arr)
     t = arr.type
     if pa.types.is_string(t):
         return arr
     if pa.types.is_unsigned_integer(t) and t.bit_width == 64:
-        too_large = pc.greater(arr, pa.scalar(_INT64_MAX, pa.uint64()))
-        check.add(f"{name}: out of range", "an integer below 2**63 or text", too_large, arr)
-        return pc.if_else(too_large, None, arr).cast(pa.int64())
+        # Ids of 2**63 and above do not fit int64: the column is read as decimal text, as the
+        # same ids are from a CSV file, whatever the values of this batch.
+        return arr.cast(pa.string())
     if pa.types.is_integer(t) or pa.types.is_null(t):
         return arr.cast(pa.int64())
     if pa.types.is_floating(t):
@@ -105,7 +135,7 @@ def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     arr = _text(arr)
     t = arr.type
     if pa.types.is_string(t):
-        stripped = pc.utf8_trim_whitespace(arr)
+        stripped = pc.utf8_trim_whitespace(_without_null_words(arr))
         blank = pc.equal(stripped, "")
         ok = pc.match_substring_regex(stripped, _NUMBER)
         bad = pc.and_(pc.invert(ok), pc.invert(blank))
@@ -144,7 +174,7 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     elif pa.types.is_floating(t):
         out = pc.if_else(pc.is_nan(arr), None, pc.not_equal(arr, 0))  # NaN: missing, as in floats
     elif pa.types.is_string(t):
-        low = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+        low = pc.utf8_lower(pc.utf8_trim_whitespace(_without_null_words(arr)))
         is_true = pc.is_in(low, pa.array(_TRUE))
         is_false = pc.is_in(low, pa.array(_FALSE))
         unknown = pc.and_(pc.is_valid(low), pc.invert(pc.or_(is_true, is_false)))
@@ -351,7 +381,7 @@ def validate_batch(
     check_schema(raw.schema.names, columns)
     n = raw.num_rows
     check = _Check(n)
-    present = {k: _combine(v) for k, v in _present(raw, columns).items()}
+    present = {k: _decoded(k, _combine(v), check) for k, v in _present(raw, columns).items()}
     out: dict[str, pa.Array] = {}
     for name, arr in present.items():
         if name in ID_COLUMNS:
@@ -361,7 +391,7 @@ def validate_batch(
         elif name in BOOL_COLUMNS:
             out[name] = _bool_column(name, arr, check)
         elif name == "ts":
-            out[name] = _ts_column(arr, check)
+            out[name] = _ts_column(_without_null_words(_text(arr)), check)
         else:  # user_agent
             text = _text(arr)
             if not (pa.types.is_string(text.type) or pa.types.is_null(text.type)):
@@ -379,7 +409,7 @@ def validate_batch(
             continue
         if col not in names:
             raise ValueError(f"column {col!r} is required (by= or interactions) but missing")
-        arr = _combine(raw.column(col))
+        arr = _decoded(col, _combine(raw.column(col)), check)
         out[col] = _bool_column(col, arr, check) if as_bool else _text(arr)
 
     reason = np.full(n, -1, dtype=np.int32)

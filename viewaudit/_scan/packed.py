@@ -562,6 +562,8 @@ def _is_text(t: pa.DataType) -> bool:
 def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled: bool) -> str | None:
     """None when the packed path takes ``stream``, else the reason it does not, in words.
 
+    Unsigned 64-bit viewer ids are read as text (see validation), so they are declined too.
+
     Decided before any row is reduced: from the file formats and the first batch's schema
     (``stream`` comes from :func:`~viewaudit._read.sources.with_schema`, so a JSON Lines source has
     had its first batch decoded for its types; see there). A CSV file has text ids, which the
@@ -579,6 +581,8 @@ def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled:
     viewer = columns.source_name("viewer_id")
     if viewer in names and _is_text(stream.schema.field(viewer).type):
         return "text viewer ids"
+    if viewer in names and stream.schema.field(viewer).type == pa.uint64():
+        return "unsigned 64-bit viewer ids (read as text: they may not fit int64)"
     if sampled or columns.source_name("weight") in names:
         return "a sampled log (unique viewers of the complete log need per-viewer counts)"
     return None
