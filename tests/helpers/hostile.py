@@ -11,8 +11,8 @@ bytes with a BOM, CRLF line ends or a Latin-1 byte.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-import math
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +29,7 @@ import viewaudit as va
 from viewaudit.strategies import impression_logs
 
 ID_COLUMNS = ("item_id", "viewer_id", "author_id")
+FLOAT_COLUMNS = ("dwell_ms", "in_view_ms", "visible_fraction", "weight")
 #: Words pyarrow's CSV reader (and pandas) take for null; in an id column they are ids.
 NULL_WORDS = ("NA", "N/A", "null", "nan", "#N/A", "NULL", "None", "-nan", "n/a")
 #: Numbers at the ends of what a double holds, and the awkward zero.
@@ -42,7 +43,7 @@ STRING_TYPES = (
     pa.dictionary(pa.int8(), pa.large_string()),
 )
 #: Group labels that look like other things: numbers, zero-padded numbers, null words, Unicode.
-BY_LABELS = ("home", "01", "1", "1.0", "NA", "true", "é", "ｈｏｍｅ", " x ", "1e3", "0x1")
+BY_LABELS = ("home", "01", "1", "1.0", "NA", "true", "é", "\uff48\uff4f\uff4d\uff45", " x ", "1e3", "0x1")
 #: Parameters a clear error may name instead of a column.
 PARAMETERS = ("source", "policy", "columns", "by", "on_invalid", "rejects", "confidence_level", "weight")
 
@@ -155,14 +156,22 @@ WRITERS: dict[str, Callable[[pa.Table, Path], Path]] = {
 }
 
 
-def write_parts(table: pa.Table, root: Path, cuts: list[int], formats: list[str]) -> Path:
-    """The table cut at ``cuts`` into files of the given formats in one directory; the files'
-    names sort in the order given, so any order of parts can be drawn."""
+def _ids_as_text(table: pa.Table) -> pa.Table:
+    fields = [pa.field(f.name, pa.string() if f.name in ID_COLUMNS else f.type) for f in table.schema]
+    return table.cast(pa.schema(fields))
+
+
+def write_parts(
+    table: pa.Table, root: Path, cuts: list[int], formats: list[str], *, text_ids: frozenset[int] = frozenset()
+) -> Path:
+    """The table cut at ``cuts`` into files of the given formats in one directory, parts
+    numbered in ``text_ids`` with their ids as text (integers in one file, text in the next)."""
     root.mkdir()
     bounds = [0, *sorted({c for c in cuts if 0 < c < table.num_rows}), table.num_rows]
-    for k, (start, stop) in enumerate(zip(bounds, bounds[1:], strict=False)):
+    for k, (start, stop) in enumerate(itertools.pairwise(bounds)):
         fmt = formats[k % len(formats)]
-        WRITERS[fmt](table.slice(start, stop - start), root / f"part-{k:03d}.{fmt}")
+        part = table.slice(start, stop - start)
+        WRITERS[fmt](_ids_as_text(part) if k in text_ids else part, root / f"part-{k:03d}.{fmt}")
     return root
 
 
@@ -183,7 +192,7 @@ def _text_ids(column: pa.ChunkedArray, words: list[str]) -> pa.Array:
 
 
 #: Group labels that read back the same from every format.
-SAFE_LABELS = ("home", "search", "é", "ｈｏｍｅ", "a,b", 'say "hi"')
+SAFE_LABELS = ("home", "search", "é", "\uff48\uff4f\uff4d\uff45", "a,b", 'say "hi"')
 
 
 @st.composite
@@ -264,6 +273,13 @@ def retyped(table: pa.Table, kinds: list[pa.DataType]) -> pa.Table:
         if pa.types.is_string(kind):
             kind, k = kinds[k % len(kinds)], k + 1
         fields.append(pa.field(field.name, kind))
+    return table.cast(pa.schema(fields))
+
+
+def numbers_as_text(table: pa.Table, names: list[str]) -> pa.Table:
+    """The table with the named float columns as text ("1e-300", "-0"), as a spreadsheet
+    export or a JSON feed of strings gives them; Arrow writes each double's shortest exact text."""
+    fields = [pa.field(f.name, pa.string() if f.name in names and pa.types.is_floating(f.type) else f.type) for f in table.schema]
     return table.cast(pa.schema(fields))
 
 
