@@ -45,7 +45,7 @@ STRING_TYPES = (
 #: Group labels that look like other things: numbers, zero-padded numbers, null words, Unicode.
 BY_LABELS = ("home", "01", "1", "1.0", "NA", "true", "é", "\uff48\uff4f\uff4d\uff45", " x ", "1e3", "0x1")
 #: Parameters a clear error may name instead of a column.
-PARAMETERS = ("source", "policy", "columns", "by", "on_invalid", "rejects", "confidence_level", "weight")
+PARAMETERS = ("source", "policy", "columns", "by", "on_invalid", "rejects", "confidence_level")
 
 
 # --- the invariants ---------------------------------------------------------------------------
@@ -127,13 +127,11 @@ def _json_value(value: Any) -> Any:
 
 
 def write_csv(table: pa.Table, path: Path, *, bom: bool = False, crlf: bool = False) -> Path:
-    """The table as CSV (nulls as empty fields), with a BOM and CRLF line ends if asked."""
+    """The table as CSV (nulls as empty fields), with a BOM and CRLF line ends if asked
+    (newlines inside quoted cells stay as they are)."""
     sink = pa.BufferOutputStream()
-    pa_csv.write_csv(_plain(table), sink)
-    data = sink.getvalue().to_pybytes()
-    if crlf:
-        data = data.replace(b"\n", b"\r\n")
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    pa_csv.write_csv(_plain(table), sink, write_options=pa_csv.WriteOptions(eol="\r\n" if crlf else "\n"))
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + sink.getvalue().to_pybytes())
     return path
 
 
@@ -185,7 +183,7 @@ def _text_ids(column: pa.ChunkedArray, words: list[str]) -> pa.Array:
         if value is None:
             out.append(None)
         elif words and k % 2 == 0:
-            out.append(words[hash(str(value)) % len(words)] + ("" if k % 4 == 0 else str(value)))
+            out.append(words[k // 2 % len(words)] + ("" if k % 4 == 0 else str(value)))
         else:
             out.append(f"id{value}")
     return pa.array(out, pa.string())
