@@ -1,0 +1,281 @@
+"""Hostile but legal logs through every source kind: never a crash, never a lost row, never a
+negative or disordered figure, and the same figures from every format (issue 23, item 9).
+
+The logs are the project's own valid logs (``viewaudit.strategies.impression_logs``) with the
+twists of ``helpers.hostile``. Each is audited as a pyarrow Table in canonical types (the
+expected audit) and from one source kind: a CSV file (with or without a BOM and CRLF), a
+Parquet file, a JSON Lines file, a directory of CSV, JSON Lines and Parquet parts in any order
+(ids as text in some parts, integers in others), a pyarrow Table or RecordBatchReader of
+several batches with every Arrow string and dictionary type and numbers as text, a pandas frame
+(object or pyarrow-backed strings) and a polars frame.
+
+The invariants (``helpers.hostile.check_invariants``):
+
+- no exception but a clear error (``is_clear_error``: a ValueError or TypeError raised by
+  viewaudit, not pyarrow, naming a column of the log or a parameter), and a source raises one
+  exactly when the table does; no warning but ``DegenerateDataWarning``;
+- rows read = accepted + rejected = the rows of the log;
+- ``json.dumps(result.to_dict(), allow_nan=False)`` works;
+- no figure is negative and ``low <= estimate <= high`` wherever they are not null, for every
+  figure of the report: ladder, views, inflation, per group too;
+- the same report: ``to_dict()`` of the source equals the table's, whole and exactly (figures,
+  rows, rejects, exclusions, assumptions), after ``comparable``, which turns group labels into
+  text and sorts the groups by them: CSV reads ids as text and Parquet keeps integers, so
+  sources agree on labels' text, not their types. An empty JSON Lines file has no columns, so
+  from it only the rows are compared.
+
+The twists that break an invariant today are strict xfails, one per item of issue 23, and so
+is each minimal failing example found; a fix turns its test into an XPASS, which
+``xfail_strict`` fails, and the fix then removes the marker.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
+
+import viewaudit as va
+from viewaudit._warnings import DegenerateDataWarning
+
+from helpers.hostile import (
+    FLOAT_COLUMNS,
+    STRING_TYPES,
+    batched,
+    check_invariants,
+    comparable,
+    hostile_logs,
+    is_clear_error,
+    numbers_as_text,
+    pandas_frame,
+    polars_frame,
+    retyped,
+    write_csv,
+    write_jsonl,
+    write_parquet,
+    write_parts,
+)
+
+SOURCES = ("csv", "parquet", "jsonl", "directory", "arrow", "batches", "pandas", "polars")
+_FIXTURE = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+
+
+def _source(kind: str, table: pa.Table, draw: Any, root: Path, *, categorical: bool = False) -> Any:
+    if kind == "csv":
+        return write_csv(table, root / "log.csv", bom=draw(st.booleans()), crlf=draw(st.booleans()))
+    if kind == "parquet":
+        return write_parquet(table, root / "log.parquet")
+    if kind == "jsonl":
+        return write_jsonl(table, root / "log.jsonl")
+    if kind == "directory":
+        cuts = draw(st.lists(st.integers(0, table.num_rows), max_size=3))
+        formats = draw(st.lists(st.sampled_from(("csv", "jsonl", "parquet")), min_size=1, max_size=3))
+        text_ids = draw(st.frozensets(st.integers(0, 3)))
+        return write_parts(table, root / "parts", cuts, formats, text_ids=text_ids)
+    kinds = draw(st.lists(st.sampled_from(STRING_TYPES), min_size=1, max_size=3))
+    if kind in ("arrow", "batches"):
+        table = numbers_as_text(table, draw(st.lists(st.sampled_from(FLOAT_COLUMNS), unique=True)))
+    if kind == "arrow":
+        return retyped(table, kinds)
+    if kind == "batches":
+        return batched(retyped(table, kinds), draw(st.integers(1, 4)))
+    if kind == "pandas":
+        return pandas_frame(table, arrow_strings=draw(st.booleans()))
+    if kind == "polars":
+        return polars_frame(table, categorical=categorical)
+    raise AssertionError(kind)
+
+
+def _audit(source: Any, names: set[str], **kwargs: Any) -> va.Audit | None:
+    """The audit, or None after a clear error; any other exception or warning (other than
+    viewaudit's own about degenerate data) fails the test."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            return va.audit(source, **kwargs)
+    except Exception as err:
+        if is_clear_error(err, names):
+            return None
+        raise
+
+
+def _known_defect(kind: str, table: pa.Table) -> str | None:
+    """The issue item an example of the guard test runs into today, if any (tested below)."""
+    ts = table["ts"] if "ts" in table.column_names else None
+    if kind in ("jsonl", "directory") and ts is not None and table.num_rows and ts.null_count == table.num_rows:
+        return "item 2: an all-null JSON Lines column is typed null"
+    return None
+
+
+def _same_figures(
+    kind: str, table: pa.Table, data: st.DataObject, root: Path, *, categorical: bool = False, grouped: bool = False
+) -> None:
+    assume(_known_defect(kind, table) is None)
+    by = "surface" if "surface" in table.column_names and (grouped or data.draw(st.booleans())) else None
+    names = set(table.column_names)
+    expected = _audit(table, names, by=by)
+    result = _audit(_source(kind, table, data.draw, root, categorical=categorical), names, by=by)
+    assert (expected is None) == (result is None)
+    if expected is None or result is None:
+        return
+    want = check_invariants(expected, table.num_rows)
+    got = check_invariants(result, table.num_rows)
+    if table.num_rows == 0 and kind in ("jsonl", "directory"):
+        # An empty JSON Lines file has no columns, so rungs needing one are undetermined.
+        assert got["rows"] == want["rows"]
+    else:
+        assert comparable(got) == comparable(want)
+
+
+@pytest.mark.parametrize("kind", SOURCES)
+@settings(suppress_health_check=_FIXTURE)
+@given(table=hostile_logs(), data=st.data())
+def test_every_source_gives_the_same_figures(
+    tmp_path_factory: pytest.TempPathFactory, kind: str, table: pa.Table, data: st.DataObject
+) -> None:
+    """Each source of the same rows keeps the invariants and gives the in-memory table's figures."""
+    _same_figures(kind, table, data, tmp_path_factory.mktemp(kind))
+
+
+# --- the twists that break the invariants today, one per item of issue 23 -------------------
+
+#: twist -> the issue item that fixes it. Each test fails on its twist today (xfail, strict):
+#: when the fix lands it passes, xfail_strict turns that into a failure, and the fix removes
+#: the marker, so the twist joins the guard above.
+TWISTS = {
+    "big_weights": "issue 23 item 1: weights of 1e9 and 1e15 overflow the weight sums",
+    "odd_labels": "issue 23 item 2: CSV infers a by column's type, merging labels 01 and 1",
+    "bad_row": "issue 23 item 3: a rejected row in a string_view column crashes the reader",
+    "categorical": "issue 23 item 3: polars Categorical columns crash the reader",
+    "null_words": "issue 23 item 6: CSV null words in id columns become null ids",
+    "big_ids": "issue 23 item 6: uint64 ids >= 2^63 are rejected, not read exactly",
+}
+
+
+@pytest.mark.parametrize(
+    "twist",
+    [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=reason)) for t, reason in TWISTS.items()],
+)
+@settings(suppress_health_check=_FIXTURE, max_examples=30, phases=[Phase.explicit, Phase.generate])
+@given(data=st.data())
+def test_hostile_twist_gives_the_same_figures(tmp_path_factory: pytest.TempPathFactory, twist: str, data: st.DataObject) -> None:
+    """With the twist on, every source still keeps the invariants and gives the same figures."""
+    kinds = {"categorical": ("polars",), "odd_labels": ("csv", "directory")}.get(twist, SOURCES)
+    kind = data.draw(st.sampled_from(kinds))
+    table = data.draw(hostile_logs(**({} if twist == "categorical" else {twist: True})))
+    root = tmp_path_factory.mktemp(kind)
+    _same_figures(kind, table, data, root, categorical=twist == "categorical", grouped=twist == "odd_labels")
+    if twist == "big_ids":  # read exactly: not rejected as out of range
+        assert not any("out of range" in reason for reason in va.audit(table).rows.rejected)
+
+
+# --- minimal failing examples found by the suite, one group per item of issue 23 ------------
+
+
+def _invariant_audit(source: Any, read: int, **kwargs: Any) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        return comparable(check_invariants(va.audit(source, **kwargs), read))
+
+
+def _csv(tmp_path: Path, text: bytes | str) -> Path:
+    path = tmp_path / "log.csv"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 1: weights of 1e15 overflow the weight sums")
+@pytest.mark.parametrize("fmt", ["csv", "arrow"])
+def test_item_1_large_weights_keep_the_invariants(tmp_path: Path, fmt: str) -> None:
+    """Two rows of weight 1e15 give about 2e15 impressions, never a negative figure."""
+    table = pa.table({"item_id": [1, 1], "viewer_id": [1, 2], "weight": [1e15, 1e15]})
+    source = write_csv(table, tmp_path / "w.csv") if fmt == "csv" else table
+    report = _invariant_audit(source, 2)
+    assert report["ladder"][0]["impressions"]["estimate"] == pytest.approx(2e15)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 2: CSV infers a by column's type, merging 01 and 1")
+def test_item_2_csv_group_labels_are_text(tmp_path: Path) -> None:
+    """Grouped by a text column, CSV keeps labels 01 and 1 apart, as the table does."""
+    table = pa.table({"item_id": [1, 1], "surface": ["01", "1"]})
+    got = _invariant_audit(write_csv(table, tmp_path / "l.csv"), 2, by="surface")
+    assert got == _invariant_audit(table, 2, by="surface")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 2: a Latin-1 byte in one cell aborts the audit")
+def test_item_2_a_latin_1_byte_costs_at_most_its_row(tmp_path: Path) -> None:
+    """A cell that is not UTF-8 rejects or keeps its row; the other rows are audited."""
+    result = va.audit(_csv(tmp_path, b"item_id,user_agent\n1,caf\xe9\n2,ok\n"))
+    check_invariants(result, 2)
+    assert result.rows.accepted >= 1
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 2: an all-null JSON Lines column is typed null")
+def test_item_2_an_all_null_json_column_is_a_null_column(tmp_path: Path) -> None:
+    """A JSON Lines file whose ts is null on every row gives the table's figures."""
+    table = pa.table({"item_id": [0], "ts": pa.array([None], pa.int64())})
+    assert _invariant_audit(write_jsonl(table, tmp_path / "n.jsonl"), 1) == _invariant_audit(table, 1)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 3: a rejected row in a string_view column crashes")
+@pytest.mark.parametrize("make", ["polars", "pyarrow-string-view"])
+def test_item_3_string_views_survive_a_rejected_row(make: str) -> None:
+    """A log of string_view ids with one bad row rejects that row and audits the other."""
+    table = pa.table({"item_id": ["a", "b"], "dwell_ms": [-1.0, 5.0]})
+    source = polars_frame(table, categorical=False) if make == "polars" else retyped(table, [pa.string_view()])
+    assert _invariant_audit(source, 2)["rows"] == {"read": 2, "accepted": 1, "rejected": {"dwell_ms: negative": 1}}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 3: polars Categorical columns crash the reader")
+@pytest.mark.parametrize("ids", [[], ["a"]], ids=["zero-rows", "one-row"])
+def test_item_3_polars_categorical_ids(ids: list[str]) -> None:
+    """A polars frame with Categorical ids gives the plain table's figures, with zero or one row."""
+    table = pa.table({"item_id": pa.array(ids, pa.string())})
+    assert _invariant_audit(polars_frame(table, categorical=True), len(ids)) == _invariant_audit(table, len(ids))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 4: ts in epoch nanoseconds aborts the audit")
+def test_item_4_epoch_nanoseconds_are_read() -> None:
+    """An int64 ts in epoch nanoseconds costs no row and raises nothing."""
+    table = pa.table({"item_id": [1], "ts": [1_704_067_200_000_000_000]})
+    assert _invariant_audit(table, 1)["rows"]["accepted"] == 1
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 6: CSV null words in id columns become null ids")
+def test_item_6_null_words_are_ids(tmp_path: Path) -> None:
+    """In CSV, item and viewer ids NA, null, N/A are ids: the same figures as the table's."""
+    table = pa.table({"item_id": ["NA", "x", "x"], "viewer_id": ["1", "N/A", "null"]})
+    assert _invariant_audit(write_csv(table, tmp_path / "na.csv"), 3) == _invariant_audit(table, 3)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 item 6: uint64 ids >= 2^63 are rejected, not read exactly")
+def test_item_6_uint64_ids_are_read_exactly() -> None:
+    """An unsigned id of 2^63 is an id, accepted and counted."""
+    table = pa.table({"item_id": pa.array([2**63], pa.uint64()), "viewer_id": pa.array([2**64 - 1], pa.uint64())})
+    report = _invariant_audit(table, 1)
+    assert report["rows"]["accepted"] == 1
+    assert report["ladder"][0]["unique_viewers"]["estimate"] == 1
+
+
+# --- group labels ------------------------------------------------------------------------------
+
+
+@settings(max_examples=30)
+@given(table=hostile_logs(max_size=60), data=st.data())
+def test_group_figures_do_not_depend_on_labels(table: pa.Table, data: st.DataObject) -> None:
+    """Permuting the item ids permutes the groups: each group keeps its figures (issue 23 item 6)."""
+    text = [None if v is None else str(v) for v in table["item_id"].to_pylist()]
+    items = sorted({v for v in text if v is not None})
+    relabel = dict(zip(items, data.draw(st.permutations(items)), strict=True))
+    position = table.column_names.index("item_id")
+    before = table.set_column(position, "item_id", pa.array(text, pa.string()))
+    after = table.set_column(position, "item_id", pa.array([relabel.get(v) for v in text], pa.string()))
+    expected = {g["key"]["item_id"]: g for g in _invariant_audit(before, table.num_rows, by="item_id")["groups"]}
+    moved = {g["key"]["item_id"]: g for g in _invariant_audit(after, table.num_rows, by="item_id")["groups"]}
+    for label, group in expected.items():
+        assert moved[relabel[label]] == {**group, "key": {"item_id": relabel[label]}}
