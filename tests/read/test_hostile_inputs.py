@@ -24,9 +24,8 @@ The invariants (``helpers.hostile.check_invariants``):
   sources agree on labels' text, not their types. An empty JSON Lines file has no columns, so
   from it only the rows are compared.
 
-The twists that break an invariant today are strict xfails, one per item of issue 23, and so
-is each minimal failing example found; a fix turns its test into an XPASS, which
-``xfail_strict`` fails, and the fix then removes the marker.
+Each twist that once broke an invariant (one per item of issue 23) has a test of its own,
+and so has each minimal failing example the suite found.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import viewaudit as va
@@ -104,18 +103,9 @@ def _audit(source: Any, names: set[str], **kwargs: Any) -> va.Audit | None:
         raise
 
 
-def _known_defect(kind: str, table: pa.Table) -> str | None:
-    """The issue item an example of the guard test runs into today, if any (tested below)."""
-    ts = table["ts"] if "ts" in table.column_names else None
-    if kind in ("jsonl", "directory") and ts is not None and table.num_rows and ts.null_count == table.num_rows:
-        return "item 2: an all-null JSON Lines column is typed null"
-    return None
-
-
 def _same_figures(
     kind: str, table: pa.Table, data: st.DataObject, root: Path, *, categorical: bool = False, grouped: bool = False
 ) -> None:
-    assume(_known_defect(kind, table) is None)
     by = "surface" if "surface" in table.column_names and (grouped or data.draw(st.booleans())) else None
     names = set(table.column_names)
     expected = _audit(table, names, by=by)
@@ -142,11 +132,9 @@ def test_every_source_gives_the_same_figures(
     _same_figures(kind, table, data, tmp_path_factory.mktemp(kind))
 
 
-# --- the twists that break the invariants today, one per item of issue 23 -------------------
+# --- the twists that broke the invariants, one per item of issue 23 -------------------------
 
-#: twist -> the issue item that fixes it. Each test fails on its twist today (xfail, strict):
-#: when the fix lands it passes, xfail_strict turns that into a failure, and the fix removes
-#: the marker, so the twist joins the guard above.
+#: twist -> the defect of issue 23 it once triggered, kept so that it never comes back.
 TWISTS = {
     "big_weights": "issue 23 item 1: weights of 1e9 and 1e15 overflow the weight sums",
     "odd_labels": "issue 23 item 2: CSV infers a by column's type, merging labels 01 and 1",
@@ -159,7 +147,7 @@ TWISTS = {
 
 @pytest.mark.parametrize(
     "twist",
-    [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=reason)) for t, reason in TWISTS.items()],
+    list(TWISTS),
 )
 @settings(suppress_health_check=_FIXTURE, max_examples=30, phases=[Phase.explicit, Phase.generate])
 @given(data=st.data())
@@ -174,7 +162,7 @@ def test_hostile_twist_gives_the_same_figures(tmp_path_factory: pytest.TempPathF
         assert not any("out of range" in reason for reason in va.audit(table).rows.rejected)
 
 
-# --- minimal failing examples found by the suite, one group per item of issue 23 ------------
+# --- minimal examples the suite found failing, one group per item of issue 23 ---------------
 
 
 def _invariant_audit(source: Any, read: int, **kwargs: Any) -> dict[str, Any]:
@@ -189,17 +177,16 @@ def _csv(tmp_path: Path, text: bytes | str) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 1: weights of 1e15 overflow the weight sums")
 @pytest.mark.parametrize("fmt", ["csv", "arrow"])
 def test_item_1_large_weights_keep_the_invariants(tmp_path: Path, fmt: str) -> None:
-    """Two rows of weight 1e15 give about 2e15 impressions, never a negative figure."""
-    table = pa.table({"item_id": [1, 1], "viewer_id": [1, 2], "weight": [1e15, 1e15]})
+    """Weights of 1e9 (the largest) sum to 2e9 impressions; 1e15 rejects its rows, never a negative figure."""
+    table = pa.table({"item_id": [1, 1, 1, 1], "viewer_id": [1, 2, 3, 4], "weight": [1e9, 1e9, 1e15, 1e15]})
     source = write_csv(table, tmp_path / "w.csv") if fmt == "csv" else table
-    report = _invariant_audit(source, 2)
-    assert report["ladder"][0]["impressions"]["estimate"] == pytest.approx(2e15)
+    report = _invariant_audit(source, 4)
+    assert report["rows"]["rejected"] == {"weight: above 1e+09": 2}
+    assert report["ladder"][0]["impressions"]["estimate"] == pytest.approx(2e9)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 2: CSV infers a by column's type, merging 01 and 1")
 def test_item_2_csv_group_labels_are_text(tmp_path: Path) -> None:
     """Grouped by a text column, CSV keeps labels 01 and 1 apart, as the table does."""
     table = pa.table({"item_id": [1, 1], "surface": ["01", "1"]})
@@ -207,7 +194,6 @@ def test_item_2_csv_group_labels_are_text(tmp_path: Path) -> None:
     assert got == _invariant_audit(table, 2, by="surface")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 2: a Latin-1 byte in one cell aborts the audit")
 def test_item_2_a_latin_1_byte_costs_at_most_its_row(tmp_path: Path) -> None:
     """A cell that is not UTF-8 rejects or keeps its row; the other rows are audited."""
     result = va.audit(_csv(tmp_path, b"item_id,user_agent\n1,caf\xe9\n2,ok\n"))
@@ -215,14 +201,12 @@ def test_item_2_a_latin_1_byte_costs_at_most_its_row(tmp_path: Path) -> None:
     assert result.rows.accepted >= 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 2: an all-null JSON Lines column is typed null")
 def test_item_2_an_all_null_json_column_is_a_null_column(tmp_path: Path) -> None:
     """A JSON Lines file whose ts is null on every row gives the table's figures."""
     table = pa.table({"item_id": [0], "ts": pa.array([None], pa.int64())})
     assert _invariant_audit(write_jsonl(table, tmp_path / "n.jsonl"), 1) == _invariant_audit(table, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 3: a rejected row in a string_view column crashes")
 @pytest.mark.parametrize("make", ["polars", "pyarrow-string-view"])
 def test_item_3_string_views_survive_a_rejected_row(make: str) -> None:
     """A log of string_view ids with one bad row rejects that row and audits the other."""
@@ -231,7 +215,6 @@ def test_item_3_string_views_survive_a_rejected_row(make: str) -> None:
     assert _invariant_audit(source, 2)["rows"] == {"read": 2, "accepted": 1, "rejected": {"dwell_ms: negative": 1}}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 3: polars Categorical columns crash the reader")
 @pytest.mark.parametrize("ids", [[], ["a"]], ids=["zero-rows", "one-row"])
 def test_item_3_polars_categorical_ids(ids: list[str]) -> None:
     """A polars frame with Categorical ids gives the plain table's figures, with zero or one row."""
@@ -239,21 +222,18 @@ def test_item_3_polars_categorical_ids(ids: list[str]) -> None:
     assert _invariant_audit(polars_frame(table, categorical=True), len(ids)) == _invariant_audit(table, len(ids))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 4: ts in epoch nanoseconds aborts the audit")
 def test_item_4_epoch_nanoseconds_are_read() -> None:
     """An int64 ts in epoch nanoseconds costs no row and raises nothing."""
     table = pa.table({"item_id": [1], "ts": [1_704_067_200_000_000_000]})
     assert _invariant_audit(table, 1)["rows"]["accepted"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 6: CSV null words in id columns become null ids")
 def test_item_6_null_words_are_ids(tmp_path: Path) -> None:
     """In CSV, item and viewer ids NA, null, N/A are ids: the same figures as the table's."""
     table = pa.table({"item_id": ["NA", "x", "x"], "viewer_id": ["1", "N/A", "null"]})
     assert _invariant_audit(write_csv(table, tmp_path / "na.csv"), 3) == _invariant_audit(table, 3)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 item 6: uint64 ids >= 2^63 are rejected, not read exactly")
 def test_item_6_uint64_ids_are_read_exactly() -> None:
     """An unsigned id of 2^63 is an id, accepted and counted."""
     table = pa.table({"item_id": pa.array([2**63], pa.uint64()), "viewer_id": pa.array([2**64 - 1], pa.uint64())})

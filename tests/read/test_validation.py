@@ -74,12 +74,12 @@ BAD_VALUES: list[tuple[str, dict[str, pa.Array], str]] = [
     (
         "bot-flag-text",
         {"item_id": pa.array([1, 2]), "is_bot": pa.array(["false", "maybe"])},
-        "row 1: column 'is_bot' must be true/false, got 'maybe'",
+        "row 1: column 'is_bot' must be true/false or a number, got 'maybe'",
     ),
     (
         "interaction-text",
         {"item_id": pa.array([1, 2]), "liked": pa.array(["yes", "perhaps"])},
-        "row 1: column 'liked' must be true/false, got 'perhaps'",
+        "row 1: column 'liked' must be true/false or a number, got 'perhaps'",
     ),
 ]
 

@@ -302,11 +302,19 @@ def open_source(source: Any, *, columns: ColumnMap, wanted: set[str] | None = No
     total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
     formats = frozenset(_format_of(f) for f in files)
     names = _column_names(files, columns, wanted)
+    required = columns.source_name("item_id")
     schema = _parquet_union(files, columns, wanted) if formats == {"parquet"} else None
 
     def batches() -> Iterator[pa.RecordBatch]:
         for f in files:
             for batch in _file_batches(f, columns, wanted):
+                if required not in batch.schema.names and batch.num_rows:
+                    # Optional columns a file lacks are read as nulls (below), but a file without
+                    # the ids is not part of this log: an error, not a file of rejected rows.
+                    raise ValueError(
+                        f"column {required!r} is required but missing from {str(f)!r}; that file has columns "
+                        f"{', '.join(map(repr, batch.schema.names)) or 'none'}"
+                    )
                 yield _with_columns(plain_batch(batch), names)
 
     return Stream(batches(), total, schema, formats)

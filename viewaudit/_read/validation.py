@@ -36,6 +36,8 @@ from viewaudit._schema import (
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|(?i:nan|inf|infinity))\s*$"
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0", "")
+#: Number words that are missing, not a value, in a flag column (as NaN is in a float one).
+_NAN_WORDS = ("nan", "+nan", "-nan")
 
 #: Timestamp text formats tried in order when a plain cast fails.
 _TS_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d")
@@ -175,10 +177,14 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
         out = pc.if_else(pc.is_nan(arr), None, pc.not_equal(arr, 0))  # NaN: missing, as in floats
     elif pa.types.is_string(t):
         low = pc.utf8_lower(pc.utf8_trim_whitespace(_without_null_words(arr)))
-        is_true = pc.is_in(low, pa.array(_TRUE))
-        is_false = pc.is_in(low, pa.array(_FALSE))
-        unknown = pc.and_(pc.is_valid(low), pc.invert(pc.or_(is_true, is_false)))
-        check.add(f"{name}: not a boolean", "true/false", unknown, arr)
+        # A number written as text is read as the same number in a numeric column would be
+        # (non-zero is true, NaN missing): a CSV file then gives what its Parquet twin gives.
+        numeric = pc.and_(pc.match_substring_regex(low, _NUMBER), pc.invert(pc.is_in(low, pa.array(_NAN_WORDS))))
+        number = pc.if_else(numeric, low, None).cast(pa.float64())
+        is_true = pc.or_(pc.is_in(low, pa.array(_TRUE)), pc.fill_null(pc.not_equal(number, 0.0), False))
+        is_false = pc.or_(pc.is_in(low, pa.array(_FALSE)), pc.fill_null(pc.equal(number, 0.0), False))
+        unknown = pc.and_(pc.is_valid(low), pc.invert(pc.or_(pc.or_(is_true, is_false), pc.is_in(low, pa.array(_NAN_WORDS)))))
+        check.add(f"{name}: not a boolean", "true/false or a number", unknown, arr)
         out = pc.if_else(is_true, True, pc.if_else(is_false, False, None))
     elif pa.types.is_null(t):
         out = arr.cast(pa.bool_())
@@ -381,7 +387,9 @@ def validate_batch(
     check_schema(raw.schema.names, columns)
     n = raw.num_rows
     check = _Check(n)
-    present = {k: _decoded(k, _combine(v), check) for k, v in _present(raw, columns).items()}
+    # ``ts`` is left as bytes: a value that is not UTF-8 is an unreadable time (null, counted),
+    # which costs no row, where in any other column it is a bad row.
+    present = {k: _combine(v) if k == "ts" else _decoded(k, _combine(v), check) for k, v in _present(raw, columns).items()}
     out: dict[str, pa.Array] = {}
     for name, arr in present.items():
         if name in ID_COLUMNS:
