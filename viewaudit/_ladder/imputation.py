@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import binom
 
 from viewaudit._estimators.intervals import _z
+from viewaudit._ladder.group_draws import uniforms_by_place
 from viewaudit._ladder.reach import sampled_k_plus_reach
 from viewaudit._ladder.sampled_viewers import complete_log_viewers
 from viewaudit._rungs import ESTIMATED_LEVELS
@@ -152,13 +153,14 @@ def _count_drawer(group: np.ndarray, determined: np.ndarray, undetermined: np.nd
     open_ = np.flatnonzero(undetermined > 0)
     n_open = undetermined[open_]
     # One uniform per viewer with undetermined rows and draw, turned into a binomial count by
-    # its quantile function: counts rise with the chance for the same uniform.
-    uniform = np.random.default_rng(IMPUTATION_SEED).random((IMPUTATIONS, open_.size))
+    # its quantile function: counts rise with the chance for the same uniform. Uniforms go by
+    # the viewer's place in its group, so a group's draws do not hang on its label.
+    uniform = uniforms_by_place(IMPUTATION_SEED, IMPUTATIONS, group[open_])
 
     def draw_counts(chance: np.ndarray, draw: int) -> np.ndarray:
         counts = determined.astype(np.int64)  # a copy
         on_rung = binom.ppf(uniform[draw], n_open, np.clip(chance, 0.0, 1.0)[group[open_]])
-        counts[open_] += np.maximum(on_rung, 0).astype(np.int64)  # ppf(0) is -1
+        counts[open_] += on_rung.astype(np.int64)
         return counts
 
     return draw_counts

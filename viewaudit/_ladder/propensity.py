@@ -53,6 +53,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
+from viewaudit._ladder.group_draws import poisson_by_place
 from viewaudit._scan.statistics import ViewerRows
 
 #: Viewers a class needs to stand alone (viewers with determined rows), and a stratum to have
@@ -345,8 +346,7 @@ def heterogeneous_viewers(
     if mixed.any():
         # The sampling error of G and of the strata's shares: refit on Poisson-resampled viewer
         # counts (G from its fit, by a few steps: Hanley & MacGibbon 2006).
-        rng = np.random.default_rng(SEED)
-        resampled = np.maximum(rng.poisson(fit_count, size=(REPLICATES, fit_count.size)).astype(float), 1e-12)
+        resampled = np.maximum(poisson_by_place(SEED, REPLICATES, fit_count, fit[0] // CLASSES), 1e-12)
         refits = [w] * REPLICATES
         if fit_names.size:
             # Replicates are fitted together, as strata of their own, in chunks that bound memory.
