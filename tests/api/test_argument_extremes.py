@@ -48,7 +48,10 @@ def test_extreme_arguments_give_finite_figures(arguments):
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--sample-rate", "1e-300"], "sample_rate must be in (0, 1] and at least 1e-09"), (["--population", "1e-300"], "at least 1")],
+    [
+        (["--sample-rate", "1e-300"], "sample_rate must be in (0, 1] and at least 1e-09"),
+        (["--population", "1e-300"], "at least 1"),
+    ],
 )
 def test_cli_extremes_are_one_line_exit_2(tmp_path, capsys, argv, message):
     """The CLI prints one line and exits 2 for an argument out of range."""

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from viewaudit._api import audit, compare
 from viewaudit._policy import PRESETS, get_policy
+from viewaudit._read.rejects import refuse_input
 from viewaudit._report.values import printable
 from viewaudit._schema import ColumnMap
 
@@ -72,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     p.add_argument("--rejects", metavar="PATH", help="write rejected rows with their reason (.parquet, .csv or .jsonl)")
     p.add_argument(
+        "--groups",
+        metavar="PATH",
+        help="write every group's ladder, a row per group and rung (.parquet, .csv or .jsonl; with --by)",
+    )
+    p.add_argument(
         "--unique-viewers",
         choices=("exact", "hll"),
         default="exact",
@@ -107,6 +113,10 @@ def _sources(args: argparse.Namespace) -> Any:
 
 
 def _run_audit(args: argparse.Namespace) -> int:
+    if args.groups is not None:
+        if not args.by:
+            raise ValueError("--groups writes each group's ladder: give --by COL too")
+        refuse_input(args.groups, _sources(args), what="groups")
     result = audit(
         _sources(args),
         policy=args.policy,
@@ -124,15 +134,20 @@ def _run_audit(args: argparse.Namespace) -> int:
         frequency=args.frequency,
         population=args.population,
     )
+    if args.groups is not None:
+        result.write_groups(args.groups)
     if args.json:
-        _print_json(result.to_dict())
+        # Streamed: a million groups never sit in memory as one JSON text.
+        result.write_json(sys.stdout)
+        sys.stdout.write("\n")
         return 0
     _echo(result.to_markdown() if args.markdown else str(result))
     if args.by:
         # Text and Markdown show the whole log only; say so rather than drop the groups silently.
         groups = result.table.num_rows
         noun = "group" if groups == 1 else "groups"
-        _echo(f"\n{groups:,} {noun} by {', '.join(args.by)}: their ladders are in the --json output")
+        where = f"in {args.groups}" if args.groups else "in the --json output, or a file with --groups PATH"
+        _echo(f"\n{groups:,} {noun} by {', '.join(args.by)}: their ladders are {where}")
     return 0
 
 

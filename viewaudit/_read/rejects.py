@@ -165,7 +165,7 @@ def rejects_sink(target: Target, source: Any) -> Iterator[Callable[[pa.Table], N
     if target is None or callable(target):
         yield target
         return
-    _refuse_inputs(Path(target), source)
+    refuse_input(target, source, what="rejects")
     writer = RejectsWriter.open(target)
     assert writer is not None
     try:
@@ -176,18 +176,22 @@ def rejects_sink(target: Target, source: Any) -> Iterator[Callable[[pa.Table], N
     writer.close()
 
 
-def _refuse_inputs(target: Path, source: Any) -> None:
+def refuse_input(output: str | os.PathLike[str], source: Any, *, what: str) -> None:
+    """Raise ``ValueError`` when the ``what`` file ``output`` is one of the file inputs of
+    ``source``, matches an input glob or lies under an input directory: writing it would
+    destroy what is being read."""
     if isinstance(source, str | os.PathLike):
         inputs = [source]
     elif isinstance(source, list | tuple) and all(isinstance(s, str | os.PathLike) for s in source):
         inputs = list(source)
     else:
         return
+    target = Path(output)
     resolved = target.resolve()
     for given in inputs:
         text = os.fspath(given)
         path = Path(text).resolve()
         if path == resolved or (glob.has_magic(text) and fnmatch.fnmatch(str(resolved), os.path.abspath(text))):
-            raise ValueError(f"rejects path {str(target)!r} is one of the inputs ({text!r}); write rejects elsewhere")
+            raise ValueError(f"{what} path {str(target)!r} is one of the inputs ({text!r}); write {what} elsewhere")
         if path.is_dir() and resolved.is_relative_to(path):
-            raise ValueError(f"rejects path {str(target)!r} is inside the input directory {text!r}; write rejects elsewhere")
+            raise ValueError(f"{what} path {str(target)!r} is inside the input directory {text!r}; write {what} elsewhere")

@@ -6,9 +6,11 @@ The values it holds (:class:`Estimate`, :class:`Ladder`, ...) live in
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 import numpy as np
@@ -17,6 +19,7 @@ import pyarrow as pa
 from viewaudit._policy import Policy
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._report.plots import plot_ladder
+from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, write_table_chunks
 from viewaudit._report.values import (
     Estimate,
     GroupAudit,
@@ -128,6 +131,10 @@ class Audit:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (see ``docs/report.md``): keys may be added, never renamed."""
+        return {**self._head(), "groups": self._group_dicts(0, self.table.num_rows if self.by else 0), **self._tail()}
+
+    def _head(self) -> dict[str, Any]:
+        """The report's keys before ``groups``."""
         return {
             "rows": self.rows.to_dict(),
             "policy": self.policy.to_dict(),
@@ -139,14 +146,33 @@ class Audit:
             "interactions": list(self.interactions),
             "assumptions": list(self.assumptions),
             "by": list(self.by),
-            "groups": self._group_dicts(),
-        } | ({} if self.population is None else {"population": _num(self.population)})
+        }
 
-    def _group_dicts(self) -> list[dict[str, Any]]:
-        """``[g.to_dict() for g in self.groups]``, built column-wise (fast for many groups)."""
+    def _tail(self) -> dict[str, Any]:
+        """The report's keys after ``groups``."""
+        return {} if self.population is None else {"population": _num(self.population)}
+
+    def write_json(self, out: TextIO, *, chunk: int = GROUPS_PER_CHUNK) -> None:
+        """Write the JSON report to ``out``, the same text as ``json.dumps(self.to_dict())``.
+
+        Groups are turned into JSON ``chunk`` at a time, so that memory holds one chunk of them,
+        not the whole report: a million groups would take gigabytes as Python dicts. The JSON is
+        strict (no ``NaN`` or ``Infinity``; figures that are not finite are null).
+        """
+        head = json.dumps(self._head(), allow_nan=False)
+        out.write(head[:-1] + ', "groups": [')
+        groups = self.table.num_rows if self.by else 0
+        for start in range(0, groups, chunk):
+            dicts = self._group_dicts(start, min(start + chunk, groups))
+            out.write((", " if start else "") + ", ".join(json.dumps(d, allow_nan=False) for d in dicts))
+        tail = self._tail()
+        out.write("]" + (", " + json.dumps(tail, allow_nan=False)[1:] if tail else "}"))
+
+    def _group_dicts(self, start: int, stop: int) -> list[dict[str, Any]]:
+        """The dicts of groups ``start`` to ``stop`` (in key order), built column-wise."""
         if not self.by:
             return []
-        t = self.table
+        t = self.table.slice(start, stop - start)
         col = {name: _json_values(t[name].to_numpy(zero_copy_only=False)) for name in t.column_names if name not in self.by}
         keys = {name: t[name].to_pylist() for name in self.by}
         parts = ("estimate", "low", "high")
@@ -188,27 +214,25 @@ class Audit:
         return out
 
     def to_json(self, **kwargs: Any) -> str:
+        """The JSON report as text; ``kwargs`` go to :func:`json.dumps` (``indent=2``, ...)."""
+        if not kwargs:
+            text = io.StringIO()
+            self.write_json(text)
+            return text.getvalue()
         return json.dumps(self.to_dict(), **kwargs)
 
     def to_arrow(self) -> pa.Table:
         """The ladder as a long table: one row per (group, level) with every figure."""
-        rows = []
-        source = self.table.to_pylist() if self.by else [self.table.to_pylist()[0]]
-        for row in source:
-            for level in LEVELS:
-                rows.append(
-                    {
-                        **{k: row[k] for k in self.by},
-                        "level": level,
-                        **{
-                            f"{figure}{'' if part == 'estimate' else '_' + part}": row[f"{level}_{figure}_{part}"]
-                            for figure in ("impressions", "unique_viewers")
-                            for part in ("estimate", "low", "high")
-                        },
-                        "undetermined_impressions": int(row[f"{level}_undetermined"]),
-                    }
-                )
-        return pa.Table.from_pylist(rows)
+        return long_table(self.table if self.by else self.table.slice(0, 1), self.by)
+
+    def write_groups(self, path: str | os.PathLike[str], *, chunk: int = GROUPS_PER_CHUNK) -> None:
+        """Write :meth:`to_arrow` to a ``.parquet``, ``.csv`` or ``.jsonl`` file, ``chunk`` groups at a time.
+
+        The file is written under a temporary name beside ``path`` and renamed into place when
+        complete: a failure leaves an existing file as it was.
+        """
+        t = self.table if self.by else self.table.slice(0, 1)
+        write_table_chunks(path, (long_table(t.slice(start, chunk), self.by) for start in range(0, max(t.num_rows, 1), chunk)))
 
     def to_pandas(self) -> pandas.DataFrame:
         """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
