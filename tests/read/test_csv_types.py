@@ -115,6 +115,33 @@ def test_file_order_does_not_change_the_audit(tmp_path: Path) -> None:
     assert answers[0] == answers[1]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_file_without_ids_is_an_error_naming_it(tmp_path: Path, fmt: str) -> None:
+    """A directory file with no item_id column is refused naming the file, not read as rows of null ids."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    _write_csv(folder / "a.csv", "item_id,viewer_id", ["1,1"])
+    if fmt == "csv":
+        _write_csv(folder / "b.csv", "post,viewer_id", ["1,2"])
+    else:
+        pq.write_table(pa.table({"post": [1], "viewer_id": [2]}), folder / "b.parquet")
+    with pytest.raises(
+        ValueError,
+        match=rf"column 'item_id' is required but missing from '.*b\.{fmt}'; that file has columns 'post', 'viewer_id'",
+    ):
+        va.audit(folder)
+
+
+@pytest.mark.parametrize("value", ["2", "-1", "0.5", "1e3", "0", "0.0"])
+def test_numbers_as_text_in_a_flag_read_as_the_numbers_do(tmp_path: Path, value: str) -> None:
+    """A flag of number text ('2') reads as the number 2 reads from Parquet: non-zero is true."""
+    number = float(value)
+    from_csv = _ladder(_write_csv(tmp_path / "f.csv", "item_id,viewer_id,liked", [f"1,1,{value}", "1,2,0"]))
+    from_parquet = _ladder(pa.table({"item_id": [1, 1], "viewer_id": [1, 2], "liked": [number, 0.0]}))
+    assert from_csv == from_parquet
+    assert from_csv["rows"]["rejected"] == {}
+
+
 NULL_WORDS = ["NA", "N/A", "null", "nan", "#N/A", "NULL", "NaN", "n/a", "-nan", "None"]
 
 
