@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from viewaudit._ladder.crossings import supported_until
-from viewaudit._ladder.figures import undeterminable_levels
+from viewaudit._ladder.figures import undeterminable_reasons
 from viewaudit._ladder.propensity import MIN_VIEWERS
 from viewaudit._rungs import ESTIMATED_LEVELS
 from viewaudit._scan.statistics import LadderStatistics
@@ -32,7 +32,7 @@ class AssumptionContext:
     confidence_level: float
     undetermined: Mapping[str, int]  # per estimated rung: undetermined impressions in the whole log
     crossing: Mapping[str, int]  # per estimated rung: impressions whose time crosses its threshold
-    missing: Sequence[str]  # rungs the log cannot determine (a column is absent)
+    missing: Mapping[str, str]  # rungs the log cannot determine, and why (a column is absent or empty)
     frequency: int = 0  # k+ reach reported for k = 1 .. frequency
     frequency_asked: int = 0  # the frequency asked for (above ``frequency`` when clamped)
     relative_error: float = 0.0  # of HyperLogLog unique viewers (0: exact)
@@ -65,7 +65,7 @@ def assumption_context(
         confidence_level=confidence_level,
         undetermined={level: int(np.sum(table[f"{level}_undetermined"].to_numpy())) for level in ESTIMATED_LEVELS},
         crossing={level: int(whole.crossings[level][2].sum()) for level in ESTIMATED_LEVELS},
-        missing=undeterminable_levels(summary),
+        missing=undeterminable_reasons(summary),
         frequency=frequency,
         frequency_asked=max(frequency_asked, frequency),
         relative_error=relative_error,
@@ -148,10 +148,10 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         "undeterminable rung",
         lambda c: True,
-        "{level}: cannot be determined from this log (a column the policy needs is absent); "
+        "{level}: cannot be determined from this log ({reason}); "
         "the estimate is null and the interval spans 0 to the rung above.",
-        lambda c: {"level": c.level},
-        levels=lambda c: c.missing,
+        lambda c: {"level": c.level, "reason": c.missing[c.level]},
+        levels=lambda c: list(c.missing),
     ),
     Assumption(
         "threshold crossings",

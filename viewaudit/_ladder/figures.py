@@ -422,16 +422,25 @@ def _mark_undeterminable(columns: dict[str, np.ndarray], summary: Summary, n_gro
 
 
 def undeterminable_levels(summary: Summary) -> list[Level]:
-    """Rungs the log cannot determine at all because a column the policy needs is absent."""
+    """Rungs the log cannot determine at all: a column the policy needs is absent or holds no value."""
+    return list(undeterminable_reasons(summary))
+
+
+def undeterminable_reasons(summary: Summary) -> dict[Level, str]:
+    """Each rung the log cannot determine, with why, in words (``summary.columns_seen`` holds
+    no measurement column of nulls, see :func:`~viewaudit._scan.summary.measured_columns`)."""
     seen, policy = summary.columns_seen, summary.policy
-    has_time = bool({"dwell_ms", "in_view_ms"} & seen)
-    out: list[Level] = []
-    if (policy.min_visible_fraction > 0 and "visible_fraction" not in seen) or (policy.min_in_view_ms > 0 and not has_time):
-        out += ["viewable", "attended"]
+    out: dict[Level, str] = {}
+    if policy.min_visible_fraction > 0 and "visible_fraction" not in seen:
+        out["viewable"] = "visible_fraction is absent or holds no value"
+    elif policy.min_in_view_ms > 0 and not {"dwell_ms", "in_view_ms"} & seen:
+        out["viewable"] = "dwell_ms and in_view_ms are absent or hold no value"
+    if "viewable" in out:
+        out["attended"] = "it needs the viewable rung"
     elif policy.attention_ms > 0 and "dwell_ms" not in seen:
-        out.append("attended")
+        out["attended"] = "dwell_ms is absent or holds no value"
     if not summary.interactions:
-        out.append("engaged")
+        out["engaged"] = "the log has no interaction column the policy counts"
     return out
 
 

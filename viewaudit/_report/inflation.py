@@ -23,7 +23,7 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def inflation_columns(ladder: pa.Table) -> dict[str, np.ndarray]:
-    """``<factor>_estimate/low/high`` for the headline and each step, NaN where undefined.
+    """``<factor>_estimate/low/high`` for the headline and each step, NaN where undefined, never below 1.
 
     Intervals divide the interval ends (numerator low by denominator high and so on), which is
     conservative when both ends are uncertain; exact where both figures are exact.
@@ -35,7 +35,10 @@ def inflation_columns(ladder: pa.Table) -> dict[str, np.ndarray]:
 
     out: dict[str, np.ndarray] = {}
     for name, num, den in (HEADLINE, *FACTORS):
-        out[f"{name}_estimate"] = _ratio(get(num, "estimate"), get(den, "estimate"))
-        out[f"{name}_low"] = _ratio(get(num, "low"), get(den, "high"))
-        out[f"{name}_high"] = _ratio(get(num, "high"), get(den, "low"))
+        # Every factor is at least 1 by the ladder's definitions (a rung holds no more than the
+        # one above; a viewer has at least one impression): ends below 1 come from dividing
+        # ends that cannot occur together, and are raised to 1. NaN (undefined) stays NaN.
+        out[f"{name}_estimate"] = np.maximum(_ratio(get(num, "estimate"), get(den, "estimate")), 1.0)
+        out[f"{name}_low"] = np.maximum(_ratio(get(num, "low"), get(den, "high")), 1.0)
+        out[f"{name}_high"] = np.maximum(_ratio(get(num, "high"), get(den, "low")), 1.0)
     return out

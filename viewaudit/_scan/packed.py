@@ -74,7 +74,14 @@ from viewaudit._scan.packed_keys import (
     _Viewers,
 )
 from viewaudit._scan.statistics import LadderStatistics, distinct_crossings, no_crossings
-from viewaudit._scan.summary import COUNT_COLUMNS, Summary, crossings_possible, interaction_columns, rung_masks
+from viewaudit._scan.summary import (
+    COUNT_COLUMNS,
+    Summary,
+    crossings_possible,
+    interaction_columns,
+    measured_columns,
+    rung_masks,
+)
 from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap, OnInvalid
 
 PATTERNS = np.arange(64)
@@ -206,7 +213,7 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         reasons=checked.reasons,
         nulled=checked.nulled,
         rejected=checked.rejected,
-        columns=frozenset(log.column_names),
+        columns=measured_columns(log),
         groups=groups,
         local=local,
         viewer=viewer,

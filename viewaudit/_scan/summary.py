@@ -279,6 +279,19 @@ def check_weight_sums(tables: Sequence[pa.Table]) -> None:
         )
 
 
+#: Columns that measure an impression: a rung that needs one is undeterminable without it.
+MEASUREMENT_COLUMNS = ("dwell_ms", "in_view_ms", "visible_fraction")
+
+
+def measured_columns(log: pa.Table) -> frozenset[str]:
+    """The columns of ``log``, less the measurement columns that hold no value at all.
+
+    A column of nulls measured nothing: the rungs that need it cannot be determined, exactly as
+    if it were absent. Taking it as present would estimate every row from a share of none (an
+    estimate of half, or of the rows some other criterion settled)."""
+    return frozenset(n for n in log.column_names if n not in MEASUREMENT_COLUMNS or log[n].null_count < len(log[n]))
+
+
 def interaction_columns(policy: Policy, names: Iterable[str]) -> tuple[str, ...]:
     """The interaction columns a policy uses on a source with these column names."""
     if policy.interactions is not None:
@@ -477,7 +490,7 @@ def summarize_table(
         rejected=dict(rejected or {}),
         nulled=dict(nulled or {}),
         excluded=excluded,
-        columns_seen=frozenset(log.column_names),
+        columns_seen=measured_columns(log),
         interactions=interactions,
         weighted=weighted,
         rounding_ms=float(rounding_ms),
