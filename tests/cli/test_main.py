@@ -241,11 +241,10 @@ def test_errors_are_one_line_on_stderr(
 
 def test_warnings_go_to_stderr_and_json_stays_clean(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A warning is one line on stderr; stdout still holds only the JSON report."""
-    path = tmp_path / "unmeasured.parquet"
-    pq.write_table(
-        pa.table({"item_id": [1, 2], "dwell_ms": pa.array([None, None], pa.float64()), "visible_fraction": [1.0, 1.0]}), path
-    )
-    code, out, err = run(capsys, "audit", path, "--json")
+    path = tmp_path / "sampled.parquet"
+    # A sample where every viewer was seen once: the reach model warns that it is degenerate.
+    pq.write_table(pa.table({"item_id": [1, 2], "viewer_id": [1, 2]}), path)
+    code, out, err = run(capsys, "audit", path, "--json", "--sample-rate", "0.5")
     assert code == 0
     json.loads(out)
     assert all(line.startswith("viewaudit: warning: ") for line in err.splitlines())

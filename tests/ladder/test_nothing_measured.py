@@ -34,13 +34,13 @@ def _audit(source: Any, **options: Any) -> va.Audit:
 
 
 CASES = {
-    "dwell all null": (_log(dwell=False), ["viewable", "attended"], "dwell_ms and in_view_ms are absent or hold no value"),
+    "dwell all null": (_log(dwell=False), ["viewable", "attended"], "dwell_ms and in_view_ms hold no value"),
     "dwell and in-view all null": (
         _log(dwell=False, in_view=True),
         ["viewable", "attended"],
-        "dwell_ms and in_view_ms are absent or hold no value",
+        "dwell_ms and in_view_ms hold no value",
     ),
-    "visibility all null": (_log(visible=False), ["viewable", "attended"], "visible_fraction is absent or holds no value"),
+    "visibility all null": (_log(visible=False), ["viewable", "attended"], "visible_fraction holds no value"),
 }
 
 
@@ -86,3 +86,19 @@ def test_no_share_from_rows_another_criterion_settled() -> None:
     undetermined = result.ladder["viewable"].undetermined
     assert undetermined > 1_000
     assert viewable.high >= undetermined
+
+
+@pytest.mark.parametrize("engine", ["summary", "packed"])
+def test_rows_settled_without_the_column_stay_exact(engine: str) -> None:
+    """Dwell all null but every row below the visibility rule: viewable is an exact 0, not n/a."""
+    log = pa.table({"item_id": [1, 2, 3], "visible_fraction": [0.1, 0.2, 0.3], "dwell_ms": pa.nulls(3, pa.float64())})
+    viewable = _audit(log, engine=engine).ladder["viewable"].impressions
+    assert (viewable.estimate, viewable.low, viewable.high) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("engine", ["summary", "packed"])
+def test_an_empty_log_is_an_exact_zero(engine: str) -> None:
+    """No rows at all: nothing is undetermined, so every rung is an exact 0."""
+    log = _log().slice(0, 0)
+    ladder = _audit(log, engine=engine).ladder
+    assert all((r.impressions.estimate, r.impressions.high) == (0, 0) for r in ladder if r.level != "engaged")

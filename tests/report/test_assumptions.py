@@ -81,11 +81,12 @@ CALLS: dict[str, Callable[[], Any]] = {
     ),
 }
 
-# The texts, captured from the code before the table (each once; EXPECTED refers to them).
+# The texts, captured from the code before the table (each once; EXPECTED refers to them); the
+# undeterminable rungs' reasons name the column since an empty column counts as absent.
 TEXTS = (
     ("Intervals are 95% intervals; exact figures have low = high = estimate."),
     (
-        "engaged: cannot be determined from this log (a column the policy needs is absent); the estimate is "
+        "engaged: cannot be determined from this log (no interaction column the policy counts); the estimate is "
         "null and the interval spans 0 to the rung above."
     ),
     (
@@ -160,11 +161,11 @@ TEXTS = (
     ),
     ("No viewer_id column: unique viewers cannot be determined."),
     (
-        "viewable: cannot be determined from this log (a column the policy needs is absent); the estimate is "
+        "viewable: cannot be determined from this log (no visible_fraction column); the estimate is "
         "null and the interval spans 0 to the rung above."
     ),
     (
-        "attended: cannot be determined from this log (a column the policy needs is absent); the estimate is "
+        "attended: cannot be determined from this log (it needs the viewable rung); the estimate is "
         "null and the interval spans 0 to the rung above."
     ),
     ("Intervals are 90% intervals; exact figures have low = high = estimate."),

@@ -65,7 +65,7 @@ def assumption_context(
         confidence_level=confidence_level,
         undetermined={level: int(np.sum(table[f"{level}_undetermined"].to_numpy())) for level in ESTIMATED_LEVELS},
         crossing={level: int(whole.crossings[level][2].sum()) for level in ESTIMATED_LEVELS},
-        missing=undeterminable_reasons(summary),
+        missing={str(level): why for level, why in undeterminable_reasons(summary, whole).items()},
         frequency=frequency,
         frequency_asked=max(frequency_asked, frequency),
         relative_error=relative_error,

@@ -75,7 +75,7 @@ def ladder_from_statistics(
         resolution = resolutions[level] if level in ESTIMATED_LEVELS else None
         stratified_level = stratified[level] if stratified is not None and level in ESTIMATED_LEVELS else None
         columns.update(_rung_columns(stats, summary, level, resolution, stratified_level, frequency, confidence_level))
-    _mark_undeterminable(columns, summary, stats.n_groups, frequency)
+    _mark_undeterminable(columns, summary, stats, frequency)
     _enforce_ladder_order(columns, frequency)
     table = {name: stats.groups[name] for name in summary.by} if summary.by else {}
     table.update({name: pa.array(values) for name, values in columns.items()})
@@ -194,7 +194,7 @@ def _estimated_rung(
     row_chance = _row_chance(share, undetermined, undetermined_on_rung, stratified_level, z)
     unique_viewers = _estimated_unique_viewers(stats, level, share, row_chance, stratified_level is not None, confidence_level)
     nothing_determined = np.any((share.determined == 0) & (share.unmeasured > 0))
-    if stratified_level is None and level not in undeterminable_levels(summary) and nothing_determined:
+    if stratified_level is None and level not in undeterminable_levels(summary, stats) and nothing_determined:
         warnings.warn(
             f"{level}: the log has undetermined rows but no determined valid row to "
             "estimate their share from; the estimate assumes half and its interval spans 0 to all",
@@ -404,11 +404,12 @@ def _sampled_log_figures(
     return impressions, unique_viewers, reach
 
 
-def _mark_undeterminable(columns: dict[str, np.ndarray], summary: Summary, n_groups: int, frequency: int) -> None:
+def _mark_undeterminable(columns: dict[str, np.ndarray], summary: Summary, stats: LadderStatistics, frequency: int) -> None:
     """Figures the log cannot determine (in place): NaN estimates, from 0 to the parent rung's
     high end; without viewers, every viewer figure a NaN estimate up to the impressions."""
+    n_groups = stats.n_groups
     reach_figures = [f"reach_{k}" for k in range(2, frequency + 1)]
-    for level in undeterminable_levels(summary):
+    for level in undeterminable_levels(summary, stats):
         for figure in (*FIGURES, *reach_figures):
             columns[f"{level}_{figure}_estimate"] = np.full(n_groups, np.nan)
             columns[f"{level}_{figure}_low"] = np.zeros(n_groups)
@@ -421,26 +422,40 @@ def _mark_undeterminable(columns: dict[str, np.ndarray], summary: Summary, n_gro
             columns[f"{level}_{figure}_high"] = columns[f"{level}_impressions_high"].copy()
 
 
-def undeterminable_levels(summary: Summary) -> list[Level]:
+def undeterminable_levels(summary: Summary, stats: LadderStatistics) -> list[Level]:
     """Rungs the log cannot determine at all: a column the policy needs is absent or holds no value."""
-    return list(undeterminable_reasons(summary))
+    return list(undeterminable_reasons(summary, stats))
 
 
-def undeterminable_reasons(summary: Summary) -> dict[Level, str]:
-    """Each rung the log cannot determine, with why, in words (``summary.columns_seen`` holds
-    no measurement column of nulls, see :func:`~viewaudit._scan.summary.measured_columns`)."""
+def undeterminable_reasons(summary: Summary, stats: LadderStatistics) -> dict[Level, str]:
+    """Each rung the log cannot determine, with why, in words.
+
+    A rung needs a column the log lacks; or one it has, holding no value (``summary.empty_columns``),
+    while some rows' membership hangs on it. Such a column measured nothing: taking it as
+    present would give those rows the share of the rows another rule settled (all of them off
+    the rung when only the visibility was measured). Where every row is settled without it, the
+    figures are exact, as they are."""
     seen, policy = summary.columns_seen, summary.policy
+    valued = seen - summary.empty_columns
+    open_rows = {level: bool(np.sum(stats.totals[f"u_{level}"])) for level in ESTIMATED_LEVELS}
     out: dict[Level, str] = {}
+    time = ("dwell_ms", "in_view_ms")
     if policy.min_visible_fraction > 0 and "visible_fraction" not in seen:
-        out["viewable"] = "visible_fraction is absent or holds no value"
-    elif policy.min_in_view_ms > 0 and not {"dwell_ms", "in_view_ms"} & seen:
-        out["viewable"] = "dwell_ms and in_view_ms are absent or hold no value"
+        out["viewable"] = "no visible_fraction column"
+    elif policy.min_in_view_ms > 0 and not set(time) & seen:
+        out["viewable"] = "no dwell_ms or in_view_ms column"
+    elif policy.min_visible_fraction > 0 and "visible_fraction" not in valued and open_rows["viewable"]:
+        out["viewable"] = "visible_fraction holds no value"
+    elif policy.min_in_view_ms > 0 and not set(time) & valued and open_rows["viewable"]:
+        out["viewable"] = "dwell_ms and in_view_ms hold no value"
     if "viewable" in out:
         out["attended"] = "it needs the viewable rung"
     elif policy.attention_ms > 0 and "dwell_ms" not in seen:
-        out["attended"] = "dwell_ms is absent or holds no value"
+        out["attended"] = "no dwell_ms column"
+    elif policy.attention_ms > 0 and "dwell_ms" not in valued and open_rows["attended"]:
+        out["attended"] = "dwell_ms holds no value"
     if not summary.interactions:
-        out["engaged"] = "the log has no interaction column the policy counts"
+        out["engaged"] = "no interaction column the policy counts"
     return out
 
 

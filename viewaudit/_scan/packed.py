@@ -78,8 +78,9 @@ from viewaudit._scan.summary import (
     COUNT_COLUMNS,
     Summary,
     crossings_possible,
+    empty_measurements,
     interaction_columns,
-    measured_columns,
+    merged_empty_columns,
     rung_masks,
 )
 from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap, OnInvalid
@@ -117,6 +118,7 @@ class _Part:
     reasons: dict[str, int]
     rejected: pa.Table
     columns: frozenset[str]
+    empty: frozenset[str]  # measurement columns holding no value in the batch
     groups: pa.Array | None  # the batch's distinct group values (None when ungrouped)
     local: np.ndarray  # per accepted row: index into ``groups``
     viewer: np.ndarray | None  # per accepted row: integer viewer id (0 where null)
@@ -213,7 +215,8 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         reasons=checked.reasons,
         nulled=checked.nulled,
         rejected=checked.rejected,
-        columns=measured_columns(log),
+        columns=frozenset(log.column_names),
+        empty=empty_measurements(log),
         groups=groups,
         local=local,
         viewer=viewer,
@@ -316,6 +319,7 @@ class _Fold:
         self.rejected: dict[str, int] = {}
         self.nulled: dict[str, int] = {}
         self.columns: set[str] = set()
+        self.empty_columns = merged_empty_columns(())  # measurement columns empty in every batch so far
         self.lock = threading.Lock()
         self.version = 0
 
@@ -379,6 +383,7 @@ class _Fold:
             self.rejected[reason] = self.rejected.get(reason, 0) + n
         for reason, n in part.nulled.items():
             self.nulled[reason] = self.nulled.get(reason, 0) + n
+        self.empty_columns = merged_empty_columns([(frozenset(self.columns), self.empty_columns), (part.columns, part.empty)])
         self.columns |= part.columns
         gmap = part.gmap  # global codes of the batch's groups (histogram rows are in local order)
         with self.lock:
@@ -502,6 +507,7 @@ class _Fold:
             nulled=self.nulled,
             excluded=self.tallies[k].excluded,
             columns_seen=frozenset(self.columns),
+            empty_columns=self.empty_columns,
             # As merge() leaves them: sorted.
             interactions=sorted(self.plan.interactions[k]),
             rounding_ms=self.plan.rounding_ms,

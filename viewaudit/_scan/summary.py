@@ -97,6 +97,9 @@ class Summary:
     #: The dwell histograms the crossing rows are resolved with (None: no censored or rounded
     #: times were seen).
     histograms: tuple[DwellHistogram, DwellHistogram] | None = attrs.field(default=None, repr=False)
+    #: Measurement columns present but holding no value in the whole log: a rung they leave
+    #: undetermined cannot be determined (:func:`~viewaudit._ladder.figures.undeterminable_reasons`).
+    empty_columns: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_names)
     #: Values of accepted rows that could not be read and were made null (``ts``), per reason.
     nulled: dict[str, int] = attrs.field(factory=dict, converter=_freeze_counts)
 
@@ -263,6 +266,7 @@ def merge(*summaries: Summary) -> Summary:
         nulled=nulled,
         excluded=excluded,
         columns_seen=frozenset().union(*(s.columns_seen for s in summaries)),
+        empty_columns=merged_empty_columns((s.columns_seen, s.empty_columns) for s in summaries),
         interactions=sorted(set().union(*(s.interactions for s in summaries))),
         weighted=weighted,
     )
@@ -283,13 +287,20 @@ def check_weight_sums(tables: Sequence[pa.Table]) -> None:
 MEASUREMENT_COLUMNS = ("dwell_ms", "in_view_ms", "visible_fraction")
 
 
-def measured_columns(log: pa.Table) -> frozenset[str]:
-    """The columns of ``log``, less the measurement columns that hold no value at all.
+def empty_measurements(log: pa.Table) -> frozenset[str]:
+    """The measurement columns of ``log`` that hold no value at all (every row null)."""
+    return frozenset(n for n in MEASUREMENT_COLUMNS if n in log.column_names and log[n].null_count == len(log[n]))
 
-    A column of nulls measured nothing: the rungs that need it cannot be determined, exactly as
-    if it were absent. Taking it as present would estimate every row from a share of none (an
-    estimate of half, or of the rows some other criterion settled)."""
-    return frozenset(n for n in log.column_names if n not in MEASUREMENT_COLUMNS or log[n].null_count < len(log[n]))
+
+def merged_empty_columns(parts: Iterable[tuple[frozenset[str], frozenset[str]]]) -> frozenset[str]:
+    """Of (columns seen, empty columns) per part, the columns empty in the whole log: empty in
+    some part and holding a value in none."""
+    empty: set[str] = set()
+    valued: set[str] = set()
+    for seen, part_empty in parts:
+        empty |= part_empty
+        valued |= seen - part_empty
+    return frozenset(empty - valued)
 
 
 def interaction_columns(policy: Policy, names: Iterable[str]) -> tuple[str, ...]:
@@ -490,7 +501,8 @@ def summarize_table(
         rejected=dict(rejected or {}),
         nulled=dict(nulled or {}),
         excluded=excluded,
-        columns_seen=measured_columns(log),
+        columns_seen=frozenset(log.column_names),
+        empty_columns=empty_measurements(log),
         interactions=interactions,
         weighted=weighted,
         rounding_ms=float(rounding_ms),
