@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from hypothesis import strategies as st
@@ -286,10 +287,19 @@ def batched(table: pa.Table, size: int) -> pa.RecordBatchReader:
 
 
 def pandas_frame(table: pa.Table, *, arrow_strings: bool) -> pd.DataFrame:
-    """Object columns (the pandas default) or pyarrow-backed ``string[pyarrow]`` columns."""
+    """Object columns (the pandas default) or pyarrow-backed ``string[pyarrow]`` columns.
+
+    pandas stores integers with nulls as floats by default, which rounds ids beyond 2**53: the
+    frame itself then holds other ids (viewaudit rejects such float ids, see
+    tests/read/test_csv_types.py). Such columns are made nullable ``Int64``, as their owner must."""
     if arrow_strings:
         return table.to_pandas(types_mapper=pd.ArrowDtype)
-    return table.to_pandas()
+    frame = table.to_pandas()
+    for name in table.column_names:
+        column = table[name]
+        if pa.types.is_integer(column.type) and column.null_count and pc.max(pc.abs(column)).as_py() >= 2**53:
+            frame[name] = table.select([name]).to_pandas(types_mapper={column.type: pd.Int64Dtype()}.get)[name]
+    return frame
 
 
 def polars_frame(table: pa.Table, *, categorical: bool) -> pl.DataFrame:

@@ -159,7 +159,10 @@ def test_hostile_twist_gives_the_same_figures(tmp_path_factory: pytest.TempPathF
     root = tmp_path_factory.mktemp(kind)
     _same_figures(kind, table, data, root, categorical=twist == "categorical", grouped=twist == "odd_labels")
     if twist == "big_ids":  # read exactly: not rejected as out of range
-        assert not any("out of range" in reason for reason in va.audit(table).rows.rejected)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            rejected = va.audit(table).rows.rejected
+        assert not any("out of range" in reason for reason in rejected)
 
 
 # --- minimal examples the suite found failing, one group per item of issue 23 ---------------

@@ -34,7 +34,7 @@ BAD_VALUES: list[tuple[str, dict[str, pa.Array], str]] = [
     (
         "author-too-large",
         {"item_id": pa.array([1, 2]), "author_id": pa.array([1.0, 1e300])},
-        "row 1: column 'author_id' must be an integer below 2**63 or text, got 1e+300",
+        "row 1: column 'author_id' must be an integer id below 2**53 as a float, or an integer or text, got 1e+300",
     ),
     (
         "dwell-negative",

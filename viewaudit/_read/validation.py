@@ -127,8 +127,11 @@ def _id_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
         # pandas turns integer ids with nulls into floats; accept whole numbers only.
         whole = pc.and_(pc.is_finite(arr), pc.equal(pc.floor(arr), arr))
         check.add(f"{name}: not an integer", "a whole number or text", pc.invert(whole), arr)
-        in_range = pc.less(pc.abs(arr), 2.0**63)
-        check.add(f"{name}: out of range", "an integer below 2**63 or text", pc.and_(whole, pc.invert(in_range)), arr)
+        # A float holds every integer only below 2**53: from there on it may be another id rounded
+        # (pandas stores integer ids with nulls as floats), so it is not taken as an id.
+        in_range = pc.less(pc.abs(arr), 2.0**53)
+        expectation = "an integer id below 2**53 as a float, or an integer or text"
+        check.add(f"{name}: out of range", expectation, pc.and_(whole, pc.invert(in_range)), arr)
         return pc.if_else(pc.and_(whole, in_range), arr, None).cast(pa.int64())
     raise TypeError(f"column {name!r} must hold integers or text ids, found {t}")
 

@@ -578,14 +578,18 @@ def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled:
     Unsigned 64-bit viewer ids are read as text (see validation), so they are declined too.
 
     Decided before any row is reduced: from the file formats and the first batch's schema
-    (``stream`` comes from :func:`~viewaudit._read.sources.with_schema`, so a JSON Lines source has
-    had its first batch decoded for its types; see there). A CSV file has text ids, which the
+    (``stream`` comes from :func:`~viewaudit._read.sources.with_schema`). A JSON Lines file's id
+    types are known only block by block, so it is declined. A CSV file has text ids, which the
     packed keys do not take (and beside Parquet files it would change the id type mid-scan); so do
     grouping by several columns, and a sampled log (``sampled``, or a weight column), whose unseen
     viewers are estimated from per-viewer counts the keys do not keep.
     """
     if "csv" in stream.formats:
         return "text viewer ids (a CSV file)"
+    if "jsonl" in stream.formats:
+        # A JSON Lines id column's type is known only once each block is read: integers in one
+        # file or block may be text in the next (the keys hold integers only).
+        return "JSON Lines ids (their type may change from block to block)"
     if stream.schema is None:
         return "an empty source"
     if len(by) > 1:
