@@ -226,6 +226,51 @@ def test_bad_ebnerd_inputs_are_named(source: Any, kwargs: dict[str, Any], error:
         va.audit(source, **{"format": "ebnerd", **kwargs})
 
 
+def test_splits_with_and_without_clicks_are_not_mixed(tmp_path: Path) -> None:
+    """A folder holding a split with clicks and one without is refused, naming both files."""
+    (tmp_path / "test").mkdir()
+    (tmp_path / "train").mkdir()
+    pq.write_table(RAW.drop_columns(["article_ids_clicked"]), tmp_path / "test" / "behaviors.parquet")
+    shutil.copy(BEHAVIORS, tmp_path / "train" / "behaviors.parquet")
+    with pytest.raises(
+        ValueError, match=r"differ in columns 'article_ids_clicked' \(the test split has no clicks\); audit them apart"
+    ):
+        va.audit(tmp_path, format="ebnerd")
+
+
+def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
+    """A behaviors.parquet that is not Parquet raises ValueError naming it."""
+    path = tmp_path / "behaviors.parquet"
+    path.write_text("not parquet")
+    with pytest.raises(ValueError, match=r"cannot read '.*behaviors.parquet' as parquet"):
+        va.audit(path, format="ebnerd")
+
+
+def test_rejected_impressions_go_to_the_rejects_file(tmp_path: Path) -> None:
+    """With rejects=, a rejected impression is written with its columns and reason; rows add up."""
+    raw = RAW.slice(0, 3)
+    inview = pa.array([[1, None], [2], [None, None, 3]], pa.large_list(pa.int32()))
+    raw = raw.set_column(raw.column_names.index("article_ids_inview"), "article_ids_inview", inview)
+    result = va.audit(raw, format="ebnerd", rejects=tmp_path / "bad.parquet")
+    rejected = pq.read_table(tmp_path / "bad.parquet")
+    assert (result.rows.read, result.rows.accepted) == (6, 3)
+    assert rejected["_reason"].to_pylist() == ["item_id: null"] * 3
+    assert rejected["_row"].to_pylist() == [1, 3, 4]
+    assert "device_type" in rejected.column_names
+
+
+def test_a_dask_collection_is_refused() -> None:
+    """format="ebnerd" reads files and Arrow objects; a Dask collection is refused, named."""
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.from_pandas(pd_frame(), npartitions=1)
+    with pytest.raises(ValueError, match=r"format='ebnerd' reads files or Arrow objects, not a Dask collection"):
+        va.audit(frame, format="ebnerd", engine="summary")
+
+
+def pd_frame() -> Any:
+    return RAW.select(["user_id", "impression_time"]).to_pandas()
+
+
 def test_the_cli_audits_ebnerd_in_one_command(capsys: pytest.CaptureFixture[str]) -> None:
     """viewaudit audit behaviors.parquet --format ebnerd: 10,848 rows read, 38 viewers, exit 0."""
     assert main(["audit", str(BEHAVIORS), "--format", "ebnerd", "--policy", "platform"]) == 0

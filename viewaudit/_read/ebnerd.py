@@ -133,13 +133,34 @@ def ebnerd_files(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str
     return files
 
 
-def _file_batches(path: Path, wanted: set[str] | None) -> Iterator[pa.RecordBatch]:
+def _parquet(path: Path) -> pq.ParquetFile:
+    """A behaviors file, opened, its EB-NeRD columns checked from the footer."""
     try:
         parquet = pq.ParquetFile(path)
-        schema = parquet.schema_arrow
     except (pa.ArrowInvalid, OSError) as err:
         raise ValueError(f"cannot read {str(path)!r} as parquet: {str(err).splitlines()[0]}") from None
-    _check_columns(schema, where=repr(str(path)))
+    _check_columns(parquet.schema_arrow, where=repr(str(path)))
+    return parquet
+
+
+def _common_schema(files: Sequence[Path]) -> pa.Schema:
+    """The first file's schema, once every file is found to have the same columns: a split
+    without clicks (the test split) read with one with clicks would count its clicks as none."""
+    first = _parquet(files[0]).schema_arrow
+    for path in files[1:]:
+        differ = sorted(set(_parquet(path).schema_arrow.names) ^ set(first.names))
+        if differ:
+            hint = " (the test split has no clicks)" if CLICKED in differ else ""
+            raise ValueError(
+                f"format='ebnerd': {str(files[0])!r} and {str(path)!r} differ in columns {', '.join(map(repr, differ))}"
+                f"{hint}; audit them apart"
+            )
+    return first
+
+
+def _file_batches(path: Path, wanted: set[str] | None) -> Iterator[pa.RecordBatch]:
+    parquet = _parquet(path)
+    schema = parquet.schema_arrow
     columns = [n for n in schema.names if wanted is None or n in wanted or n in REQUIRED or n in (CLICKED, *PAGE_COLUMNS)]
     empty = True
     for group in range(parquet.num_row_groups):
@@ -160,7 +181,7 @@ def open_ebnerd(source: Any, *, wanted: set[str] | None = None) -> Stream:
     impressions (see :func:`impressions`); ``wanted`` limits the row columns repeated."""
     if isinstance(source, str | os.PathLike) or (isinstance(source, list | tuple) and source):
         files = ebnerd_files(source)
-        first = plain_schema(pq.ParquetFile(files[0]).schema_arrow)
+        first = plain_schema(_common_schema(files))
         batches = (batch for path in files for batch in _file_batches(path, wanted))
         return Stream(batches, None, _output_schema(first, wanted), frozenset({"parquet"}))
     stream = arrow_stream(source)
