@@ -14,7 +14,7 @@ from typing import Any, Literal
 import attrs
 import pyarrow as pa
 
-from viewaudit._checks import Engine, PolicyLike, check_audit, check_compare, check_estimate, check_summarize
+from viewaudit._checks import Engine, PolicyLike, SourceFormat, check_audit, check_compare, check_estimate, check_summarize
 from viewaudit._policy import PRESETS
 from viewaudit._read.rejects import rejects_sink
 from viewaudit._report.assemble import audit_from_summary, audit_of
@@ -38,6 +38,7 @@ def summarize(
     progress: bool | None = False,
     rounding_ms: float = 0.0,
     sample_rate: float | None = None,
+    format: SourceFormat | None = None,
 ) -> Summary | list[Summary]:
     """Read a source once and return its mergeable :class:`Summary` (one per policy if a list
     of policies is given). Parameters as in :func:`audit`."""
@@ -50,6 +51,7 @@ def summarize(
         progress=progress,
         rounding_ms=rounding_ms,
         sample_rate=sample_rate,
+        format=format,
     )
     with rejects_sink(options.rejects, source) as sink:
         result = summaries(source, attrs.evolve(options, rejects=sink))
@@ -93,6 +95,7 @@ def audit(
     strata: str | None = None,
     frequency: int | None = None,
     population: float | None = None,
+    format: SourceFormat | None = None,
 ) -> Audit:
     """Audit an impression log: the view ladder under a policy, with intervals.
 
@@ -155,6 +158,10 @@ def audit(
     population
         The number of people reach is a share of (an audience, a country): each k+ reach gets
         its share of it (k = 1 only, unless ``frequency`` is given). Uses the summary engine.
+    format
+        ``"ebnerd"``: the source is EB-NeRD's ``behaviors.parquet`` (any split, or a directory
+        of them), read as one impression per article in view, with read times in whole seconds
+        (``rounding_ms`` 1000). ``columns`` is then left out. See ``docs/byo-log.md``.
 
     Returns
     -------
@@ -177,6 +184,7 @@ def audit(
         strata=strata,
         frequency=frequency,
         population=population,
+        format=format,
     )
     # The rejects file is put in place only once the audit is done: a failure leaves the old one.
     with rejects_sink(options.rejects, source) as sink:
@@ -198,10 +206,11 @@ def compare(
     strata: str | None = None,
     frequency: int | None = None,
     population: float | None = None,
+    format: SourceFormat | None = None,
 ) -> Comparison:
     """Audit one log under several policies in one read (default: every preset).
-    ``engine``, ``rounding_ms``, ``sample_rate``, ``strata``, ``frequency`` and ``population``
-    as in :func:`audit`."""
+    ``engine``, ``rounding_ms``, ``sample_rate``, ``strata``, ``frequency``, ``population`` and
+    ``format`` as in :func:`audit`."""
     options = check_compare(
         policies=policies,
         presets=list(PRESETS.values()),
@@ -215,5 +224,6 @@ def compare(
         strata=strata,
         frequency=frequency,
         population=population,
+        format=format,
     )
     return Comparison(tuple(audit_of(scanned, options.estimate) for scanned in scan(source, options)))

@@ -27,6 +27,9 @@ PolicyLike = Policy | str | os.PathLike[str]
 Engine = Literal["auto", "packed", "summary"]
 ENGINES = ("auto", "packed", "summary")
 UniqueViewers = Literal["exact", "hll"]
+#: Datasets whose rows the reader maps to impressions (``format=``); None: rows are impressions.
+SourceFormat = Literal["ebnerd"]
+FORMATS = ("ebnerd",)
 
 
 @attrs.frozen
@@ -58,6 +61,7 @@ class AuditOptions:
     hll_precision: int = 10
     recording: Recording = attrs.field(factory=Recording)
     estimate: EstimateOptions = attrs.field(factory=EstimateOptions)
+    format: SourceFormat | None = None
 
     @property
     def confidence_level(self) -> float:
@@ -133,6 +137,24 @@ def _reach(frequency: int | None, population: float | None) -> tuple[int, float 
     return k, population
 
 
+def _format(
+    format: str | None, columns: Mapping[str, str] | ColumnMap | str | None, rounding_ms: float, sample_rate: float | None
+) -> tuple[SourceFormat | None, Recording]:
+    """The format and how its log was recorded: EB-NeRD's read times are whole seconds."""
+    recording = Recording(rounding_ms, sample_rate)
+    if format is None:
+        return None, recording
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(map(repr, FORMATS))} or None, got {format!r}")
+    if as_column_map(columns).mapping:
+        raise ValueError(f"format={format!r} names the columns itself: leave columns= out, got {columns!r}")
+    if recording.rounding_ms not in (0.0, 1000.0):
+        raise ValueError(
+            f"format={format!r} logs read times in whole seconds: leave rounding_ms out (or 1000), got {rounding_ms!r}"
+        )
+    return "ebnerd", attrs.evolve(recording, rounding_ms=1000.0)
+
+
 def _engine(engine: str) -> Engine:
     if engine in ENGINES:
         return cast("Engine", engine)
@@ -181,11 +203,14 @@ def check_summarize(
     progress: bool | None,
     rounding_ms: float,
     sample_rate: float | None,
+    format: str | None = None,
 ) -> AuditOptions:
     """The arguments of :func:`viewaudit.summarize`, normalised."""
     policies, by_t, checked = _policies(policy), _by(by), _on_invalid(on_invalid)
-    recording = Recording(rounding_ms, sample_rate)
-    return AuditOptions(policies, as_column_map(columns), by_t, checked, rejects, progress, engine="summary", recording=recording)
+    fmt, recording = _format(format, columns, rounding_ms, sample_rate)
+    return AuditOptions(
+        policies, as_column_map(columns), by_t, checked, rejects, progress, engine="summary", recording=recording, format=fmt
+    )
 
 
 def check_estimate(
@@ -225,13 +250,14 @@ def check_audit(
     strata: str | None,
     frequency: int | None,
     population: float | None,
+    format: str | None = None,
 ) -> AuditOptions:
     """The arguments of :func:`viewaudit.audit`, normalised (checked in the order they always were)."""
     policies, by_t, checked = _policies(policy), _by(by), _on_invalid(on_invalid)
     level = _confidence_level(confidence_level)
     k, people = _reach(frequency, population)
     column_map = as_column_map(columns)
-    recording = Recording(rounding_ms, sample_rate)
+    fmt, recording = _format(format, columns, rounding_ms, sample_rate)
     engine_t, viewers, strata = _engine_options(engine, unique_viewers, hll_precision, by_t, strata, k)
     return AuditOptions(
         policies,
@@ -245,6 +271,7 @@ def check_audit(
         hll_precision,
         recording,
         EstimateOptions(level, strata, k, people),
+        fmt,
     )
 
 
@@ -262,6 +289,7 @@ def check_compare(
     strata: str | None,
     frequency: int | None,
     population: float | None,
+    format: str | None = None,
 ) -> AuditOptions:
     """The arguments of :func:`viewaudit.compare`, normalised (``presets``: the policies when
     ``policies`` is None)."""
@@ -269,7 +297,7 @@ def check_compare(
     resolved, checked = _policies(chosen), _on_invalid(on_invalid)
     level = _confidence_level(confidence_level)
     column_map = as_column_map(columns)
-    recording = Recording(rounding_ms, sample_rate)
+    fmt, recording = _format(format, columns, rounding_ms, sample_rate)
     k, people = _reach(frequency, population)
     engine_t, viewers, strata = _engine_options(engine, "exact", 10, (), strata, k)
     return AuditOptions(
@@ -284,4 +312,5 @@ def check_compare(
         10,
         recording,
         EstimateOptions(level, strata, k, people),
+        fmt,
     )

@@ -158,7 +158,8 @@ SCHEMA_ERRORS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
         pa.table({"item_id": [1], "viewer_id": [[1]]}),
         {},
         TypeError,
-        "column 'viewer_id' must hold integers or text ids, found list<item: int64>",
+        "column 'viewer_id' holds lists (list<item: int64>), and a row is one impression: one impression per element? "
+        "explode it first, or use a format that does (--format ebnerd, format='ebnerd')",
     ),
     (
         "dwell-bool",

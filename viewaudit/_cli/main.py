@@ -57,6 +57,11 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
         help="the log kept each row of the complete log with probability P (instead of a weight column)",
     )
     p.add_argument("--strata", metavar="COL", help="estimate unmeasured impressions within each value of this column")
+    p.add_argument(
+        "--format",
+        choices=("ebnerd",),
+        help="the sources are a dataset's files, mapped to impressions (ebnerd: EB-NeRD behaviors)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,6 +138,7 @@ def _run_audit(args: argparse.Namespace) -> int:
         strata=args.strata,
         frequency=args.frequency,
         population=args.population,
+        format=args.format,
     )
     if args.groups is not None:
         result.write_groups(args.groups)
@@ -162,6 +168,7 @@ def _run_compare(args: argparse.Namespace) -> int:
         rounding_ms=args.rounding_ms,
         sample_rate=args.sample_rate,
         strata=args.strata,
+        format=args.format,
     )
     if args.json:
         _print_json(result.to_dict())

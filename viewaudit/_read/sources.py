@@ -166,10 +166,7 @@ def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> It
     try:
         if fmt == "parquet":
             pf = pq.ParquetFile(path)
-            names = pf.schema_arrow.names
-            cols = names if wanted is None else [n for n in names if n in wanted]
-            if columns.source_name("item_id") not in cols:
-                cols = names  # not a log: read every column, for the error to list them
+            cols = _selected(pf.schema_arrow.names, columns, wanted)
             # One row group at a time: asked for all of them at once, the reader buffers every
             # column chunk of the file in memory (690 MB for a 20M-row log, measured).
             groups = (
@@ -264,11 +261,16 @@ def _parquet_schema(path: Path, columns: ColumnMap, wanted: set[str] | None) -> 
         schema = pq.ParquetFile(path).schema_arrow
     except (pa.ArrowInvalid, OSError):
         return None
-    names = schema.names
-    cols = names if wanted is None else [n for n in names if n in wanted]
-    if columns.source_name("item_id") not in cols:
-        cols = names
-    return pa.schema([schema.field(n) for n in cols])
+    return pa.schema([schema.field(n) for n in _selected(schema.names, columns, wanted)])
+
+
+def _selected(names: list[str], columns: ColumnMap, wanted: set[str] | None) -> list[str]:
+    """The columns of a Parquet file worth reading: the wanted ones; every one when the file
+    lacks ``item_id`` or a column the mapping names, for the error to list them all."""
+    named = {columns.source_name("item_id"), *columns.mapping.values()}
+    if wanted is None or not named <= set(names):
+        return names
+    return [n for n in names if n in wanted]
 
 
 def _parquet_rows(path: Path) -> int | None:
@@ -284,19 +286,26 @@ def _is_path(source: object) -> bool:
     return isinstance(source, str | os.PathLike)
 
 
-def open_source(source: Any, *, columns: ColumnMap, wanted: set[str] | None = None) -> Stream:
+def open_source(source: Any, *, columns: ColumnMap, wanted: set[str] | None = None, format: str | None = None) -> Stream:
     """Open any supported source as a stream of record batches.
 
     ``source`` may be a path, a glob, a directory, a list of those, a ``pyarrow.RecordBatch``,
     or any object with ``__arrow_c_stream__``. ``wanted`` lists the source column names worth
-    reading (a hint for columnar files; other sources yield every column).
+    reading (a hint for columnar files; other sources yield every column). ``format`` names a
+    dataset whose rows are mapped to impressions on the way (``"ebnerd"``; None: rows are
+    impressions already).
     """
+    if format is not None:
+        # Imported here: the format adapters are built on this module's readers.
+        from viewaudit._read.ebnerd import open_ebnerd
+
+        return open_ebnerd(source, wanted=wanted)
     if _is_path(source):
         files = expand_paths(source)
     elif isinstance(source, Sequence) and not isinstance(source, str | bytes) and source and all(_is_path(s) for s in source):
         files = [f for s in source for f in expand_paths(s)]
     else:
-        return _arrow_stream(source)
+        return arrow_stream(source)
 
     sizes = [_parquet_rows(f) for f in files]
     total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
@@ -386,7 +395,8 @@ def with_schema(stream: Stream) -> Stream:
     return attrs.evolve(stream, batches=itertools.chain([first], batches), schema=first.schema)
 
 
-def _arrow_stream(source: Any) -> Stream:
+def arrow_stream(source: Any) -> Stream:
+    """An Arrow object (table, batch, reader, ``__arrow_c_stream__``) as a stream of plain batches."""
     stream = _raw_arrow_stream(source)
     schema = None if stream.schema is None else plain_schema(stream.schema)
     return attrs.evolve(stream, batches=_plain_batches(stream.batches), schema=schema)

@@ -349,6 +349,17 @@ def _combine(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+def _not_a_list(name: str, kind: pa.DataType, columns: ColumnMap) -> None:
+    """Raise ``TypeError`` for a list column: a row is one impression, and a list is several."""
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind) or pa.types.is_list_view(kind):
+        source = columns.source_name(name)
+        mapped = "" if source == name else f" (mapped from {source!r})"
+        raise TypeError(
+            f"column {name!r}{mapped} holds lists ({kind}), and a row is one impression: one impression per element? "
+            "explode it first, or use a format that does (--format ebnerd, format='ebnerd')"
+        )
+
+
 def check_schema(names: Sequence[str], columns: ColumnMap) -> None:
     """Raise ``ValueError`` when the source cannot be an impression log at all."""
     source = columns.source_name("item_id")
@@ -395,6 +406,8 @@ def validate_batch(
     present = {k: _combine(v) if k == "ts" else _decoded(k, _combine(v), check) for k, v in _present(raw, columns).items()}
     out: dict[str, pa.Array] = {}
     for name, arr in present.items():
+        if name != "ts":  # an unreadable ts keeps its row (see _ts_column): a list is one
+            _not_a_list(name, arr.type, columns)
         if name in ID_COLUMNS:
             out[name] = _id_column(name, arr, check)
         elif name in FLOAT_COLUMNS:

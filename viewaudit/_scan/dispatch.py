@@ -41,8 +41,10 @@ def summaries(source: Any, options: AuditOptions) -> list[Summary]:
     policies, by = list(options.policies), options.scanned_by
     args = (policies, options.columns, by, options.on_invalid, options.rejects)
     if is_dask_collection(source):
+        if options.format is not None:
+            raise ValueError(f"format={options.format!r} reads files or Arrow objects, not a Dask collection")
         return summarize_dask(source, *args, options.recording)
-    stream = open_source(source, columns=options.columns, wanted=_wanted(options, by))
+    stream = open_source(source, columns=options.columns, wanted=_wanted(options, by), format=options.format)
     return summarize_stream(stream, *args, options.progress, options.recording)
 
 
@@ -57,7 +59,7 @@ def scan(source: Any, options: AuditOptions) -> list[Scanned]:
     if not packed:
         return [Scanned(s) for s in summaries(source, options)]
     policies, columns, by = list(options.policies), options.columns, options.by
-    stream = with_schema(open_source(source, columns=columns, wanted=_wanted(options, by)))
+    stream = with_schema(open_source(source, columns=columns, wanted=_wanted(options, by), format=options.format))
     reason = accepts(stream, columns, by, sampled=options.recording.sample_rate is not None)
     if reason is None:
         results = scan_statistics(
