@@ -297,7 +297,7 @@ def pandas_frame(table: pa.Table, *, arrow_strings: bool) -> pd.DataFrame:
     frame = table.to_pandas()
     for name in table.column_names:
         column = table[name]
-        if pa.types.is_integer(column.type) and column.null_count and pc.max(pc.abs(column)).as_py() >= 2**53:
+        if pa.types.is_integer(column.type) and column.null_count and (pc.max(pc.abs(column)).as_py() or 0) >= 2**53:
             frame[name] = table.select([name]).to_pandas(types_mapper={column.type: pd.Int64Dtype()}.get)[name]
     return frame
 
