@@ -101,6 +101,18 @@ def render_assumptions(context: AssumptionContext, table: Sequence[Assumption] |
 # -- the values some entries need -------------------------------------------------------------
 
 
+def _some_figure_uncertain(context: AssumptionContext) -> bool:
+    """Whether any figure of the ladder has an interval (else every inflation factor is exact)."""
+    return bool(
+        any(context.undetermined[level] for level in context.measured)
+        or any(level in context.missing for level in ESTIMATED_LEVELS)
+        or context.summary.weighted
+        or context.whole.sample_rate is not None
+        or context.relative_error
+        or "viewer_id" not in context.summary.columns_seen
+    )
+
+
 def _crossing_method(context: AssumptionContext) -> str:
     """How rows whose time crosses a threshold are resolved: a life table, or the dwell model
     on floored times."""
@@ -253,7 +265,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         "inflation intervals",
-        lambda c: True,
+        lambda c: _some_figure_uncertain(c),
         "Inflation intervals divide the interval ends of their figures, which is conservative when both figures are uncertain.",
     ),
     Assumption(
