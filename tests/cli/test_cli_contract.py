@@ -113,11 +113,12 @@ def test_column_names_in_errors_are_escaped(capsys: pytest.CaptureFixture[str], 
     assert len(err.strip().splitlines()) == 1
 
 
-def test_by_in_text_output_says_where_the_groups_are(capsys: pytest.CaptureFixture[str], log_path: Path) -> None:
-    """Text and Markdown output with --by say the groups are in the --json output."""
+def test_by_in_text_output_shows_the_groups(capsys: pytest.CaptureFixture[str], log_path: Path) -> None:
+    """Text and Markdown output with --by end with the group table (--by is never silently ignored)."""
     for flags in ((), ("--markdown",)):
         code, out, _ = run(capsys, "audit", log_path, "--by", "item_id", *flags)
         assert code == 0
-        assert "--json" in out
+        assert "2 groups by item_id:" in out
+        assert re.search(r"^\|? ?item_id +\|? ?rendered", out, re.MULTILINE)
     code, out, _ = run(capsys, "audit", log_path)
-    assert "--json" not in out
+    assert "groups by" not in out

@@ -155,7 +155,7 @@ def test_cli_groups_file(log_csv: Path, tmp_path: Path, capsys: pytest.CaptureFi
     """--groups PATH writes a row per group and rung, and the text report says where."""
     out = tmp_path / "groups.parquet"
     assert main(["audit", str(log_csv), "--by", "item_id", "--groups", str(out)]) == 0
-    assert f"their ladders are in {out}" in capsys.readouterr().out
+    assert f"Every group's ladder is in {out}." in capsys.readouterr().out
     assert pq.read_table(out).num_rows == 5 * len(LEVELS)
 
 

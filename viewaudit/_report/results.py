@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from viewaudit._policy import Policy
+from viewaudit._report.group_table import group_table_markdown, group_table_text
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._report.plots import plot_ladder
 from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, write_table_chunks
@@ -265,6 +266,7 @@ class Audit:
                 *factor_rows,
                 "",
                 f"Intervals: {self.confidence_level:.0%}. Assumptions: " + " ".join(self.assumptions),
+                *(["", *group_table_markdown(self.table, self.by)] if self.by else []),
             ]
         )
         return printable(text, lines=True)  # names and descriptions come from policy files
@@ -285,7 +287,9 @@ class Audit:
             self.ladder,
             self.inflation,
         )
-        return printable(text, lines=True)  # names and descriptions come from policy files
+        if self.by:
+            text += "\n\n" + "\n".join(group_table_text(self.table, self.by))
+        return printable(text, lines=True)  # names, descriptions and group labels come from files
 
 
 __all__ = [

@@ -59,6 +59,14 @@ class Estimate:
             return format_number(self.estimate)
         return f"{format_number(self.estimate)} [{format_number(self.low)}, {format_number(self.high)}]"
 
+    def __float__(self) -> float:
+        """The estimate as a number; NaN where the log cannot determine it (``n/a``)."""
+        return math.nan if self.estimate is None else float(self.estimate)
+
+    def __format__(self, spec: str) -> str:
+        """With a format spec, the estimate formatted by it (``f"{e:,.0f}"``); without one, ``str(e)``."""
+        return format(float(self), spec) if spec else str(self)
+
 
 def format_number(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
