@@ -170,6 +170,8 @@ def test_hostile_twist_gives_the_same_figures(tmp_path_factory: pytest.TempPathF
 def _invariant_audit(source: Any, read: int, **kwargs: Any) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
+        warnings.simplefilter("ignore", va.UnitWarning)
+        warnings.simplefilter("ignore", va.GranularityWarning)
         return comparable(check_invariants(va.audit(source, **kwargs), read))
 
 
