@@ -32,7 +32,7 @@ from viewaudit._report.values import Estimate, GroupAudit, Inflation, Ladder, Re
 from viewaudit._rungs import LEVELS
 from viewaudit._scan.summary import Summary, merge
 from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap
-from viewaudit._warnings import DegenerateDataWarning
+from viewaudit._warnings import DegenerateDataWarning, GranularityWarning, UnitWarning
 
 __version__ = "0.1.0"
 
@@ -51,6 +51,7 @@ __all__ = [
     "ExpectedLadder",
     "Exposure",
     "FeedModel",
+    "GranularityWarning",
     "GroupAudit",
     "Inflation",
     "Interaction",
@@ -64,6 +65,7 @@ __all__ = [
     "Scenario",
     "Simulation",
     "Summary",
+    "UnitWarning",
     "Visibility",
     "Weibull",
     "audit",

@@ -22,7 +22,7 @@ from viewaudit._report.comparison import Comparison
 from viewaudit._report.results import Audit
 from viewaudit._scan.dispatch import scan, summaries
 from viewaudit._scan.summary import Summary
-from viewaudit._schema import ColumnMap, OnInvalid
+from viewaudit._schema import ColumnMap, OnInvalid, Rounding
 
 __all__ = ["Engine", "PolicyLike", "audit", "compare", "estimate", "summarize"]
 
@@ -36,7 +36,7 @@ def summarize(
     on_invalid: OnInvalid = "reject",
     rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None = None,
     progress: bool | None = False,
-    rounding_ms: float = 0.0,
+    rounding_ms: Rounding = "auto",
     sample_rate: float | None = None,
     format: SourceFormat | None = None,
 ) -> Summary | list[Summary]:
@@ -90,7 +90,7 @@ def audit(
     engine: Engine = "auto",
     unique_viewers: Literal["exact", "hll"] = "exact",
     hll_precision: int = 10,
-    rounding_ms: float = 0.0,
+    rounding_ms: Rounding = "auto",
     sample_rate: float | None = None,
     strata: str | None = None,
     frequency: int | None = None,
@@ -139,9 +139,12 @@ def audit(
         Of the sketches, from 4 to 16.
     rounding_ms
         The logger floored ``dwell_ms`` and ``in_view_ms`` to multiples of this (1000 for a
-        whole-second logger; default 0: not rounded). A row whose interval
+        whole-second logger; 0: not rounded, the values are exact). A row whose interval
         ``[value, value + rounding_ms)`` contains a policy threshold is then resolved by the
         dwell model, like a row censored below it, instead of being counted as missing it.
+        ``"auto"`` (default) reads the step from the values before the scan (whole seconds,
+        tenths or hundredths, from at least 30 nonzero values; see ``docs/schema.md``) and
+        the report says what it found.
     sample_rate
         The log is a sample that kept each row of the complete log independently with this
         probability (instead of a ``weight`` column): impressions are Horvitz-Thompson totals
@@ -201,7 +204,7 @@ def compare(
     confidence_level: float = 0.95,
     progress: bool | None = False,
     engine: Engine = "auto",
-    rounding_ms: float = 0.0,
+    rounding_ms: Rounding = "auto",
     sample_rate: float | None = None,
     strata: str | None = None,
     frequency: int | None = None,

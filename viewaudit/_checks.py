@@ -17,7 +17,7 @@ import numpy as np
 
 from viewaudit._estimators.hyperloglog import MAX_PRECISION, MIN_PRECISION
 from viewaudit._policy import Policy, get_policy
-from viewaudit._schema import ColumnMap, OnInvalid, Recording, as_column_map
+from viewaudit._schema import ColumnMap, OnInvalid, Recording, Rounding, as_column_map
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -201,7 +201,7 @@ def check_summarize(
     on_invalid: str,
     rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None,
     progress: bool | None,
-    rounding_ms: float,
+    rounding_ms: Rounding,
     sample_rate: float | None,
     format: str | None = None,
 ) -> AuditOptions:
@@ -245,7 +245,7 @@ def check_audit(
     engine: str,
     unique_viewers: str,
     hll_precision: int,
-    rounding_ms: float,
+    rounding_ms: Rounding,
     sample_rate: float | None,
     strata: str | None,
     frequency: int | None,
@@ -284,7 +284,7 @@ def check_compare(
     confidence_level: float,
     progress: bool | None,
     engine: str,
-    rounding_ms: float,
+    rounding_ms: Rounding,
     sample_rate: float | None,
     strata: str | None,
     frequency: int | None,

@@ -33,6 +33,10 @@ CANONICAL_COLUMNS: dict[str, str] = {
 DEFAULT_INTERACTIONS: tuple[str, ...] = ("liked", "replied", "reposted", "clicked", "expanded")
 
 ID_COLUMNS = ("item_id", "viewer_id", "author_id")
+#: Columns of times in ms, which a mapping may give in another unit (``"read_time:s"``).
+TIME_COLUMNS = ("dwell_ms", "in_view_ms")
+#: The units a time column may be declared in, with their size in ms.
+TIME_UNITS: dict[str, float] = {"s": 1000.0, "ms": 1.0, "us": 0.001}
 FLOAT_COLUMNS = ("dwell_ms", "in_view_ms", "visible_fraction", "weight")
 
 #: The largest weight a row may carry (a sample rate of 1e-9): weights are summed in fixed point
@@ -49,6 +53,13 @@ def _check_mapping(instance: object, attribute: attrs.Attribute[object], value: 
     for canonical, source in value.items():
         if not isinstance(canonical, str) or not isinstance(source, str):
             raise TypeError(f"columns must map str to str, got {canonical!r}: {source!r}")
+        if canonical in TIME_COLUMNS and ":" in source:
+            name, _, unit = source.rpartition(":")
+            if unit not in TIME_UNITS or not name:
+                raise ValueError(
+                    f"columns= gives {canonical!r} as {source!r}: a unit after ':' must be one of "
+                    f"{', '.join(TIME_UNITS)} (e.g. {canonical}=read_time:s), got {unit!r}"
+                )
 
 
 @attrs.frozen
@@ -56,7 +67,8 @@ class ColumnMap:
     """Which column of the source holds each canonical column.
 
     ``ColumnMap({"item_id": "post_id"})`` reads the canonical ``item_id`` from ``post_id``;
-    canonical names that are not mapped are looked up under their own name.
+    canonical names that are not mapped are looked up under their own name. A time column may
+    name its unit: ``{"dwell_ms": "read_time:s"}`` reads seconds and converts them to ms.
     """
 
     mapping: Mapping[str, str] = attrs.field(factory=dict, validator=_check_mapping)
@@ -74,7 +86,13 @@ class ColumnMap:
 
     def source_name(self, canonical: str) -> str:
         """The source column that holds ``canonical``."""
-        return self.mapping.get(canonical, canonical)
+        source = self.mapping.get(canonical, canonical)
+        return source.rpartition(":")[0] if canonical in TIME_COLUMNS and ":" in source else source
+
+    def unit(self, canonical: str) -> str | None:
+        """The unit the mapping declares for a time column (``"s"``, ``"ms"``, ``"us"``), or None."""
+        source = self.mapping.get(canonical, canonical)
+        return source.rpartition(":")[2] if canonical in TIME_COLUMNS and ":" in source else None
 
 
 def as_column_map(columns: Mapping[str, str] | ColumnMap | str | None) -> ColumnMap:
@@ -88,9 +106,15 @@ def as_column_map(columns: Mapping[str, str] | ColumnMap | str | None) -> Column
     return ColumnMap(dict(columns))
 
 
-def _rounding(value: object) -> float:
+#: ``rounding_ms="auto"``: the step is read from the log's values (``viewaudit._read.granularity``).
+Rounding = float | Literal["auto"]
+
+
+def _rounding(value: object) -> Rounding:
+    if value == "auto":
+        return "auto"
     if isinstance(value, bool) or not isinstance(value, int | float) or not (value >= 0 and value != float("inf")):
-        raise ValueError(f"rounding_ms must be a finite number >= 0, got {value!r}")
+        raise ValueError(f"rounding_ms must be 'auto' or a finite number >= 0, got {value!r}")
     return float(value)
 
 
@@ -110,10 +134,18 @@ class Recording:
     """How the log was recorded, beyond what its columns say.
 
     ``rounding_ms``: ``dwell_ms`` and ``in_view_ms`` were floored to multiples of this (1000 for
-    a whole-second logger; 0: not rounded). ``sample_rate``: every row of the complete log was
+    a whole-second logger; 0: not rounded; ``"auto"``: to be read from the values before the
+    scan, see :attr:`step_ms`). ``sample_rate``: every row of the complete log was
     kept independently with this probability (the log then has no ``weight`` column; each row
     weighs ``1 / sample_rate``).
     """
 
-    rounding_ms: float = attrs.field(default=0.0, converter=_rounding)
+    rounding_ms: Rounding = attrs.field(default=0.0, converter=_rounding)
     sample_rate: float | None = attrs.field(default=None, converter=_sample_rate)
+
+    @property
+    def step_ms(self) -> float:
+        """``rounding_ms`` once known (the scan runs only after ``"auto"`` is resolved)."""
+        if isinstance(self.rounding_ms, str):
+            raise ValueError("rounding_ms='auto' must be resolved from the log before the scan")
+        return self.rounding_ms

@@ -36,6 +36,15 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: {message} (see --help)")
 
 
+def _rounding(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of ms, got {text!r}") from None
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="Parquet, CSV or JSON Lines files, directories or globs")
     p.add_argument("--columns", metavar="MAP", help="canonical=source column pairs, e.g. item_id=post_id,viewer_id=user")
@@ -45,10 +54,11 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--confidence-level", type=float, default=0.95, metavar="C", help="of every interval (default 0.95)")
     p.add_argument(
         "--rounding-ms",
-        type=float,
-        default=0.0,
+        type=_rounding,
+        default="auto",
         metavar="MS",
-        help="the logger floored dwell and in-view times to multiples of this (1000: whole seconds)",
+        help="the logger floored dwell and in-view times to multiples of this (1000: whole seconds; 0: exact; "
+        "default auto: read from the values)",
     )
     p.add_argument(
         "--sample-rate",

@@ -18,6 +18,7 @@ import pyarrow as pa
 from viewaudit._ladder.crossings import supported_until
 from viewaudit._ladder.figures import undeterminable_reasons
 from viewaudit._ladder.propensity import MIN_VIEWERS
+from viewaudit._read.granularity import MIN_VALUES, Granularity
 from viewaudit._rungs import ESTIMATED_LEVELS
 from viewaudit._scan.statistics import LadderStatistics
 from viewaudit._scan.summary import Summary
@@ -122,6 +123,37 @@ def _crossing_method(context: AssumptionContext) -> str:
     return DWELL_MODEL.format(rounding_ms=rounding_ms, whole_seconds=WHOLE_SECONDS if rounding_ms == 1000 else "")
 
 
+_TIME_WORDS = {"dwell_ms": "dwell", "in_view_ms": "in-view time"}
+
+
+def _granularity(context: AssumptionContext) -> Granularity:
+    """The detection of the column an entry is rendered for (``context.level`` holds its name)."""
+    return next(g for g in context.summary.granularity if g.column == context.level)
+
+
+def _detected(context: AssumptionContext) -> bool:
+    return _granularity(context).step_ms > 0
+
+
+def _too_few(context: AssumptionContext) -> bool:
+    found = _granularity(context)
+    return found.step_ms == 0 and 0 < found.values < MIN_VALUES and found.multiples == found.values
+
+
+def _step_values(context: AssumptionContext) -> dict[str, Any]:
+    found = _granularity(context)
+    share = "all" if found.multiples == found.values else f"{found.multiples:,} of"
+    return {
+        "what": _TIME_WORDS[found.column],
+        "words": found.words,
+        "share": share,
+        "values": found.values,
+        "step": found.step_ms,
+        "used": context.summary.rounding_ms,
+        "min_values": MIN_VALUES,
+    }
+
+
 def _threshold(context: AssumptionContext) -> float:
     policy = context.summary.policy
     return {"viewable": policy.min_in_view_ms, "attended": policy.attention_ms}[context.level]
@@ -156,6 +188,23 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         lambda c: True,
         "Intervals are {confidence_level:.0%} intervals; exact figures have low = high = estimate.",
         lambda c: {"confidence_level": c.confidence_level},
+    ),
+    # Per time column whose step was read from the log: ``levels`` lists the columns' names.
+    Assumption(
+        "logged step",
+        _detected,
+        "{what} logged in {words} ({share} {values:,} nonzero measured values are multiples of {step:,g} ms): "
+        "times are read as floored to {used:,g} ms, as rounding_ms={used:g} would (rounding_ms=0 takes them as exact).",
+        _step_values,
+        levels=lambda c: [g.column for g in c.summary.granularity],
+    ),
+    Assumption(
+        "too few values for a step",
+        _too_few,
+        "{what}: all {values:,} nonzero measured values are whole seconds, too few (under {min_values}) to tell a "
+        "whole-second logger from chance; taken as exact (rounding_ms=1000 if they are whole seconds).",
+        _step_values,
+        levels=lambda c: [g.column for g in c.summary.granularity],
     ),
     Assumption(
         "undeterminable rung",

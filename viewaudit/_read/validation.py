@@ -28,6 +28,8 @@ from viewaudit._schema import (
     ID_COLUMNS,
     MAX_WEIGHT,
     MIN_SAMPLE_RATE,
+    TIME_COLUMNS,
+    TIME_UNITS,
     ColumnMap,
     OnInvalid,
 )
@@ -167,6 +169,34 @@ def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     else:
         check.add(f"{name}: negative", "a value >= 0", pc.less(arr, 0.0), arr)
     return arr
+
+
+def _in_ms(name: str, arr: pa.Array, columns: ColumnMap) -> pa.Array:
+    """A time column in ms, converted from the unit its mapping declares (``read_time:s``)."""
+    unit = columns.unit(name)
+    return arr if unit is None or unit == "ms" else pc.multiply(arr, TIME_UNITS[unit])
+
+
+def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndarray]:
+    """The valid non-null values in ms of each time column ``raw`` has (values a full
+    validation would reject are left out: this is a look at the values, not a check)."""
+    names = raw.schema.names
+    out: dict[str, np.ndarray] = {}
+    for name in TIME_COLUMNS:
+        source = columns.source_name(name)
+        if source not in names:
+            continue
+        check = _Check(raw.num_rows)
+        try:
+            arr = _in_ms(name, _float_column(name, _decoded(name, _combine(raw.column(source)), check), check), columns)
+        except TypeError:
+            continue  # the scan raises this with its message
+        bad = np.zeros(raw.num_rows, dtype=bool)
+        for _, _, mask, _ in check.items:
+            bad |= mask
+        values = arr.to_numpy(zero_copy_only=False)
+        out[name] = values[~bad & ~np.isnan(values)]
+    return out
 
 
 def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
@@ -376,7 +406,8 @@ def check_schema(names: Sequence[str], columns: ColumnMap) -> None:
         )
     # An explicit mapping to a column that is not there is a mistake, not an absent column:
     # silently making its rung "cannot be determined" would hide it.
-    for canonical, mapped in sorted(columns.mapping.items()):
+    for canonical in sorted(columns.mapping):
+        mapped = columns.source_name(canonical)
         if mapped not in names and mapped != canonical:
             raise ValueError(
                 f"columns= maps {canonical!r} to {mapped!r}, which the source does not have; the source has "
@@ -411,7 +442,7 @@ def validate_batch(
         if name in ID_COLUMNS:
             out[name] = _id_column(name, arr, check)
         elif name in FLOAT_COLUMNS:
-            out[name] = _float_column(name, arr, check)
+            out[name] = _in_ms(name, _float_column(name, arr, check), columns)
         elif name in BOOL_COLUMNS:
             out[name] = _bool_column(name, arr, check)
         elif name == "ts":

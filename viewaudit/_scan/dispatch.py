@@ -8,17 +8,21 @@ takes the rest.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import attrs
 
 from viewaudit._checks import HLL_NEEDS_PACKED, AuditOptions
+from viewaudit._read.granularity import Detection, decide
+from viewaudit._read.recorded import look, unit_warnings
 from viewaudit._read.sources import open_source, with_schema
-from viewaudit._scan.distributed import is_dask_collection, summarize_dask
+from viewaudit._scan.distributed import dask_time_stats, is_dask_collection, summarize_dask
 from viewaudit._scan.loop import progress_bar, summarize_stream, wanted_columns
 from viewaudit._scan.packed import accepts, scan_statistics
 from viewaudit._scan.statistics import LadderStatistics
 from viewaudit._scan.summary import Summary
+from viewaudit._warnings import GranularityWarning, UnitWarning
 
 
 @attrs.frozen
@@ -36,8 +40,44 @@ def _wanted(options: AuditOptions, by: tuple[str, ...]) -> set[str] | None:
     return None if options.rejects is not None else wanted_columns(list(options.policies), options.columns, by)
 
 
+def recorded(source: Any, options: AuditOptions) -> tuple[Any, AuditOptions, Detection | None]:
+    """``rounding_ms="auto"`` resolved from a first look at the source's time columns (see
+    :mod:`viewaudit._read.recorded`), with a warning for a column that looks like seconds or
+    microseconds and for steps that differ; the source to scan is returned too (a one-shot
+    stream is put back together). Given a number, nothing is read: (source, options, None)."""
+    if options.recording.rounding_ms != "auto":
+        return source, options, None
+    if is_dask_collection(source):
+        totals = dask_time_stats(source, options.columns)
+        detection = decide(totals)
+    else:
+        source, detection, totals = look(source, options.columns)
+    for message in unit_warnings(totals, options.columns):
+        warnings.warn(message, UnitWarning, stacklevel=4)
+    steps = {g.column: g.step_ms for g in detection.columns}
+    if detection.files or len(set(steps.values())) > 1:
+        found = ", ".join(f"{k} {v:g} ms" for k, v in [*steps.items(), *detection.files])
+        warnings.warn(
+            f"times were logged in different steps ({found}); all are taken as floored to {detection.step_ms:g} ms "
+            "(pass rounding_ms= to choose, or audit the parts apart)",
+            GranularityWarning,
+            stacklevel=4,
+        )
+    recording = attrs.evolve(options.recording, rounding_ms=detection.step_ms)
+    return source, attrs.evolve(options, recording=recording), detection
+
+
+def _stated(summary: Summary, detection: Detection | None) -> Summary:
+    return summary if detection is None else attrs.evolve(summary, granularity=detection.columns)
+
+
 def summaries(source: Any, options: AuditOptions) -> list[Summary]:
     """A :class:`Summary` of the source per policy, grouped by ``options.scanned_by``."""
+    source, options, detection = recorded(source, options)
+    return [_stated(s, detection) for s in _summaries(source, options)]
+
+
+def _summaries(source: Any, options: AuditOptions) -> list[Summary]:
     policies, by = list(options.policies), options.scanned_by
     args = (policies, options.columns, by, options.on_invalid, options.rejects)
     if is_dask_collection(source):
@@ -49,15 +89,21 @@ def summaries(source: Any, options: AuditOptions) -> list[Summary]:
 
 
 def scan(source: Any, options: AuditOptions) -> list[Scanned]:
-    """Read the source once and reduce it for each policy, on the packed path where it applies."""
+    """Read the source once and reduce it for each policy, on the packed path where it applies
+    (after a look at its time columns for ``rounding_ms="auto"``)."""
+    source, options, detection = recorded(source, options)
+    return [attrs.evolve(s, summary=_stated(s.summary, detection)) for s in _scan(source, options)]
+
+
+def _scan(source: Any, options: AuditOptions) -> list[Scanned]:
     sketched = options.unique_viewers == "hll"
     if is_dask_collection(source):
         if sketched:
             raise ValueError(HLL_NEEDS_PACKED)
-        return [Scanned(s) for s in summaries(source, options)]
+        return [Scanned(s) for s in _summaries(source, options)]
     packed = options.engine != "summary" and not options.estimate.frequency and options.estimate.strata is None
     if not packed:
-        return [Scanned(s) for s in summaries(source, options)]
+        return [Scanned(s) for s in _summaries(source, options)]
     policies, columns, by = list(options.policies), options.columns, options.by
     stream = with_schema(open_source(source, columns=columns, wanted=_wanted(options, by), format=options.format))
     reason = accepts(stream, columns, by, sampled=options.recording.sample_rate is not None)
@@ -71,7 +117,7 @@ def scan(source: Any, options: AuditOptions) -> list[Scanned]:
             options.rejects,
             lambda total: progress_bar(total, options.progress),
             precision=options.hll_precision if sketched else None,
-            rounding_ms=options.recording.rounding_ms,
+            rounding_ms=options.recording.step_ms,
         )
         return [Scanned(facts, (grouped, whole)) for facts, grouped, whole in results]
     if options.engine == "packed" or sketched:

@@ -15,7 +15,10 @@ from typing import Any
 import pyarrow as pa
 
 from viewaudit._policy import Policy
+from viewaudit._read.granularity import TimeStats
+from viewaudit._read.recorded import stream_stats
 from viewaudit._read.rejects import RejectsWriter
+from viewaudit._read.sources import open_source
 from viewaudit._scan.loop import summarize_source
 from viewaudit._scan.summary import Summary, aligned, merge
 from viewaudit._schema import ColumnMap, OnInvalid, Recording
@@ -50,6 +53,30 @@ def _summarize_partition(
     # Row numbers are partition-local: say which partition each rejected row came from.
     table = pa.concat_tables(rejected, promote_options="permissive")
     return summaries, table.append_column("_partition", pa.array([index] * table.num_rows, pa.int64()))
+
+
+def _partition_times(frame: Any, columns: ColumnMap) -> dict[str, TimeStats]:
+    table = aligned(frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False))
+    return stream_stats(open_source(table, columns=columns).batches, columns)
+
+
+def _add_times(parts: Sequence[dict[str, TimeStats]]) -> dict[str, TimeStats]:
+    totals: dict[str, TimeStats] = {}
+    for part in parts:
+        for name, stats in part.items():
+            totals[name] = totals.get(name, TimeStats()) + stats
+    return totals
+
+
+def dask_time_stats(frame: Any, columns: ColumnMap) -> dict[str, TimeStats]:
+    """Each time column's counts over a Dask DataFrame, partition by partition (for
+    ``rounding_ms="auto"``, before the scan)."""
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    tasks = [delayed(_partition_times)(p, columns) for p in frame.to_delayed()]
+    (totals,) = compute(delayed(_add_times)(tasks))  # type: ignore[no-untyped-call]  # dask.base.compute is not annotated
+    return dict(totals)
 
 
 def _merge_many(parts: Sequence[tuple[list[Summary], pa.Table | None]]) -> tuple[list[Summary], pa.Table | None]:

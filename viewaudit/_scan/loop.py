@@ -107,7 +107,7 @@ def summarize_stream(
                         rows_read=raw.num_rows,
                         rejected=checked.reasons,
                         nulled=checked.nulled,
-                        rounding_ms=recording.rounding_ms,
+                        rounding_ms=recording.step_ms,
                     )
                 )
             pending += parts[0][-1].table.num_rows
@@ -126,4 +126,4 @@ def summarize_stream(
 
 def _empty_summary(policy: Policy, by: tuple[str, ...], recording: Recording) -> Summary:
     columns = {"item_id": pa.array([], pa.int64()), **{b: pa.array([], pa.string()) for b in by if b != "item_id"}}
-    return summarize_table(pa.table(columns), policy=policy, by=by, rows_read=0, rounding_ms=recording.rounding_ms)
+    return summarize_table(pa.table(columns), policy=policy, by=by, rows_read=0, rounding_ms=recording.step_ms)

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._policy import Policy
 from viewaudit._policy.bots import bot_regex
+from viewaudit._read.granularity import Granularity
 from viewaudit._rungs import LEVELS
 from viewaudit._scan.crossing_codes import batch_crossings
 from viewaudit._schema import DEFAULT_INTERACTIONS
@@ -102,6 +103,8 @@ class Summary:
     empty_columns: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_names)
     #: Values of accepted rows that could not be read and were made null (``ts``), per reason.
     nulled: dict[str, int] = attrs.field(factory=dict, converter=_freeze_counts)
+    #: How ``rounding_ms`` was read from the log's time columns (empty: it was given, not read).
+    granularity: tuple[Granularity, ...] = ()
 
     @property
     def rows_accepted(self) -> int:
@@ -269,6 +272,7 @@ def merge(*summaries: Summary) -> Summary:
         empty_columns=merged_empty_columns((s.columns_seen, s.empty_columns) for s in summaries),
         interactions=sorted(set().union(*(s.interactions for s in summaries))),
         weighted=weighted,
+        granularity=first.granularity if all(s.granularity == first.granularity for s in summaries) else (),
     )
 
 

@@ -1,0 +1,112 @@
+"""A first look at a source's time columns, before the scan: the step they were logged in.
+
+The scan needs the step before it reads a row (it decides per row whether a floored time
+straddles a threshold), so ``rounding_ms="auto"`` reads the time columns first. For files this
+reads two columns (a Parquet file only those); an Arrow object is read again; a one-shot
+stream (a ``RecordBatchReader``) is looked at in its first :data:`PEEK_ROWS` rows, which are
+then handed on to the scan with the rest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from viewaudit._read.granularity import Detection, TimeStats, decide, unit_evidence
+from viewaudit._read.sources import Stream, expand_paths, open_source
+from viewaudit._read.validation import measured_times
+from viewaudit._schema import TIME_COLUMNS, ColumnMap
+
+#: Rows of a one-shot stream looked at before the scan (2**20: about a million).
+PEEK_ROWS = 1 << 20
+
+
+def _wanted(columns: ColumnMap) -> set[str]:
+    return {columns.source_name(c) for c in ("item_id", *TIME_COLUMNS)}
+
+
+def stream_stats(batches: Iterator[pa.RecordBatch] | list[pa.RecordBatch], columns: ColumnMap) -> dict[str, TimeStats]:
+    """Each time column's :class:`TimeStats` over ``batches``."""
+    totals: dict[str, TimeStats] = {}
+    for batch in batches:
+        for name, values in measured_times(batch, columns).items():
+            totals[name] = totals.get(name, TimeStats()) + TimeStats.of(values)
+    return totals
+
+
+def _files(source: Any) -> list[str] | None:
+    if isinstance(source, str | os.PathLike):
+        return [str(f) for f in expand_paths(source)]
+    if isinstance(source, list | tuple) and source and all(isinstance(s, str | os.PathLike) for s in source):
+        return [str(f) for s in source for f in expand_paths(s)]
+    return None
+
+
+def look(source: Any, columns: ColumnMap) -> tuple[Any, Detection, dict[str, TimeStats]]:
+    """The source to scan (the same, or a one-shot stream put back together), its
+    :class:`Detection` and its time columns' counts."""
+    try:
+        return _look(source, columns)
+    except ValueError:
+        # A source the scan cannot read either: the scan reports why, with its own message.
+        return source, Detection(0.0), {}
+
+
+def _look(source: Any, columns: ColumnMap) -> tuple[Any, Detection, dict[str, TimeStats]]:
+    files = _files(source)
+    if files is not None:
+        per_file = {f: stream_stats(open_source(f, columns=columns, wanted=_wanted(columns)).batches, columns) for f in files}
+        totals: dict[str, TimeStats] = {}
+        for stats in per_file.values():
+            for name, s in stats.items():
+                totals[name] = totals.get(name, TimeStats()) + s
+        return source, decide(totals, per_file if len(files) > 1 else None), totals
+    if isinstance(source, pa.RecordBatchReader):
+        seen: list[pa.RecordBatch] = []
+        rows = 0
+        while rows < PEEK_ROWS:
+            batch = _next(source)
+            if batch is None:
+                break
+            seen.append(batch)
+            rows += batch.num_rows
+        rest = pa.RecordBatchReader.from_batches(source.schema, itertools.chain(seen, source))
+        totals = stream_stats(_opened(seen, columns), columns)
+        return rest, decide(totals), totals
+    opened: Stream = open_source(source, columns=columns)
+    totals = stream_stats(opened.batches, columns)
+    return source, decide(totals), totals
+
+
+def _next(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
+
+
+def _opened(batches: list[pa.RecordBatch], columns: ColumnMap) -> Iterator[pa.RecordBatch]:
+    if batches:
+        yield from open_source(pa.Table.from_batches(batches), columns=columns).batches
+
+
+def unit_warnings(totals: dict[str, TimeStats], columns: ColumnMap) -> list[str]:
+    """One message per time column whose values look like another unit than ms (and whose
+    mapping declares none)."""
+    out = []
+    for name, stats in totals.items():
+        found = unit_evidence(stats)
+        if found is None or columns.unit(name) is not None:
+            continue
+        unit, evidence = found
+        source = columns.source_name(name)
+        out.append(
+            f"column {name!r} (read from {source!r}) holds times in ms, but {evidence}; if so, declare the unit: "
+            f"columns={{{name!r}: '{source}:{unit}'}} in Python, --columns {name}={source}:{unit} on the command line "
+            "(units: s, ms, us)"
+        )
+    return out
