@@ -138,7 +138,7 @@ def _reach(frequency: int | None, population: float | None) -> tuple[int, float 
 
 
 def _format(
-    format: str | None, columns: Mapping[str, str] | ColumnMap | str | None, rounding_ms: float, sample_rate: float | None
+    format: str | None, columns: Mapping[str, str] | ColumnMap | str | None, rounding_ms: Rounding, sample_rate: float | None
 ) -> tuple[SourceFormat | None, Recording]:
     """The format and how its log was recorded: EB-NeRD's read times are whole seconds."""
     recording = Recording(rounding_ms, sample_rate)
@@ -148,9 +148,10 @@ def _format(
         raise ValueError(f"format must be one of {', '.join(map(repr, FORMATS))} or None, got {format!r}")
     if as_column_map(columns).mapping:
         raise ValueError(f"format={format!r} names the columns itself: leave columns= out, got {columns!r}")
-    if recording.rounding_ms not in (0.0, 1000.0):
+    # "auto" (the default) reads whole seconds from the read times; EB-NeRD says so itself.
+    if recording.rounding_ms not in ("auto", 0.0, 1000.0):
         raise ValueError(
-            f"format={format!r} logs read times in whole seconds: leave rounding_ms out (or 1000), got {rounding_ms!r}"
+            f"format={format!r} logs read times in whole seconds: leave rounding_ms out (or 'auto', or 1000), got {rounding_ms!r}"
         )
     return "ebnerd", attrs.evolve(recording, rounding_ms=1000.0)
 

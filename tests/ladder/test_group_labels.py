@@ -18,7 +18,7 @@ from viewaudit.strategies import column_sets, impression_logs
 
 def _by_group(log: pa.Table, names: dict[Any, Any], **options: Any) -> dict[Any, Any]:
     """Each group's ladder, keyed by its original label (``names``: new label -> original)."""
-    report = va.audit(log, by="item_id", **options).to_dict()
+    report = va.audit(log, by="item_id", **{"rounding_ms": 0, **options}).to_dict()  # drawn times are exact
     return {names[g["key"]["item_id"]]: g["ladder"] for g in report["groups"]}
 
 

@@ -276,7 +276,7 @@ def test_an_in_view_time_pins_a_censored_dwell_down_as_co_monotone_times() -> No
     certain = sum(1 for d in dwells if d >= 2000.0)  # in view >= 1 s follows
 
     def attended(row: dict[str, Any], drop: tuple[str, ...] = ()) -> va.Estimate:
-        rung = va.audit(log(*base, row, drop=drop), policy=policy).ladder["attended"]
+        rung = va.audit(log(*base, row, drop=drop), policy=policy, rounding_ms=0).ladder["attended"]  # times are exact
         assert rung.undetermined == 1
         return rung.impressions
 

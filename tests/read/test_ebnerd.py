@@ -212,7 +212,7 @@ def _bad_inview() -> pa.Table:
     [
         (BEHAVIORS, {"format": "mind"}, ValueError, r"format must be one of 'ebnerd' or None, got 'mind'"),
         (BEHAVIORS, {"columns": {"item_id": "article_id"}}, ValueError, r"format='ebnerd' names the columns itself"),
-        (BEHAVIORS, {"rounding_ms": 500}, ValueError, r"whole seconds: leave rounding_ms out \(or 1000\), got 500"),
+        (BEHAVIORS, {"rounding_ms": 500}, ValueError, r"whole seconds: leave rounding_ms out \(or 'auto', or 1000\), got 500"),
         (HISTORY, {}, ValueError, r"needs column 'article_ids_inview'.*history.parquet is each user's reading history"),
         (RAW.drop_columns(["user_id"]), {}, ValueError, r"needs column 'user_id', missing from the source"),
         (_bad_inview(), {}, TypeError, r"'article_ids_inview' to be a list of integer article ids, found int64"),

@@ -39,7 +39,8 @@ def summaries(
             else:
                 log = draw(custom_logs)
             grouping = tuple(draw(groupings))
-            return summarize(log, policy=policy, by=grouping or None, on_invalid="raise")  # type: ignore[return-value]  # one policy: one Summary
+            # Drawn times are exact, often on the thresholds (whole seconds): not a logger's step.
+            return summarize(log, policy=policy, by=grouping or None, on_invalid="raise", rounding_ms=0)  # type: ignore[return-value]
 
         return summary()
 
