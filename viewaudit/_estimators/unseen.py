@@ -411,6 +411,22 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
     f = check_frequencies(f)
     if p == 1 or f[1:].sum() == 0:  # exact, or nothing seen: the design-based bound
         return gamma_poisson_reach(f, sample_rate=p, k=k, confidence_level=cl)
+    models = _models_reach(f, p, k, cl)
+    if k > 1:
+        return models
+    # The nonparametric lower bound's own lower limit: the models' low end never above it.
+    bound_low = sampled_bound(f, p, cl).confidence_interval.low
+    ci = models.confidence_interval
+    if bound_low >= ci.low:
+        return models
+    z = z_value(cl)
+    return CountEstimate(
+        models.estimate, (ci.high - bound_low) / (2 * z), ConfidenceInterval(bound_low, ci.high), models.observed, models.method, cl
+    )
+
+
+def _models_reach(f: IntArray, p: float, k: int, cl: float) -> CountEstimate:
+    """:func:`model_set_reach` without the lower bound, remembered (:data:`_REMEMBERED`)."""
     gp_fit = fit_gamma_poisson(f, sample_rate=p)  # warns on degenerate tables
     key = (np.ascontiguousarray(f, dtype=np.int64).tobytes(), p, k, cl)
     if key not in _REMEMBERED:
@@ -470,6 +486,30 @@ def _model_set_reach(f: IntArray, gp_fit: GammaPoissonFit, k: int, cl: float) ->
     if own is not None and (low, high) == (own.confidence_interval.low, own.confidence_interval.high):
         return own
     return CountEstimate(estimate, (high - low) / (2 * z_value(cl)), ConfidenceInterval(low, high), float(repeats), method, cl)
+
+
+def sampled_bound(f: IntArray, p: float, cl: float) -> CountEstimate:
+    """The Chao1-type lower bound for Bernoulli row sampling (:func:`chao1` with
+    ``sample_rate``), its degenerate-table warnings silenced (the models' fit issues them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        return chao1(f, sample_rate=p, confidence_level=cl)
+
+
+def models_above_bound(f: ArrayLike, *, sample_rate: float, confidence_level: float = 0.95) -> bool:
+    """Whether the exposure models' interval of unique viewers (without the bound) lies above
+    the Chao1-type bound's estimate by more than the bound's noise: its low end above the
+    bound's upper limit. Then the models and the bound disagree, and the default interval
+    (:func:`model_set_reach`) reaches down to the bound's lower limit."""
+    cl = check_confidence_level(confidence_level)
+    p = check_sample_rate(sample_rate)
+    f = check_frequencies(f)
+    if p == 1 or f[1:].sum() == 0:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        models = _models_reach(f, p, 1, cl)
+    return bool(models.confidence_interval.low > sampled_bound(f, p, cl).confidence_interval.high)
 
 
 def _likelihood_set_interval(
