@@ -50,7 +50,9 @@ def exposures(rng: np.random.Generator, n: int, kind: str, shape: float, mean: f
     return rng.poisson(rate)
 
 
-def summarise(errors: list[float], truths: list[float], covered: list[bool], widths: list[float] | None = None) -> dict[str, float]:
+def summarise(
+    errors: list[float], truths: list[float], covered: list[bool], widths: list[float] | None = None
+) -> dict[str, float]:
     rel = np.asarray(errors) / np.asarray(truths)
     cover = float(np.mean(covered))
     return {

@@ -421,7 +421,12 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
         return models
     z = z_value(cl)
     return CountEstimate(
-        models.estimate, (ci.high - bound_low) / (2 * z), ConfidenceInterval(bound_low, ci.high), models.observed, models.method, cl
+        models.estimate,
+        (ci.high - bound_low) / (2 * z),
+        ConfidenceInterval(bound_low, ci.high),
+        models.observed,
+        models.method,
+        cl,
     )
 
 
