@@ -20,12 +20,14 @@ def _closed(seed: int, p: float) -> np.ndarray:
 
 
 def test_default_low_end_is_the_lower_of_the_models_and_the_bound() -> None:
-    """Unique viewers: the low end is the models' low end or the bound's lower limit, the lower;
-    the estimate, the high end and the method are the models'; k+ reach (k >= 2) is unchanged."""
+    """Unique viewers where the one-class fit misfits the singletons and doubletons: the low end is
+    the models' low end or the bound's lower limit, the lower; the estimate, the high end and the
+    method are the models'; k+ reach (k >= 2) is unchanged."""
     f = frequency_counts(_closed(1, 0.2))
     got = unique_viewers(f, sample_rate=0.2)
     models = _unseen._models_reach(f, 0.2, 1, 0.95)
     bound = chao1(f, sample_rate=0.2)
+    assert _unseen.low_counts_misfit(f, sample_rate=0.2)
     assert got.confidence_interval.low == min(models.confidence_interval.low, bound.confidence_interval.low)
     assert got.confidence_interval.low < models.confidence_interval.low  # this table: they disagree
     assert (got.estimate, got.confidence_interval.high, got.method) == (
@@ -66,9 +68,10 @@ def test_group_bound_is_chao1_sampled(f: list[int]) -> None:
 
 
 def test_group_low_end_never_above_the_bound() -> None:
-    """Per group (complete_log_viewers, many groups), the low end is at most the group's bound's
-    lower limit."""
+    """Per group (complete_log_viewers, many groups), where the pooled table misfits the one
+    class's low counts, the low end is at most the group's bound's lower limit."""
     y = _closed(3, 0.1)
+    assert _unseen.low_counts_misfit(frequency_counts(y), sample_rate=0.1)
     group = np.arange(y.size) % 7
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
@@ -76,3 +79,16 @@ def test_group_low_end_never_above_the_bound() -> None:
         for g in range(7):
             bound = chao1(frequency_counts(y[group == g]), sample_rate=0.1).confidence_interval.low
             assert low[g] <= bound * (1 + 1e-12)
+
+
+def test_no_bound_where_the_one_class_fits_the_low_counts() -> None:
+    """A Gamma-Poisson sample (20,000 people, shape 0.5, at 10 %): the fit's singletons and
+    doubletons match, and the default interval is the models' (the bound would widen it
+    several-fold); misfit edge cases (complete log, one distinct count) are false."""
+    rng = np.random.default_rng(8)
+    f = frequency_counts(rng.binomial(rng.poisson(rng.gamma(0.5, 10.0, 20_000)), 0.1))
+    assert not _unseen.low_counts_misfit(f, sample_rate=0.1)
+    assert unique_viewers(f, sample_rate=0.1) == _unseen._models_reach(f, 0.1, 1, 0.95)
+    assert chao1(f, sample_rate=0.1).confidence_interval.low < unique_viewers(f, sample_rate=0.1).confidence_interval.low
+    assert not _unseen.low_counts_misfit([0, 5, 2], sample_rate=1.0)
+    assert not _unseen.low_counts_misfit([0, 9], sample_rate=0.1)

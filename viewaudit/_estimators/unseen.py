@@ -412,9 +412,10 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
     if p == 1 or f[1:].sum() == 0:  # exact, or nothing seen: the design-based bound
         return gamma_poisson_reach(f, sample_rate=p, k=k, confidence_level=cl)
     models = _models_reach(f, p, k, cl)
-    if k > 1:
+    if k > 1 or not low_counts_misfit(f, sample_rate=p):
         return models
-    # The nonparametric lower bound's own lower limit: the models' low end never above it.
+    # The models misfit the low counts: the nonparametric lower bound's own lower limit, and
+    # the models' low end never above it.
     bound_low = sampled_bound(f, p, cl).confidence_interval.low
     ci = models.confidence_interval
     if bound_low >= ci.low:
@@ -493,6 +494,32 @@ def _model_set_reach(f: IntArray, gp_fit: GammaPoissonFit, k: int, cl: float) ->
     return CountEstimate(estimate, (high - low) / (2 * z_value(cl)), ConfidenceInterval(low, high), float(repeats), method, cl)
 
 
+#: The Pearson statistic of the sample's singletons and doubletons against the one-class
+#: Gamma-Poisson fit's expected counts at or above which the models are taken not to fit the low
+#: counts, and the interval of unique viewers reaches down to the Chao1-type bound
+#: (:func:`model_set_reach`): chi2 with 2 degrees of freedom, 99 % point (a conservative reference:
+#: the fit's residuals vary less than independent ones).
+LOW_COUNTS_CRITICAL = float(stats.chi2.ppf(0.99, 2))
+
+
+def low_counts_misfit(f: ArrayLike, *, sample_rate: float) -> bool:
+    """Whether the one-class Gamma-Poisson fit misfits the sample's singletons and doubletons:
+    ``sum_{k=1,2} (f_k - E f_k)^2 / E f_k >= LOW_COUNTS_CRITICAL``, ``E f_k`` the fit's
+    expected counts (:meth:`GammaPoissonFit.expected_frequencies`). False at ``p = 1``, with
+    nothing seen, or with one distinct count."""
+    p = check_sample_rate(sample_rate)
+    f = check_frequencies(f)
+    if p == 1 or np.count_nonzero(f[1:]) < 2:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)  # the models' fit issues them
+        expected = fit_gamma_poisson(f, sample_rate=p).expected_frequencies(2)[1:]
+    observed = np.array([f[1] if f.size > 1 else 0, f[2] if f.size > 2 else 0], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(expected > 0, (observed - expected) ** 2 / expected, np.where(observed > 0, np.inf, 0.0))
+    return bool(terms.sum() >= LOW_COUNTS_CRITICAL)
+
+
 def sampled_bound(f: IntArray, p: float, cl: float) -> CountEstimate:
     """The Chao1-type lower bound for Bernoulli row sampling (:func:`chao1` with
     ``sample_rate``), its degenerate-table warnings silenced (the models' fit issues them)."""
@@ -502,14 +529,15 @@ def sampled_bound(f: IntArray, p: float, cl: float) -> CountEstimate:
 
 
 def models_above_bound(f: ArrayLike, *, sample_rate: float, confidence_level: float = 0.95) -> bool:
-    """Whether the exposure models' interval of unique viewers (without the bound) lies above
-    the Chao1-type bound's estimate by more than the bound's noise: its low end above the
-    bound's upper limit. Then the models and the bound disagree, and the default interval
-    (:func:`model_set_reach`) reaches down to the bound's lower limit."""
+    """Whether the default interval of unique viewers is wide because of the Chao1-type bound:
+    the models misfit the low counts (:func:`low_counts_misfit`) and their interval (without
+    the bound) lies above the bound's estimate by more than the bound's noise (its low end above
+    the bound's upper limit). Then the default interval (:func:`model_set_reach`) reaches down
+    to the bound's lower limit."""
     cl = check_confidence_level(confidence_level)
     p = check_sample_rate(sample_rate)
     f = check_frequencies(f)
-    if p == 1 or f[1:].sum() == 0:
+    if p == 1 or f[1:].sum() == 0 or not low_counts_misfit(f, sample_rate=p):
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)

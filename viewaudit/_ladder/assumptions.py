@@ -249,7 +249,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "model's maximum; the Gamma-Poisson within it of its own), with the noise of who was seen added, "
         "and, where the sample kept a quarter of the rows or more, the smoothed Good-Toulmin interval where "
         "it excludes the models' estimate; the low end of unique viewers (whole log and per group) reaches "
-        "down to the lower limit of the Chao1-type bound for row sampling, which holds whatever the exposures; "
+        "down to the lower limit of the Chao1-type bound for row sampling, which holds whatever the exposures, "
+        "where the Gamma-Poisson fit misfits the singletons and doubletons; "
         "a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
         "the accuracy benchmark).",
         lambda c: {"sample_rate": c.whole.sample_rate},
@@ -257,8 +258,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         "models above the bound",
         lambda c: bool(_models_above_bound(c)),
-        "Unique viewers{rungs}: the exposure models' interval lies above the Chao1-type lower bound by more "
-        "than the bound's noise; they disagree, so the interval reaches down to the bound's lower limit and "
+        "Unique viewers{rungs}: the Gamma-Poisson fit misfits the sample's singletons and doubletons and the "
+        "exposure models' interval lies above the Chao1-type lower bound by more than the bound's noise; "
+        "they disagree, so the interval reaches down to the bound's lower limit and "
         "is wide (the models are right where many people have very few impressions, the bound nearer where "
         "nearly everyone the log could reach has several, as in a subscriber base).",
         lambda c: {"rungs": " (" + ", ".join(_models_above_bound(c)) + ")"},

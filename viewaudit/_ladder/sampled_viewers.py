@@ -17,7 +17,7 @@ from scipy import optimize, special, stats
 
 from viewaudit._estimators._common import check_confidence_level, check_sample_rate, empty_sample_bound, warn_degenerate, z_value
 from viewaudit._estimators.gamma_poisson import _BOUNDS, _fit
-from viewaudit._estimators.unseen import frequency_counts, unique_viewers
+from viewaudit._estimators.unseen import frequency_counts, low_counts_misfit, unique_viewers
 
 #: Bounds of ln(shape), those of :func:`viewaudit.estimators.fit_gamma_poisson`.
 _LN_A_LOW, _LN_A_HIGH = _BOUNDS[0]
@@ -193,6 +193,10 @@ def complete_log_viewers(
         s[f], n[f], h[f], z_cred[f], collective[f], prior_var[f], (1 - z_cred[f]) ** 2 * var_collective[f], a, var_ln_a, p, cl
     )
     estimate[nonempty], low[nonempty], high[nonempty] = pair_est[inverse], pair_low[inverse], pair_high[inverse]
+    if not low_counts_misfit(frequency_counts(c), sample_rate=p):
+        return estimate, low, high
+    # The pooled table misfits the one-class model's low counts: each group's low end reaches
+    # down to its own Chao1-type bound, as unique_viewers does for one group.
     f1 = np.bincount(g, weights=(c == 1).astype(np.float64), minlength=n_groups)[nonempty]
     f2 = np.bincount(g, weights=(c == 2).astype(np.float64), minlength=n_groups)[nonempty]
     low[nonempty] = np.minimum(low[nonempty], _bound_low(s, f1, f2, p, cl))
