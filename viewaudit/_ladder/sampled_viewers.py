@@ -127,6 +127,12 @@ def complete_log_viewers(
     variance ``S Q (Q - 1) + S^2 Var(Q)``, as in ``unique_viewers``; for tiny groups the
     binomial part stays exact and its lower end reaches ``S``.
 
+    **Lower bound.** Where the pooled table misfits the one-class Gamma-Poisson model's
+    singletons and doubletons (:func:`viewaudit._estimators.unseen.low_counts_misfit`), each
+    group's low end reaches down to the lower limit of its own Chao1-type bound for Bernoulli row
+    sampling (:func:`viewaudit.estimators.chao1` with ``sample_rate``, from the group's f1 and
+    f2), as ``unique_viewers`` does for one group.
+
     **Assumptions.** Rows kept independently with probability ``p``; within a group, exposures
     are Gamma-Poisson, with one shape for all groups; groups with similar numbers seen are
     exchangeable (the credibility prior). Under that model, in our simulations of by-item
