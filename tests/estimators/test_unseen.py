@@ -7,6 +7,7 @@ import itertools
 import warnings
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -541,7 +542,14 @@ def test_likelihood_set_interval_of_a_large_gamma_sample_is_the_delta_interval()
         # of unique viewers, where the reach curves in the shape and the delta line does not).
         assert abs(got.low - delta.confidence_interval.low) < 0.03 * width
         assert abs(got.high - delta.confidence_interval.high) < 0.03 * width
-        assert k_plus_reach(f, k=k, sample_rate=0.1).confidence_interval == got
+        # For k = 1 the default's low end also reaches the Chao1-type bound's lower limit where
+        # the one-class fit misfits the singletons and doubletons (not on this sample).
+        bound = (
+            chao1(f, sample_rate=0.1).confidence_interval.low
+            if k == 1 and _unseen.low_counts_misfit(f, sample_rate=0.1)
+            else np.inf
+        )
+        assert k_plus_reach(f, k=k, sample_rate=0.1).confidence_interval == attrs.evolve(got, low=min(got.low, bound))
 
 
 def test_reach_range_is_the_profile_likelihood_interval() -> None:
@@ -616,8 +624,10 @@ def test_combined_count_interval() -> None:
 
 def test_default_interval_spans_the_models_not_rejected() -> None:
     """The default's interval is the likelihood-set interval of the Gamma-Poisson and log-normal
-    fits, widened to the two classes' interval where the test rejects one class; the estimate is
-    the two classes' there, the Gamma-Poisson one otherwise."""
+    fits, widened to the two classes' interval where the test rejects one class (and, for unique
+    viewers, down to the Chao1-type bound's lower limit where the one class misfits the singletons
+    and doubletons); the estimate is the two classes' there,
+    the Gamma-Poisson one otherwise."""
     seen_cases = set()
     for seed in range(8):
         _x, y = _bot_mixture(np.random.default_rng(7000 + seed), 0.1)
@@ -632,7 +642,9 @@ def test_default_interval_spans_the_models_not_rejected() -> None:
             intervals = [_likelihood_set(f, k)] + ([chosen.confidence_interval] if rejects else [])
             assert default.estimate == chosen.estimate
             assert default.method == chosen.method
-            assert default.confidence_interval.low == min(min(ci.low for ci in intervals), chosen.estimate)
+            misfit = _unseen.low_counts_misfit(f, sample_rate=0.1)
+            bound = chao1(f, sample_rate=0.1).confidence_interval.low if k == 1 and misfit else np.inf
+            assert default.confidence_interval.low == min(min(ci.low for ci in intervals), chosen.estimate, bound)
             assert default.confidence_interval.high == max(max(ci.high for ci in intervals), chosen.estimate)
         assert unique_viewers(f, sample_rate=0.1) == k_plus_reach(f, k=1, sample_rate=0.1)
     assert seen_cases == {True, False}  # the seeds exercise both

@@ -15,11 +15,12 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
+from viewaudit._estimators.unseen import frequency_counts, models_above_bound
 from viewaudit._ladder.crossings import supported_until
 from viewaudit._ladder.figures import undeterminable_reasons
 from viewaudit._ladder.propensity import MIN_VIEWERS
 from viewaudit._read.granularity import MIN_VALUES, Granularity
-from viewaudit._rungs import ESTIMATED_LEVELS
+from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
 from viewaudit._scan.statistics import LadderStatistics
 from viewaudit._scan.summary import Summary
 
@@ -165,6 +166,20 @@ def _beyond_support(context: AssumptionContext) -> bool:
     return bool(context.crossing[level]) and level not in context.missing and _threshold(context) > end
 
 
+def _models_above_bound(context: AssumptionContext) -> list[str]:
+    """The rungs of a row sample whose whole-log unique viewers the exposure models put above the
+    Chao1-type bound by more than its noise (:func:`~viewaudit._estimators.unseen.models_above_bound`)."""
+    rate, counts = context.whole.sample_rate, context.whole.viewer_counts
+    if rate is None or counts is None or not context.summary.weighted:
+        return []
+    levels = [level for level in LEVELS if level not in context.missing and level in counts]
+    return [
+        level
+        for level in levels
+        if models_above_bound(frequency_counts(counts[level][1]), sample_rate=rate, confidence_level=context.confidence_level)
+    ]
+
+
 def _unmeasured(context: AssumptionContext) -> dict[str, int]:
     return {level: context.undetermined[level] - context.crossing[level] for level in ESTIMATED_LEVELS}
 
@@ -294,10 +309,22 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "parameters the likelihood does not reject (profile likelihood, within chi2_1/2 of the better "
         "model's maximum; the Gamma-Poisson within it of its own), with the noise of who was seen added, "
         "and, where the sample kept a quarter of the rows or more, the smoothed Good-Toulmin interval where "
-        "it excludes the models' estimate; "
+        "it excludes the models' estimate; the low end of unique viewers (whole log and per group) reaches "
+        "down to the lower limit of the Chao1-type bound for row sampling, which holds whatever the exposures, "
+        "where the Gamma-Poisson fit misfits the singletons and doubletons; "
         "a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
         "the accuracy benchmark).",
         lambda c: {"sample_rate": c.whole.sample_rate},
+    ),
+    Assumption(
+        "models above the bound",
+        lambda c: bool(_models_above_bound(c)),
+        "Unique viewers{rungs}: the Gamma-Poisson fit misfits the sample's singletons and doubletons and the "
+        "exposure models' interval lies above the Chao1-type lower bound by more than the bound's noise; "
+        "they disagree, so the interval reaches down to the bound's lower limit and "
+        "is wide (the models are right where many people have very few impressions, the bound nearer where "
+        "nearly everyone the log could reach has several, as in a subscriber base).",
+        lambda c: {"rungs": " (" + ", ".join(_models_above_bound(c)) + ")"},
     ),
     Assumption(
         "weights",

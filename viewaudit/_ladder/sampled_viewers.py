@@ -17,7 +17,7 @@ from scipy import optimize, special, stats
 
 from viewaudit._estimators._common import check_confidence_level, check_sample_rate, empty_sample_bound, warn_degenerate, z_value
 from viewaudit._estimators.gamma_poisson import _BOUNDS, _fit
-from viewaudit._estimators.unseen import frequency_counts, unique_viewers
+from viewaudit._estimators.unseen import frequency_counts, low_counts_misfit, unique_viewers
 
 #: Bounds of ln(shape), those of :func:`viewaudit.estimators.fit_gamma_poisson`.
 _LN_A_LOW, _LN_A_HIGH = _BOUNDS[0]
@@ -127,6 +127,12 @@ def complete_log_viewers(
     variance ``S Q (Q - 1) + S^2 Var(Q)``, as in ``unique_viewers``; for tiny groups the
     binomial part stays exact and its lower end reaches ``S``.
 
+    **Lower bound.** Where the pooled table misfits the one-class Gamma-Poisson model's
+    singletons and doubletons (:func:`viewaudit._estimators.unseen.low_counts_misfit`), each
+    group's low end reaches down to the lower limit of its own Chao1-type bound for Bernoulli row
+    sampling (:func:`viewaudit.estimators.chao1` with ``sample_rate``, from the group's f1 and
+    f2), as ``unique_viewers`` does for one group.
+
     **Assumptions.** Rows kept independently with probability ``p``; within a group, exposures
     are Gamma-Poisson, with one shape for all groups; groups with similar numbers seen are
     exchangeable (the credibility prior). Under that model, in our simulations of by-item
@@ -193,7 +199,31 @@ def complete_log_viewers(
         s[f], n[f], h[f], z_cred[f], collective[f], prior_var[f], (1 - z_cred[f]) ** 2 * var_collective[f], a, var_ln_a, p, cl
     )
     estimate[nonempty], low[nonempty], high[nonempty] = pair_est[inverse], pair_low[inverse], pair_high[inverse]
+    if not low_counts_misfit(frequency_counts(c), sample_rate=p):
+        return estimate, low, high
+    # The pooled table misfits the one-class model's low counts: each group's low end reaches
+    # down to its own Chao1-type bound, as unique_viewers does for one group.
+    f1 = np.bincount(g, weights=(c == 1).astype(np.float64), minlength=n_groups)[nonempty]
+    f2 = np.bincount(g, weights=(c == 2).astype(np.float64), minlength=n_groups)[nonempty]
+    low[nonempty] = np.minimum(low[nonempty], _bound_low(s, f1, f2, p, cl))
     return estimate, low, high
+
+
+def _bound_low(s: np.ndarray, f1: np.ndarray, f2: np.ndarray, p: float, cl: float) -> np.ndarray:
+    """Per group, the lower limit of the Chao1-type bound for Bernoulli row sampling
+    (:func:`viewaudit.estimators.chao1` with ``sample_rate``; its log-normal interval), from the
+    viewers seen, once and twice; ``S`` where no singleton was seen."""
+    c = p / (1 - p)
+    d = 2 * f2 + c * f1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unseen = np.where(f1 > 0, f1 * f1 / d, 0.0)
+        g1 = 1 + (4 * f1 * f2 + c * f1 * f1) / d**2
+        g2 = 1 - 2 * f1 * f1 / d**2
+        total = s + unseen
+        lin = (s - f1 - f2) + g1 * f1 + g2 * f2
+        var = np.maximum((s - f1 - f2) + g1 * g1 * f1 + g2 * g2 * f2 - lin * lin / total, 0.0)
+        factor = np.exp(z_value(cl) * np.sqrt(np.log1p(var / unseen**2)))
+    return np.where(unseen > 0, s + unseen / factor, s)
 
 
 def _check_input(counts: ArrayLike, group: ArrayLike, n_groups: int) -> tuple[np.ndarray, np.ndarray, int]:
