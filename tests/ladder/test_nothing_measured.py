@@ -102,3 +102,14 @@ def test_an_empty_log_is_an_exact_zero(engine: str) -> None:
     log = _log().slice(0, 0)
     ladder = _audit(log, engine=engine).ladder
     assert all((r.impressions.estimate, r.impressions.high) == (0, 0) for r in ladder if r.level != "engaged")
+
+
+def test_no_model_is_fitted_on_a_rung_the_log_cannot_determine() -> None:
+    """A sampled log without dwell or visibility: viewable and attended are n/a, and no exposure
+    model is fitted there to warn that it saw no viewer."""
+    log = pa.table({"item_id": [1] * 200, "viewer_id": list(range(100)) * 2})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = va.audit(log, sample_rate=0.5)
+    assert [str(w.message) for w in caught] == []
+    assert result.ladder["viewable"].unique_viewers.estimate is None

@@ -389,10 +389,12 @@ def _sampled_log_figures(
         impressions = (scaled.estimate, *scaled.interval(confidence_level))
     else:
         impressions = _weighted_impressions(stats.totals, level, _z(confidence_level))
-    if stats.sample_rate is None or stats.viewer_counts is None or "viewer_id" not in summary.columns_seen:
+    unknowable = "viewer_id" not in summary.columns_seen or level in undeterminable_levels(summary, stats)
+    if stats.sample_rate is None or stats.viewer_counts is None or unknowable:
         # Weights that vary: what the sample shows is a lower bound on the complete log's
-        # viewers, and no viewer has fewer than one impression. (Without viewers there is
-        # nothing to extrapolate: the figures are n/a, see _mark_undeterminable.)
+        # viewers, and no viewer has fewer than one impression. (Without viewers, or on a rung
+        # the log cannot determine, there is nothing to extrapolate from, and no model is fitted
+        # to warn about it: the figures are n/a, see _mark_undeterminable.)
         return impressions, (unique_viewers[0], unique_viewers[1], impressions[2]), [(r[0], r[1], impressions[2]) for r in reach]
     ks = range(2, frequency + 1) if n_groups == 1 else range(0)
     unique_viewers, whole_reach = complete_log_figures(stats, level, rung.row_chance, ks, confidence_level)
