@@ -210,10 +210,12 @@ def compare(
     frequency: int | None = None,
     population: float | None = None,
     format: SourceFormat | None = None,
+    by: str | Sequence[str] | None = None,
 ) -> Comparison:
     """Audit one log under several policies in one read (default: every preset).
-    ``engine``, ``rounding_ms``, ``sample_rate``, ``strata``, ``frequency``, ``population`` and
-    ``format`` as in :func:`audit`."""
+    ``by``, ``engine``, ``rounding_ms``, ``sample_rate``, ``strata``, ``frequency``,
+    ``population`` and ``format`` as in :func:`audit`; with ``by``, each policy's audit is
+    grouped and :meth:`Comparison.to_arrow` has a row per policy and group."""
     options = check_compare(
         policies=policies,
         presets=list(PRESETS.values()),
@@ -228,5 +230,6 @@ def compare(
         frequency=frequency,
         population=population,
         format=format,
+        by=by,
     )
     return Comparison(tuple(audit_of(scanned, options.estimate) for scanned in scan(source, options)))

@@ -291,6 +291,7 @@ def check_compare(
     frequency: int | None,
     population: float | None,
     format: str | None = None,
+    by: str | Sequence[str] | None = None,
 ) -> AuditOptions:
     """The arguments of :func:`viewaudit.compare`, normalised (``presets``: the policies when
     ``policies`` is None)."""
@@ -300,11 +301,12 @@ def check_compare(
     column_map = as_column_map(columns)
     fmt, recording = _format(format, columns, rounding_ms, sample_rate)
     k, people = _reach(frequency, population)
-    engine_t, viewers, strata = _engine_options(engine, "exact", 10, (), strata, k)
+    by_t = _by(by)
+    engine_t, viewers, strata = _engine_options(engine, "exact", 10, by_t, strata, k)
     return AuditOptions(
         resolved,
         column_map,
-        (),
+        by_t,
         checked,
         None,
         progress,

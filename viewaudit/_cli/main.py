@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="one log's views under every preset (or the --policy ones)")
     _add_source_options(p)
+    p.add_argument("--by", action="append", metavar="COL", help="group by this column too (repeatable; groups in --json)")
     p.add_argument(
         "--policy", action="append", metavar="NAME|FILE", help="a policy to include (repeatable; default: every preset)"
     )
@@ -175,6 +176,7 @@ def _run_compare(args: argparse.Namespace) -> int:
         rounding_ms=args.rounding_ms,
         sample_rate=args.sample_rate,
         strata=args.strata,
+        by=args.by,
         format=args.format,
     )
     if args.json:

@@ -1,13 +1,22 @@
-"""One log audited under several policies, side by side."""
+"""One log audited under several policies, side by side (whole log, and per group with ``by=``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from viewaudit._report.plots import plot_estimates
 from viewaudit._report.results import Audit
+from viewaudit._report.values import printable
+from viewaudit._rungs import LEVELS
+
+if TYPE_CHECKING:
+    import pandas
+
+_PARTS = (("estimate", ""), ("low", "_low"), ("high", "_high"))
 
 
 @attrs.frozen
@@ -16,6 +25,11 @@ class Comparison:
 
     audits: tuple[Audit, ...]
 
+    @property
+    def by(self) -> tuple[str, ...]:
+        """The grouping columns (empty when ungrouped); every audit has the same."""
+        return self.audits[0].by if self.audits else ()
+
     def __getitem__(self, name: str) -> Audit:
         for a in self.audits:
             if a.policy.name == name:
@@ -23,31 +37,62 @@ class Comparison:
         raise KeyError(f"no policy {name!r} in this comparison")
 
     def to_arrow(self) -> pa.Table:
-        """One row per policy: its view rung, views and every rung's impressions."""
-        rows = []
-        for a in self.audits:
-            row: dict[str, Any] = {
-                "policy": a.policy.name,
-                "counts_as_view": a.policy.counts_as_view,
-                "views": a.views.estimate,
-                "views_low": a.views.low,
-                "views_high": a.views.high,
-            }
-            for r in a.ladder:
-                row[f"{r.level}_impressions"] = r.impressions.estimate
-            rows.append(row)
-        return pa.Table.from_pylist(rows)
+        """One row per policy (per policy and group with ``by=``): the group keys, the policy, the
+        rung it calls a view, its views with their interval, and every rung's impressions."""
+        return pa.concat_tables([_policy_rows(a) for a in self.audits]) if self.audits else pa.table({})
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
+        return self.to_arrow().to_pandas()
 
     def to_dict(self) -> dict[str, Any]:
         return {"policies": [a.to_dict() for a in self.audits]}
 
+    def plot(self, *, ax: Any = None) -> Any:
+        """Bars of each policy's views with their intervals, for the whole log (needs matplotlib);
+        returns the ``Axes``."""
+        return plot_estimates(
+            [a.policy.name for a in self.audits],
+            [a.views for a in self.audits],
+            title="views of this log under each policy",
+            xlabel="views",
+            ax=ax,
+        )
+
     def to_markdown(self) -> str:
         head = "| policy | a view is | views | rule |\n|---|---|---|---|"
         body = [f"| {a.policy.name} | {a.policy.counts_as_view} | {a.views} | {a.policy.description} |" for a in self.audits]
-        return "\n".join([head, *body])
+        return printable("\n".join([head, *body, *self._groups_note()]), lines=True)  # names come from policy files
 
     def __str__(self) -> str:
         width = max(len(str(a.views)) for a in self.audits) + 2
         lines = [f"{'policy':<17}{'a view is':<11}{'views':<{width}}"]
         lines += [f"{a.policy.name:<17}{a.policy.counts_as_view:<11}{a.views!s:<{width}}" for a in self.audits]
-        return "\n".join(lines)
+        return printable("\n".join([*lines, *self._groups_note()]), lines=True)
+
+    def _groups_note(self) -> list[str]:
+        if not self.by:
+            return []
+        groups = self.audits[0].table.num_rows
+        return ["", f"{groups:,} groups by {', '.join(self.by)}: each policy's views per group in to_arrow() or to_pandas()"]
+
+
+def _policy_rows(audit: Audit) -> pa.Table:
+    """An audit's rows of :meth:`Comparison.to_arrow`, column-wise from its wide table."""
+    wide = audit.table if audit.by else audit.table.slice(0, 1)
+    n = wide.num_rows
+    view = audit.policy.counts_as_view
+    columns: dict[str, Any] = {k: wide[k] for k in audit.by}
+    columns["policy"] = pa.array([audit.policy.name] * n, pa.string())
+    columns["counts_as_view"] = pa.array([view] * n, pa.string())
+    for part, suffix in _PARTS:
+        columns[f"views{suffix}"] = _null_for_nan(wide[f"{view}_impressions_{part}"])
+    for level in LEVELS:
+        columns[f"{level}_impressions"] = _null_for_nan(wide[f"{level}_impressions_estimate"])
+    return pa.table(columns)
+
+
+def _null_for_nan(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A figure the log cannot determine is null here (NaN in the audit's wide table)."""
+    floats = values.cast(pa.float64())
+    return pc.if_else(pc.is_nan(floats), pa.scalar(None, pa.float64()), floats)
