@@ -48,5 +48,18 @@ def random_log(
     return pa.table(columns)
 
 
+def measured_log(seed: int, rows: int, *, items: int, viewers: int = 300) -> pa.Table:
+    """A plain log: ids, and dwell and visibility measured on every row (no rejects, no bots)."""
+    rng = np.random.default_rng(seed)
+    return pa.table(
+        {
+            "item_id": rng.integers(0, items, rows),
+            "viewer_id": rng.integers(0, viewers, rows),
+            "dwell_ms": rng.lognormal(7.5, 1.0, rows),
+            "visible_fraction": rng.random(rows),
+        }
+    )
+
+
 def batches(table: pa.Table, size: int) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=size))

@@ -15,19 +15,13 @@ import viewaudit as va
 from viewaudit._cli.main import main
 from viewaudit._rungs import LEVELS
 
+from helpers.logs import measured_log
+
 POLICIES = ["platform", "mrc-display", "meta-3s"]
 
 
 def _log(rows: int = 3_000, items: int = 6, seed: int = 2) -> pa.Table:
-    rng = np.random.default_rng(seed)
-    return pa.table(
-        {
-            "item_id": rng.integers(0, items, rows),
-            "viewer_id": rng.integers(0, 300, rows),
-            "dwell_ms": rng.lognormal(7.5, 1.0, rows),
-            "visible_fraction": rng.random(rows),
-        }
-    )
+    return measured_log(seed, rows, items=items)
 
 
 def _same(a: float | None, b: float | None) -> bool:

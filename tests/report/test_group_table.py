@@ -6,7 +6,6 @@ import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
@@ -16,17 +15,11 @@ from viewaudit._cli.main import main
 from viewaudit._report.group_table import TOP_GROUPS
 from viewaudit._report.values import Estimate
 
+from helpers.logs import measured_log
+
 
 def _log(items: int, rows: int = 2_000, seed: int = 5) -> pa.Table:
-    rng = np.random.default_rng(seed)
-    return pa.table(
-        {
-            "item_id": rng.integers(0, items, rows),
-            "viewer_id": rng.integers(0, 200, rows),
-            "dwell_ms": rng.lognormal(7.5, 1.0, rows),
-            "visible_fraction": rng.random(rows),
-        }
-    )
+    return measured_log(seed, rows, items=items, viewers=200)
 
 
 def _table_lines(text: str) -> list[str]:
