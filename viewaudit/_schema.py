@@ -86,13 +86,19 @@ class ColumnMap:
 
     def source_name(self, canonical: str) -> str:
         """The source column that holds ``canonical``."""
-        source = self.mapping.get(canonical, canonical)
-        return source.rpartition(":")[0] if canonical in TIME_COLUMNS and ":" in source else source
+        return self._split(canonical)[0]
 
     def unit(self, canonical: str) -> str | None:
         """The unit the mapping declares for a time column (``"s"``, ``"ms"``, ``"us"``), or None."""
+        return self._split(canonical)[1]
+
+    def _split(self, canonical: str) -> tuple[str, str | None]:
+        """(source column, declared unit or None): only time columns carry a ``:unit``."""
         source = self.mapping.get(canonical, canonical)
-        return source.rpartition(":")[2] if canonical in TIME_COLUMNS and ":" in source else None
+        if canonical in TIME_COLUMNS and ":" in source:
+            name, _, unit = source.rpartition(":")
+            return name, unit
+        return source, None
 
 
 def as_column_map(columns: Mapping[str, str] | ColumnMap | str | None) -> ColumnMap:

@@ -9,6 +9,7 @@ The method and its false-positive rate are in ``docs/schema.md``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 
 import attrs
 import numpy as np
@@ -74,6 +75,15 @@ class TimeStats:
             self.small + other.small,
             self.huge + other.huge,
         )
+
+
+def add_up(parts: Iterable[Mapping[str, TimeStats]]) -> dict[str, TimeStats]:
+    """Each column's :class:`TimeStats` summed over ``parts`` (batches, files, partitions)."""
+    totals: dict[str, TimeStats] = {}
+    for part in parts:
+        for name, stats in part.items():
+            totals[name] = totals.get(name, TimeStats()) + stats
+    return totals
 
 
 @attrs.frozen

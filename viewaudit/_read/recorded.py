@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from viewaudit._read.granularity import Detection, TimeStats, decide, unit_evidence
+from viewaudit._read.granularity import Detection, TimeStats, add_up, decide, unit_evidence
 from viewaudit._read.sources import Stream, expand_paths, open_source
 from viewaudit._read.validation import measured_times
 from viewaudit._schema import TIME_COLUMNS, ColumnMap
@@ -31,11 +31,7 @@ def _wanted(columns: ColumnMap) -> set[str]:
 
 def stream_stats(batches: Iterator[pa.RecordBatch] | list[pa.RecordBatch], columns: ColumnMap) -> dict[str, TimeStats]:
     """Each time column's :class:`TimeStats` over ``batches``."""
-    totals: dict[str, TimeStats] = {}
-    for batch in batches:
-        for name, values in measured_times(batch, columns).items():
-            totals[name] = totals.get(name, TimeStats()) + TimeStats.of(values)
-    return totals
+    return add_up({name: TimeStats.of(values) for name, values in measured_times(batch, columns).items()} for batch in batches)
 
 
 def _files(source: Any) -> list[str] | None:
@@ -60,10 +56,7 @@ def _look(source: Any, columns: ColumnMap) -> tuple[Any, Detection, dict[str, Ti
     files = _files(source)
     if files is not None:
         per_file = {f: stream_stats(open_source(f, columns=columns, wanted=_wanted(columns)).batches, columns) for f in files}
-        totals: dict[str, TimeStats] = {}
-        for stats in per_file.values():
-            for name, s in stats.items():
-                totals[name] = totals.get(name, TimeStats()) + s
+        totals = add_up(per_file.values())
         return source, decide(totals, per_file if len(files) > 1 else None), totals
     if isinstance(source, pa.RecordBatchReader):
         seen: list[pa.RecordBatch] = []

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from viewaudit._policy import Policy
-from viewaudit._read.granularity import TimeStats
+from viewaudit._read.granularity import TimeStats, add_up
 from viewaudit._read.recorded import stream_stats
 from viewaudit._read.rejects import RejectsWriter
 from viewaudit._read.sources import open_source
@@ -60,14 +60,6 @@ def _partition_times(frame: Any, columns: ColumnMap) -> dict[str, TimeStats]:
     return stream_stats(open_source(table, columns=columns).batches, columns)
 
 
-def _add_times(parts: Sequence[dict[str, TimeStats]]) -> dict[str, TimeStats]:
-    totals: dict[str, TimeStats] = {}
-    for part in parts:
-        for name, stats in part.items():
-            totals[name] = totals.get(name, TimeStats()) + stats
-    return totals
-
-
 def dask_time_stats(frame: Any, columns: ColumnMap) -> dict[str, TimeStats]:
     """Each time column's counts over a Dask DataFrame, partition by partition (for
     ``rounding_ms="auto"``, before the scan)."""
@@ -75,7 +67,7 @@ def dask_time_stats(frame: Any, columns: ColumnMap) -> dict[str, TimeStats]:
     from dask.delayed import delayed
 
     tasks = [delayed(_partition_times)(p, columns) for p in frame.to_delayed()]
-    (totals,) = compute(delayed(_add_times)(tasks))  # type: ignore[no-untyped-call]  # dask.base.compute is not annotated
+    (totals,) = compute(delayed(add_up)(tasks))  # type: ignore[no-untyped-call]  # dask.base.compute is not annotated
     return dict(totals)
 
 
