@@ -32,6 +32,7 @@ from viewaudit.estimators import (
     frequency_counts,
     horvitz_thompson_total,
     k_plus_reach,
+    model_free_reach,
     ratio_bootstrap,
     unique_viewers,
 )
@@ -58,7 +59,8 @@ def summarise(
     return {
         "bias_pct": 100 * float(rel.mean()),
         "rmse_pct": 100 * float(np.sqrt(np.mean(rel**2))),
-        "within_5pct": 100 * float(np.mean(np.abs(rel) <= 0.05)),
+        # A range has no point estimate: its bias, RMSE and share within 5 % are NaN.
+        "within_5pct": 100 * float(np.mean(np.abs(rel) <= 0.05)) if np.isfinite(rel).all() else float("nan"),
         "coverage_pct": 100 * cover,
         "coverage_se_pct": 100 * float(np.sqrt(max(cover * (1 - cover), 0.95 * 0.05) / len(covered))),
         "median_width_pct": 100 * float(np.median(widths)) if widths else float("nan"),
@@ -102,7 +104,7 @@ def closed_grid(runs: int) -> Iterator[dict[str, object]]:
     """Unique viewers and 3+ reach of closed audiences (:func:`closed_audience`)."""
     for shape in ("subscribers", "intranet", "regulars"):
         for p in SAMPLE_RATES:
-            acc: dict[str, tuple[list, list, list, list]] = {m: ([], [], [], []) for m in (*_methods(), "reach3")}
+            acc: dict[str, tuple[list, list, list, list]] = {m: ([], [], [], []) for m in (*_methods(), "reach3", *MODEL_FREE)}
             for run in range(runs):
                 rng = np.random.default_rng([run, len(shape), int(100 * p), 24])
                 x = closed_audience(rng, shape)
@@ -111,8 +113,9 @@ def closed_grid(runs: int) -> Iterator[dict[str, object]]:
                 for m in _methods():
                     _add(acc[m], unique_viewers(f, sample_rate=p, method=m), truth)  # type: ignore[arg-type]
                 _add(acc["reach3"], k_plus_reach(f, k=3, sample_rate=p), float(np.count_nonzero(x >= 3)))
+                _add_model_free(acc, f, p, x)
             for m, (e, t, c, w) in acc.items():
-                name = "gamma-poisson 3+ reach" if m == "reach3" else m
+                name = {"reach3": "gamma-poisson 3+ reach", **MODEL_FREE}.get(m, m)
                 yield {"estimator": name, "condition": f"closed: {shape}", "p": p, **summarise(e, t, c, w)}
 
 
@@ -127,7 +130,7 @@ def unique_grid(runs: int) -> Iterator[dict[str, object]]:
     ]
     for kind, shape, mean in conditions:
         for p in SAMPLE_RATES:
-            acc: dict[str, tuple[list, list, list, list]] = {m: ([], [], [], []) for m in (*_methods(), "reach3")}
+            acc: dict[str, tuple[list, list, list, list]] = {m: ([], [], [], []) for m in (*_methods(), "reach3", *MODEL_FREE)}
             for run in range(runs):
                 rng = np.random.default_rng([run, int(100 * shape), int(mean), int(100 * p)])
                 x = exposures(rng, 150_000, kind, shape, mean)
@@ -137,9 +140,26 @@ def unique_grid(runs: int) -> Iterator[dict[str, object]]:
                     est = unique_viewers(f, sample_rate=p, method=m)  # type: ignore[arg-type]
                     _add(acc[m], est, truth)
                 _add(acc["reach3"], k_plus_reach(f, k=3, sample_rate=p), float(np.count_nonzero(x >= 3)))
+                _add_model_free(acc, f, p, x)
             for m, (e, t, c, w) in acc.items():
-                name = "gamma-poisson 3+ reach" if m == "reach3" else m
+                name = {"reach3": "gamma-poisson 3+ reach", **MODEL_FREE}.get(m, m)
                 yield {"estimator": name, "condition": f"{kind}({shape}, mean {mean})", "p": p, **summarise(e, t, c, w)}
+
+
+#: The model-free ranges (:func:`model_free_reach`) of unique viewers and 3+ reach, by k.
+MODEL_FREE = {"free1": "model-free range", "free3": "model-free 3+ range"}
+
+
+def _add_model_free(acc: dict[str, tuple[list, list, list, list]], f: np.ndarray, p: float, x: np.ndarray) -> None:
+    """Coverage and width of the model-free ranges; a range has no point estimate (bias: NaN)."""
+    for key, k in (("free1", 1), ("free3", 3)):
+        r = model_free_reach(f, sample_rate=p, k=k)
+        truth = float(np.count_nonzero(x >= k))
+        e, t, c, w = acc[key]
+        e.append(np.nan)
+        t.append(truth)
+        c.append(bool(r.low <= truth <= r.high))
+        w.append((r.high - r.low) / truth)
 
 
 def _add(acc: tuple[list, ...], est: object, truth: float) -> None:

@@ -19,6 +19,7 @@ from viewaudit._estimators.bootstrap import BootstrapResult, ratio_bootstrap, vi
 from viewaudit._estimators.dwell import DwellFit, DwellModelSelection, SurvivalEstimate, fit_dwell, select_dwell_model
 from viewaudit._estimators.gamma_poisson import GammaPoissonFit, fit_gamma_poisson
 from viewaudit._estimators.histogram import DWELL_EDGES_MS, MAX_SECONDS, DwellHistogram
+from viewaudit._estimators.model_free import ModelFreeRange, model_free_reach
 from viewaudit._estimators.sampling import WeightSums, horvitz_thompson_total, total_from_sample_rate
 from viewaudit._estimators.unseen import (
     DEFAULT_UNIQUE_METHOD,
@@ -40,6 +41,7 @@ __all__ = [
     "DwellHistogram",
     "DwellModelSelection",
     "GammaPoissonFit",
+    "ModelFreeRange",
     "SurvivalEstimate",
     "WeightSums",
     "chao1",
@@ -49,6 +51,7 @@ __all__ = [
     "good_toulmin",
     "horvitz_thompson_total",
     "k_plus_reach",
+    "model_free_reach",
     "ratio_bootstrap",
     "select_dwell_model",
     "total_from_sample_rate",

@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
+from viewaudit._estimators.model_free import model_free_reach
 from viewaudit._estimators.unseen import frequency_counts, models_above_bound
 from viewaudit._ladder.crossings import supported_until
 from viewaudit._ladder.figures import undeterminable_reasons
@@ -180,6 +181,24 @@ def _models_above_bound(context: AssumptionContext) -> list[str]:
     ]
 
 
+def _model_free_ranges(context: AssumptionContext) -> list[str]:
+    """Per rung of a row sample whose per-viewer counts are all determined, the range of the
+    complete log's unique viewers that the sample allows with no exposure model
+    (:func:`~viewaudit._estimators.model_free.model_free_reach`), as ``"rendered 11,900 to 30,700"``.
+    Rungs with undetermined impressions are left out: their determined counts alone would bound
+    fewer viewers than the rung has."""
+    rate, counts = context.whole.sample_rate, context.whole.viewer_counts
+    if rate is None or counts is None or not context.summary.weighted:
+        return []
+    out = []
+    for level in LEVELS:
+        if level in context.missing or level not in counts or context.undetermined.get(level, 0):
+            continue
+        found = model_free_reach(frequency_counts(counts[level][1]), sample_rate=rate, confidence_level=context.confidence_level)
+        out.append(f"{level} {found.low:,.0f} to {found.high:,.0f}")
+    return out
+
+
 def _unmeasured(context: AssumptionContext) -> dict[str, int]:
     return {level: context.undetermined[level] - context.crossing[level] for level in ESTIMATED_LEVELS}
 
@@ -325,6 +344,15 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "is wide (the models are right where many people have very few impressions, the bound nearer where "
         "nearly everyone the log could reach has several, as in a subscriber base).",
         lambda c: {"rungs": " (" + ", ".join(_models_above_bound(c)) + ")"},
+    ),
+    Assumption(
+        "model-free range",
+        lambda c: bool(_model_free_ranges(c)),
+        "Unique viewers of the complete log rest on the exposure models. Without them, the sample alone "
+        "allows {ranges} (at least {confidence_level:.0%} confidence; it assumes only that rows were kept "
+        "independently with the same chance). The range is wide because a sample cannot tell a few light "
+        "viewers from many.",
+        lambda c: {"ranges": "; ".join(_model_free_ranges(c)), "confidence_level": c.confidence_level},
     ),
     Assumption(
         "weights",
