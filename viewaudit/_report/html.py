@@ -96,9 +96,12 @@ def headline(audit: Audit) -> str:
     known = [level for level in _STRICT if ladder[level].impressions.estimate is not None]
     strictest = known[-1] if known else "rendered"
     rung = ladder[strictest]
+    if audit.views.estimate is None:
+        count = f"Policy {audit.policy.name} counts {counted} impressions as views, which this log cannot determine"
+    else:
+        count = f"Policy {audit.policy.name} counts {audit.views} views ({counted} impressions)"
     start = (
-        f"Policy {audit.policy.name} counts {audit.views} views ({counted} impressions); "
-        f"the strictest rung this log can determine, {strictest}, has {rung.impressions} impressions "
+        f"{count}; the strictest rung this log can determine, {strictest}, has {rung.impressions} impressions "
         f"from {rung.unique_viewers} unique viewers"
     )
     if audit.inflation.headline.estimate is None:

@@ -17,7 +17,7 @@ from viewaudit._report.values import Estimate, format_number
 WIDTH = 540  # narrow, so that text stays legible when a phone scales the figure down
 ROW = 30  # height of one bar's row
 LABEL = 120  # width of the label column
-VALUE = 160  # width of the value column on the right
+VALUE = 195  # width of the value column on the right
 BAR = "#4c72b0"
 LIGHT = "#b8c7e0"
 INK = "#222"
@@ -40,7 +40,7 @@ def figure(slug: str, title: str, desc: str, body: str, height: float) -> str:
     )
 
 
-def text(x: float, y: float, content: str, *, anchor: str = "start", fill: str = INK, size: int = 13) -> str:
+def text(x: float, y: float, content: str, *, anchor: str = "start", fill: str = INK, size: int = 15) -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" font-size="{size}">{esc(content)}</text>'
 
 
@@ -84,7 +84,7 @@ def funnel(slug: str, title: str, bars: Sequence[Bar]) -> str:
         y = 10 + i * ROW
         mid = y + ROW / 2 - 4
         parts.append(text(LABEL - 8, mid + 4, b.label, anchor="end"))
-        parts.append(text(WIDTH - VALUE + 8, mid + 4, b.note or str(b.value), size=12))
+        parts.append(text(WIDTH - VALUE + 8, mid + 4, b.note or str(b.value), size=13))
         est, low, high = b.value.estimate, b.value.low, b.value.high
         if est is not None:
             parts.append(rect(centre - est * scale / 2, y, est * scale, ROW - 8))
@@ -107,7 +107,7 @@ def interval_rows(slug: str, title: str, bars: Sequence[Bar], *, maximum: float 
         y = 10 + i * ROW
         mid = y + ROW / 2 - 4
         parts.append(text(LABEL - 8, mid + 4, _short(b.label), anchor="end"))
-        parts.append(text(WIDTH - VALUE + 8, mid + 4, b.note or str(b.value), size=12))
+        parts.append(text(WIDTH - VALUE + 8, mid + 4, b.note or str(b.value), size=13))
         est, low, high = b.value.estimate, b.value.low, b.value.high
         if est is not None and dots:
             parts.append(f'<circle cx="{LABEL + est * scale:.1f}" cy="{mid:.1f}" r="5" fill="{BAR}"/>')
@@ -119,7 +119,7 @@ def interval_rows(slug: str, title: str, bars: Sequence[Bar], *, maximum: float 
     return figure(slug, title, desc, "".join(parts), 20 + len(bars) * ROW)
 
 
-def _short(label: str, size: int = 20) -> str:
+def _short(label: str, size: int = 14) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
 
 
@@ -146,7 +146,7 @@ def waterfall(slug: str, title: str, steps: Sequence[Bar], total: Bar) -> str:
         mid = y + ROW / 2 - 4
         last = i == len(rows) - 1
         parts.append(text(LABEL - 8, mid + 4, s.label, anchor="end"))
-        parts.append(text(WIDTH - VALUE + 8, mid + 4, s.note or f"{TIMES} {s.value}", size=12))
+        parts.append(text(WIDTH - VALUE + 8, mid + 4, s.note or f"{TIMES} {s.value}", size=13))
         base = 1.0 if last else start
         est, low, high = s.value.estimate, s.value.low, s.value.high
         if base is None or est is None:
@@ -161,7 +161,7 @@ def waterfall(slug: str, title: str, steps: Sequence[Bar], total: Bar) -> str:
     ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if t <= top]
     axis_y = 14 + len(rows) * ROW
     parts.append(line(LABEL, axis_y, x(top), axis_y, stroke=MUTED, width=1))
-    parts += [text(x(t), axis_y + 14, f"{TIMES}{t}", anchor="middle", fill=MUTED, size=11) for t in ticks]
+    parts += [text(x(t), axis_y + 14, f"{TIMES}{t}", anchor="middle", fill=MUTED, size=13) for t in ticks]
     desc = "; ".join(f"{s.label}: {s.note or s.value}" for s in rows)
     return figure(slug, title, desc, "".join(parts), axis_y + 22)
 
@@ -202,13 +202,13 @@ def dwell_histogram(slug: str, title: str, hist: Histogram, *, caption: str) -> 
         parts.append(f'<polyline points="{points}" fill="none" stroke="#c44e52" stroke-width="2"/>')
     for i, (name, ms) in enumerate(hist.thresholds):
         if hist.edges_ms[0] < ms < hist.edges_ms[-1]:
-            parts.append(line(x(ms), top_pad - 30 + 13 * i, x(ms), y(0), stroke="#dd8452", dash="5 4", width=2))
-            parts.append(text(x(ms) + 4, top_pad - 20 + 13 * i, f"{name} {format_number(ms / 1000)} s", fill="#a0522d", size=11))
+            parts.append(line(x(ms), top_pad - 32 + 15 * i, x(ms), y(0), stroke="#dd8452", dash="5 4", width=2))
+            parts.append(text(x(ms) + 4, top_pad - 20 + 15 * i, f"{name} {format_number(ms / 1000)} s", fill="#a0522d", size=13))
     decade = 10 ** math.ceil(lo)
     while decade <= hist.edges_ms[-1]:
-        parts.append(text(x(decade), y(0) + 16, _seconds(decade), anchor="middle", fill=MUTED, size=11))
+        parts.append(text(x(decade), y(0) + 16, _seconds(decade), anchor="middle", fill=MUTED, size=13))
         decade *= 10
-    parts.append(text(left, 16, f"impressions per bin (peak {format_number(round(peak))})", fill=MUTED, size=11))
+    parts.append(text(left, 16, f"impressions per bin (peak {format_number(round(peak))})", fill=MUTED, size=13))
     return figure(slug, title, caption, "".join(parts), y(0) + 26)
 
 
