@@ -144,6 +144,15 @@ def test_fitted_curve_adds_up_to_the_measured_times(censored_audit: va.Audit) ->
     assert sum(view.measured) + sum(view.censored) <= total
 
 
+def test_funnel_gives_the_bounds_of_an_undeterminable_rung() -> None:
+    """engaged without interaction columns: 'n/a, 0 to N' beside a light band, never a bar as if measured."""
+    result = va.audit(measured_log(2, 500, items=3))
+    assert result.ladder["engaged"].impressions.estimate is None
+    svg = figures(result.to_html())["fig-ladder"]
+    assert "n/a, 0 to 500" in figure_text(svg)
+    assert "#b8c7e0" in [r.get("fill") for r in svg.findall(f"{SVG}rect")]
+
+
 def test_headline_when_the_policy_count_cannot_be_determined() -> None:
     """No time column: the policy's view count is said to be undeterminable, never printed as 'n/a views'."""
     result = va.audit(measured_log(2, 500, items=3).drop_columns(["dwell_ms"]))

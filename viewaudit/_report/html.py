@@ -17,7 +17,7 @@ from viewaudit._report import svg
 from viewaudit._report.dwell_view import dwell_view
 from viewaudit._report.group_table import WHERE_ALL, _top, group_rows
 from viewaudit._report.inflation import FACTORS
-from viewaudit._report.values import Estimate
+from viewaudit._report.values import Estimate, format_number
 
 if TYPE_CHECKING:
     from viewaudit._report.comparison import Comparison
@@ -114,7 +114,14 @@ def _figure(svg_text: str, caption: str) -> str:
 
 
 def _ladder_bars(audit: Audit) -> list[svg.Bar]:
-    return [svg.Bar(r.level, r.impressions) for r in audit.ladder]
+    return [svg.Bar(r.level, r.impressions, _bounds(r.impressions)) for r in audit.ladder]
+
+
+def _bounds(value: Estimate) -> str:
+    """ "n/a, 0 to 300" for a figure known only by its bounds; empty otherwise (the figure speaks)."""
+    if value.estimate is not None or value.low is None or value.high is None:
+        return ""
+    return f"n/a, {format_number(value.low)} to {format_number(value.high)}"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric_from: int = 1) -> str:
