@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", action="append", metavar="COL", help="group by this column (repeatable)")
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
     p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    p.add_argument("--html", metavar="PATH", help="also write the report as one self-contained HTML page (figures inline)")
     p.add_argument("--rejects", metavar="PATH", help="write rejected rows with their reason (.parquet, .csv or .jsonl)")
     p.add_argument(
         "--groups",
@@ -133,6 +134,8 @@ def _run_audit(args: argparse.Namespace) -> int:
         if not args.by:
             raise ValueError("--groups writes each group's ladder: give --by COL too")
         refuse_input(args.groups, _sources(args), what="groups")
+    if args.html is not None:
+        refuse_input(args.html, _sources(args), what="html")
     result = audit(
         _sources(args),
         policy=args.policy,
@@ -153,6 +156,8 @@ def _run_audit(args: argparse.Namespace) -> int:
     )
     if args.groups is not None:
         result.write_groups(args.groups)
+    if args.html is not None:
+        result.write_html(args.html)
     if args.json:
         # Streamed: a million groups never sit in memory as one JSON text.
         result.write_json(sys.stdout)

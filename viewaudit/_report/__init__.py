@@ -1,1 +1,1 @@
-"""Reporting: result objects, comparisons, inflation factors, text, Markdown and plots."""
+"""Reporting: result objects, comparisons, inflation factors, text, Markdown, plots and HTML."""

@@ -13,10 +13,12 @@ import attrs
 import pyarrow as pa
 
 from viewaudit._checks import EstimateOptions
+from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._ladder.assumptions import assumption_context, render_assumptions
 from viewaudit._ladder.figures import ladder_from_statistics
 from viewaudit._ladder.reach import usable_frequency
 from viewaudit._ladder.strata import strata_count, stratified_undetermined
+from viewaudit._report.dwell_view import measured_times
 from viewaudit._report.inflation import inflation_columns
 from viewaudit._report.results import Audit
 from viewaudit._report.values import Rows, inflation_from_row, ladder_from_row
@@ -115,4 +117,11 @@ def audit_from_statistics(
         confidence_level=level,
         table=table if summary.by else overall,
         population=population,
+        dwell=_dwell(whole),
     )
+
+
+def _dwell(whole: LadderStatistics) -> DwellHistogram | None:
+    """The whole log's dwell histogram, or None when the scan binned no dwell time."""
+    hist = whole.histograms.get("attended")
+    return hist if hist is not None and measured_times(hist) > 0 else None

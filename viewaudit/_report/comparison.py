@@ -8,6 +8,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from viewaudit._report.html import comparison_html, comparison_summary_html
 from viewaudit._report.plots import plot_estimates
 from viewaudit._report.results import Audit
 from viewaudit._report.values import printable
@@ -58,6 +59,14 @@ class Comparison:
             xlabel="views",
             ax=ax,
         )
+
+    def to_html(self) -> str:
+        """Each policy's views as one self-contained HTML page (a table and an inline SVG figure)."""
+        return comparison_html(self)
+
+    def _repr_html_(self) -> str:
+        """A compact HTML view for notebooks: the table and a small figure."""
+        return comparison_summary_html(self)
 
     def to_markdown(self) -> str:
         head = "| policy | a view is | views | rule |\n|---|---|---|---|"

@@ -16,8 +16,10 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
+from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._policy import Policy
 from viewaudit._report.group_table import group_table_markdown, group_table_text
+from viewaudit._report.html import DOCS_URL, audit_html, audit_summary_html
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._report.plots import plot_ladder
 from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, write_table_chunks
@@ -110,6 +112,9 @@ class Audit:
     table: pa.Table = attrs.field(eq=attrs.cmp_using(eq=lambda a, b: bool(a.equals(b))), repr=False)
     #: The population k+ reach is a share of (``audit(..., population=N)``), or None.
     population: float | None = None
+    #: The dwell times of valid, visible impressions, binned; kept when some times were censored
+    #: or rounded (they are what resolves such rows), None otherwise.
+    dwell: DwellHistogram | None = attrs.field(default=None, repr=False)
 
     @property
     def views(self) -> Estimate:
@@ -270,6 +275,26 @@ class Audit:
             ]
         )
         return printable(text, lines=True)  # names and descriptions come from policy files
+
+    def to_html(self, *, docs_url: str = DOCS_URL) -> str:
+        """The report as one self-contained HTML page: headline, figures (inline SVG) and tables.
+
+        Links to the method go to ``docs_url`` (the docs site's root; relative by default).
+        """
+        return audit_html(self, docs_url=docs_url)
+
+    def write_html(self, path: str | os.PathLike[str], *, docs_url: str = DOCS_URL) -> None:
+        """Write :meth:`to_html` to ``path`` (UTF-8); ``OSError`` names the path when it cannot."""
+        text = self.to_html(docs_url=docs_url)
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as err:
+            raise OSError(f"cannot write the HTML report to {os.fspath(path)!r}: {err.strerror or err}") from None
+
+    def _repr_html_(self) -> str:
+        """A compact HTML view for notebooks: the ladder table and a small funnel."""
+        return audit_summary_html(self)
 
     def _nulled_note(self) -> str:
         """Values made null in accepted rows, e.g. `` Kept with a null value: ts: unreadable 3.``"""
