@@ -14,6 +14,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from viewaudit._hypothesis_plugin import register_type
 from viewaudit._policy.bots import BOT_USER_AGENTS
 from viewaudit._rungs import LEVELS, Level
 from viewaudit._schema import CANONICAL_COLUMNS
@@ -246,3 +247,7 @@ def get_policy(policy: Policy | str | PathLike[str]) -> Policy:
     if isinstance(policy, str):
         raise ValueError(f"unknown policy {policy!r}; expected one of {', '.join(PRESETS)} or a .toml file")
     raise TypeError(f"policy must be a Policy, a preset name or a .toml path, got {policy!r}")
+
+
+# So that ``st.from_type(Policy)`` works when Hypothesis was imported first.
+register_type(Policy)
