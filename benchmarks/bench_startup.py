@@ -58,7 +58,7 @@ def main() -> None:
         if "beyond" in name:
             against = f"{value / base:.2f}x the baseline"
         elif name == "hypothesis, with viewaudit's plugin":
-            against = f"+{value - hyp_base:.3f} s (Hypothesis' entry-point scan included)"
+            against = f"{value - hyp_base:+.3f} s (Hypothesis' entry-point scan included)"
         elif name == "viewaudit's plugin alone":
             against = "the entry point's own call"
         else:
