@@ -23,7 +23,7 @@ import attrs
 
 from viewaudit._model._dwell_mixture import Component, DwellMixture, LogNormal, Weibull
 from viewaudit._model._params import Bots, Exposure, FeedModel, Interaction, Measurement, Visibility
-from viewaudit._policy import PRESETS, Policy
+from viewaudit._policy import PRESETS, RULES, Policy
 
 PREFIXES = ("Source:", "Fitted:", "Derived:", "Assumption:")
 
@@ -305,35 +305,6 @@ def _news_site() -> Scenario:
     )
 
 
-_KUAISHOU = "KuaiRec / KuaiRand READMEs"
-KUAISHOU_POLICIES: tuple[Policy, ...] = (
-    Policy(
-        name="kuaishou-valid-play",
-        description="Kuaishou valid play: played > 7 s (the whole video if shorter; video length is not modelled)",
-        source=_KUAISHOU,
-        min_visible_fraction=0.0,
-        min_in_view_ms=7000.0,
-        attention_ms=7000.0,
-    ),
-    Policy(
-        name="kuaishou-long-play",
-        description="Kuaishou long play: played >= 18 s",
-        source=_KUAISHOU,
-        min_visible_fraction=0.0,
-        min_in_view_ms=18000.0,
-        attention_ms=18000.0,
-    ),
-    Policy(
-        name="kuaishou-not-short",
-        description="Not a Kuaishou short play: played >= 3 s (short play: < min(3 s, video length))",
-        source=_KUAISHOU,
-        min_visible_fraction=0.0,
-        min_in_view_ms=3000.0,
-        attention_ms=3000.0,
-    ),
-)
-
-
 def _short_video() -> Scenario:
     model = FeedModel(
         viewers=1_000_000,
@@ -397,7 +368,7 @@ def _short_video() -> Scenario:
         description="A short-video feed with Kuaishou-style valid (> 7 s), long (>= 18 s) and short (< 3 s) plays",
         model=model,
         policy=PRESETS["platform"],
-        policies=KUAISHOU_POLICIES,
+        policies=tuple(RULES.values()),
         sources=sources,
     )
 
