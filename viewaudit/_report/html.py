@@ -190,12 +190,10 @@ def _groups_section(audit: Audit) -> list[str]:
         _figure(
             svg.interval_rows("fig-groups", f"Viewable share of each group by {by}", bars, maximum=1.0, dots=True),
             svg.esc(
-                (
-                    "Viewable impressions per rendered impression, highest first."
-                    if not hidden
-                    else f"Viewable impressions per rendered impression, for the {len(bars):,} groups with the most "
-                    f"rendered impressions, highest first.{more}"
-                )
+                "Viewable impressions per rendered impression, highest first."
+                if not hidden
+                else f"Viewable impressions per rendered impression, for the {len(bars):,} groups with the most "
+                f"rendered impressions, highest first.{more}"
             ),
         ),
         _table(headers, cells, numeric_from=len(audit.by)),
