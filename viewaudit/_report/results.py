@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from viewaudit._estimators.histogram import DwellHistogram
+from viewaudit._ladder.assumptions import StatedAssumption
 from viewaudit._policy import Policy
 from viewaudit._report.group_table import group_table_markdown, group_table_text
 from viewaudit._report.html import DOCS_URL, audit_html, audit_summary_html
@@ -96,7 +97,9 @@ class Audit:
     excluded : dict
         Rendered rows that each invalid-traffic rule excluded (a row may match several).
     assumptions : tuple of str
-        What the estimates rest on.
+        What the estimates rest on, one short line each.
+    assumption_details : tuple of StatedAssumption
+        The same lines with each one's name and the docs section that explains it (``method``).
     confidence_level : float
     """
 
@@ -115,6 +118,7 @@ class Audit:
     #: The dwell times of valid, visible impressions, binned; kept when some times were censored
     #: or rounded (they are what resolves such rows), None otherwise.
     dwell: DwellHistogram | None = attrs.field(default=None, repr=False)
+    assumption_details: tuple[StatedAssumption, ...] = attrs.field(default=(), repr=False)
 
     @property
     def views(self) -> Estimate:
@@ -151,6 +155,7 @@ class Audit:
             "excluded": dict(self.excluded),
             "interactions": list(self.interactions),
             "assumptions": list(self.assumptions),
+            "assumption_details": [a.to_dict() for a in self.assumption_details],
             "by": list(self.by),
         }
 
@@ -270,7 +275,9 @@ class Audit:
                 "|---|---|",
                 *factor_rows,
                 "",
-                f"Intervals: {self.confidence_level:.0%}. Assumptions: " + " ".join(self.assumptions),
+                f"Intervals: {self.confidence_level:.0%}. Assumptions:",
+                "",
+                *(f"- {line}" for line in self.assumptions),
                 *(["", *group_table_markdown(self.table, self.by)] if self.by else []),
             ]
         )
