@@ -23,7 +23,7 @@ from viewaudit._report.group_table import group_table_markdown, group_table_text
 from viewaudit._report.html import DOCS_URL, audit_html, audit_summary_html
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._report.plots import plot_ladder
-from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, write_table_chunks
+from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, wide_table, write_table_chunks
 from viewaudit._report.values import (
     Estimate,
     GroupAudit,
@@ -232,9 +232,17 @@ class Audit:
             return text.getvalue()
         return json.dumps(self.to_dict(), **kwargs)
 
-    def to_arrow(self) -> pa.Table:
-        """The ladder as a long table: one row per (group, level) with every figure."""
-        return long_table(self.table if self.by else self.table.slice(0, 1), self.by)
+    def to_arrow(self, *, wide: bool = False) -> pa.Table:
+        """The ladder as a long table: one row per (group, level) with every figure.
+
+        With ``wide=True``, one row per group (one row for an ungrouped audit) with a column per
+        rung and figure (``rendered_impressions``, ``rendered_impressions_low``, ...) and the
+        inflation factors (``inflation``, ``invalid_traffic``, ...); see ``docs/report.md``.
+        """
+        if not isinstance(wide, bool):
+            raise TypeError(f"wide must be True or False, got {wide!r}")
+        table = self.table if self.by else self.table.slice(0, 1)
+        return wide_table(table, self.by) if wide else long_table(table, self.by)
 
     def write_groups(self, path: str | os.PathLike[str], *, chunk: int = GROUPS_PER_CHUNK) -> None:
         """Write :meth:`to_arrow` to a ``.parquet``, ``.csv`` or ``.jsonl`` file, ``chunk`` groups at a time.
@@ -245,9 +253,10 @@ class Audit:
         t = self.table if self.by else self.table.slice(0, 1)
         write_table_chunks(path, (long_table(t.slice(start, chunk), self.by) for start in range(0, max(t.num_rows, 1), chunk)))
 
-    def to_pandas(self) -> pandas.DataFrame:
-        """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
-        return self.to_arrow().to_pandas()
+    def to_pandas(self, *, wide: bool = False) -> pandas.DataFrame:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas): long, or with ``wide=True`` one
+        row per group and a column per rung and figure."""
+        return self.to_arrow(wide=wide).to_pandas()
 
     def plot(self, *, figure: str = "impressions", ax: Any = None) -> Any:
         """Bars per rung with intervals (needs matplotlib); returns the ``Axes``."""
