@@ -330,6 +330,8 @@ class Audit:
         )
         if self.by:
             text += "\n\n" + "\n".join(group_table_text(self.table, self.by))
+        # What the figures rest on, one line each: a reader of the terminal sees it too.
+        text += "\n\nassumptions:\n" + "\n".join(f"- {line}" for line in self.assumptions)
         return printable(text, lines=True)  # names, descriptions and group labels come from files
 
 
