@@ -3,7 +3,7 @@
 Each scenario's ``sources`` maps every parameter (dotted path, as in ``FeedModel.to_dict()``)
 to one line that starts with how it was set:
 
-* ``Source:`` a published number (see ``FIELD.md`` and ``docs/model.md``);
+* ``Source:`` a published number (cited in ``docs/model.md``);
 * ``Fitted:`` estimated from the EB-NeRD sample by ``tools/calibrate_news_site.py`` (the literals below; a test
   refits them);
 * ``Derived:`` computed here from other parameters so that a cited figure comes out;
@@ -229,7 +229,7 @@ EBNERD_DWELL = DwellMixture(
 #: In how many front-page impressions a user had the same article in view, on average over the
 #: 6,901 (user, article) pairs of ``behaviors.parquet``.
 EBNERD_REPEATS = 1.571946
-#: Clicked / in view in ``behaviors.parquet``: 1,047 / 10,848 (FIELD.md).
+#: Clicked / in view in ``behaviors.parquet``: 1,047 / 10,848.
 EBNERD_CLICK_SHARE = 1047 / 10848
 
 
