@@ -3,8 +3,10 @@
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._dwell_mixture import DwellMixture, LogNormal, Weibull
 from viewaudit._model._params import Bots, Exposure, FeedModel, Interaction, Measurement, Visibility
+from viewaudit._model._ranges import ParameterRange
 from viewaudit._model._scenarios import Scenario, get_scenario, scenarios
 from viewaudit._model._simulate import Simulation, simulate, simulate_batches
+from viewaudit._model._uncertainty import LadderRanges, expected_ladder_ranges
 
 __all__ = [
     "Bots",
@@ -13,13 +15,16 @@ __all__ = [
     "Exposure",
     "FeedModel",
     "Interaction",
+    "LadderRanges",
     "LogNormal",
     "Measurement",
+    "ParameterRange",
     "Scenario",
     "Simulation",
     "Visibility",
     "Weibull",
     "expected_ladder",
+    "expected_ladder_ranges",
     "get_scenario",
     "scenarios",
     "simulate",
