@@ -15,6 +15,8 @@ from viewaudit._model._ranges import (
     with_values,
 )
 
+from helpers.scenarios import ROOT
+
 NAMES = ["x-openai-2023", "news-site", "short-video"]
 
 
@@ -94,3 +96,22 @@ def test_unknown_parameter_is_named():
     """Asking for a parameter the model does not have names it and the choices."""
     with pytest.raises(ValueError, match=r"unknown parameter 'exposure.meen'; expected one of viewers"):
         parameter_value(va.get_scenario("news-site").model, "exposure.meen")
+
+
+def test_docs_show_each_scenario_ranges():
+    """docs/model.md holds each scenario's range table as the code produces it."""
+    docs = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    for scenario in va.scenarios().values():
+        assert scenario.ranges_markdown() in docs, scenario.name
+
+
+def test_docs_show_the_x_figures_with_intervals():
+    """docs/model.md holds the x-openai-2023 ladder with its intervals and tornado tables as computed."""
+    docs = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    ranges = va.expected_ladder_ranges("x-openai-2023", samples=1024, rng=0)
+    assert ranges.to_markdown() in docs
+    assert "36 and 147 million" in docs
+    attended = ranges.ladder["attended"].unique_viewers
+    assert (round(attended.low / 1e6), round(attended.high / 1e6)) == (36, 147)
+    assert "about 9 to 36 of the 1.3 billion views" in docs
+    assert (round(ranges.inflation.headline.low), round(ranges.inflation.headline.high)) == (9, 36)

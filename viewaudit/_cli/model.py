@@ -21,14 +21,14 @@ from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._files import LogWriter
 from viewaudit._model._scenarios import _BUILDERS, Scenario, get_scenario
 from viewaudit._model._simulate import as_seed, check_streamable, run, schema, simulate
-from viewaudit._model._uncertainty import HEADLINE_FIGURES, LadderRanges, expected_ladder_ranges
+from viewaudit._model._uncertainty import LadderRanges, expected_ladder_ranges
 from viewaudit._policy import PRESETS, Policy, get_policy
 from viewaudit._report.results import Audit
 from viewaudit._report.values import Estimate, format_number
 
 DEMO_SCENARIO = "x-openai-2023"
 DEMO_IMPRESSIONS = 200_000
-MODEL_SAMPLES = 512
+MODEL_SAMPLES = 1024
 TORNADO_ROWS = 5
 
 
@@ -151,19 +151,14 @@ _FIGURE_NAMES = {
 def _tornado(ranges: LadderRanges) -> list[str]:
     """The parameters that move each headline figure most, one short table per figure."""
     lines: list[str] = []
-    for figure in HEADLINE_FIGURES:
-        swings = [s for s in ranges.sensitivity if s.figure == figure][:TORNADO_ROWS]
-        if not swings or swings[0].swing == 0:
-            continue  # a count held by construction (the platform's own) moves with nothing
-        if figure == "views" and ranges.expected.policy.counts_as_view == "viewable":
-            continue  # the same table as viewable impressions
+    for figure, swings in ranges.tornado(TORNADO_ROWS):
         name = _FIGURE_NAMES[figure]
         if figure == "views":
             name = f"views ({ranges.expected.policy.counts_as_view})"
         lines += [
             "",
             *_table(
-                (name, "low", "high", f"{name} at low", "at high", "swing"),
+                (name, "low", "high", "at low", "at high", "swing"),
                 [
                     (
                         s.parameter,

@@ -81,15 +81,13 @@ class Scenario:
         return "\n".join(["| parameter | value | how it was set |", "|---|---|---|", *rows])
 
     def ranges_markdown(self) -> str:
-        """The parameter ranges with how each was set, as a Markdown table (held ones apart)."""
-        rows = [
-            f"| `{r.name}` | {_show(r.low)} | {_show(r.high)} | {'log-uniform' if r.scale == 'log' else 'uniform'} | {r.source} |"
-            for r in self.ranges.values()
-            if not r.held
-        ]
-        held = ", ".join(f"`{r.name}`" for r in self.ranges.values() if r.held)
-        table = ["| parameter | low | high | drawn | how it was set |", "|---|---|---|---|---|", *rows]
-        return "\n".join([*table, "", f"Held at their values: {held or 'none'}."])
+        """The parameter ranges with how each was set, as a Markdown table."""
+
+        def drawn(r: ParameterRange) -> str:
+            return "held" if r.held else "log-uniform" if r.scale == "log" else "uniform"
+
+        rows = [f"| `{r.name}` | {_show(r.low)} | {_show(r.high)} | {drawn(r)} | {r.source} |" for r in self.ranges.values()]
+        return "\n".join(["| parameter | low | high | drawn | how it was set |", "|---|---|---|---|---|", *rows])
 
 
 def _show(value: Any) -> str:

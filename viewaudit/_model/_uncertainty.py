@@ -19,6 +19,7 @@ from viewaudit._model._ranges import ParameterRange, with_values
 from viewaudit._model._scenarios import Scenario, get_scenario
 from viewaudit._policy import Policy, get_policy
 from viewaudit._report.results import Estimate, Inflation, Ladder, Rung
+from viewaudit._report.values import format_number
 
 #: The figures the sensitivity ranking is computed for, in the order reported.
 HEADLINE_FIGURES = ("views", "viewable_impressions", "attended_unique_viewers", "inflation")
@@ -87,6 +88,42 @@ class LadderRanges:
                 "re-derives the population."
             )
         return text
+
+    def tornado(self, rows: int = 5) -> list[tuple[str, tuple[Swing, ...]]]:
+        """The ``rows`` parameters that move each headline figure most, by figure; a figure
+        that nothing moves (a count held by construction) or that repeats another (views
+        counted as viewable impressions) is left out."""
+        out = []
+        for figure in HEADLINE_FIGURES:
+            swings = tuple(s for s in self.sensitivity if s.figure == figure)[:rows]
+            if not swings or swings[0].swing == 0:
+                continue
+            if figure == "views" and self.expected.policy.counts_as_view == "viewable":
+                continue
+            out.append((figure, swings))
+        return out
+
+    def to_markdown(self, *, rows: int = 5) -> str:
+        """The ladder with its intervals, the inflation, and the ``rows`` parameters that move
+        each headline figure most, as Markdown (as in ``docs/model.md``)."""
+        ladder = [
+            "| rung | impressions | unique viewers |",
+            "|---|---|---|",
+            *(f"| {r.level} | {r.impressions} | {r.unique_viewers} |" for r in self.ladder),
+        ]
+        lines = [*ladder, "", f"Inflation: {self.inflation.headline} rendered impressions per unique attended viewer."]
+        for figure, swings in self.tornado(rows):
+            lines += [
+                "",
+                f"| `{figure}`: parameter | low | high | figure at low | figure at high | swing |",
+                "|---|---|---|---|---|---|",
+                *(
+                    f"| `{s.parameter}` | {format_number(s.low)} | {format_number(s.high)} | {format_number(s.at_low)} "
+                    f"| {format_number(s.at_high)} | {s.swing / abs(s.estimate):.0%} |"
+                    for s in swings
+                ),
+            ]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
