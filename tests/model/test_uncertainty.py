@@ -162,3 +162,23 @@ def test_a_generator_is_accepted():
     ranges = va.expected_ladder_ranges("news-site", samples=16, rng=np.random.default_rng(1))
     assert ranges.seed is None
     assert "seeded by the caller's Generator" in ranges.method
+
+
+def test_an_undetermined_rung_keeps_its_bounds_over_the_ranges():
+    """A policy that reads no interaction leaves engaged undetermined: 0 to the top of valid's interval."""
+    policy = va.Policy(name="no-interactions", description="reads none", source="a test", interactions=())
+    ranges = va.expected_ladder_ranges("news-site", policy=policy, samples=16)
+    engaged, valid = ranges.ladder["engaged"], ranges.ladder["valid"]
+    assert engaged.impressions.estimate is None
+    assert (engaged.impressions.low, engaged.impressions.high) == (0.0, valid.impressions.high)
+    assert engaged.unique_viewers.high == valid.unique_viewers.high
+
+
+def test_scenario_ranges_are_keyed_by_their_names():
+    """A Scenario whose ranges map a name to another parameter's range is refused."""
+    scenario = va.get_scenario("news-site")
+    wrong = {**scenario.ranges, "bots.share": scenario.ranges["bots.activity"]}
+    with pytest.raises(
+        ValueError, match=r"Scenario.ranges must map each name to a ParameterRange of that name, got 'bots.share'"
+    ):
+        attrs.evolve(scenario, ranges=wrong)

@@ -29,6 +29,12 @@ from viewaudit._model._scenario_ranges import news_site_ranges, short_video_rang
 from viewaudit._policy import PRESETS, Policy
 
 
+def _keyed_by_name(instance: object, attribute: attrs.Attribute[Any], value: Mapping[str, ParameterRange]) -> None:
+    for key, item in value.items():
+        if not isinstance(item, ParameterRange) or item.name != key:
+            raise ValueError(f"Scenario.ranges must map each name to a ParameterRange of that name, got {key!r}: {item!r}")
+
+
 @attrs.frozen(kw_only=True)
 class Scenario:
     """A named feed model with the source or assumption behind each parameter.
@@ -59,7 +65,7 @@ class Scenario:
     policy: Policy
     policies: tuple[Policy, ...] = ()
     sources: Mapping[str, str]
-    ranges: Mapping[str, ParameterRange] = attrs.field(factory=dict)
+    ranges: Mapping[str, ParameterRange] = attrs.field(factory=dict, validator=_keyed_by_name)
     impressions: float | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from viewaudit._model._scenarios import Scenario, get_scenario
 from viewaudit._policy import Policy, get_policy
 from viewaudit._report.results import Estimate, Inflation, Ladder, Rung
 from viewaudit._report.values import format_number
+from viewaudit._rungs import LEVELS
 
 #: The figures the sensitivity ranking is computed for, in the order reported.
 HEADLINE_FIGURES = ("views", "viewable_impressions", "attended_unique_viewers", "inflation")
@@ -273,10 +274,17 @@ def expected_ladder_ranges(
         intervals[name], outside = _interval(value, np.array([d[name] for d in draws]), confidence_level)
         if outside:
             widened.append(name)
-    rungs = []
+    rungs: list[Rung] = []
     for rung in point_ladder.ladder:
-        if rung.impressions.estimate is None:  # undetermined, as in the audit: keep its bounds
-            rungs.append(rung)
+        if rung.impressions.estimate is None:  # undetermined, as in the audit: 0 to valid, over the ranges
+            valid = rungs[LEVELS.index("valid")]
+            rungs.append(
+                attrs.evolve(
+                    rung,
+                    impressions=Estimate(None, 0.0, valid.impressions.high),
+                    unique_viewers=Estimate(None, 0.0, valid.unique_viewers.high),
+                )
+            )
             continue
         rungs.append(
             Rung(
