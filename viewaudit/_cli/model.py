@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from viewaudit._api import compare
+from viewaudit._model._claim import PLATFORMS, claim
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._files import LogWriter
 from viewaudit._model._scenarios import _BUILDERS, Scenario, get_scenario
@@ -52,6 +53,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _views(text: str) -> float:
+    try:
+        value = float(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count >= 1, got {text!r}") from None
+    if not 1 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a count >= 1, got {text!r}")
+    return value
+
+
 def _power_of_two(text: str) -> int:
     try:
         value = int(text)
@@ -70,6 +81,20 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)"
     )
+    p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
+    p.add_argument(
+        "--samples",
+        type=_power_of_two,
+        default=MODEL_SAMPLES,
+        metavar="N",
+        help=f"Sobol points over the parameter ranges, a power of two >= 16 (default {MODEL_SAMPLES})",
+    )
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Sobol scrambling (default 0)")
+
+    p = sub.add_parser("claim", help="the view ladder a platform's published view count could mean, with intervals")
+    p.add_argument("--views", required=True, type=_views, metavar="N", help="the published view count (>= 1)")
+    p.add_argument("--platform", required=True, choices=list(PLATFORMS), metavar="NAME", help=f"one of {', '.join(PLATFORMS)}")
+    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="the rule to recount under (default mrc-display)")
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
     p.add_argument(
         "--samples",
@@ -176,6 +201,52 @@ def _tornado(ranges: LadderRanges) -> list[str]:
     return lines
 
 
+def _ladder_with_ranges(ranges: LadderRanges) -> list[str]:
+    """The ladder with its intervals, the inflation and the tornado tables, as text lines."""
+    policy = ranges.expected.policy
+    rendered = ranges.ladder["rendered"].impressions.estimate
+    return [
+        "",
+        f"expected ladder under {policy.name} ({policy.description}), "
+        f"with {ranges.confidence_level:.0%} intervals over the parameter ranges:",
+        "",
+        *_table(
+            ("rung", "impressions", "unique viewers", "of rendered"),
+            [
+                (r.level, str(r.impressions), str(r.unique_viewers), _share(r.impressions.estimate, rendered))
+                for r in ranges.ladder
+            ],
+            right=(False, True, True, True),
+        ),
+        "",
+        f"inflation: {ranges.inflation.headline} rendered impressions per unique attended viewer",
+        f"  = {_factors(ranges.expected.inflation)}",
+        "",
+        "what moves the figures most (each parameter from its low to its high end, the others at their values):",
+        *_tornado(ranges),
+    ]
+
+
+def _run_claim(args: argparse.Namespace) -> int:
+    ranges = claim(args.views, platform=args.platform, policy=get_policy(args.policy), samples=args.samples, rng=args.seed)
+    if args.json:
+        out = {"views_published": args.views, "platform": args.platform, "scenario": ranges.scenario, **ranges.to_dict()}
+        print(json.dumps(out))
+        return 0
+    template, rule, why = PLATFORMS[args.platform]
+    lines = [
+        f"{args.views:,.0f} views published by {args.platform}, counted by the rule {rule!r}: {why}.",
+        f"The ladder they imply: the {template} feed model, its population re-derived for the published count.",
+        *_ladder_with_ranges(ranges),
+        "",
+        "Expectations of the complete log (closed form). Estimates at the parameters' values; intervals: "
+        f"{ranges.samples} scrambled Sobol draws over the ranges (seed {ranges.seed}). Public counters (likes, "
+        "reposts, followers) are not used yet. Every parameter's range and source: --json, or docs/model.md.",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
 def _run_model(args: argparse.Namespace) -> int:
     scenario = get_scenario(args.scenario)
     policy = get_policy(args.policy)
@@ -216,24 +287,7 @@ def _run_model(args: argparse.Namespace) -> int:
         f"scenario {scenario.name}: {scenario.description}",
         f"{scenario.model.viewers:,} accounts; the platform counts a view as: "
         f"{scenario.policy.counts_as_view} ({scenario.policy.name})",
-        "",
-        f"expected ladder under {policy.name} ({policy.description}), "
-        f"with {ranges.confidence_level:.0%} intervals over the parameter ranges:",
-        "",
-        *_table(
-            ("rung", "impressions", "unique viewers", "of rendered"),
-            [
-                (r.level, str(r.impressions), str(r.unique_viewers), _share(r.impressions.estimate, rendered))
-                for r in ranges.ladder
-            ],
-            right=(False, True, True, True),
-        ),
-        "",
-        f"inflation: {ranges.inflation.headline} rendered impressions per unique attended viewer",
-        f"  = {_factors(expected.inflation)}",
-        "",
-        "what moves the figures most (each parameter from its low to its high end, the others at their values):",
-        *_tornado(ranges),
+        *_ladder_with_ranges(ranges),
         "",
         "expected views under each rule (at the parameters' values):",
         "",
@@ -402,6 +456,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "model": _run_model,
+    "claim": _run_claim,
     "simulate": _run_simulate,
     "demo": _run_demo,
 }

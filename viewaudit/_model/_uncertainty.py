@@ -54,8 +54,9 @@ class LadderRanges:
     ranges, and the parameters ranked by how much they move the headline figures.
 
     ``ladder``, ``views`` and ``inflation`` hold :class:`~viewaudit.Estimate` objects whose
-    ``estimate`` is the point model's figure (as :func:`expected_ladder` gives it) and whose
-    ``low`` and ``high`` are the interval over the ranges (see :attr:`method`).
+    ``estimate`` is the point model's figure (as :func:`expected_ladder` gives it; a count the
+    scenario holds is the published count itself) and whose ``low`` and ``high`` are the
+    interval over the ranges (see :attr:`method`).
     """
 
     scenario: str
@@ -268,8 +269,9 @@ def expected_ladder_ranges(
     intervals: dict[str, Estimate] = {}
     widened: list[str] = []
     for name, value in point.items():
-        if name in held:
-            intervals[name] = Estimate(value, value, value)
+        if name in held:  # the published count itself, which the model matches up to a whole population
+            count = float(scenario.impressions)  # type: ignore[arg-type]
+            intervals[name] = Estimate(count, count, count)
             continue
         intervals[name], outside = _interval(value, np.array([d[name] for d in draws]), confidence_level)
         if outside:
