@@ -33,6 +33,8 @@ MAX_REACH = 9
 #: Fewer runs than this cannot tell 90 % coverage from 95 % (power under 10 % at the default
 #: significance; see the table in docs/property-testing.md).
 MIN_RUNS = 20
+#: (estimate, low, high, truth) of one target in one run.
+Record = tuple[float, float, float, float]
 _TARGET = re.compile(r"^(?P<level>[a-z]+)\.(?P<figure>impressions|unique_viewers|reach_(?P<k>[0-9]+))$")
 
 
@@ -163,10 +165,10 @@ def _truth(sim: Simulation, target: str) -> float:
     level, figure, k = _target(target)
     rung = sim.truth.ladder[level]
     value = rung.reach[k - 1].viewers.estimate if k else getattr(rung, figure).estimate
-    return float(value)
+    return math.nan if value is None else float(value)
 
 
-def _runs(job: tuple[Callable[..., Any], Setup, tuple[str, ...], tuple[int, ...]]) -> list[list[tuple[float, ...]]]:
+def _runs(job: tuple[Callable[..., Any], Setup, tuple[str, ...], tuple[int, ...]]) -> list[list[Record]]:
     """Records (estimate, low, high, truth) per run and target, for a block of seeds."""
     estimator, setup, targets, seeds = job
     out = []
@@ -280,16 +282,20 @@ class Calibration:
         """Coverage significantly above the nominal level."""
         return self.wide_pvalue < self.significance
 
-    def summary(self) -> str:
-        """The figures on one line."""
+    def _parts(self) -> tuple[str, ...]:
         level = f"{1 - self.significance:.0%}"
         return (
             f"coverage {self.coverage:.1%} ({self.covered} of {self.determined} determined runs; "
-            f"{level} Clopper-Pearson interval {self.coverage_low:.1%} to {self.coverage_high:.1%}) "
-            f"against a nominal {self.confidence_level:.0%}; relative bias {self.bias:+.2%} "
-            f"(standard error {self.bias_se:.2%}); median relative width {self.median_width:.2%}; "
-            f"worst run: seed {self.worst_seed}, replay with {self.replay}"
+            f"{level} Clopper-Pearson interval {self.coverage_low:.1%} to {self.coverage_high:.1%}), "
+            f"nominal {self.confidence_level:.0%}",
+            f"relative bias {self.bias:+.2%} (standard error {self.bias_se:.2%})",
+            f"median relative width {self.median_width:.2%}",
+            f"worst run: seed {self.worst_seed}; replay with {self.replay}",
         )
+
+    def summary(self) -> str:
+        """The figures on one line."""
+        return "; ".join(self._parts())
 
     def check(self) -> Calibration:
         """Raise ``AssertionError`` if too narrow or biased, warn if too wide; return self."""
@@ -301,7 +307,7 @@ class Calibration:
         if problems:
             raise AssertionError(
                 f"{self.target} on {self.scenario}: {' and '.join(problems)} at significance {self.significance:g}, "
-                f"over {self.runs} runs: {self.summary()}"
+                f"over {self.runs} runs:\n" + "\n".join(f"  {part}" for part in self._parts())
             )
         if self.too_wide:
             warnings.warn(
