@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from typing import Any
 
 import pytest
 
@@ -28,13 +29,23 @@ pytestmark = pytest.mark.slow
 SCENARIOS = ("news-site", "short-video", "x-openai-2023")
 TARGETS = tuple(f"{level}.{figure}" for level in va.LEVELS for figure in ("impressions", "unique_viewers"))
 #: variant -> (runs, options of calibrate)
-VARIANTS = {
+VARIANTS: dict[str, tuple[int, dict[str, Any]]] = {
     "own": (100, {}),
     "sampled": (40, {"sample_rate": 0.1}),
     "whole-seconds": (100, {"rounding_ms": 1000.0}),
 }
+_SAMPLED_VIEWERS = (
+    "bug: unique viewers of a 10 % sample are biased by 2 to 3 % (here {bias}, standard error {se}, "
+    "t-test p = {p}); the interval is wide enough that coverage is {coverage}, but the estimate should be unbiased"
+)
 #: Where the audit fails its own check: a bug to fix, not a tolerance to loosen.
-KNOWN = {}
+KNOWN = {
+    "news-site-sampled-rendered.unique_viewers": _SAMPLED_VIEWERS.format(bias="-2.3 %", se="0.7 %", p="0.003", coverage="100 %"),
+    "news-site-sampled-valid.unique_viewers": _SAMPLED_VIEWERS.format(bias="-2.5 %", se="0.8 %", p="0.003", coverage="100 %"),
+    "short-video-sampled-rendered.unique_viewers": _SAMPLED_VIEWERS.format(
+        bias="+3.4 %", se="1.2 %", p="0.006", coverage="92.5 %"
+    ),
+}
 
 
 @functools.cache
@@ -48,7 +59,7 @@ def calibrations(scenario: str, variant: str) -> dict[str, Calibration]:
     )
 
 
-def _params() -> list[object]:
+def _params() -> list[Any]:
     params = []
     for scenario in SCENARIOS:
         for variant in VARIANTS:

@@ -25,20 +25,23 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import strategies as st
 
 import viewaudit as va
+from viewaudit.strategies import feed_models
 from viewaudit.testing import (
     Calibration,
     WideIntervalWarning,
     calibrate,
     calibration_simulation,
     check_calibration,
+    draw_feed_models,
     parametrize_calibration,
     run_seeds,
     target_names,
 )
 
-SAMPLED = {"scenario": "news-site", "sample_rate": 0.1, "impressions": 5_000, "processes": 1}
+SAMPLED: dict[str, Any] = {"scenario": "news-site", "sample_rate": 0.1, "impressions": 5_000, "processes": 1}
 Z = 1.959963984540054
 
 
@@ -197,7 +200,11 @@ def _model() -> va.FeedModel:
         ({"runs": 10}, ValueError, r"runs must be at least 20: .*power.*got 10"),
         ({"runs": 2.5}, ValueError, r"runs must be an int >= 1, got 2\.5"),
         ({"scenario": "moon"}, ValueError, r"scenario must be one of .*news-site.*got 'moon'"),
-        ({"scenario": 3}, TypeError, r"scenario must be a scenario name, a Scenario or a FeedModel, got 3"),
+        (
+            {"scenario": 3},
+            TypeError,
+            r"scenario must be a scenario name, a Scenario, a FeedModel or a strategy of FeedModels, got 3",
+        ),
         ({"confidence_level": 95}, ValueError, r"confidence_level must be a number in \(0, 1\), got 95"),
         ({"significance": 0.5}, ValueError, r"significance must be a number in \(0, 0\.5\), got 0\.5"),
         ({"sample_rate": 0}, ValueError, r"sample_rate must be a share of rows in \(0, 1\], got 0"),
@@ -264,3 +271,23 @@ def test_parametrize_calibration_ids_and_expected_failures() -> None:
         parametrize_calibration(sampled_rows, target="rendered.impressions")
     with pytest.raises(ValueError, match="target must be"):
         parametrize_calibration(sampled_rows, targets=["nope"])
+
+
+def test_a_strategy_of_feed_models_draws_one_model_per_run() -> None:
+    """A strategy gives each run its own model, the same for the same rng; the replay says how to get it."""
+    models = feed_models(measurements=st.just(va.Measurement()))
+    assert draw_feed_models(models, 20, rng=1) == draw_feed_models(models, 20, rng=1)
+    assert len(set(map(repr, draw_feed_models(models, 20, rng=1)))) > 1
+    first = calibrate(va.audit, targets=["rendered.impressions"], scenario=models, runs=20, impressions=300, processes=1)
+    again = calibrate(va.audit, targets=["rendered.impressions"], scenario=models, runs=20, impressions=300, processes=1)
+    assert first == again
+    result = first["rendered.impressions"]
+    assert result.scenario == "drawn feed models"
+    assert "draw_feed_models(<your strategy>, runs, rng=rng)[" in result.replay
+    assert result.coverage == 1.0  # a complete log's rendered impressions are exact
+
+
+def test_parametrize_calibration_takes_scenario_names() -> None:
+    """The pytest form needs names, which are the test ids."""
+    with pytest.raises(TypeError, match="scenarios must be scenario names"):
+        parametrize_calibration(sampled_rows, scenarios=[va.FeedModel(viewers=10)])

@@ -20,6 +20,10 @@ from typing import Any
 
 import attrs
 import numpy as np
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import seed as hypothesis_seed
+from hypothesis import settings as Settings
+from hypothesis import strategies as st
 
 from viewaudit._model import FeedModel, Scenario, Simulation, get_scenario, scenarios, simulate
 from viewaudit._model._simulate import as_seed
@@ -61,27 +65,71 @@ def _target(value: Any) -> tuple[str, str, int]:
 class Setup:
     """Where the logs come from: the normalised simulation arguments, enough to replay a run."""
 
-    model: FeedModel
+    #: One model for every run, or one per run (drawn from a strategy).
+    models: tuple[FeedModel, ...]
     label: str
     impressions: float
     policy: Policy
     frequency: int
 
-    def simulation(self, seed: int) -> Simulation:
-        return simulate(self.model, impressions=self.impressions, policy=self.policy, rng=seed, frequency=self.frequency or None)
+    def simulation(self, seed: int, run: int = 0) -> Simulation:
+        model = self.models[run % len(self.models)]
+        return simulate(model, impressions=self.impressions, policy=self.policy, rng=seed, frequency=self.frequency or None)
 
 
-def _setup(scenario: Any, *, impressions: Any, policy: Any, sample_rate: Any, rounding_ms: Any, frequency: int) -> Setup:
+def draw_feed_models(strategy: st.SearchStrategy[FeedModel], runs: int, *, rng: int = 0) -> tuple[FeedModel, ...]:
+    """The feed models :func:`check_calibration` draws from a strategy: one per run, the same
+    for the same ``rng`` (Hypothesis' ``@seed``, no example database), ``runs`` examples of its
+    generate phase. A new Hypothesis version may draw other models."""
+    drawn: list[FeedModel] = []
+    settings = Settings(
+        max_examples=runs,
+        database=None,
+        derandomize=False,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+    @hypothesis_seed(as_seed(rng))
+    @settings
+    @given(strategy)
+    def collect(model: Any) -> None:
+        if not isinstance(model, FeedModel):
+            raise TypeError(f"scenario: the strategy must draw FeedModel objects, drew {model!r}")
+        drawn.append(model)
+
+    collect()
+    return tuple(drawn)
+
+
+def _models(scenario: Any, runs: int, rng: Any) -> tuple[tuple[FeedModel, ...], str]:
+    """The models of the runs and the scenario's label."""
+    if isinstance(scenario, st.SearchStrategy):
+        return draw_feed_models(scenario, runs, rng=as_seed(rng)), "drawn feed models"
     if isinstance(scenario, str):
         if scenario not in scenarios():
             raise ValueError(f"scenario must be one of {', '.join(scenarios())}, a Scenario or a FeedModel; got {scenario!r}")
         scenario = get_scenario(scenario)
     if isinstance(scenario, Scenario):
-        model, label = scenario.model, scenario.name
-    elif isinstance(scenario, FeedModel):
-        model, label = scenario, "FeedModel"
-    else:
-        raise TypeError(f"scenario must be a scenario name, a Scenario or a FeedModel, got {scenario!r}")
+        return (scenario.model,), scenario.name
+    if isinstance(scenario, FeedModel):
+        return (scenario,), "FeedModel"
+    raise TypeError(f"scenario must be a scenario name, a Scenario, a FeedModel or a strategy of FeedModels, got {scenario!r}")
+
+
+def _setup(
+    scenario: Any,
+    *,
+    impressions: Any,
+    policy: Any,
+    sample_rate: Any,
+    rounding_ms: Any,
+    frequency: int,
+    runs: int = 1,
+    rng: Any = 0,
+) -> Setup:
+    models, label = _models(scenario, runs, rng)
     if isinstance(impressions, bool) or not isinstance(impressions, int | float) or not 1 <= impressions <= 10**7:
         raise ValueError(f"impressions must be a number in [1, 10**7] (expected impressions per log), got {impressions!r}")
     changes: dict[str, float] = {}
@@ -96,8 +144,8 @@ def _setup(scenario: Any, *, impressions: Any, policy: Any, sample_rate: Any, ro
             )
         changes["rounding_ms"] = float(rounding_ms)
     if changes:
-        model = attrs.evolve(model, measurement=attrs.evolve(model.measurement, **changes))
-    return Setup(model=model, label=label, impressions=float(impressions), policy=get_policy(policy), frequency=frequency)
+        models = tuple(attrs.evolve(model, measurement=attrs.evolve(model.measurement, **changes)) for model in models)
+    return Setup(models=models, label=label, impressions=float(impressions), policy=get_policy(policy), frequency=frequency)
 
 
 def run_seeds(rng: Any, runs: int) -> tuple[int, ...]:
@@ -168,12 +216,12 @@ def _truth(sim: Simulation, target: str) -> float:
     return math.nan if value is None else float(value)
 
 
-def _runs(job: tuple[Callable[..., Any], Setup, tuple[str, ...], tuple[int, ...]]) -> list[list[Record]]:
-    """Records (estimate, low, high, truth) per run and target, for a block of seeds."""
-    estimator, setup, targets, seeds = job
+def _runs(job: tuple[Callable[..., Any], Setup, tuple[str, ...], tuple[int, ...], int]) -> list[list[Record]]:
+    """Records (estimate, low, high, truth) per run and target, for a block of seeds from run ``first``."""
+    estimator, setup, targets, seeds, first = job
     out = []
-    for seed in seeds:
-        sim = setup.simulation(seed)
+    for run, seed in enumerate(seeds, start=first):
+        sim = setup.simulation(seed, run)
         with warnings.catch_warnings():
             # Small simulated logs include rungs the log cannot determine, on which viewaudit's
             # own estimators warn; the check counts those figures as undetermined.
@@ -205,12 +253,12 @@ def _records(estimator: Any, setup: Setup, targets: tuple[str, ...], seeds: tupl
     """An array (runs, targets, 4) of estimate, low, high, truth; the same whatever ``processes``."""
     workers = min(processes, len(seeds)) if _picklable(estimator) else 1
     if workers <= 1:
-        rows = _runs((estimator, setup, targets, seeds))
+        rows = _runs((estimator, setup, targets, seeds, 0))
     else:
         # Contiguous blocks of seeds, a few per worker (so a slow block does not hold the
         # others up); results come back in the order of the blocks, so in the order of runs.
         blocks = np.array_split(np.arange(len(seeds)), workers * 4)
-        jobs = [(estimator, setup, targets, tuple(seeds[i] for i in block)) for block in blocks if block.size]
+        jobs = [(estimator, setup, targets, tuple(seeds[i] for i in block), int(block[0])) for block in blocks if block.size]
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
             rows = [row for part in pool.map(_runs, jobs) for row in part]
     return np.array(rows, dtype=float).reshape(len(seeds), len(targets), 4)
@@ -382,7 +430,7 @@ def _calibration(
         bias_pvalue=bias_pvalue,
         median_width=float(np.median(width)) if width.size else math.nan,
         worst_seed=seeds[worst],
-        replay=replay.format(seed=seeds[worst]),
+        replay=replay.format(seed=seeds[worst], run=worst),
     )
 
 
@@ -442,7 +490,8 @@ def calibrate(
     )
     seeds = run_seeds(rng, runs)
     records = _records(estimator, setup, tuple(targets), seeds, processes)
-    where = setup.label if setup.label != "FeedModel" else "<your FeedModel>"
+    where = {"FeedModel": "<your FeedModel>", "drawn feed models": "draw_feed_models(<your strategy>, runs, rng=rng)[{run}]"}
+    where_text = where.get(setup.label, repr(setup.label))
     options = "".join(
         f", {name}={value!r}"
         for name, value, default in (
@@ -453,7 +502,7 @@ def calibrate(
         )
         if value != default
     )
-    replay = f"calibration_simulation({{seed}}, scenario={where!r}, impressions={impressions!r}{options})"
+    replay = f"calibration_simulation({{seed}}, scenario={where_text}, impressions={impressions!r}{options})"
     return {
         target: _calibration(
             target, records[:, i, :], seeds, setup, confidence_level=confidence_level, significance=significance, replay=replay
@@ -492,8 +541,10 @@ def check_calibration(
         ``reach_<k>`` (viewers with at least k impressions on the rung, k = 2 .. 9); see
         :func:`target_names`.
     scenario
-        A scenario name (:func:`viewaudit.scenarios`), a :class:`~viewaudit.Scenario` or a
-        :class:`~viewaudit.FeedModel`, scaled to ``impressions`` expected impressions a log.
+        A scenario name (:func:`viewaudit.scenarios`), a :class:`~viewaudit.Scenario`, a
+        :class:`~viewaudit.FeedModel`, or a Hypothesis strategy of feed models (such as
+        :func:`viewaudit.strategies.feed_models`): run i then simulates the i-th model of
+        :func:`draw_feed_models`. Each model is scaled to ``impressions`` expected impressions.
     runs
         Logs to simulate; at least 20. See the power table in ``docs/property-testing.md``.
     policy
@@ -617,6 +668,8 @@ def parametrize_calibration(
     for target in targets:
         _target(target)
     for scenario in scenarios:
+        if not isinstance(scenario, str):
+            raise TypeError(f"scenarios must be scenario names (they are the test ids), got {scenario!r}")
         _setup(scenario, impressions=1, policy="mrc-display", sample_rate=None, rounding_ms=None, frequency=0)
     ids = [f"{scenario}-{target}" for scenario in scenarios for target in targets]
     expected = dict(expected_failures or {})
@@ -640,6 +693,7 @@ __all__ = [
     "calibrate",
     "calibration_simulation",
     "check_calibration",
+    "draw_feed_models",
     "parametrize_calibration",
     "run_seeds",
     "target_names",
