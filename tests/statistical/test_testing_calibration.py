@@ -7,10 +7,11 @@ relative bias of impressions and unique viewers on every rung, at significance 0
 
 Power (docs/property-testing.md): 100 runs catch 85 % coverage with probability 0.84 and 90 %
 with 0.30; 40 runs of the sampled variants (an audit of a sample fits a model and costs about
-a second) catch 80 % coverage with probability 0.72. The bias test catches a bias of about three
+a second) catch 80 % coverage with probability 0.71. The bias test catches a bias of about three
 standard errors, which are printed in the failure message.
 
-Intervals much wider than needed warn (WideIntervalWarning); they are recorded here, not failed.
+Intervals wider than needed warn (WideIntervalWarning); this suite ignores that warning and
+fails only intervals too narrow or estimates biased.
 """
 
 from __future__ import annotations
@@ -34,17 +35,21 @@ VARIANTS: dict[str, tuple[int, dict[str, Any]]] = {
     "sampled": (40, {"sample_rate": 0.1}),
     "whole-seconds": (100, {"rounding_ms": 1000.0}),
 }
-_SAMPLED_VIEWERS = (
-    "bug: unique viewers of a 10 % sample are biased by 2 to 3 % (here {bias}, standard error {se}, "
-    "t-test p = {p}); the interval is wide enough that coverage is {coverage}, but the estimate should be unbiased"
-)
-#: Where the audit fails its own check: a bug to fix, not a tolerance to loosen.
+#: Where the audit fails its own check: a bug to fix, not a tolerance to loosen. All six are
+#: unique viewers of 10 % samples: biased by 3 to 6 %, in both directions (relative bias,
+#: standard error and t-test p-value at these seeds). Coverage stays near 95 % because the
+#: intervals are wide (22 to 72 % of the truth), but the estimate should be unbiased.
+_BIASED_SAMPLED_VIEWERS = {
+    "news-site-sampled-rendered.unique_viewers": "-2.9 %, 0.9 %, p = 0.002",
+    "news-site-sampled-valid.unique_viewers": "-2.8 %, 0.9 %, p = 0.003",
+    "news-site-sampled-viewable.unique_viewers": "-2.7 %, 0.9 %, p = 0.004",
+    "news-site-sampled-attended.unique_viewers": "-2.8 %, 0.9 %, p = 0.004",
+    "short-video-sampled-rendered.unique_viewers": "+4.2 %, 1.2 %, p = 0.001",
+    "x-openai-2023-sampled-attended.unique_viewers": "-5.8 %, 1.8 %, p = 0.003",
+}
 KNOWN = {
-    "news-site-sampled-rendered.unique_viewers": _SAMPLED_VIEWERS.format(bias="-2.3 %", se="0.7 %", p="0.003", coverage="100 %"),
-    "news-site-sampled-valid.unique_viewers": _SAMPLED_VIEWERS.format(bias="-2.5 %", se="0.8 %", p="0.003", coverage="100 %"),
-    "short-video-sampled-rendered.unique_viewers": _SAMPLED_VIEWERS.format(
-        bias="+3.4 %", se="1.2 %", p="0.006", coverage="92.5 %"
-    ),
+    key: f"bug: unique viewers of a 10 % sample are biased (relative bias, standard error, t-test: {figures})"
+    for key, figures in _BIASED_SAMPLED_VIEWERS.items()
 }
 
 
