@@ -241,6 +241,8 @@ def test_the_x_tutorials_figures_are_the_models() -> None:
     assert f"**attended**: {share('attended')} stayed" in prose
     assert f"That is {ladder['attended'].unique_viewers} people." in prose
     assert round((ladder["attended"].unique_viewers.estimate or 0) / 1e6, -1) == 80  # "about 80 million people"
+    attended = viewaudit.expected_ladder_ranges(scenario).ladder["attended"].unique_viewers
+    assert f"somewhere from {round((attended.low or 0) / 1e6)} to {round((attended.high or 0) / 1e6)} million" in prose
     assert f"**engaged**: {share('engaged')} got a like" in prose
     assert [i.column for i in model.interactions] == ["liked"]
     assert f"accounts for {expected.inflation.headline} counted views" in prose
