@@ -35,7 +35,7 @@ def summarize(
     by: str | Sequence[str] | None = None,
     on_invalid: OnInvalid = "reject",
     rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None = None,
-    progress: bool | None = False,
+    progress: bool | None = None,
     rounding_ms: Rounding = "auto",
     sample_rate: float | None = None,
     format: SourceFormat | None = None,
@@ -86,7 +86,7 @@ def audit(
     on_invalid: OnInvalid = "reject",
     rejects: str | os.PathLike[str] | Callable[[pa.Table], None] | None = None,
     confidence_level: float = 0.95,
-    progress: bool | None = False,
+    progress: bool | None = None,
     engine: Engine = "auto",
     unique_viewers: Literal["exact", "hll"] = "exact",
     hll_precision: int = 10,
@@ -120,7 +120,8 @@ def audit(
     confidence_level
         Of every interval.
     progress
-        Show a progress bar on stderr (``None``: only when stderr is a terminal).
+        Show a progress bar of rows read on stderr. ``None`` (the default): only when stderr is a
+        terminal, so scripts and notebooks that capture stderr get no bar.
     engine
         How the log is reduced; every engine gives the same audit. ``"summary"`` builds the
         mergeable per-viewer :class:`Summary` (what :func:`summarize` returns) and estimates
@@ -202,7 +203,7 @@ def compare(
     columns: Mapping[str, str] | ColumnMap | str | None = None,
     on_invalid: OnInvalid = "reject",
     confidence_level: float = 0.95,
-    progress: bool | None = False,
+    progress: bool | None = None,
     engine: Engine = "auto",
     rounding_ms: Rounding = "auto",
     sample_rate: float | None = None,

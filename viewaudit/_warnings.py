@@ -14,3 +14,8 @@ class UnitWarning(UserWarning):
 class GranularityWarning(UserWarning):
     """The log's time columns or files were logged in different steps (whole seconds in one,
     ms in another): the coarsest step is used for all."""
+
+
+class WideIntervalWarning(UserWarning):
+    """Intervals that cover the truth significantly more often than their confidence level
+    says: correct, but wider than they need be (``viewaudit.testing.check_calibration``)."""

@@ -176,13 +176,15 @@ def test_compare_in_python_is_one_audit_per_policy(log_path: Path) -> None:
         (["audit", "{bad}"], "viewaudit: error: column 'item_id' is required but missing; the source has columns 'post'"),
         (
             ["audit", "{log}", "--policy", "mrc"],
-            "viewaudit: error: unknown policy 'mrc'; expected one of platform, mrc-display, mrc-video, meta-3s, "
-            "linkedin-mobile, trueview or a .toml file",
+            "viewaudit: error: unknown policy 'mrc'; expected a preset (platform, mrc-display, mrc-video, meta-3s, "
+            "linkedin-mobile, trueview), another published rule (kuaishou-valid-play, kuaishou-long-play, "
+            "kuaishou-not-short) or a .toml file",
         ),
         (
             ["compare", "{log}", "--policy", "mrc"],
-            "viewaudit: error: unknown policy 'mrc'; expected one of platform, mrc-display, mrc-video, meta-3s, "
-            "linkedin-mobile, trueview or a .toml file",
+            "viewaudit: error: unknown policy 'mrc'; expected a preset (platform, mrc-display, mrc-video, meta-3s, "
+            "linkedin-mobile, trueview), another published rule (kuaishou-valid-play, kuaishou-long-play, "
+            "kuaishou-not-short) or a .toml file",
         ),
         (
             ["audit", "{log}", "--columns", "item_id"],

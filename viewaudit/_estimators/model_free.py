@@ -18,7 +18,6 @@ import math
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
 
 from viewaudit._estimators._common import (
     ConfidenceInterval,
@@ -27,6 +26,7 @@ from viewaudit._estimators._common import (
     check_positive_int,
     check_sample_rate,
 )
+from viewaudit._estimators._deferred import optimize, stats
 
 #: At most this many sample counts are constrained one by one; higher counts share a tail bin.
 MAX_BINS = 60

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import optimize
+
+from viewaudit._estimators._deferred import optimize
 
 #: A start's result replaces the best so far only when lower by more than this: on a flat
 #: optimum the first start wins, whatever rounding the later ones see.

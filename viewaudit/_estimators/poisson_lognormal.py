@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from viewaudit._estimators._common import (
     ARRAY_EQ,
@@ -38,6 +38,7 @@ from viewaudit._estimators._common import (
     readonly,
     warn_degenerate,
 )
+from viewaudit._estimators._deferred import stats
 from viewaudit._estimators.optimise import minimize_from_starts
 
 # Bounds of (mu, ln sigma): mu is the mean log-rate of the *sampled* counts; sigma from nearly

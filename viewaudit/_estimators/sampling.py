@@ -12,7 +12,6 @@ from typing import Literal
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from viewaudit._estimators._common import (
     ARRAY_EQ,
@@ -25,6 +24,7 @@ from viewaudit._estimators._common import (
     check_sample_rate,
     z_value,
 )
+from viewaudit._estimators._deferred import stats
 
 
 @attrs.frozen

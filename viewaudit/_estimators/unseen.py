@@ -17,7 +17,6 @@ from typing import Literal
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
 
 from viewaudit._estimators._common import (
     ConfidenceInterval,
@@ -34,6 +33,7 @@ from viewaudit._estimators._common import (
     warn_degenerate,
     z_value,
 )
+from viewaudit._estimators._deferred import optimize, stats
 from viewaudit._estimators.gamma_poisson import GammaPoissonFit, fit_gamma_poisson, gamma_poisson_reach
 from viewaudit._estimators.model_free import model_free_reach
 from viewaudit._estimators.gamma_poisson_mixture import MIN_DISTINCT_COUNTS, fit_gamma_poisson_mixture
@@ -320,7 +320,7 @@ def good_toulmin_weights(k_max: int, *, t: float, n: int, smoothing: str = "pois
 #: the one class is rejected and the interval of :func:`model_set_reach` takes in the two classes'
 #: (chi2 with 3 degrees of freedom, 95 % point: a conventional reference, not an exact one, since
 #: at a share of 1 the second class's parameters are not identified).
-MIXTURE_TEST_CRITICAL = float(stats.chi2.ppf(0.95, 3))
+MIXTURE_TEST_CRITICAL = 7.814727903251179  # float(scipy.stats.chi2.ppf(0.95, 3)), written out: see _deferred
 #: Fewer viewers seen at least k times than this (k >= 2), and the interval of k+ reach takes in
 #: the exact Poisson interval of their count (:func:`model_set_reach`): below 20 the count's skew
 #: (1/sqrt(n) > 0.22) is not small, and the log-normal interval puts its low end too high.
@@ -516,7 +516,7 @@ def _model_set_reach(f: IntArray, gp_fit: GammaPoissonFit, k: int, cl: float) ->
 #: counts, and the interval of unique viewers reaches down to the Chao1-type bound
 #: (:func:`model_set_reach`): chi2 with 2 degrees of freedom, 99 % point (a conservative reference:
 #: the fit's residuals vary less than independent ones).
-LOW_COUNTS_CRITICAL = float(stats.chi2.ppf(0.99, 2))
+LOW_COUNTS_CRITICAL = 9.21034037197618  # float(scipy.stats.chi2.ppf(0.99, 2)), written out: see _deferred
 
 
 def low_counts_misfit(f: ArrayLike, *, sample_rate: float) -> bool:

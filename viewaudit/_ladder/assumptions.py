@@ -80,16 +80,30 @@ def assumption_context(
 @attrs.frozen
 class Assumption:
     """One entry of the table: rendered as ``template.format(**values(context))`` where
-    ``applies(context)``; with ``levels``, once per rung it lists (``context.level`` set)."""
+    ``applies(context)``; with ``levels``, once per rung it lists (``context.level`` set).
+    ``method`` is the docs section that explains it (``page.md#anchor``)."""
 
     name: str
     applies: Callable[[AssumptionContext], bool]
     template: str
     values: Callable[[AssumptionContext], Mapping[str, Any]] = lambda context: {}
     levels: Callable[[AssumptionContext], Sequence[str]] | None = None
+    method: str = "methods.md#in-the-audit"
 
 
-def render_assumptions(context: AssumptionContext, table: Sequence[Assumption] | None = None) -> tuple[str, ...]:
+@attrs.frozen
+class StatedAssumption:
+    """One rendered entry: the table entry's ``name``, its ``text`` and its ``method`` section."""
+
+    name: str
+    text: str
+    method: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "text": self.text, "method": self.method}
+
+
+def state_assumptions(context: AssumptionContext, table: Sequence[Assumption] | None = None) -> tuple[StatedAssumption, ...]:
     """The entries of ``table`` (default :data:`ASSUMPTIONS`) that apply, rendered, in order."""
     out = []
     for entry in ASSUMPTIONS if table is None else table:
@@ -97,8 +111,13 @@ def render_assumptions(context: AssumptionContext, table: Sequence[Assumption] |
         for level in levels:
             at = attrs.evolve(context, level=level) if entry.levels is not None else context
             if entry.applies(at):
-                out.append(entry.template.format(**entry.values(at)))
+                out.append(StatedAssumption(entry.name, entry.template.format(**entry.values(at)), entry.method))
     return tuple(out)
+
+
+def render_assumptions(context: AssumptionContext, table: Sequence[Assumption] | None = None) -> tuple[str, ...]:
+    """The texts of :func:`state_assumptions`."""
+    return tuple(stated.text for stated in state_assumptions(context, table))
 
 
 # -- the values some entries need -------------------------------------------------------------
@@ -122,7 +141,7 @@ def _crossing_method(context: AssumptionContext) -> str:
     rounding_ms = context.summary.rounding_ms
     if rounding_ms == 0:
         return LIFE_TABLE
-    return DWELL_MODEL.format(rounding_ms=rounding_ms, whole_seconds=WHOLE_SECONDS if rounding_ms == 1000 else "")
+    return WHOLE_SECONDS if rounding_ms == 1000 else DWELL_MODEL.format(rounding_ms=rounding_ms)
 
 
 _TIME_WORDS = {"dwell_ms": "dwell", "in_view_ms": "in-view time"}
@@ -203,18 +222,19 @@ def _unmeasured(context: AssumptionContext) -> dict[str, int]:
     return {level: context.undetermined[level] - context.crossing[level] for level in ESTIMATED_LEVELS}
 
 
-LIFE_TABLE = "the life table (product-limit estimate) of the valid visible rows' times, on 2.3 %-wide bins"
-DWELL_MODEL = (
-    "the dwell model (glance/read mixture chosen by AIC) fitted to the valid visible rows' times floored to "
-    "{rounding_ms:g} ms{whole_seconds}; where a floored interval holds the threshold, the interval spans every value "
-    "the data allow"
-)
-WHOLE_SECONDS = (
-    ", the chance from whole second to whole second being a life table's on whole seconds (the model says "
-    "only where inside a second a time lies)"
-)
+LIFE_TABLE = "the life table of the logged times"
+DWELL_MODEL = "the dwell model fitted to the times floored to {rounding_ms:g} ms"
+WHOLE_SECONDS = "a whole-second life table and, within a second, the dwell model"
+
+_INTERVALS = "ladder.md#intervals-and-the-ladders-order"
+_CANNOT = "ladder.md#determined-undetermined-cannot-be-determined"
+_STEP = "schema.md#whole-seconds-the-loggers-step"
+_SAMPLED = "methods.md#sampled-and-weighted-logs"
+_REACH = "methods.md#k-reach"
 
 # -- the table ----------------------------------------------------------------------------------
+# One short plain line each, with the audit's figures; the derivation is in the docs section
+# that ``method`` names (tests/report/test_assumption_lines.py checks the sections exist).
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
@@ -222,173 +242,139 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         lambda c: True,
         "Intervals are {confidence_level:.0%} intervals; exact figures have low = high = estimate.",
         lambda c: {"confidence_level": c.confidence_level},
+        method=_INTERVALS,
     ),
     # Per time column whose step was read from the log: ``levels`` lists the columns' names.
     Assumption(
         "logged step",
         _detected,
         "{what} logged in {words} ({share} {values:,} nonzero measured values are multiples of {step:,g} ms): "
-        "times are read as floored to {used:,g} ms, as rounding_ms={used:g} would (rounding_ms=0 takes them as exact).",
+        "times are read as floored to {used:,g} ms (rounding_ms=0 would take them as exact).",
         _step_values,
         levels=lambda c: [g.column for g in c.summary.granularity],
+        method=_STEP,
     ),
     Assumption(
         "too few values for a step",
         _too_few,
-        "{what}: all {values:,} nonzero measured values are whole seconds, too few (under {min_values}) to tell a "
-        "whole-second logger from chance; taken as exact (rounding_ms=1000 if they are whole seconds).",
+        "{what}: all {values:,} nonzero measured values are whole seconds, too few (under {min_values}) to tell "
+        "a whole-second logger from chance; taken as exact (pass rounding_ms=1000 if they are whole seconds).",
         _step_values,
         levels=lambda c: [g.column for g in c.summary.granularity],
+        method=_STEP,
     ),
     Assumption(
         "undeterminable rung",
         lambda c: True,
-        "{level}: cannot be determined from this log ({reason}); "
-        "the estimate is null and the interval spans 0 to the rung above.",
+        "{level}: cannot be determined from this log ({reason}); the estimate is null and the interval spans 0 "
+        "to the rung above.",
         lambda c: {"level": c.level, "reason": c.missing[c.level]},
         levels=lambda c: list(c.missing),
+        method=_CANNOT,
     ),
     Assumption(
         "threshold crossings",
         lambda c: any(c.crossing[level] for level in c.measured),
-        "Impressions whose time was censored or rounded across a threshold "
-        "({viewable:,} for viewable, {attended:,} for attended) are resolved by "
-        "{method}: a row censored at c reaches tau with probability S(tau)/S(c) (censoring taken as independent "
-        "of the time, and the time distribution as shared by all groups). For attended, in-view time and "
-        "dwell are taken as co-monotone (one time where they are equal; an in-view time cut with a censored "
-        "dwell, or ended before it, conditions the dwell's chance), the interval reaching down to "
-        "independent ones and to the dwell's own chance. Where the data only bound a count, its interval covers "
-        "every value between the bounds at the confidence level (Imbens-Manski: the critical value falls from "
-        "two-sided to one-sided as the bounds part, since a value near one bound can be missed only on its side).",
+        "Impressions cut short or rounded across a threshold ({viewable:,} for viewable, {attended:,} for "
+        "attended) count with their chance of passing it, from {method}; where only bounds are known, the "
+        "interval spans them.",
         lambda c: {**c.crossing, "method": _crossing_method(c)},
+        method="methods.md#times-that-cross-a-threshold",
     ),
     Assumption(
         "threshold beyond the observed times",
         _beyond_support,
-        "{level}: no time was observed as long as the {threshold_s:.3g} s threshold (the last "
-        "at {end_s:.3g} s or later): the chance that a censored row reached it is bounded (0 to the chance of "
-        "lasting to the last observed time), not estimated; the point estimate extrapolates the dwell model.",
+        "{level}: no time was observed as long as the {threshold_s:.3g} s threshold (the last at {end_s:.3g} s "
+        "or later), so a row cut short counts between 0 and its chance of lasting {end_s:.3g} s; the estimate "
+        "extrapolates the dwell model.",
         lambda c: {
             "level": c.level,
             "threshold_s": _threshold(c) / 1000,
             "end_s": supported_until(c.whole.histograms[c.level]) / 1000,
         },
         levels=lambda c: list(c.whole.histograms),
+        method="methods.md#a-threshold-past-the-observed-times",
     ),
     Assumption(
         "missing at random",
         lambda c: any(_unmeasured(c)[level] for level in c.measured),
-        "Impressions whose dwell or visibility was not measured "
-        "({viewable:,} for viewable, {attended:,} for attended) are assumed missing at random "
-        "within their group: their share on the rung is the share among the measured valid impressions "
-        "(Jeffreys interval, with the binomial noise of the unmeasured rows added in quadrature).",
+        "Impressions whose dwell or visibility was not measured ({viewable:,} for viewable, {attended:,} for "
+        "attended) are taken as missing at random: on the rung in the same share as their group's measured ones.",
         _unmeasured,
+        method="methods.md#unmeasured-rows",
     ),
     Assumption(
         "viewers' own chances",
         lambda c: any(c.undetermined[level] for level in c.measured),
-        "A viewer whose only impressions on a rung are undetermined is counted with the chance that one of "
-        "them is on it given who they are: viewers' own chances for a rung are a distribution estimated "
-        "from the determined impressions (a nonparametric binomial mixture, per group and exposure class "
-        "of 1, 2-3, 4-7, ... impressions), conditioned on the viewer's determined impressions off the "
-        "rung. Unmeasured impressions take the viewer's chance (missing at random within a viewer); "
-        "impressions whose time crosses a threshold take the time distribution's, shifted by the "
-        "viewer's odds ratio against the group (every viewer's time below the threshold taken to end "
-        "alike; that a row lasted until it was cut is not used, which leaves the count low where it "
-        "tells viewers apart). Where the data do not tell a class's viewers apart (fewer than "
-        "{min_viewers} viewers with two determined impressions, or a likelihood ratio against one "
-        "shared chance below the chi-square(1) 95 % point), each takes the class's chance. A group with "
-        "fewer than {min_viewers} viewers with determined impressions, and HyperLogLog counts, take a "
-        "viewer's impressions as independent given the group's chance, which overstates unique viewers "
-        "when viewers differ.",
+        "A viewer whose impressions on a rung are all undetermined counts with their own chance of being on it; "
+        "groups with under {min_viewers} viewers with determined impressions use one shared chance, which can "
+        "overstate unique viewers.",
         lambda c: {"min_viewers": MIN_VIEWERS},
+        method="methods.md#unique-viewers-with-undetermined-impressions",
     ),
     Assumption(
         "exchangeable groups",
         lambda c: bool(c.summary.by),
-        "A group with no determined valid impression takes the pooled share of all groups "
-        "for its undetermined ones (group shares taken as exchangeable).",
+        "A group with no determined valid impression takes the pooled share of all groups for its undetermined ones.",
+        method="methods.md#unmeasured-rows",
     ),
     Assumption(
         "row sample",
         lambda c: c.summary.weighted and c.whole.sample_rate is not None,
-        "The log is a sample that kept each row independently with probability {sample_rate:.4g}: "
-        "impressions are Horvitz-Thompson totals with normal intervals (sampling variance w(w-1) per "
-        "impression; for viewable and attended a score interval, the variance taken at the interval's end). "
-        "Unique viewers are estimated for the complete log, unseen viewers included, from "
-        "the per-viewer counts: zero-truncated Gamma-Poisson (negative binomial) exposure, one shape for "
-        "all groups, a group's mean shrunk toward groups with as many viewers seen; for viewable and "
-        "attended the sample's undetermined impressions are imputed (5 seeded draws, each row on the rung "
-        "with its group's chance, viewers of a group alike; draws combined by Rubin's rules), and so are "
-        "they for the whole log's k+ reach (not estimated where no viewer is seen twice; with fewer than 20 "
-        "seen k times its interval also spans the exact Poisson interval of that count). "
-        "Where the data reject one class of Gamma-Poisson exposure for two (likelihood-ratio test, 5 %), the "
-        "whole log's estimates (unique viewers and k+ reach) are the two classes' and their intervals span them. "
-        "The whole log's intervals span the reach over the Gamma-Poisson and Poisson-log-normal "
-        "parameters the likelihood does not reject (profile likelihood, within chi2_1/2 of the better "
-        "model's maximum; the Gamma-Poisson within it of its own), with the noise of who was seen added, "
-        "and, where the sample kept a quarter of the rows or more, the smoothed Good-Toulmin interval where "
-        "it excludes the models' estimate; the low end of unique viewers (whole log and per group) reaches "
-        "down to the lower limit of the Chao1-type bound for row sampling, which holds whatever the exposures, "
-        "where the Gamma-Poisson fit misfits the singletons and doubletons; "
-        "a heavy tail (a few accounts with very many impressions) biases the estimate upward (see "
-        "the accuracy benchmark).",
+        "The log kept each row independently with probability {sample_rate:.4g}. Impressions are scaled up; "
+        "unique viewers, unseen viewers included, come from exposure models (a few very heavy accounts bias them "
+        "up).",
         lambda c: {"sample_rate": c.whole.sample_rate},
+        method=_SAMPLED,
     ),
     Assumption(
         "models above the bound",
         lambda c: bool(_models_above_bound(c)),
-        "Unique viewers{rungs}: the Gamma-Poisson fit misfits the sample's singletons and doubletons and the "
-        "exposure models' interval lies above the Chao1-type lower bound by more than the bound's noise; "
-        "they disagree, so the interval reaches down to the bound's lower limit and "
-        "is wide (the models are right where many people have very few impressions, the bound nearer where "
-        "nearly everyone the log could reach has several, as in a subscriber base).",
+        "Unique viewers{rungs}: the exposure models fit the viewers seen once or twice poorly and sit well above "
+        "a bound that needs no model, so the interval reaches down to that bound and is wide.",
         lambda c: {"rungs": " (" + ", ".join(_models_above_bound(c)) + ")"},
+        method="methods.md#closed-audiences-and-the-chao1-type-bound",
     ),
     Assumption(
         "model-free range",
         lambda c: bool(_model_free_ranges(c)),
-        "Unique viewers of the complete log rest on the exposure models. Without them, the sample alone "
-        "allows {ranges} (at least {confidence_level:.0%} confidence; it assumes only that rows were kept "
-        "independently with the same chance). The range is wide because a sample cannot tell a few light "
-        "viewers from many.",
+        "With no exposure model, the sample alone puts the complete log's unique viewers at {ranges} (at least "
+        "{confidence_level:.0%} confidence): wide, since a sample cannot tell a few light viewers from many.",
         lambda c: {"ranges": "; ".join(_model_free_ranges(c)), "confidence_level": c.confidence_level},
+        method="methods.md#the-model-free-range",
     ),
     Assumption(
         "weights",
         lambda c: c.summary.weighted and c.whole.sample_rate is None,
-        "Rows carry weights that differ: the log is taken as a Poisson sample with inclusion probability "
-        "1/weight; impressions are Horvitz-Thompson totals with normal intervals (variance sum w(w-1)), "
-        "undetermined rows at the weighted share of the determined ones; unique viewers are those seen "
-        "in the sample, a lower bound on the complete log's (upper end: the impressions' upper end).",
+        "Rows carry weights that differ, each taken as kept with probability 1/weight: impressions are weighted "
+        "totals; unique viewers are those seen, a lower bound on the complete log's.",
+        method=_SAMPLED,
     ),
     Assumption(
         "no viewer ids",
         lambda c: "viewer_id" not in c.summary.columns_seen,
         "No viewer_id column: unique viewers cannot be determined.",
+        method=_CANNOT,
     ),
     Assumption(
         "inflation intervals",
         lambda c: _some_figure_uncertain(c),
         "Inflation intervals divide the interval ends of their figures, which is conservative when both figures are uncertain.",
+        method="ladder.md#inflation",
     ),
     Assumption(
         "k+ reach",
         lambda c: bool(c.frequency) and c.whole.sample_rate is None,
-        "k+ reach: a viewer with t determined impressions on a rung and u undetermined ones reaches k with "
-        "probability P(t + Binomial(u, p) >= k), p the group's chance for an undetermined row (a viewer's "
-        "impressions independent given p; unlike unique viewers, k >= 2 does not yet use the viewer's own "
-        "chance, so it can overstate k+ reach when viewers differ).",
+        "k+ reach for k >= 2 takes a viewer's undetermined impressions as independent at the group's chance, not "
+        "the viewer's own, so it can overstate when viewers differ.",
+        method=_REACH,
     ),
     Assumption(
         "k+ reach of a sample",
         lambda c: bool(c.frequency) and c.whole.sample_rate is not None,
-        "k+ reach of the complete log: the Gamma-Poisson estimate from the sample's per-viewer counts (two "
-        "Gamma-Poisson classes' where the data reject one), its interval spanning the Poisson-log-normal "
-        "model's where the data do not reject it, the two classes' where they are used, and the exact "
-        "Poisson interval of fewer than 20 viewers seen k times (viewaudit.estimators.k_plus_reach), for the "
-        "whole log; per group only k = 1 (unique viewers) "
-        "is estimated, k >= 2 is bounded by 0 and the group's unique viewers.",
+        "k+ reach of the complete log comes from exposure models for the whole log; per group only k = 1 "
+        "(unique viewers) is estimated, and k >= 2 is bounded by 0 and the group's unique viewers.",
+        method=_REACH,
     ),
     Assumption(
         "k+ reach clamped",
@@ -406,20 +392,22 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                 else f"k+ reach is 0 from k = {c.frequency:,} on"
             ),
         },
+        method=_REACH,
     ),
     Assumption(
         "HyperLogLog",
         lambda c: bool(c.relative_error),
-        "Unique viewers are HyperLogLog estimates (relative standard error "
-        "{relative_error:.2%}, in their intervals); a viewer with only undetermined "
-        "impressions on a rung is taken to have one.",
+        "Unique viewers are HyperLogLog estimates (relative standard error {relative_error:.2%}, in their "
+        "intervals); a viewer with only undetermined impressions on a rung counts as having just one.",
         lambda c: {"relative_error": c.relative_error},
+        method="methods.md#hyperloglog-counts",
     ),
     Assumption(
         "strata",
         lambda c: c.strata is not None,
-        "Unmeasured impressions are estimated within each stratum of {strata!r} ({strata_count:,} "
-        "strata), missing at random within a stratum, and summed (half-widths in quadrature).",
+        "Unmeasured impressions are estimated within each stratum of {strata!r} ({strata_count:,} strata), "
+        "missing at random within a stratum, and summed.",
         lambda c: {"strata": c.strata, "strata_count": c.strata_count},
+        method="methods.md#unmeasured-rows",
     ),
 )

@@ -11,7 +11,8 @@ groups' figures and changes nothing else.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import poisson
+
+from viewaudit._estimators._deferred import stats
 
 
 def places_in_groups(group: np.ndarray) -> np.ndarray:
@@ -36,5 +37,5 @@ def poisson_by_place(seed: int, draws: int, mean: np.ndarray, group: np.ndarray)
     """(draws, cells) Poisson counts of each cell's ``mean``, drawn by place in group."""
     if mean.size == 0:
         return np.zeros((draws, 0))
-    counts = poisson.ppf(uniforms_by_place(seed, draws, group), mean)
+    counts = stats.poisson.ppf(uniforms_by_place(seed, draws, group), mean)
     return np.where(mean > 0, counts, 0.0)

@@ -13,8 +13,8 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.stats import binom
 
+from viewaudit._estimators._deferred import stats
 from viewaudit._estimators.intervals import _z
 from viewaudit._ladder.group_draws import uniforms_by_place
 from viewaudit._ladder.reach import sampled_k_plus_reach
@@ -159,7 +159,7 @@ def _count_drawer(group: np.ndarray, determined: np.ndarray, undetermined: np.nd
 
     def draw_counts(chance: np.ndarray, draw: int) -> np.ndarray:
         counts = determined.astype(np.int64)  # a copy
-        on_rung = binom.ppf(uniform[draw], n_open, np.clip(chance, 0.0, 1.0)[group[open_]])
+        on_rung = stats.binom.ppf(uniform[draw], n_open, np.clip(chance, 0.0, 1.0)[group[open_]])
         counts[open_] += on_rung.astype(np.int64)
         return counts
 

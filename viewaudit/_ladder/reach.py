@@ -24,8 +24,8 @@ determined impressions on the rung, ``u`` undetermined ones, ``count`` viewers s
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from viewaudit._estimators._deferred import stats
 from viewaudit._estimators.unseen import frequency_counts, model_set_reach
 from viewaudit._scan.statistics import Frequencies
 

@@ -13,9 +13,10 @@ import numbers
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, special, stats
+from scipy import special
 
 from viewaudit._estimators._common import check_confidence_level, check_sample_rate, empty_sample_bound, warn_degenerate, z_value
+from viewaudit._estimators._deferred import optimize, stats
 from viewaudit._estimators.gamma_poisson import _BOUNDS, _fit
 from viewaudit._estimators.unseen import frequency_counts, low_counts_misfit, unique_viewers
 

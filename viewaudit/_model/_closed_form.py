@@ -15,6 +15,7 @@ gives the ladder at any scale in microseconds, for any :class:`~viewaudit.Policy
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -84,10 +85,18 @@ def self_view_means(model: FeedModel) -> np.ndarray:
 
 def agent_matches(agents: Sequence[str], policy: Policy) -> np.ndarray:
     """Which user agents the policy's bot patterns match, with the audit's own regex engine."""
-    if not policy.bot_user_agents:
-        return np.zeros(len(agents), dtype=bool)
-    matched = pc.match_substring_regex(pa.array(list(agents), pa.string()), bot_regex(policy.bot_user_agents))
-    return np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)
+    return _agent_matches(tuple(agents), tuple(policy.bot_user_agents))
+
+
+@functools.lru_cache(maxsize=64)  # the parameter ranges evaluate thousands of models with the same agents
+def _agent_matches(agents: tuple[str, ...], patterns: tuple[str, ...]) -> np.ndarray:
+    if not patterns:
+        matched = np.zeros(len(agents), dtype=bool)
+    else:
+        found = pc.match_substring_regex(pa.array(list(agents), pa.string()), bot_regex(patterns))
+        matched = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    matched.flags.writeable = False
+    return matched
 
 
 def interaction_columns(model: FeedModel, policy: Policy) -> tuple[str, ...] | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from viewaudit._hypothesis_plugin import register_type
 from viewaudit._model._dwell_mixture import COMPONENTS, Component, DwellMixture, LogNormal, Weibull, component_from_dict
 from viewaudit._model._validators import as_float, as_int, as_tuple, instance_of, integer, optional_real, real, strings
 from viewaudit._schema import CANONICAL_COLUMNS
@@ -338,3 +339,6 @@ __all__ = [
     "Measurement",
     "Visibility",
 ]
+
+# So that ``st.from_type(FeedModel)`` works when Hypothesis was imported first.
+register_type(FeedModel)

@@ -3,7 +3,7 @@
 Each scenario's ``sources`` maps every parameter (dotted path, as in ``FeedModel.to_dict()``)
 to one line that starts with how it was set:
 
-* ``Source:`` a published number (see ``FIELD.md`` and ``docs/model.md``);
+* ``Source:`` a published number (cited in ``docs/model.md``);
 * ``Fitted:`` estimated from the EB-NeRD sample by ``tools/calibrate_news_site.py`` (the literals below; a test
   refits them);
 * ``Derived:`` computed here from other parameters so that a cited figure comes out;
@@ -15,17 +15,24 @@ Scenarios are built on first use, not at import (a few root-findings, millisecon
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from viewaudit._model._dwell_mixture import Component, DwellMixture, LogNormal, Weibull
+from viewaudit._model._derive import exposure_mean_for_repeats, glance_weight_for_mean, interaction_for_share
+from viewaudit._model._dwell_mixture import DwellMixture, LogNormal, Weibull
 from viewaudit._model._params import Bots, Exposure, FeedModel, Interaction, Measurement, Visibility
-from viewaudit._policy import PRESETS, Policy
+from viewaudit._model._ranges import PREFIXES as PREFIXES
+from viewaudit._model._ranges import ParameterRange
+from viewaudit._model._scenario_ranges import news_site_ranges, short_video_ranges, x_openai_ranges
+from viewaudit._policy import PRESETS, RULES, Policy
 
-PREFIXES = ("Source:", "Fitted:", "Derived:", "Assumption:")
+
+def _keyed_by_name(instance: object, attribute: attrs.Attribute[Any], value: Mapping[str, ParameterRange]) -> None:
+    for key, item in value.items():
+        if not isinstance(item, ParameterRange) or item.name != key:
+            raise ValueError(f"Scenario.ranges must map each name to a ParameterRange of that name, got {key!r}: {item!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +51,12 @@ class Scenario:
     sources : dict
         Parameter path (``"exposure.mean"``) -> ``"Source: ..."``, ``"Fitted: ..."``,
         ``"Derived: ..."`` or ``"Assumption: ..."``.
+    ranges : dict
+        Parameter path (or a derived figure, such as ``"dwell.mean_s"``) -> its
+        :class:`ParameterRange`, with its own source or assumption.
+    impressions : float or None
+        The platform's published count of rendered impressions, held in every draw over the
+        ranges (the population is re-derived); ``None`` when the scenario has none.
     """
 
     name: str
@@ -52,6 +65,8 @@ class Scenario:
     policy: Policy
     policies: tuple[Policy, ...] = ()
     sources: Mapping[str, str]
+    ranges: Mapping[str, ParameterRange] = attrs.field(factory=dict, validator=_keyed_by_name)
+    impressions: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +76,8 @@ class Scenario:
             "policy": self.policy.to_dict(),
             "policies": [p.to_dict() for p in self.policies],
             "sources": dict(self.sources),
+            "ranges": [r.to_dict() for r in self.ranges.values()],
+            "impressions": self.impressions,
         }
 
     def to_markdown(self) -> str:
@@ -68,6 +85,15 @@ class Scenario:
         values = parameter_values(self.model)
         rows = [f"| `{path}` | {_show(values[path])} | {self.sources[path]} |" for path in values]
         return "\n".join(["| parameter | value | how it was set |", "|---|---|---|", *rows])
+
+    def ranges_markdown(self) -> str:
+        """The parameter ranges with how each was set, as a Markdown table."""
+
+        def drawn(r: ParameterRange) -> str:
+            return "held" if r.held else "log-uniform" if r.scale == "log" else "uniform"
+
+        rows = [f"| `{r.name}` | {_show(r.low)} | {_show(r.high)} | {drawn(r)} | {r.source} |" for r in self.ranges.values()]
+        return "\n".join(["| parameter | low | high | drawn | how it was set |", "|---|---|---|---|---|", *rows])
 
 
 def _show(value: Any) -> str:
@@ -101,33 +127,8 @@ def parameter_values(model: FeedModel) -> dict[str, Any]:
     return out
 
 
-# --- derivations -----------------------------------------------------------------------------
-
-
-def glance_weight_for_mean(mean_s: float, *, zero: float, glance: Component, read: Component) -> float:
-    """The glance weight that gives a mixture this mean dwell (seconds)."""
-    weight = (mean_s / (1 - zero) - read.mean_s) / (glance.mean_s - read.mean_s)
-    if not 0 <= weight <= 1:
-        raise ValueError(f"no glance weight in [0, 1] gives a mean dwell of {mean_s} s (got {weight})")
-    return weight
-
-
-def exposure_mean_for_repeats(repeats: float, *, shape: float) -> float:
-    """The NB mean ``m`` whose zero-truncated mean ``m / (1 - (1 + m / k) ** -k)`` is ``repeats``."""
-    from scipy import optimize  # on first use: scenarios are built lazily
-
-    def gap(m: float) -> float:
-        return m / -math.expm1(-shape * math.log1p(m / shape)) - repeats
-
-    return float(optimize.brentq(gap, 1e-9, 1e9, xtol=1e-14, rtol=1e-12))
-
-
-def interaction_for_share(column: str, share: float, *, ratio: float, attention_s: float, dwell: DwellMixture) -> Interaction:
-    """An interaction with overall probability ``share`` whose attended probability is
-    ``ratio`` times the unattended one."""
-    attended_share = float(dwell.sf(attention_s))
-    not_attended = share / (ratio * attended_share + 1 - attended_share)
-    return Interaction(column=column, attended=ratio * not_attended, not_attended=not_attended, attention_s=attention_s)
+def _by_name(ranges: list[ParameterRange]) -> dict[str, ParameterRange]:
+    return {r.name: r for r in ranges}
 
 
 # --- the scenarios ---------------------------------------------------------------------------
@@ -214,6 +215,8 @@ def _x_openai_2023() -> Scenario:
         model=model,
         policy=PRESETS["platform"],
         sources=sources,
+        ranges=_by_name(x_openai_ranges(model)),
+        impressions=_X_VIEWS,
     )
 
 
@@ -229,7 +232,7 @@ EBNERD_DWELL = DwellMixture(
 #: In how many front-page impressions a user had the same article in view, on average over the
 #: 6,901 (user, article) pairs of ``behaviors.parquet``.
 EBNERD_REPEATS = 1.571946
-#: Clicked / in view in ``behaviors.parquet``: 1,047 / 10,848 (FIELD.md).
+#: Clicked / in view in ``behaviors.parquet``: 1,047 / 10,848.
 EBNERD_CLICK_SHARE = 1047 / 10848
 
 
@@ -302,36 +305,8 @@ def _news_site() -> Scenario:
         model=model,
         policy=PRESETS["mrc-display"],
         sources=sources,
+        ranges=_by_name(news_site_ranges(model)),
     )
-
-
-_KUAISHOU = "KuaiRec / KuaiRand READMEs"
-KUAISHOU_POLICIES: tuple[Policy, ...] = (
-    Policy(
-        name="kuaishou-valid-play",
-        description="Kuaishou valid play: played > 7 s (the whole video if shorter; video length is not modelled)",
-        source=_KUAISHOU,
-        min_visible_fraction=0.0,
-        min_in_view_ms=7000.0,
-        attention_ms=7000.0,
-    ),
-    Policy(
-        name="kuaishou-long-play",
-        description="Kuaishou long play: played >= 18 s",
-        source=_KUAISHOU,
-        min_visible_fraction=0.0,
-        min_in_view_ms=18000.0,
-        attention_ms=18000.0,
-    ),
-    Policy(
-        name="kuaishou-not-short",
-        description="Not a Kuaishou short play: played >= 3 s (short play: < min(3 s, video length))",
-        source=_KUAISHOU,
-        min_visible_fraction=0.0,
-        min_in_view_ms=3000.0,
-        attention_ms=3000.0,
-    ),
-)
 
 
 def _short_video() -> Scenario:
@@ -397,8 +372,9 @@ def _short_video() -> Scenario:
         description="A short-video feed with Kuaishou-style valid (> 7 s), long (>= 18 s) and short (< 3 s) plays",
         model=model,
         policy=PRESETS["platform"],
-        policies=KUAISHOU_POLICIES,
+        policies=tuple(RULES.values()),
         sources=sources,
+        ranges=_by_name(short_video_ranges(model)),
     )
 
 

@@ -373,7 +373,7 @@ def run(
                 yield from complete.to_batches()
 
     reader = pa.RecordBatchReader.from_batches(schema(model, complete=True), complete_batches())
-    return {a.policy.name: a for a in compare(reader, policies=list(policies), frequency=frequency).audits}
+    return {a.policy.name: a for a in compare(reader, policies=list(policies), frequency=frequency, progress=False).audits}
 
 
 def simulate(

@@ -14,6 +14,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from viewaudit._hypothesis_plugin import register_type
 from viewaudit._policy.bots import BOT_USER_AGENTS
 from viewaudit._rungs import LEVELS, Level
 from viewaudit._schema import CANONICAL_COLUMNS
@@ -232,17 +233,61 @@ PRESETS: dict[str, Policy] = {
 }
 
 
+_KUAISHOU = "KuaiRec / KuaiRand READMEs"
+
+#: Published rules that are not presets, by name: ``get_policy`` and ``--policy`` take them, and
+#: ``compare`` uses them only when asked. The short-video scenario counts its plays with them.
+RULES: dict[str, Policy] = {
+    p.name: p
+    for p in (
+        Policy(
+            name="kuaishou-valid-play",
+            description="Kuaishou valid play: played > 7 s (the whole video if shorter; video length is not modelled)",
+            source=_KUAISHOU,
+            min_visible_fraction=0.0,
+            min_in_view_ms=7000.0,
+            attention_ms=7000.0,
+        ),
+        Policy(
+            name="kuaishou-long-play",
+            description="Kuaishou long play: played >= 18 s",
+            source=_KUAISHOU,
+            min_visible_fraction=0.0,
+            min_in_view_ms=18000.0,
+            attention_ms=18000.0,
+        ),
+        Policy(
+            name="kuaishou-not-short",
+            description="Not a Kuaishou short play: played >= 3 s (short play: < min(3 s, video length))",
+            source=_KUAISHOU,
+            min_visible_fraction=0.0,
+            min_in_view_ms=3000.0,
+            attention_ms=3000.0,
+        ),
+    )
+}
+
+
 def get_policy(policy: Policy | str | PathLike[str]) -> Policy:
-    """A preset by name, a policy from a ``.toml`` file, or the policy itself."""
+    """A preset or another published rule by name, a policy from a ``.toml`` file, or the policy itself."""
     if isinstance(policy, Policy):
         return policy
     if isinstance(policy, str) and policy in PRESETS:
         return PRESETS[policy]
+    if isinstance(policy, str) and policy in RULES:
+        return RULES[policy]
     if isinstance(policy, str | PathLike) and str(policy).endswith(".toml"):
         path = Path(policy)
         if not path.is_file():
             raise ValueError(f"policy file {str(path)!r} does not exist")
         return Policy.from_toml(path)
     if isinstance(policy, str):
-        raise ValueError(f"unknown policy {policy!r}; expected one of {', '.join(PRESETS)} or a .toml file")
+        raise ValueError(
+            f"unknown policy {policy!r}; expected a preset ({', '.join(PRESETS)}), "
+            f"another published rule ({', '.join(RULES)}) or a .toml file"
+        )
     raise TypeError(f"policy must be a Policy, a preset name or a .toml path, got {policy!r}")
+
+
+# So that ``st.from_type(Policy)`` works when Hypothesis was imported first.
+register_type(Policy)

@@ -48,7 +48,7 @@ _INT64_MAX = 2**63 - 1
 
 #: Words that mean "missing" in a number, flag or time column (Arrow's CSV null values, and
 #: "none"); compared in lower case. In id and text columns only an empty field is missing.
-_NULL_WORDS = pa.array(sorted({w.lower() for w in pa_csv.ConvertOptions().null_values if w} | {"none"}))
+_NULL_WORDS = sorted({w.lower() for w in pa_csv.ConvertOptions().null_values if w} | {"none"})
 
 
 @attrs.frozen
@@ -110,7 +110,7 @@ def _without_null_words(arr: pa.Array) -> pa.Array:
     """Text with the null words (``NA``, ``null``, ``nan``, ...) as nulls."""
     if not pa.types.is_string(arr.type):
         return arr
-    word = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(arr)), value_set=_NULL_WORDS)
+    word = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(arr)), value_set=pa.array(_NULL_WORDS, pa.string()))
     return pc.if_else(word, pa.scalar(None, pa.string()), arr)
 
 

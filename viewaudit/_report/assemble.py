@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from viewaudit._checks import EstimateOptions
 from viewaudit._estimators.histogram import DwellHistogram
-from viewaudit._ladder.assumptions import assumption_context, render_assumptions
+from viewaudit._ladder.assumptions import assumption_context, state_assumptions
 from viewaudit._ladder.figures import ladder_from_statistics
 from viewaudit._ladder.reach import usable_frequency
 from viewaudit._ladder.strata import strata_count, stratified_undetermined
@@ -105,6 +105,7 @@ def audit_from_statistics(
         strata=options.strata,
         strata_count=strata_count,
     )
+    stated = state_assumptions(context)
     return Audit(
         rows=Rows(read=summary.rows_read, accepted=summary.rows_accepted, rejected=summary.rejected, nulled=summary.nulled),
         policy=summary.policy,
@@ -113,11 +114,12 @@ def audit_from_statistics(
         by=summary.by,
         excluded=summary.excluded,
         interactions=summary.interactions,
-        assumptions=render_assumptions(context),
+        assumptions=tuple(a.text for a in stated),
         confidence_level=level,
         table=table if summary.by else overall,
         population=population,
         dwell=_dwell(whole),
+        assumption_details=stated,
     )
 
 

@@ -37,14 +37,23 @@ class Comparison:
                 return a
         raise KeyError(f"no policy {name!r} in this comparison")
 
-    def to_arrow(self) -> pa.Table:
+    def to_arrow(self, *, wide: bool = False) -> pa.Table:
         """One row per policy (per policy and group with ``by=``): the group keys, the policy, the
-        rung it calls a view, its views with their interval, and every rung's impressions."""
+        rung it calls a view, its views with their interval, and every rung's impressions.
+
+        With ``wide=True``, one row per group (one row when ungrouped): the group keys and each
+        policy's views with their interval (``<policy>_views``, ``<policy>_views_low``,
+        ``<policy>_views_high``).
+        """
+        if not isinstance(wide, bool):
+            raise TypeError(f"wide must be True or False, got {wide!r}")
+        if wide:
+            return _policy_columns(self.audits)
         return pa.concat_tables([_policy_rows(a) for a in self.audits]) if self.audits else pa.table({})
 
-    def to_pandas(self) -> pandas.DataFrame:
-        """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
-        return self.to_arrow().to_pandas()
+    def to_pandas(self, *, wide: bool = False) -> pandas.DataFrame:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas), long or ``wide``."""
+        return self.to_arrow(wide=wide).to_pandas()
 
     def to_dict(self) -> dict[str, Any]:
         return {"policies": [a.to_dict() for a in self.audits]}
@@ -98,6 +107,26 @@ def _policy_rows(audit: Audit) -> pa.Table:
         columns[f"views{suffix}"] = _null_for_nan(wide[f"{view}_impressions_{part}"])
     for level in LEVELS:
         columns[f"{level}_impressions"] = _null_for_nan(wide[f"{level}_impressions_estimate"])
+    return pa.table(columns)
+
+
+def _policy_columns(audits: tuple[Audit, ...]) -> pa.Table:
+    """:meth:`Comparison.to_arrow` with ``wide=True``: every audit's views side by side."""
+    if not audits:
+        return pa.table({})
+    names = [a.policy.name for a in audits]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"wide=True needs distinct policy names (a column each), got {twice[0]!r} more than once")
+    by = audits[0].by
+    tables = [a.table if by else a.table.slice(0, 1) for a in audits]
+    # One scan gives every policy the same groups in the same order (the summary's key order).
+    keys = tables[0].select(list(by))
+    columns: dict[str, Any] = {k: keys[k] for k in by}
+    for audit, table in zip(audits, tables, strict=True):
+        view = audit.policy.counts_as_view
+        for part, suffix in _PARTS:
+            columns[f"{audit.policy.name}_views{suffix}"] = _null_for_nan(table[f"{view}_impressions_{part}"])
     return pa.table(columns)
 
 

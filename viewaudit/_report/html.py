@@ -190,12 +190,10 @@ def _groups_section(audit: Audit) -> list[str]:
         _figure(
             svg.interval_rows("fig-groups", f"Viewable share of each group by {by}", bars, maximum=1.0, dots=True),
             svg.esc(
-                (
-                    "Viewable impressions per rendered impression, highest first."
-                    if not hidden
-                    else f"Viewable impressions per rendered impression, for the {len(bars):,} groups with the most "
-                    f"rendered impressions, highest first.{more}"
-                )
+                "Viewable impressions per rendered impression, highest first."
+                if not hidden
+                else f"Viewable impressions per rendered impression, for the {len(bars):,} groups with the most "
+                f"rendered impressions, highest first.{more}"
             ),
         ),
         _table(headers, cells, numeric_from=len(audit.by)),
@@ -247,9 +245,18 @@ def _rows_table(audit: Audit) -> str:
 
 
 def _assumptions(audit: Audit, docs_url: str) -> str:
-    link = _link(docs_url, "methods/#in-the-audit", "method")
-    items = "".join(f"<li>{svg.esc(a)} ({link})</li>" for a in audit.assumptions)
+    sections = [a.method for a in audit.assumption_details] or ["methods.md#in-the-audit"] * len(audit.assumptions)
+    items = "".join(
+        f"<li>{svg.esc(text)} ({_link(docs_url, _page(section), 'method')})</li>"
+        for text, section in zip(audit.assumptions, sections, strict=True)
+    )
     return f"<ul>{items}</ul>" if items else "<p>None.</p>"
+
+
+def _page(section: str) -> str:
+    """A docs section as the built site lays it out: ``methods.md#x`` is at ``methods/#x``."""
+    page, _, anchor = section.partition("#")
+    return page.removesuffix(".md") + "/" + (f"#{anchor}" if anchor else "")
 
 
 def audit_summary_html(audit: Audit) -> str:

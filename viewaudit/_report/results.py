@@ -17,12 +17,13 @@ import numpy as np
 import pyarrow as pa
 
 from viewaudit._estimators.histogram import DwellHistogram
+from viewaudit._ladder.assumptions import StatedAssumption
 from viewaudit._policy import Policy
 from viewaudit._report.group_table import group_table_markdown, group_table_text
 from viewaudit._report.html import DOCS_URL, audit_html, audit_summary_html
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._report.plots import plot_ladder
-from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, write_table_chunks
+from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, wide_table, write_table_chunks
 from viewaudit._report.values import (
     Estimate,
     GroupAudit,
@@ -96,7 +97,9 @@ class Audit:
     excluded : dict
         Rendered rows that each invalid-traffic rule excluded (a row may match several).
     assumptions : tuple of str
-        What the estimates rest on.
+        What the estimates rest on, one short line each.
+    assumption_details : tuple of StatedAssumption
+        The same lines with each one's name and the docs section that explains it (``method``).
     confidence_level : float
     """
 
@@ -115,6 +118,7 @@ class Audit:
     #: The dwell times of valid, visible impressions, binned; kept when some times were censored
     #: or rounded (they are what resolves such rows), None otherwise.
     dwell: DwellHistogram | None = attrs.field(default=None, repr=False)
+    assumption_details: tuple[StatedAssumption, ...] = attrs.field(default=(), repr=False)
 
     @property
     def views(self) -> Estimate:
@@ -151,6 +155,7 @@ class Audit:
             "excluded": dict(self.excluded),
             "interactions": list(self.interactions),
             "assumptions": list(self.assumptions),
+            "assumption_details": [a.to_dict() for a in self.assumption_details],
             "by": list(self.by),
         }
 
@@ -227,9 +232,17 @@ class Audit:
             return text.getvalue()
         return json.dumps(self.to_dict(), **kwargs)
 
-    def to_arrow(self) -> pa.Table:
-        """The ladder as a long table: one row per (group, level) with every figure."""
-        return long_table(self.table if self.by else self.table.slice(0, 1), self.by)
+    def to_arrow(self, *, wide: bool = False) -> pa.Table:
+        """The ladder as a long table: one row per (group, level) with every figure.
+
+        With ``wide=True``, one row per group (one row for an ungrouped audit) with a column per
+        rung and figure (``rendered_impressions``, ``rendered_impressions_low``, ...) and the
+        inflation factors (``inflation``, ``invalid_traffic``, ...); see ``docs/report.md``.
+        """
+        if not isinstance(wide, bool):
+            raise TypeError(f"wide must be True or False, got {wide!r}")
+        table = self.table if self.by else self.table.slice(0, 1)
+        return wide_table(table, self.by) if wide else long_table(table, self.by)
 
     def write_groups(self, path: str | os.PathLike[str], *, chunk: int = GROUPS_PER_CHUNK) -> None:
         """Write :meth:`to_arrow` to a ``.parquet``, ``.csv`` or ``.jsonl`` file, ``chunk`` groups at a time.
@@ -240,9 +253,10 @@ class Audit:
         t = self.table if self.by else self.table.slice(0, 1)
         write_table_chunks(path, (long_table(t.slice(start, chunk), self.by) for start in range(0, max(t.num_rows, 1), chunk)))
 
-    def to_pandas(self) -> pandas.DataFrame:
-        """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
-        return self.to_arrow().to_pandas()
+    def to_pandas(self, *, wide: bool = False) -> pandas.DataFrame:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas): long, or with ``wide=True`` one
+        row per group and a column per rung and figure."""
+        return self.to_arrow(wide=wide).to_pandas()
 
     def plot(self, *, figure: str = "impressions", ax: Any = None) -> Any:
         """Bars per rung with intervals (needs matplotlib); returns the ``Axes``."""
@@ -270,7 +284,9 @@ class Audit:
                 "|---|---|",
                 *factor_rows,
                 "",
-                f"Intervals: {self.confidence_level:.0%}. Assumptions: " + " ".join(self.assumptions),
+                f"Intervals: {self.confidence_level:.0%}. Assumptions:",
+                "",
+                *(f"- {line}" for line in self.assumptions),
                 *(["", *group_table_markdown(self.table, self.by)] if self.by else []),
             ]
         )
@@ -314,6 +330,8 @@ class Audit:
         )
         if self.by:
             text += "\n\n" + "\n".join(group_table_text(self.table, self.by))
+        # What the figures rest on, one line each: a reader of the terminal sees it too.
+        text += "\n\nassumptions:\n" + "\n".join(f"- {line}" for line in self.assumptions)
         return printable(text, lines=True)  # names, descriptions and group labels come from files
 
 

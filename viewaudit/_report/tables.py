@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._rungs import LEVELS
 
 #: Groups turned into JSON or a long table at a time: bounds memory, costs nothing in speed.
@@ -47,6 +48,34 @@ def long_table(wide: pa.Table, by: Sequence[str]) -> pa.Table:
     undetermined = _stacked(wide, [f"{level}_undetermined" for level in LEVELS], interleave)
     columns["undetermined_impressions"] = undetermined.cast(pa.int64())
     return pa.table(columns)
+
+
+def wide_table(wide: pa.Table, by: Sequence[str]) -> pa.Table:
+    """One row per row of ``wide`` (the audit's table): the keys, then per rung each figure's
+    estimate and interval (``rendered_impressions``, ``rendered_impressions_low``, ...,
+    ``rendered_unique_viewers_high``), ``<rung>_undetermined_impressions`` and, with
+    ``frequency=K``, ``<rung>_reach_<k>`` for k = 2 .. K; then the inflation factor
+    (``inflation``, ``inflation_low``, ``inflation_high``) and its steps (``invalid_traffic``, ...).
+
+    Columns are renamed or selected, never computed row by row."""
+    ks = 1
+    while f"{LEVELS[0]}_reach_{ks + 1}_estimate" in wide.column_names:
+        ks += 1
+    columns: dict[str, pa.ChunkedArray] = {k: wide[k] for k in by}
+    for level in LEVELS:
+        for figure in (*_FIGURES, *(f"reach_{k}" for k in range(2, ks + 1))):
+            for part in _PARTS:
+                columns[_name(f"{level}_{figure}", part)] = wide[f"{level}_{figure}_{part}"]
+            if figure == "unique_viewers":
+                columns[f"{level}_undetermined_impressions"] = wide[f"{level}_undetermined"].cast(pa.int64())
+    for factor in (HEADLINE[0], *(f[0] for f in FACTORS)):
+        for part in _PARTS:
+            columns[_name("inflation" if factor == HEADLINE[0] else factor, part)] = wide[f"{factor}_{part}"]
+    return pa.table(columns)
+
+
+def _name(figure: str, part: str) -> str:
+    return figure if part == "estimate" else f"{figure}_{part}"
 
 
 def _stacked(wide: pa.Table, names: list[str], interleave: pa.Array) -> pa.Array:

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from viewaudit._estimators.histogram import DwellHistogram
+from viewaudit._hypothesis_plugin import register_type
 from viewaudit._policy import Policy
 from viewaudit._policy.bots import bot_regex
 from viewaudit._read.granularity import Granularity
@@ -518,3 +519,7 @@ def summarize_table(
 def crossings_possible(columns: Iterable[str], rounding_ms: float) -> bool:
     """Whether a log with these columns can hold rows whose time crosses a threshold."""
     return rounding_ms > 0 or "dwell_censored" in set(columns)
+
+
+# So that ``st.from_type(Summary)`` works when Hypothesis was imported first.
+register_type(Summary)

@@ -40,7 +40,7 @@ def summaries(
                 log = draw(custom_logs)
             grouping = tuple(draw(groupings))
             # Drawn times are exact, often on the thresholds (whole seconds): not a logger's step.
-            return summarize(log, policy=policy, by=grouping or None, on_invalid="raise", rounding_ms=0)  # type: ignore[return-value]
+            return summarize(log, policy=policy, by=grouping or None, on_invalid="raise", rounding_ms=0, progress=False)  # type: ignore[return-value]
 
         return summary()
 

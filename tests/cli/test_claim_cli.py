@@ -1,0 +1,56 @@
+"""``viewaudit claim``: the ladder a published count implies, in text and JSON; bad input on one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from viewaudit._cli.main import main
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_claim_json_holds_the_count_and_gives_intervals(capsys):
+    """--json: rendered impressions are the published count; the other figures have intervals and a ranking."""
+    code, out, err = _run(capsys, "claim", "--views", "50_000_000", "--platform", "x", "--json", "--samples", "32")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["views_published"] == 50_000_000
+    assert report["ladder"][0]["impressions"] == {"estimate": 50_000_000, "low": 50_000_000, "high": 50_000_000}
+    attended = report["ladder"][3]["unique_viewers"]
+    assert attended["low"] < attended["estimate"] < attended["high"]
+    assert report["sensitivity"]
+    assert "Sobol" in report["method"]
+
+
+def test_claim_text_is_readable(capsys):
+    """The text names the platform's rule and shows the ladder with intervals."""
+    code, out, _ = _run(capsys, "claim", "--views", "1000000", "--platform", "youtube-shorts", "--samples", "16")
+    assert code == 0
+    assert "1,000,000 views published by youtube-shorts" in out
+    assert "TeamYouTube" in out
+    assert "what moves the figures most" in out
+    assert "not used yet" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--views", "-3", "--platform", "x"], "expected a count >= 1, got '-3'"),
+        (["--views", "lots", "--platform", "x"], "expected a count >= 1, got 'lots'"),
+        (["--views", "1000", "--platform", "tiktok"], "argument --platform: invalid choice: 'tiktok'"),
+        (["--platform", "x"], "the following arguments are required: --views"),
+    ],
+)
+def test_claim_errors_are_one_line(capsys, argv, message):
+    """Bad arguments print one line on stderr and exit with 2."""
+    code, out, err = _run(capsys, "claim", *argv)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert message in err

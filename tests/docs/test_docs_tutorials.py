@@ -1,0 +1,261 @@
+"""The quick start and the tutorials run, print what they show, and state the code's figures."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import re
+import shlex
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pyarrow.parquet as pq
+import pytest
+
+import viewaudit
+from viewaudit._cli.main import main
+from viewaudit._report.dwell_view import dwell_view
+from viewaudit._report.values import format_number
+from viewaudit.datasets import load_ebnerd
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+SAMPLE = ROOT / "viewaudit" / "_data" / "ebnerd" / "behaviors.parquet"
+BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+PAGES = ("quickstart.md", "tutorial-ebnerd.md", "tutorial-x-views.md")
+
+
+def _text(page: str) -> str:
+    return (DOCS / page).read_text(encoding="utf-8")
+
+
+def _prose(page: str) -> str:
+    """The page without its code blocks, lines joined: what a reader reads as sentences."""
+    return " ".join(BLOCK.sub("", _text(page)).split())
+
+
+def _shows(printed: str, shown: str) -> bool:
+    """Whether every line the page shows is printed, in order (trailing spaces aside)."""
+    lines = iter(line.rstrip() for line in printed.splitlines())
+    return all(any(line == want for line in lines) for want in (w.rstrip() for w in shown.strip().splitlines()))
+
+
+def _run(page: str, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[int, str]]:
+    """Run the page's Python blocks in one namespace and its bash lines as the viewaudit command;
+    check each against the text block after it; yield (block, printed) for more checks."""
+    blocks = [(m.group(1), m.group(2)) for m in BLOCK.finditer(_text(page))]
+    namespace: dict[str, Any] = {"__name__": page}
+    for i, (language, code) in enumerate(blocks):
+        printed = ""
+        if language == "python":
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                exec(compile(code, f"{page} (block {i})", "exec"), namespace)
+            printed = out.getvalue()
+        elif language == "bash":
+            for line in filter(None, code.splitlines()):
+                command = shlex.split(line)
+                assert command[0] == "viewaudit", line
+                capsys.readouterr()
+                assert main(command[1:]) == 0, f"{line}: {capsys.readouterr().err}"
+                printed += capsys.readouterr().out
+        else:
+            continue
+        following = blocks[i + 1] if i + 1 < len(blocks) else ("", "")
+        if following[0] == "text":
+            assert _shows(printed, following[1]), f"{page}, block {i} printed:\n{printed}"
+        yield i, printed
+
+
+def _load_hook() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("docs_figures", ROOT / "tools" / "docs_figures.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def hook() -> ModuleType:
+    return _load_hook()
+
+
+@pytest.fixture(scope="module")
+def generated(hook: ModuleType) -> dict[str, str]:
+    files: dict[str, str] = hook.all_figures()
+    return files
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder holding the bundled EB-NeRD sample as behaviors.parquet."""
+    shutil.copy(SAMPLE, tmp_path / "behaviors.parquet")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_pages_are_in_the_site_with_runnable_examples() -> None:
+    """Each page is in the nav, early, and holds shell and Python examples with output to compare."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert nav.index("quickstart.md") < nav.index("ladder.md")
+    for page in PAGES:
+        assert page in nav
+        languages = [m.group(1) for m in BLOCK.finditer(_text(page))]
+        assert {"bash", "python", "text"} <= set(languages), page
+
+
+def test_the_quick_start_shows_the_readme_demo_command() -> None:
+    """The quick start's install command is the README's first command, which runs the demo."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    demo = next(m.group(2).strip() for m in BLOCK.finditer(readme) if "viewaudit demo" in m.group(2))
+    assert demo in _text("quickstart.md")
+
+
+def test_every_figure_a_page_shows_is_generated(generated: dict[str, str]) -> None:
+    """Every figures/ file a page links to is one the docs build generates, and the demo's
+    report has its three figures."""
+    assert {"demo-fig-ladder.svg", "demo-fig-inflation.svg", "demo-fig-dwell.svg", "demo-report.html"} <= set(generated)
+    for page in PAGES:
+        for name in re.findall(r"\]\(figures/([^)]+)\)", _text(page)):
+            assert name in generated, (page, name)
+    for name, content in generated.items():
+        if name.endswith(".svg"):
+            assert content.startswith("<svg "), name
+            assert content.endswith("</svg>"), name
+            assert 'xmlns="http://www.w3.org/2000/svg"' in content, name
+
+
+def test_the_hook_adds_the_figures_to_the_site(generated: dict[str, str], tmp_path: Path) -> None:
+    """The mkdocs hook that mkdocs.yml names adds every generated file under figures/ with its content (needs the docs
+    extra; CI's docs build runs the hook too)."""
+    config_module = pytest.importorskip("mkdocs.config", reason="mkdocs is absent: pip install -e '.[docs]'")
+    from mkdocs.structure.files import Files
+
+    config = config_module.load_config(str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+    files = config.plugins.on_files(Files([]), config=config)  # runs the hooks mkdocs.yml names
+    added = {f.src_uri: f.content_string for f in files}
+    assert added == {f"figures/{name}": content for name, content in generated.items()}
+
+
+def test_the_quick_start_runs(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The quick start's commands run (the demo, simulate, audit --html, the Python) and print
+    what it shows; the HTML report is written."""
+    for _ in _run("quickstart.md", capsys):
+        pass
+    assert (workdir / "demo.parquet").is_file()
+    assert "<svg" in (workdir / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_quick_starts_figures_are_the_demos(hook: ModuleType) -> None:
+    """Every figure the quick start's prose states is the demo audit's."""
+    audit = hook.demo_audit()
+    prose = _prose("quickstart.md")
+    factors = audit.inflation.factors
+    for name, label in [
+        ("invalid_traffic", "invalid traffic"),
+        ("non_viewable", "non-viewable"),
+        ("inattentive", "inattentive"),
+        ("repeats", "repeats"),
+    ]:
+        assert f"{label}, \N{MULTIPLICATION SIGN} {format_number(factors[name].estimate)}:" in prose
+    assert f"The headline is {format_number(audit.inflation.headline.estimate)} rendered" in prose
+    viewable = audit.ladder["viewable"].impressions
+    assert f"`{viewable}` means" in prose
+    assert f"{format_number(viewable.estimate)} is the estimate" in prose
+    assert f"{format_number(viewable.low)} to {format_number(viewable.high)} is the 95 % confidence" in prose
+    unmeasured = 1 - viewaudit.get_scenario(hook.DEMO_SCENARIO).model.measurement.measurable
+    assert f"did not measure {unmeasured:.0%} of impressions" in prose.replace("20 %", "20%")
+    assert audit.ladder["rendered"].impressions.exact
+    assert audit.ladder["valid"].impressions.exact
+    # "Most impressions fall left of" the one-second threshold.
+    view = dwell_view(audit.dwell, audit.policy)
+    below = sum(m + c for m, c, edge in zip(view.measured, view.censored, view.edges_ms[1:], strict=True) if edge <= 1000)
+    assert below > (sum(view.measured) + sum(view.censored)) / 2
+    assert [ms for _, ms in view.thresholds] == [1000, 2000]
+
+
+def test_the_ebnerd_tutorial_runs(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The EB-NeRD tutorial's commands and Python run and print what it shows."""
+    for _ in _run("tutorial-ebnerd.md", capsys):
+        pass
+    assert "<svg" in (workdir / "ebnerd.html").read_text(encoding="utf-8")
+
+
+def test_the_ebnerd_tutorials_figures_are_the_samples() -> None:
+    """Every figure the EB-NeRD tutorial's prose states is the sample's."""
+    log = load_ebnerd()
+    audit = viewaudit.audit(log, rounding_ms=1000)
+    prose = _prose("tutorial-ebnerd.md")
+    ladder = audit.ladder
+    rendered = int(ladder["rendered"].impressions.estimate or 0)
+    users = int(ladder["rendered"].unique_viewers.estimate or 0)
+    engaged = int(ladder["engaged"].impressions.estimate or 0)
+    measured = log.num_rows - log["dwell_ms"].null_count
+    assert f"viewaudit ships {pq.read_metadata(SAMPLE).num_rows:,} such rows" in prose
+    assert f"{rendered:,} articles were in view on {users} users' front pages." in prose
+    assert f"{engaged:,} of them were clicked: {engaged / rendered:.2%}".replace("%", " %") in prose
+    assert f"about {round(rendered / users)} articles in view" in prose
+    assert ladder["valid"].impressions.estimate == rendered
+    assert ladder["viewable"].impressions.estimate is None
+    assert ladder["attended"].impressions.estimate is None
+    assert audit.inflation.headline.estimate is None
+    assert "is_bot" not in log.column_names
+    assert "user_agent" not in log.column_names
+    assert "visible_fraction" not in log.column_names
+    dwell = log["dwell_ms"].drop_null().to_pylist()
+    assert f"The {measured} measured ones" in prose
+    assert f"for {min(dwell) / 1000:.0f} seconds or more" in prose
+    assert f"The {log['dwell_ms'].null_count:,} others" in prose
+
+
+def test_the_x_tutorial_runs(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The 1.3-billion-views tutorial's commands and Python run and print what it shows."""
+    for _ in _run("tutorial-x-views.md", capsys):
+        pass
+
+
+def test_the_x_tutorials_figures_are_the_models() -> None:
+    """Every figure the 1.3-billion-views tutorial's prose states is the feed model's."""
+    scenario = viewaudit.get_scenario("x-openai-2023")
+    model = scenario.model
+    expected = viewaudit.expected_ladder(model, policy="mrc-display")
+    prose = _prose("tutorial-x-views.md")
+    ladder = expected.ladder
+    rendered = ladder["rendered"].impressions.estimate or 0.0
+
+    def share(level: str) -> str:
+        return f"{(ladder[level].impressions.estimate or 0.0) / rendered:.1%}".replace("%", " %")
+
+    assert rendered == 1.3e9
+    assert scenario.policy.counts_as_view == "rendered"
+    assert scenario.policy.name == "platform"
+    assert f"1.3 billion impressions reach {ladder['rendered'].unique_viewers}" in prose
+    assert f"**valid**: {share('valid')} remain" in prose
+    assert f"**viewable**: only {share('viewable')}" in prose
+    assert f"**attended**: {share('attended')} stayed" in prose
+    assert f"That is {ladder['attended'].unique_viewers} people." in prose
+    assert round((ladder["attended"].unique_viewers.estimate or 0) / 1e6, -1) == 80  # "about 80 million people"
+    assert f"**engaged**: {share('engaged')} got a like" in prose
+    assert [i.column for i in model.interactions] == ["liked"]
+    assert f"accounts for {expected.inflation.headline} counted views" in prose
+    assert f"assumes {model.bots.share:.0%} of impressions".replace("%", " %") in prose
+    assert f"Half the bots are flagged, and {model.bots.with_user_agent:.0%}".replace("%", " %") in prose
+    assert model.bots.flagged == 0.5
+    caught = 1 - (1 - model.bots.flagged) * (1 - model.bots.with_user_agent)
+    assert round(caught * 3) == 2  # "about two in three are caught"
+    kinds = [how.split(":")[0] for how in scenario.sources.values()]
+    assert f"The other {kinds.count('Assumption')} are assumptions." in prose
+    assert f"lists all {len(kinds)}, with a reason" in prose
+    assert f"{model.exposure.mean:g} impressions per account over five days" in prose
+    assert model.period_days == 5
+    assert f"{model.measurement.measurable:.0%} of impressions are measurable".replace("%", " %") in prose
+    one = attrs.evolve(model, exposure=attrs.evolve(model.exposure, mean=1.0)).scaled(impressions=1.3e9)
+    assert f"the headline falls to {viewaudit.expected_ladder(one, policy='mrc-display').inflation.headline}" in prose
+    assert f"It then takes {one.viewers:,} accounts" in prose
+    assert f"with 1 impression per account instead of {model.exposure.mean:g}" in prose

@@ -1,0 +1,319 @@
+"""How uncertain a scenario's expected ladder is, given how uncertain its parameters are.
+
+Quasi-Monte Carlo over the scenario's parameter ranges gives every figure an interval, and
+one-at-a-time swings rank the parameters by how much they move the headline figures (a
+tornado table). The method is explained in ``docs/model.md`` ("Parameter ranges").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+
+from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
+from viewaudit._model._ranges import ParameterRange, with_values
+from viewaudit._model._scenarios import Scenario, get_scenario
+from viewaudit._policy import Policy, get_policy
+from viewaudit._report.results import Estimate, Inflation, Ladder, Rung
+from viewaudit._report.values import format_number
+from viewaudit._rungs import LEVELS
+
+#: The figures the sensitivity ranking is computed for, in the order reported.
+HEADLINE_FIGURES = ("views", "viewable_impressions", "attended_unique_viewers", "inflation")
+
+
+@attrs.frozen(kw_only=True)
+class Swing:
+    """How far one figure moves when one parameter goes from its low to its high end, the
+    others at their point values."""
+
+    figure: str
+    parameter: str
+    low: float
+    high: float
+    at_low: float
+    at_high: float
+    estimate: float
+
+    @property
+    def swing(self) -> float:
+        return abs(self.at_high - self.at_low)
+
+    def to_dict(self) -> dict[str, Any]:
+        share = self.swing / abs(self.estimate) if self.estimate else None
+        return {**attrs.asdict(self), "swing": self.swing, "swing_share": share}
+
+
+@attrs.frozen(kw_only=True)
+class LadderRanges:
+    """The expected ladder of a scenario with an interval for every figure from its parameter
+    ranges, and the parameters ranked by how much they move the headline figures.
+
+    ``ladder``, ``views`` and ``inflation`` hold :class:`~viewaudit.Estimate` objects whose
+    ``estimate`` is the point model's figure (as :func:`expected_ladder` gives it; a count the
+    scenario holds is the published count itself) and whose ``low`` and ``high`` are the
+    interval over the ranges (see :attr:`method`).
+    """
+
+    scenario: str
+    expected: ExpectedLadder
+    ladder: Ladder
+    views: Estimate
+    inflation: Inflation
+    sensitivity: tuple[Swing, ...]
+    ranges: tuple[ParameterRange, ...]
+    samples: int
+    seed: int | None
+    confidence_level: float
+    held_impressions: float | None
+    widened: tuple[str, ...]
+
+    @property
+    def method(self) -> str:
+        varied = sum(not r.held for r in self.ranges)
+        tail = (1 - self.confidence_level) / 2
+        seed = f"seed {self.seed}" if self.seed is not None else "seeded by the caller's Generator"
+        text = (
+            f"Quasi-Monte Carlo: {self.samples} scrambled Sobol points (scipy.stats.qmc.Sobol, {seed}) over "
+            f"the {varied} varied parameters, each uniform on its range or, for scale parameters, on the log of it. "
+            f"An interval runs from the {tail:.1%} to the {1 - tail:.1%} point of the figure over the draws, widened "
+            "to include the estimate where it falls outside; the estimate is the figure at the point values. "
+            "Sensitivity: each parameter from its low to its high end, the others at their point values."
+        )
+        if self.held_impressions is not None:
+            text += (
+                f" The published count ({self.held_impressions:,.0f} rendered impressions) is held: each draw "
+                "re-derives the population."
+            )
+        return text
+
+    def tornado(self, rows: int = 5) -> list[tuple[str, tuple[Swing, ...]]]:
+        """The ``rows`` parameters that move each headline figure most, by figure; a figure
+        that nothing moves (a count held by construction) or that repeats another (views
+        counted as viewable impressions) is left out."""
+        out = []
+        for figure in HEADLINE_FIGURES:
+            swings = tuple(s for s in self.sensitivity if s.figure == figure)[:rows]
+            if not swings or swings[0].swing == 0:
+                continue
+            if figure == "views" and self.expected.policy.counts_as_view == "viewable":
+                continue
+            out.append((figure, swings))
+        return out
+
+    def to_markdown(self, *, rows: int = 5) -> str:
+        """The ladder with its intervals, the inflation, and the ``rows`` parameters that move
+        each headline figure most, as Markdown (as in ``docs/model.md``)."""
+        ladder = [
+            "| rung | impressions | unique viewers |",
+            "|---|---|---|",
+            *(f"| {r.level} | {r.impressions} | {r.unique_viewers} |" for r in self.ladder),
+        ]
+        lines = [*ladder, "", f"Inflation: {self.inflation.headline} rendered impressions per unique attended viewer."]
+        for figure, swings in self.tornado(rows):
+            lines += [
+                "",
+                f"| `{figure}`: parameter | low | high | figure at low | figure at high | swing |",
+                "|---|---|---|---|---|---|",
+                *(
+                    f"| `{s.parameter}` | {format_number(s.low)} | {format_number(s.high)} | {format_number(s.at_low)} "
+                    f"| {format_number(s.at_high)} | {s.swing / abs(s.estimate):.0%} |"
+                    for s in swings
+                ),
+            ]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "samples": self.samples,
+            "seed": self.seed,
+            "confidence_level": self.confidence_level,
+            "views": {"level": self.expected.policy.counts_as_view, **self.views.to_dict()},
+            "ladder": self.ladder.to_list(),
+            "inflation": self.inflation.to_dict(),
+            "widened": list(self.widened),
+            "sensitivity": [s.to_dict() for s in self.sensitivity],
+            "ranges": [r.to_dict() for r in self.ranges],
+        }
+
+
+def _figures(expected: ExpectedLadder) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for rung in expected.ladder:
+        out[f"{rung.level}_impressions"] = float(rung.impressions)
+        out[f"{rung.level}_unique_viewers"] = float(rung.unique_viewers)
+    out["views"] = float(expected.views)
+    out["inflation"] = float(expected.inflation.headline)
+    out.update({f"inflation.{name}": float(value) for name, value in expected.inflation.factors.items()})
+    return out
+
+
+def _evaluate(scenario: Scenario, values: Mapping[str, float], policy: Policy) -> dict[str, float]:
+    model = with_values(scenario.model, values)
+    if scenario.impressions is not None:
+        model = model.scaled(impressions=scenario.impressions)
+    return _figures(expected_ladder(model, policy=policy))
+
+
+def _check(scenario: Any, policy: Any, samples: Any, confidence_level: Any, rng: Any) -> tuple[Scenario, Policy, int]:
+    scenario = get_scenario(scenario)
+    if not scenario.ranges:
+        raise ValueError(f"scenario {scenario.name!r} has no parameter ranges")
+    policy = get_policy(policy)
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 16 or samples & (samples - 1):
+        raise ValueError(f"samples must be a power of two >= 16 (Sobol points keep their balance), got {samples!r}")
+    if isinstance(confidence_level, bool) or not isinstance(confidence_level, (int, float)) or not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be a number in (0, 1), got {confidence_level!r}")
+    if not (
+        rng is None or isinstance(rng, np.random.Generator) or (isinstance(rng, int) and not isinstance(rng, bool) and rng >= 0)
+    ):
+        raise ValueError(f"rng must be a seed (an int >= 0), a numpy Generator or None, got {rng!r}")
+    return scenario, policy, samples.bit_length() - 1
+
+
+def _interval(point: float, draws: np.ndarray, confidence_level: float) -> tuple[Estimate, bool]:
+    if math.isnan(point):
+        return Estimate(None, None, None), False
+    tail = (1 - confidence_level) / 2
+    low, high = (float(q) for q in np.quantile(draws, [tail, 1 - tail]))
+    widened = not low <= point <= high
+    return Estimate(point, min(low, point), max(high, point)), widened
+
+
+def _swings(scenario: Scenario, policy: Policy, point: Mapping[str, float]) -> tuple[Swing, ...]:
+    varied = [r for r in scenario.ranges.values() if not r.held]
+    ends = {r.name: (_evaluate(scenario, {r.name: r.low}, policy), _evaluate(scenario, {r.name: r.high}, policy)) for r in varied}
+    out: list[Swing] = []
+    for figure in HEADLINE_FIGURES:
+        if math.isnan(point[figure]):
+            continue
+        rows = [
+            Swing(
+                figure=figure,
+                parameter=r.name,
+                low=r.low,
+                high=r.high,
+                at_low=ends[r.name][0][figure],
+                at_high=ends[r.name][1][figure],
+                estimate=point[figure],
+            )
+            for r in varied
+        ]
+        out.extend(sorted(rows, key=lambda s: -s.swing))
+    return tuple(out)
+
+
+def expected_ladder_ranges(
+    scenario: Scenario | str,
+    *,
+    policy: Policy | str = "mrc-display",
+    samples: int = 1024,
+    confidence_level: float = 0.95,
+    rng: int | np.random.Generator | None = 0,
+) -> LadderRanges:
+    """The scenario's expected ladder with an interval for every figure over its parameter
+    ranges, and a sensitivity ranking of the parameters.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario` or the name of a shipped one.
+    policy
+        A :class:`~viewaudit.Policy`, a preset name or a ``.toml`` file.
+    samples
+        Sobol points, a power of two >= 16.
+    confidence_level
+        Share of the draws between an interval's ends.
+    rng
+        The seed of the scrambling: the same seed gives the same figures.
+
+    Returns
+    -------
+    LadderRanges
+        Each figure's estimate (the point model's) and its interval; the method in
+        :attr:`LadderRanges.method`.
+
+    Notes
+    -----
+    Each varied parameter is drawn uniformly on its range, or on the log of its range for scale
+    parameters (``ParameterRange.scale``), by a scrambled Sobol sequence (Owen scrambling, in
+    ``scipy.stats.qmc.Sobol``), all parameters independent. Where the scenario holds a published
+    count (``Scenario.impressions``), each draw re-derives the population so that the rendered
+    impressions stay that count. The sensitivity ranking sets one parameter at a time to its
+    low and high ends with the others at their point values (a tornado table).
+
+    Examples
+    --------
+    >>> import viewaudit as va
+    >>> ranges = va.expected_ladder_ranges("x-openai-2023", samples=64)
+    >>> ranges.ladder["rendered"].impressions.exact
+    True
+    """
+    from scipy.stats import qmc  # on first use, as scipy.stats elsewhere in the model
+
+    scenario, policy, power = _check(scenario, policy, samples, confidence_level, rng)
+    point_ladder = expected_ladder(scenario.model, policy=policy)
+    point = _figures(point_ladder)
+    varied = [r for r in scenario.ranges.values() if not r.held]
+    unit = qmc.Sobol(d=len(varied), scramble=True, seed=rng).random_base2(power)
+    draws = [_evaluate(scenario, {r.name: r.value_at(u[j]) for j, r in enumerate(varied)}, policy) for u in unit]
+    # A count the scenario holds by construction is exact: the draws differ only by rounding of the population.
+    held = {"rendered_impressions"} if scenario.impressions is not None else set()
+    if held and policy.counts_as_view == "rendered":
+        held.add("views")
+    intervals: dict[str, Estimate] = {}
+    widened: list[str] = []
+    for name, value in point.items():
+        if name in held:  # the published count itself, which the model matches up to a whole population
+            count = float(scenario.impressions)  # type: ignore[arg-type]
+            intervals[name] = Estimate(count, count, count)
+            continue
+        intervals[name], outside = _interval(value, np.array([d[name] for d in draws]), confidence_level)
+        if outside:
+            widened.append(name)
+    rungs: list[Rung] = []
+    for rung in point_ladder.ladder:
+        if rung.impressions.estimate is None:  # undetermined, as in the audit: 0 to valid, over the ranges
+            valid = rungs[LEVELS.index("valid")]
+            rungs.append(
+                attrs.evolve(
+                    rung,
+                    impressions=Estimate(None, 0.0, valid.impressions.high),
+                    unique_viewers=Estimate(None, 0.0, valid.unique_viewers.high),
+                )
+            )
+            continue
+        rungs.append(
+            Rung(
+                level=rung.level,
+                impressions=intervals[f"{rung.level}_impressions"],
+                unique_viewers=intervals[f"{rung.level}_unique_viewers"],
+                undetermined=0,
+            )
+        )
+    inflation = Inflation(
+        headline=intervals["inflation"],
+        factors={name: intervals[f"inflation.{name}"] for name in point_ladder.inflation.factors},
+    )
+    return LadderRanges(
+        scenario=scenario.name,
+        expected=point_ladder,
+        ladder=Ladder(tuple(rungs)),
+        views=intervals["views"],
+        inflation=inflation,
+        sensitivity=_swings(scenario, policy, point),
+        ranges=tuple(scenario.ranges.values()),
+        samples=samples,
+        seed=rng if isinstance(rng, int) else None,
+        confidence_level=float(confidence_level),
+        held_impressions=scenario.impressions,
+        widened=tuple(widened),
+    )
+
+
+__all__ = ["HEADLINE_FIGURES", "LadderRanges", "Swing", "expected_ladder_ranges"]
