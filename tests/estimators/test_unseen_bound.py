@@ -10,7 +10,7 @@ import pytest
 from viewaudit import DegenerateDataWarning
 from viewaudit._estimators import unseen as _unseen
 from viewaudit._ladder.sampled_viewers import _bound_low, complete_log_viewers
-from viewaudit.estimators import chao1, frequency_counts, k_plus_reach, unique_viewers
+from viewaudit.estimators import chao1, frequency_counts, k_plus_reach, model_free_reach, unique_viewers
 
 
 def _closed(seed: int, p: float) -> np.ndarray:
@@ -22,7 +22,7 @@ def _closed(seed: int, p: float) -> np.ndarray:
 def test_default_low_end_is_the_lower_of_the_models_and_the_bound() -> None:
     """Unique viewers where the one-class fit misfits the singletons and doubletons: the low end is
     the models' low end or the bound's lower limit, the lower; the estimate, the high end and the
-    method are the models'; k+ reach (k >= 2) is unchanged."""
+    method are the models'; k+ reach (k >= 2) spans the models' interval and the model-free range."""
     f = frequency_counts(_closed(1, 0.2))
     got = unique_viewers(f, sample_rate=0.2)
     models = _unseen._models_reach(f, 0.2, 1, 0.95)
@@ -35,7 +35,11 @@ def test_default_low_end_is_the_lower_of_the_models_and_the_bound() -> None:
         models.confidence_interval.high,
         models.method,
     )
-    assert k_plus_reach(f, k=2, sample_rate=0.2) == _unseen._models_reach(f, 0.2, 2, 0.95)
+    reach, reach_models = k_plus_reach(f, k=2, sample_rate=0.2), _unseen._models_reach(f, 0.2, 2, 0.95)
+    free = model_free_reach(f, sample_rate=0.2, k=2)
+    assert reach.estimate == reach_models.estimate
+    assert reach.confidence_interval.low == min(reach_models.confidence_interval.low, free.low)
+    assert reach.confidence_interval.high == max(reach_models.confidence_interval.high, free.high)
 
 
 def test_disagreement_is_flagged_where_the_models_lie_above_the_bound() -> None:

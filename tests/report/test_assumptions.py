@@ -176,8 +176,9 @@ TEXTS = (
         "cannot tell a few light viewers from many."
     ),
     (
-        "k+ reach of the complete log comes from exposure models for the whole log; per group only k = 1 "
-        "(unique viewers) is estimated, and k >= 2 is bounded by 0 and the group's unique viewers."
+        "k+ reach of the complete log comes from exposure models for the whole log, widened to the model-free "
+        "range where they misfit; per group only k = 1 (unique viewers) is estimated, and k >= 2 is bounded by 0 "
+        "and the group's unique viewers."
     ),
     (
         "Unique viewers (rendered, valid): the exposure models fit the viewers seen once or twice poorly and "

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from viewaudit.estimators import frequency_counts, model_free_reach
+from viewaudit.estimators import frequency_counts, k_plus_reach, model_free_reach
 
 RUNS = 15
 
@@ -44,3 +44,17 @@ def test_model_free_range_covers() -> None:
                     covered += found.low <= np.count_nonzero(x >= k) <= found.high
                     total += 1
     assert stats.binomtest(covered, total, 0.95, alternative="less").pvalue > 0.001
+
+
+@pytest.mark.slow
+def test_k_plus_reach_covers_where_the_models_misfit() -> None:
+    """Pareto exposures at 10 %: every model's 3+ reach runs about 18 % low (covered in no run
+    before); where the one-class fit misfits the low counts the default interval takes in the
+    model-free range and covers at the nominal rate (one-sided binomial test at 0.1 %)."""
+    covered = 0
+    for run in range(RUNS):
+        rng = np.random.default_rng([run, 24, 3])
+        x = _pareto(rng)
+        ci = k_plus_reach(frequency_counts(rng.binomial(x, 0.1)), k=3, sample_rate=0.1).confidence_interval
+        covered += ci.low <= np.count_nonzero(x >= 3) <= ci.high
+    assert stats.binomtest(covered, RUNS, 0.95, alternative="less").pvalue > 0.001

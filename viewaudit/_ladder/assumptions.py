@@ -372,8 +372,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         "k+ reach of a sample",
         lambda c: bool(c.frequency) and c.whole.sample_rate is not None,
-        "k+ reach of the complete log comes from exposure models for the whole log; per group only k = 1 "
-        "(unique viewers) is estimated, and k >= 2 is bounded by 0 and the group's unique viewers.",
+        "k+ reach of the complete log comes from exposure models for the whole log, widened to the model-free "
+        "range where they misfit; per group only k = 1 (unique viewers) is estimated, and k >= 2 is bounded by 0 "
+        "and the group's unique viewers.",
         method=_REACH,
     ),
     Assumption(
