@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
-import shlex
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from viewaudit._cli.main import main
+from helpers.doc_pages import blocks, run_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "byo-log.md"
 SAMPLE = ROOT / "viewaudit" / "_data" / "ebnerd"
-BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
-
-
-def _blocks() -> list[tuple[str, str]]:
-    return [(m.group(1), m.group(2)) for m in BLOCK.finditer(PAGE.read_text(encoding="utf-8"))]
-
-
-def _shows(printed: str, shown: str) -> bool:
-    """Whether every line the page shows is printed, in order (trailing spaces aside)."""
-    lines = iter(line.rstrip() for line in printed.splitlines())
-    return all(any(line == want for line in lines) for want in (w.rstrip() for w in shown.strip().splitlines()))
 
 
 @pytest.fixture
@@ -46,7 +30,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_the_page_has_examples() -> None:
     """The page holds Python and shell examples, with output to compare with, and is in the site."""
-    languages = [lang for lang, _ in _blocks()]
+    languages = [lang for lang, _ in blocks(PAGE)]
     assert languages.count("python") >= 5
     assert languages.count("bash") >= 3
     assert "text" in languages
@@ -56,25 +40,6 @@ def test_the_page_has_examples() -> None:
 def test_examples_run_and_print_what_the_page_shows(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Python blocks run in order in one namespace; each shell line runs as the viewaudit command
     and exits 0; what a block prints holds the lines of the text block after it, in order."""
-    blocks = _blocks()
-    namespace: dict[str, Any] = {"__name__": "byo_log_page"}
-    for i, (language, code) in enumerate(blocks):
-        printed = ""
-        if language == "python":
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
-                exec(compile(code, f"{PAGE.name} (block {i})", "exec"), namespace)
-            printed = out.getvalue()
-        elif language == "bash":
-            for line in filter(None, code.splitlines()):
-                command = shlex.split(line)
-                assert command[0] == "viewaudit", line
-                capsys.readouterr()
-                assert main(command[1:]) == 0, f"{line}: {capsys.readouterr().err}"
-                printed += capsys.readouterr().out
-        else:
-            continue
-        following = blocks[i + 1] if i + 1 < len(blocks) else ("", "")
-        if following[0] == "text":
-            assert _shows(printed, following[1]), f"block {i} printed:\n{printed}"
+    for _ in run_page(PAGE, capsys):
+        pass
     assert (workdir / "devices.csv").is_file()

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import io
 import re
-import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import attrs
 import pyarrow.parquet as pq
 import pytest
 
 import viewaudit
-from viewaudit._cli.main import main
 from viewaudit._report.dwell_view import dwell_view
 from viewaudit._report.values import format_number
 from viewaudit.datasets import load_ebnerd
+
+from helpers.doc_pages import run_page
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -39,37 +36,8 @@ def _prose(page: str) -> str:
     return " ".join(BLOCK.sub("", _text(page)).split())
 
 
-def _shows(printed: str, shown: str) -> bool:
-    """Whether every line the page shows is printed, in order (trailing spaces aside)."""
-    lines = iter(line.rstrip() for line in printed.splitlines())
-    return all(any(line == want for line in lines) for want in (w.rstrip() for w in shown.strip().splitlines()))
-
-
 def _run(page: str, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[int, str]]:
-    """Run the page's Python blocks in one namespace and its bash lines as the viewaudit command;
-    check each against the text block after it; yield (block, printed) for more checks."""
-    blocks = [(m.group(1), m.group(2)) for m in BLOCK.finditer(_text(page))]
-    namespace: dict[str, Any] = {"__name__": page}
-    for i, (language, code) in enumerate(blocks):
-        printed = ""
-        if language == "python":
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
-                exec(compile(code, f"{page} (block {i})", "exec"), namespace)
-            printed = out.getvalue()
-        elif language == "bash":
-            for line in filter(None, code.splitlines()):
-                command = shlex.split(line)
-                assert command[0] == "viewaudit", line
-                capsys.readouterr()
-                assert main(command[1:]) == 0, f"{line}: {capsys.readouterr().err}"
-                printed += capsys.readouterr().out
-        else:
-            continue
-        following = blocks[i + 1] if i + 1 < len(blocks) else ("", "")
-        if following[0] == "text":
-            assert _shows(printed, following[1]), f"{page}, block {i} printed:\n{printed}"
-        yield i, printed
+    return run_page(DOCS / page, capsys)
 
 
 def _load_hook() -> ModuleType:

@@ -73,14 +73,8 @@ def _power_of_two(text: str) -> int:
     return value
 
 
-def register(sub: Any) -> None:
-    """Add the ``model``, ``simulate`` and ``demo`` subcommands to the CLI's subparsers."""
-    names = ", ".join(_BUILDERS)
-    p = sub.add_parser("model", help="a scenario's expected view ladder at full scale (closed form, instant)")
-    p.add_argument("--scenario", required=True, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names}")
-    p.add_argument(
-        "--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)"
-    )
+def _add_range_options(p: Any) -> None:
+    """The options of the commands that give intervals over parameter ranges (model, claim)."""
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
     p.add_argument(
         "--samples",
@@ -91,19 +85,22 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Sobol scrambling (default 0)")
 
+
+def register(sub: Any) -> None:
+    """Add the ``model``, ``simulate`` and ``demo`` subcommands to the CLI's subparsers."""
+    names = ", ".join(_BUILDERS)
+    p = sub.add_parser("model", help="a scenario's expected view ladder at full scale (closed form, instant)")
+    p.add_argument("--scenario", required=True, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names}")
+    p.add_argument(
+        "--policy", default="mrc-display", metavar="NAME|FILE", help="a preset name or a .toml policy file (default mrc-display)"
+    )
+    _add_range_options(p)
+
     p = sub.add_parser("claim", help="the view ladder a platform's published view count could mean, with intervals")
     p.add_argument("--views", required=True, type=_views, metavar="N", help="the published view count (>= 1)")
     p.add_argument("--platform", required=True, choices=list(PLATFORMS), metavar="NAME", help=f"one of {', '.join(PLATFORMS)}")
     p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="the rule to recount under (default mrc-display)")
-    p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
-    p.add_argument(
-        "--samples",
-        type=_power_of_two,
-        default=MODEL_SAMPLES,
-        metavar="N",
-        help=f"Sobol points over the parameter ranges, a power of two >= 16 (default {MODEL_SAMPLES})",
-    )
-    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Sobol scrambling (default 0)")
+    _add_range_options(p)
 
     p = sub.add_parser("simulate", help="write a simulated log of a scenario and its truth")
     p.add_argument("--scenario", required=True, choices=list(_BUILDERS), metavar="NAME", help=f"one of {names}")
