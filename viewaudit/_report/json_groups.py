@@ -24,7 +24,6 @@ from viewaudit._rungs import LEVELS
 _PARTS = ("estimate", "low", "high")
 #: Below this, every whole float is an exact integer: ``_num`` and ``to_dict`` write it as an int.
 _EXACT = 2.0**53
-_NULL = pa.scalar("null")
 #: Groups joined into one Arrow string array at a time (its offsets are 32-bit).
 _ROWS_PER_JOIN = 50_000
 
@@ -40,7 +39,7 @@ def json_numbers(values: Any) -> pa.Array:
     if whole.all():
         return integers
     out = pc.if_else(pa.array(whole), integers, _floats(arr, finite & ~whole))
-    return pc.if_else(pa.array(finite), out, _NULL)
+    return pc.if_else(pa.array(finite), out, "null")
 
 
 def _floats(arr: np.ndarray, fraction: np.ndarray) -> pa.Array:
@@ -68,7 +67,7 @@ def _shares(values: Any, population: float) -> pa.Array:
     # IEEE division as here; -0.0 is the int 0 there (+ 0.0 makes it 0.0).
     shares = (arr + 0.0) / population
     known = np.isfinite(arr) & np.isfinite(shares)
-    return pc.if_else(pa.array(known), _floats(shares, known), _NULL)
+    return pc.if_else(pa.array(known), _floats(shares, known), "null")
 
 
 def json_keys(column: pa.ChunkedArray | pa.Array) -> pa.Array:
