@@ -2,8 +2,9 @@
 
 Run by ``bench_scale.py --profile`` in a fresh process. Timers wrap the pipeline's functions
 (in this process only): wall time for the stages that run one after another (start-up, the
-threaded scan, estimate, report), and CPU time summed over threads for what runs inside the
-scan's threads (Parquet decoding, validation, reducing batches to keys, folding them).
+threaded scan, estimate, report), and, for what runs inside the scan's threads (Parquet
+decoding, validation, reducing batches to keys), the wall time inside those calls summed over
+the threads (it counts waiting for the other threads and for the interpreter lock too).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def profile(path: str, by: str, needed: list[str]) -> None:
     other = total - wall.get("scan", 0) - wall.get("estimate", 0)
     print(f"  scan (wall; read, validate and reduce in threads, fold): {wall.get('scan', 0):.2f} s")
     reduce = CPU["validate + reduce"] - CPU["validate"]
-    print(f"    CPU in threads: read {CPU['read']:.2f} s, validate {CPU['validate']:.2f} s, reduce {reduce:.2f} s")
+    print(f"    time inside calls, summed over threads: read {CPU['read']:.2f} s, validate {CPU['validate']:.2f} s, reduce {reduce:.2f} s")
     print(f"  estimate (ladder, intervals, inflation, assumptions): {wall.get('estimate', 0):.2f} s")
     print(f"  other (options, opening the source): {other:.2f} s")
     print(f"  report (write_json): {report:.2f} s")
