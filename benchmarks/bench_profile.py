@@ -95,7 +95,8 @@ def profile(path: str, by: str, needed: list[str]) -> None:
     other = total - wall.get("scan", 0) - wall.get("estimate", 0)
     print(f"  scan (wall; read, validate and reduce in threads, fold): {wall.get('scan', 0):.2f} s")
     reduce = CPU["validate + reduce"] - CPU["validate"]
-    print(f"    time inside calls, summed over threads: read {CPU['read']:.2f} s, validate {CPU['validate']:.2f} s, reduce {reduce:.2f} s")
+    inside = f"read {CPU['read']:.2f} s, validate {CPU['validate']:.2f} s, reduce {reduce:.2f} s"
+    print(f"    time inside calls, summed over threads: {inside}")
     print(f"  estimate (ladder, intervals, inflation, assumptions): {wall.get('estimate', 0):.2f} s")
     print(f"  other (options, opening the source): {other:.2f} s")
     print(f"  report (write_json): {report:.2f} s")

@@ -97,3 +97,31 @@ def test_groups_joined_in_parts_read_the_same(monkeypatch: pytest.MonkeyPatch) -
     whole = audited.to_json()
     monkeypatch.setattr(json_groups, "_ROWS_PER_JOIN", 2)
     assert audited.to_json() == whole == json.dumps(audited.to_dict())
+
+
+def _record_line(record: dict[str, object]) -> str:
+    """The reference: one record through json.dumps, non-finite floats null."""
+    finite = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
+    return json.dumps(finite, allow_nan=False) + "\n"
+
+
+@pytest.mark.parametrize("name", list(KEYS))
+def test_json_lines_are_dumps_of_each_record(name: str) -> None:
+    """The long table as JSON Lines is, line for line, json.dumps of each record (NaN null)."""
+    table = va.audit(_log(KEYS[name]), by=["key", "other"]).to_arrow()
+    want = "".join(_record_line(r) for r in table.to_pylist())
+    assert json_groups.json_lines(table).decode() == want
+
+
+def test_json_lines_of_every_column_kind() -> None:
+    """Floats of every kind, booleans, nulls and text in one table: as json.dumps writes each record."""
+    floats = [*SPECIAL, None]
+    table = pa.table(
+        {
+            "x": pa.array(floats, pa.float64()),
+            "flag": pa.array([True, False, None] * 7)[: len(floats)],
+            "n": pa.array([2**62, -1, None] * 7, pa.int64())[: len(floats)],
+            "text": pa.array(['"q"', "é", None] * 7)[: len(floats)],
+        }
+    )
+    assert json_groups.json_lines(table).decode() == "".join(_record_line(r) for r in table.to_pylist())

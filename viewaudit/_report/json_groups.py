@@ -157,8 +157,48 @@ def _joined(table: pa.Table, pieces: list[str | tuple[str, str]], population: fl
             parts.append(_shares(table[piece[1]].to_numpy(zero_copy_only=False), float(population or 1)))
         else:
             parts.append(json_numbers(table[piece[1]].to_numpy(zero_copy_only=False)))
-    rows = pc.binary_join_element_wise(*parts, "")
     # The rows lie end to end in the values buffer: that buffer is the joined text.
+    return _values_buffer(pc.binary_join_element_wise(*parts, "")).decode()[:-2]
+
+
+def json_floats(values: Any) -> pa.Array:
+    """A float column as :func:`json.dumps` writes each value: ``repr`` (``5.0``, ``0.1``),
+    ``null`` where not finite (JSON has no NaN)."""
+    arr = np.asarray(values, dtype=float)
+    finite = np.isfinite(arr)
+    with np.errstate(invalid="ignore"):
+        # repr writes whole floats below 1e16 as their digits and ".0"; -0.0 and the rest by _floats.
+        whole = finite & (np.mod(arr, 1) == 0) & (np.abs(arr) < 1e16) & ~((arr == 0) & np.signbit(arr))
+    digits = pa.array(np.where(whole, arr, 0).astype(np.int64)).cast(pa.string())
+    out = pc.if_else(pa.array(whole), pc.binary_join_element_wise(digits, ".0", ""), _floats(arr, finite & ~whole))
+    return pc.if_else(pa.array(finite), out, "null")
+
+
+def _tokens(column: pa.ChunkedArray) -> pa.Array:
+    if pa.types.is_floating(column.type):
+        return json_floats(column.to_numpy(zero_copy_only=False))
+    if pa.types.is_boolean(column.type):
+        return pc.fill_null(pc.if_else(column.combine_chunks(), "true", "false"), "null")
+    return json_keys(column)
+
+
+def json_lines(table: pa.Table) -> bytes:
+    """``table`` as JSON Lines: for each row, ``json.dumps`` of its record (non-finite floats
+    null) and a newline, built column by column."""
+    pieces: list[str | tuple[str, str]] = []
+    for i, name in enumerate(table.column_names):
+        pieces += [("{" if i == 0 else ", ") + json.dumps(name) + ": ", ("value", name)]
+    pieces.append("}\n")
+    out = []
+    for start in range(0, table.num_rows, _ROWS_PER_JOIN):
+        part = table.slice(start, _ROWS_PER_JOIN)
+        parts = [pa.scalar(p) if isinstance(p, str) else _tokens(part[p[1]]) for p in pieces]
+        out.append(_values_buffer(pc.binary_join_element_wise(*parts, "")))
+    return b"".join(out)
+
+
+def _values_buffer(rows: pa.Array) -> bytes:
+    """The text of a string array's values, end to end."""
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=4 * rows.offset)
-    text: bytes = rows.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0] - 2).to_pybytes()
-    return text.decode()
+    text: bytes = rows.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0]).to_pybytes()
+    return text
