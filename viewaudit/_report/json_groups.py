@@ -24,8 +24,10 @@ from viewaudit._rungs import LEVELS
 _PARTS = ("estimate", "low", "high")
 #: Below this, every whole float is an exact integer: ``_num`` and ``to_dict`` write it as an int.
 _EXACT = 2.0**53
-#: Groups joined into one Arrow string array at a time (its offsets are 32-bit).
+#: Rows joined into one Arrow array of text at a time: bounds the memory of a join.
 _ROWS_PER_JOIN = 50_000
+#: 64-bit offsets: a join's text may pass 2 GB (a group with a long k+ reach is long).
+_TEXT = pa.large_string()
 
 
 def json_numbers(values: Any) -> pa.Array:
@@ -137,7 +139,6 @@ def groups_json(table: pa.Table, by: Sequence[str], population: float | None) ->
     """The groups of ``table`` (rows of the ladder table) as JSON objects joined by ``", "``:
     the text ``json.dumps`` gives for each of ``Audit.to_dict()["groups"]``, joined so."""
     pieces = _template(table, by, population)
-    # Arrow's string offsets are 32-bit: a few thousand bytes a group, so joined in parts.
     starts = range(0, table.num_rows, _ROWS_PER_JOIN)
     return ", ".join(_joined(table.slice(start, _ROWS_PER_JOIN), pieces, population) for start in starts)
 
@@ -148,17 +149,17 @@ def _joined(table: pa.Table, pieces: list[str | tuple[str, str]], population: fl
     for piece in [*pieces, ", "]:  # the separator after each row; the last one is cut below
         if isinstance(piece, str):
             if parts and isinstance(parts[-1], pa.Scalar):
-                parts[-1] = pa.scalar(parts[-1].as_py() + piece)
+                parts[-1] = pa.scalar(parts[-1].as_py() + piece, _TEXT)
             else:
-                parts.append(pa.scalar(piece))
+                parts.append(pa.scalar(piece, _TEXT))
         elif piece[0] == "key":
-            parts.append(json_keys(table[piece[1]]))
+            parts.append(json_keys(table[piece[1]]).cast(_TEXT))
         elif piece[0] == "share":
-            parts.append(_shares(table[piece[1]].to_numpy(zero_copy_only=False), float(population or 1)))
+            parts.append(_shares(table[piece[1]].to_numpy(zero_copy_only=False), float(population or 1)).cast(_TEXT))
         else:
-            parts.append(json_numbers(table[piece[1]].to_numpy(zero_copy_only=False)))
+            parts.append(json_numbers(table[piece[1]].to_numpy(zero_copy_only=False)).cast(_TEXT))
     # The rows lie end to end in the values buffer: that buffer is the joined text.
-    return _values_buffer(pc.binary_join_element_wise(*parts, "")).decode()[:-2]
+    return _values_buffer(pc.binary_join_element_wise(*parts, pa.scalar("", _TEXT))).decode()[:-2]
 
 
 def json_floats(values: Any) -> pa.Array:
@@ -192,13 +193,13 @@ def json_lines(table: pa.Table) -> bytes:
     out = []
     for start in range(0, table.num_rows, _ROWS_PER_JOIN):
         part = table.slice(start, _ROWS_PER_JOIN)
-        parts = [pa.scalar(p) if isinstance(p, str) else _tokens(part[p[1]]) for p in pieces]
-        out.append(_values_buffer(pc.binary_join_element_wise(*parts, "")))
+        parts = [pa.scalar(p, _TEXT) if isinstance(p, str) else _tokens(part[p[1]]).cast(_TEXT) for p in pieces]
+        out.append(_values_buffer(pc.binary_join_element_wise(*parts, pa.scalar("", _TEXT))))
     return b"".join(out)
 
 
 def _values_buffer(rows: pa.Array) -> bytes:
-    """The text of a string array's values, end to end."""
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=4 * rows.offset)
+    """The text of a large_string array's values, end to end."""
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64, count=len(rows) + 1, offset=8 * rows.offset)
     text: bytes = rows.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0]).to_pybytes()
     return text
