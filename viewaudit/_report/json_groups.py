@@ -1,7 +1,7 @@
-"""The groups of the JSON report written as text column by column, without a dict per group.
+"""The groups as JSON text (the report's, and JSON Lines), built column by column, not a dict per group.
 
 A report of 20k groups holds a million figures. Building a Python dict per group and handing
-them to :func:`json.dumps` took longer than half the audit; here each column of the ladder
+them to :func:`json.dumps` took about half as long as the audit; here each column of the ladder
 table becomes its JSON tokens at once (integers exactly, other floats as ``repr`` writes them,
 non-finite figures as ``null``), and every group's text is the same template with the
 tokens in its holes. The text is byte for byte ``json.dumps`` of the reference dicts
@@ -48,8 +48,10 @@ def _floats(arr: np.ndarray, fraction: np.ndarray) -> pa.Array:
     """``repr`` of each value where ``fraction`` (other places: anything).
 
     Arrow writes the shortest digits that read back as the same float, as ``repr`` does, four
-    times faster; it differs in notation only (``1e-05`` is ``0.00001`` there, and long numbers
-    get an exponent sooner), so ``repr`` writes those.
+    times faster; it differs in notation (``1e-05`` is ``0.00001`` there, and long numbers get an
+    exponent sooner), so ``repr`` writes those. Both pick the shortest round-trip digits, so the
+    JSON reads back as the same numbers even if a tie were ever broken differently (none was in
+    16 million values tried, nor in the property test).
     """
     out = pa.array(arr).cast(pa.string())
     size = np.abs(arr)
