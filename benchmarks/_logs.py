@@ -60,14 +60,16 @@ def write_log(path: Path, rows: int, *, items: int = 50_000, viewers: int = 2_00
     return path
 
 
-def ensure_log(rows: int) -> Path:
-    """The benchmark log of ``rows`` rows in ``benchmarks/data/``, written on first use."""
+def ensure_log(rows: int, *, viewers: int = 2_000_000) -> Path:
+    """The benchmark log of ``rows`` rows (among ``viewers`` viewers) in ``benchmarks/data/``,
+    written on first use."""
     import sys
     import time
 
-    path = Path(__file__).resolve().parent / "data" / f"log_{rows}.parquet"
+    name = f"log_{rows}.parquet" if viewers == 2_000_000 else f"log_{rows}_viewers_{viewers}.parquet"
+    path = Path(__file__).resolve().parent / "data" / name
     if not path.exists():
         t = time.perf_counter()
-        write_log(path, rows)
+        write_log(path, rows, viewers=viewers)
         print(f"wrote {path} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return path

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -36,6 +37,30 @@ def duckdb_sql(path: str, by: str | None) -> str:
     select = ", ".join(([by] if by else []) + figures)
     group = f" GROUP BY {by}" if by else ""
     return f"SELECT {select} FROM read_parquet('{path}'){group}"
+
+
+def polars_query(path: str, by: str | None) -> Any:
+    """The bare ladder as a polars lazy query (filtered counts and distinct viewers per rung)."""
+    import polars as pl
+
+    lf = pl.scan_parquet(path)
+    valid = ~pl.col("is_bot").fill_null(False) & ~(pl.col("viewer_id") == pl.col("author_id")).fill_null(False)
+    viewable = valid & (pl.col("visible_fraction") >= 0.5) & (pl.col("dwell_ms") >= 1000)
+    attended = viewable & (pl.col("dwell_ms") >= 2000)
+    engaged = valid & pl.col("liked").fill_null(False)
+    exprs = []
+    for name, cond in {
+        "rendered": pl.lit(True),
+        "valid": valid,
+        "viewable": viewable,
+        "attended": attended,
+        "engaged": engaged,
+    }.items():
+        cond = cond.fill_null(False)
+        exprs.append(cond.sum().alias(name))
+        exprs.append(pl.col("viewer_id").filter(cond).n_unique().alias(f"{name}_viewers"))
+    q = lf.group_by(by).agg(exprs) if by else lf.select(exprs)
+    return q
 
 
 def run_engine(engine: str, path: str, by: str | None) -> None:
@@ -62,26 +87,7 @@ def run_engine(engine: str, path: str, by: str | None) -> None:
         con = duckdb.connect()
         n = len(con.sql(duckdb_sql(path, by)).fetchall())
     elif engine == "polars":
-        import polars as pl
-
-        lf = pl.scan_parquet(path)
-        valid = ~pl.col("is_bot").fill_null(False) & ~(pl.col("viewer_id") == pl.col("author_id")).fill_null(False)
-        viewable = valid & (pl.col("visible_fraction") >= 0.5) & (pl.col("dwell_ms") >= 1000)
-        attended = viewable & (pl.col("dwell_ms") >= 2000)
-        engaged = valid & pl.col("liked").fill_null(False)
-        exprs = []
-        for name, cond in {
-            "rendered": pl.lit(True),
-            "valid": valid,
-            "viewable": viewable,
-            "attended": attended,
-            "engaged": engaged,
-        }.items():
-            cond = cond.fill_null(False)
-            exprs.append(cond.sum().alias(name))
-            exprs.append(pl.col("viewer_id").filter(cond).n_unique().alias(f"{name}_viewers"))
-        q = lf.group_by(by).agg(exprs) if by else lf.select(exprs)
-        n = q.collect().height
+        n = polars_query(path, by).collect().height
     elif engine == "pandas":
         import pandas as pd
 

@@ -11,9 +11,14 @@ subprocess, so its peak memory (max RSS) is its own:
 * ``groups``: ``viewaudit audit PATH --by item_id --groups OUT.parquet`` (a row per group and
   rung, written a chunk at a time);
 * ``duckdb``: DuckDB's bare per-item ladder (``bench_audit.py``), the baseline of the ratios:
-  the machine is shared, so absolute times drift with its load.
+  the machine is shared, so absolute times drift with its load;
+* ``report``: in one process, ``viewaudit.audit(PATH, by="item_id")``, then its JSON report
+  written three times each way, alternating: ``write_json`` (column-wise, what the CLI runs)
+  and ``json.dumps(to_dict())`` (a dict per group, the reference path); the best of each, and
+  its share of the audit's time.
 
-Targets (the issue): at a million groups, ``json`` under 3 GB and 5 minutes.
+Targets (the issue): at a million groups, ``json`` under 3 GB and 5 minutes; at 20k groups
+(``--groups 20000 --rows-per-group 50 --runs report``), the report at most 10 % of the audit.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 RUNS = ("duckdb", "json", "groups")
+REPORT_REPEATS = 3
 
 
 def make_log(path: Path, groups: int, per_group: int, seed: int = 23) -> None:
@@ -54,6 +60,9 @@ def make_log(path: Path, groups: int, per_group: int, seed: int = 23) -> None:
 
 def run(name: str, path: str) -> None:
     """One run in this process (a subprocess of main); prints one JSON line."""
+    if name == "report":
+        report(path)
+        return
     t = time.perf_counter()
     if name == "duckdb":
         import duckdb
@@ -74,6 +83,31 @@ def run(name: str, path: str) -> None:
     seconds = time.perf_counter() - t
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
     print(json.dumps({"run": name, "seconds": round(seconds, 1), "peak_gb": round(peak_gb, 2), "groups": groups}))
+
+
+def report(path: str) -> None:
+    """The ``report`` run: the audit, then its JSON both ways, alternating; prints one JSON line."""
+    import io
+
+    import viewaudit
+
+    t = time.perf_counter()
+    audited = viewaudit.audit(path, by="item_id")
+    audit_seconds = time.perf_counter() - t
+    ways = {
+        "write_json": lambda: audited.write_json(io.StringIO()),
+        "to_dict_dumps": lambda: json.dumps(audited.to_dict(), allow_nan=False),
+    }
+    best = dict.fromkeys(ways, float("inf"))
+    for _ in range(REPORT_REPEATS):
+        for way, write in ways.items():
+            t = time.perf_counter()
+            write()
+            best[way] = min(best[way], time.perf_counter() - t)
+    shares = {f"{way}_share": round(s / audit_seconds, 3) for way, s in best.items()}
+    seconds = {way: round(s, 3) for way, s in best.items()}
+    groups = audited.table.num_rows
+    print(json.dumps({"run": "report", "seconds": round(audit_seconds, 2), "peak_gb": 0, "groups": groups, **seconds, **shares}))
 
 
 def main() -> None:
@@ -100,6 +134,14 @@ def main() -> None:
         )
         results[name] = json.loads(out.stdout.strip().splitlines()[-1])
         ratio = f", {results[name]['seconds'] / results['duckdb']['seconds']:.1f}x DuckDB" if "duckdb" in results else ""
+        if name == "report":
+            r = results[name]
+            print(
+                f" report: audit {r['seconds']:.2f} s ({r['groups']:,} groups); JSON report: "
+                f"write_json {r['write_json']:.3f} s ({r['write_json_share']:.0%} of the audit), "
+                f"json.dumps(to_dict()) {r['to_dict_dumps']:.3f} s ({r['to_dict_dumps_share']:.0%})"
+            )
+            continue
         print(f"{name:>7}: {results[name]['seconds']:7.1f} s, peak {results[name]['peak_gb']:.2f} GB{ratio}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 

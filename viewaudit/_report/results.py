@@ -22,6 +22,7 @@ from viewaudit._policy import Policy
 from viewaudit._report.group_table import group_table_markdown, group_table_text
 from viewaudit._report.html import DOCS_URL, audit_html, audit_summary_html
 from viewaudit._report.inflation import FACTORS, HEADLINE
+from viewaudit._report.json_groups import groups_json
 from viewaudit._report.plots import plot_ladder
 from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, wide_table, write_table_chunks
 from viewaudit._report.values import (
@@ -174,8 +175,8 @@ class Audit:
         out.write(head[:-1] + ', "groups": [')
         groups = self.table.num_rows if self.by else 0
         for start in range(0, groups, chunk):
-            dicts = self._group_dicts(start, min(start + chunk, groups))
-            out.write((", " if start else "") + ", ".join(json.dumps(d, allow_nan=False) for d in dicts))
+            # Column-wise text, the same as json.dumps of _group_dicts (the reference path).
+            out.write((", " if start else "") + groups_json(self.table.slice(start, chunk), self.by, self.population))
         tail = self._tail()
         out.write("]" + (", " + json.dumps(tail, allow_nan=False)[1:] if tail else "}"))
 

@@ -8,7 +8,6 @@ and files are written a chunk of groups at a time.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from viewaudit._report.inflation import FACTORS, HEADLINE
+from viewaudit._report.json_groups import json_lines
 from viewaudit._rungs import LEVELS
 
 #: Groups turned into JSON or a long table at a time: bounds memory, costs nothing in speed.
@@ -100,7 +100,7 @@ def write_table_chunks(path: str | os.PathLike[str], tables: Iterable[pa.Table])
             writer: Any = None
             for table in tables:
                 if suffix == ".jsonl":
-                    out.writelines(json.dumps(_finite(r), allow_nan=False).encode() + b"\n" for r in table.to_pylist())
+                    out.write(json_lines(table))
                     continue
                 if writer is None:
                     writer = (pq.ParquetWriter if suffix == ".parquet" else pa_csv.CSVWriter)(out, table.schema)
@@ -111,8 +111,3 @@ def write_table_chunks(path: str | os.PathLike[str], tables: Iterable[pa.Table])
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
-
-
-def _finite(record: dict[str, Any]) -> dict[str, Any]:
-    """A record with NaN and infinities as null: JSON Lines must be strict JSON."""
-    return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in record.items()}
