@@ -25,3 +25,4 @@ class _Deferred:
 #: Use as the modules: ``stats.norm.ppf(...)``, ``optimize.brentq(...)``.
 stats: Any = _Deferred("scipy.stats")
 optimize: Any = _Deferred("scipy.optimize")
+special: Any = _Deferred("scipy.special")

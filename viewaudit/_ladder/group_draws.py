@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from viewaudit._estimators._deferred import stats
+from viewaudit._estimators._deferred import special
 
 
 def places_in_groups(group: np.ndarray) -> np.ndarray:
@@ -37,5 +37,44 @@ def poisson_by_place(seed: int, draws: int, mean: np.ndarray, group: np.ndarray)
     """(draws, cells) Poisson counts of each cell's ``mean``, drawn by place in group."""
     if mean.size == 0:
         return np.zeros((draws, 0))
-    counts = stats.poisson.ppf(uniforms_by_place(seed, draws, group), mean)
+    counts = poisson_quantile(uniforms_by_place(seed, draws, group), mean)
     return np.where(mean > 0, counts, 0.0)
+
+
+def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """The Poisson quantile of ``u`` in (0, 1) at ``mean`` (broadcast): the least k whose
+    distribution function reaches ``u``, the values of ``scipy.stats.poisson.ppf``.
+
+    scipy inverts the distribution function with ``pdtrik``, an iterative solver that took
+    half of an audit's time on a 5M-row log with many repeat viewers. Here the Cornish-Fisher
+    approximation ``mean + sqrt(mean) z + (z^2 - 1) / 6`` starts the search, and a few steps of
+    the distribution function end it: 6-13 times faster. Above the median the test is on the
+    upper tail (``pdtrc(k) <= 1 - u``, exact there), where ``pdtr`` rounds to 1."""
+    u_b, mean_b = np.broadcast_arrays(np.asarray(u, dtype=np.float64), np.asarray(mean, dtype=np.float64))
+    q, m = u_b.ravel(), mean_b.ravel()
+    upper = q > 0.5
+    tail = 1 - q  # exact for q > 1/2 (Sterbenz)
+
+    def enough(k: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Whether k reaches the quantile at the positions ``at``."""
+        up = upper[at]
+        out = np.empty(at.size, dtype=bool)
+        out[up] = special.pdtrc(k[up], m[at][up]) <= tail[at][up]
+        out[~up] = special.pdtr(k[~up], m[at][~up]) >= q[at][~up]
+        return out
+
+    z = special.ndtri(q)
+    k = np.maximum(np.floor(m + np.sqrt(m) * z + (z * z - 1) / 6), 0.0)
+    # Down while k - 1 is already enough, then up while k is not.
+    active = np.flatnonzero(k > 0)
+    while active.size:
+        active = active[enough(k[active] - 1, active)]
+        k[active] -= 1
+        active = active[k[active] > 0]
+    everything = np.arange(k.size)
+    active = everything[~enough(k, everything)]
+    while active.size:
+        k[active] += 1
+        active = active[~enough(k[active], active)]
+    out: np.ndarray = k.reshape(u_b.shape)
+    return out
