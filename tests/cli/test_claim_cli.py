@@ -35,7 +35,7 @@ def test_claim_text_is_readable(capsys):
     assert "1,000,000 views published by youtube-shorts" in out
     assert "TeamYouTube" in out
     assert "what moves the figures most" in out
-    assert "not used yet" in out
+    assert "No public counters given" in out
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import attrs
 from viewaudit._api import compare
 from viewaudit._model._claim import PLATFORMS, claim
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
+from viewaudit._model._conditioning import COUNTERS, OBSERVATION_SD
 from viewaudit._model._files import LogWriter
 from viewaudit._model._scenarios import _BUILDERS, Scenario, get_scenario
 from viewaudit._model._simulate import as_seed, check_streamable, run, schema, simulate
@@ -26,6 +29,7 @@ from viewaudit._model._uncertainty import LadderRanges, expected_ladder_ranges
 from viewaudit._policy import PRESETS, Policy, get_policy
 from viewaudit._report.results import Audit
 from viewaudit._report.values import Estimate, format_number
+from viewaudit._warnings import DegenerateDataWarning
 
 DEMO_SCENARIO = "x-openai-2023"
 DEMO_IMPRESSIONS = 200_000
@@ -60,6 +64,16 @@ def _views(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a count >= 1, got {text!r}") from None
     if not 1 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a count >= 1, got {text!r}")
+    return value
+
+
+def _count(text: str) -> float:
+    try:
+        value = float(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count >= 0, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a count >= 0, got {text!r}")
     return value
 
 
@@ -100,6 +114,13 @@ def register(sub: Any) -> None:
     p.add_argument("--views", required=True, type=_views, metavar="N", help="the published view count (>= 1)")
     p.add_argument("--platform", required=True, choices=list(PLATFORMS), metavar="NAME", help=f"one of {', '.join(PLATFORMS)}")
     p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="the rule to recount under (default mrc-display)")
+    for counter in COUNTERS:
+        p.add_argument(
+            f"--{counter}",
+            type=_count,
+            metavar="N",
+            help=f"the public {counter} counter of the same posts: weights the draws (only where the platform's model has it)",
+        )
     _add_range_options(p)
 
     p = sub.add_parser("simulate", help="write a simulated log of a scenario and its truth")
@@ -225,20 +246,38 @@ def _ladder_with_ranges(ranges: LadderRanges) -> list[str]:
 
 
 def _run_claim(args: argparse.Namespace) -> int:
-    ranges = claim(args.views, platform=args.platform, policy=get_policy(args.policy), samples=args.samples, rng=args.seed)
+    counters = {name: getattr(args, name) for name in COUNTERS}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DegenerateDataWarning)
+        ranges = claim(
+            args.views, platform=args.platform, policy=get_policy(args.policy), samples=args.samples, rng=args.seed, **counters
+        )
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
     if args.json:
         out = {"views_published": args.views, "platform": args.platform, "scenario": ranges.scenario, **ranges.to_dict()}
         print(json.dumps(out))
         return 0
     template, rule, why = PLATFORMS[args.platform]
+    if ranges.counters:
+        given = ", ".join(f"{value:,.0f} {name}" for name, value in ranges.counters.items())
+        conditioning = (
+            f"Conditioned on {given}: each draw weighted by how well it predicts them (log-normal, sd "
+            f"{OBSERVATION_SD} of the log); estimates are weighted medians, intervals weighted quantiles; "
+            f"effective sample size {ranges.effective_sample_size:,.0f} of {ranges.samples} draws."
+        )
+        estimates = "Intervals"
+    else:
+        conditioning = "No public counters given: --likes narrows the intervals."
+        estimates = "Estimates at the parameters' values; intervals"
     lines = [
         f"{args.views:,.0f} views published by {args.platform}, counted by the rule {rule!r}: {why}.",
         f"The ladder they imply: the {template} feed model, its population re-derived for the published count.",
         *_ladder_with_ranges(ranges),
         "",
-        "Expectations of the complete log (closed form). Estimates at the parameters' values; intervals: "
-        f"{ranges.samples} scrambled Sobol draws over the ranges (seed {ranges.seed}). Public counters (likes, "
-        "reposts, followers) are not used yet. Every parameter's range and source: --json, or docs/model.md.",
+        f"Expectations of the complete log (closed form). {estimates}: "
+        f"{ranges.samples} scrambled Sobol draws over the ranges (seed {ranges.seed}). {conditioning} "
+        "Every parameter's range and source: --json, or docs/model.md.",
     ]
     print("\n".join(lines))
     return 0

@@ -8,6 +8,7 @@ tornado table). The method is explained in ``docs/model.md`` ("Parameter ranges"
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,12 +16,24 @@ import attrs
 import numpy as np
 
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
+from viewaudit._model._conditioning import (
+    MIN_EFFECTIVE_SAMPLES,
+    OBSERVATION_SD,
+    OBSERVATION_SOURCE,
+    effective_sample_size,
+    log_likelihood,
+    normalised_weights,
+    predicted_counts,
+    weighted_quantiles,
+)
+from viewaudit._model._params import FeedModel
 from viewaudit._model._ranges import ParameterRange, with_values
 from viewaudit._model._scenarios import Scenario, get_scenario
 from viewaudit._policy import Policy, get_policy
 from viewaudit._report.results import Estimate, Inflation, Ladder, Rung
 from viewaudit._report.values import format_number
 from viewaudit._rungs import LEVELS
+from viewaudit._warnings import DegenerateDataWarning
 
 #: The figures the sensitivity ranking is computed for, in the order reported.
 HEADLINE_FIGURES = ("views", "viewable_impressions", "attended_unique_viewers", "inflation")
@@ -71,6 +84,10 @@ class LadderRanges:
     confidence_level: float
     held_impressions: float | None
     widened: tuple[str, ...]
+    #: Public counters the draws were weighted by (empty: none, the draws count equally).
+    counters: Mapping[str, float] = attrs.field(factory=dict)
+    #: Kish's effective sample size of the weighted draws; ``None`` without counters.
+    effective_sample_size: float | None = None
 
     @property
     def method(self) -> str:
@@ -88,6 +105,16 @@ class LadderRanges:
             text += (
                 f" The published count ({self.held_impressions:,.0f} rendered impressions) is held: each draw "
                 "re-derives the population."
+            )
+        if self.counters:
+            given = ", ".join(f"{value:,.0f} {name}" for name, value in self.counters.items())
+            text += (
+                f" Conditioned on the public counters ({given}): each draw is weighted by the log-normal density of "
+                f"the counters given its predicted counts (sd {OBSERVATION_SD} of the log); each interval runs between "
+                f"the weighted {tail:.1%} and {1 - tail:.1%} points and the estimate is the weighted median, for every "
+                f"figure the published count does not hold. Effective sample size (Kish): "
+                f"{self.effective_sample_size:,.0f} of {self.samples} draws. The sensitivity ranking is over the "
+                "ranges, before conditioning."
             )
         return text
 
@@ -128,6 +155,18 @@ class LadderRanges:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        conditioning = (
+            {
+                "conditioning": {
+                    "counters": dict(self.counters),
+                    "observation_model": {"family": "log-normal", "sd_log": OBSERVATION_SD, "source": OBSERVATION_SOURCE},
+                    "estimate": "weighted median",
+                    "effective_sample_size": self.effective_sample_size,
+                }
+            }
+            if self.counters
+            else {}
+        )
         return {
             "method": self.method,
             "samples": self.samples,
@@ -139,6 +178,7 @@ class LadderRanges:
             "widened": list(self.widened),
             "sensitivity": [s.to_dict() for s in self.sensitivity],
             "ranges": [r.to_dict() for r in self.ranges],
+            **conditioning,
         }
 
 
@@ -153,11 +193,15 @@ def _figures(expected: ExpectedLadder) -> dict[str, float]:
     return out
 
 
-def _evaluate(scenario: Scenario, values: Mapping[str, float], policy: Policy) -> dict[str, float]:
+def _model_at(scenario: Scenario, values: Mapping[str, float]) -> FeedModel:
     model = with_values(scenario.model, values)
     if scenario.impressions is not None:
         model = model.scaled(impressions=scenario.impressions)
-    return _figures(expected_ladder(model, policy=policy))
+    return model
+
+
+def _evaluate(scenario: Scenario, values: Mapping[str, float], policy: Policy) -> dict[str, float]:
+    return _figures(expected_ladder(_model_at(scenario, values), policy=policy))
 
 
 def _check(scenario: Any, policy: Any, samples: Any, confidence_level: Any, rng: Any) -> tuple[Scenario, Policy, int]:
@@ -176,10 +220,13 @@ def _check(scenario: Any, policy: Any, samples: Any, confidence_level: Any, rng:
     return scenario, policy, samples.bit_length() - 1
 
 
-def _interval(point: float, draws: np.ndarray, confidence_level: float) -> tuple[Estimate, bool]:
+def _interval(point: float, draws: np.ndarray, confidence_level: float, weights: np.ndarray | None) -> tuple[Estimate, bool]:
     if math.isnan(point):
         return Estimate(None, None, None), False
     tail = (1 - confidence_level) / 2
+    if weights is not None:  # conditioned: the weighted median between the weighted quantiles
+        low, median, high = weighted_quantiles(draws, weights, [tail, 0.5, 1 - tail])
+        return Estimate(median, low, high), False
     low, high = (float(q) for q in np.quantile(draws, [tail, 1 - tail]))
     widened = not low <= point <= high
     return Estimate(point, min(low, point), max(high, point)), widened
@@ -254,6 +301,43 @@ def expected_ladder_ranges(
     >>> ranges.ladder["rendered"].impressions.exact
     True
     """
+    return conditioned_ladder_ranges(
+        scenario, counters={}, policy=policy, samples=samples, confidence_level=confidence_level, rng=rng
+    )
+
+
+def _weights(models: list[FeedModel], counters: Mapping[str, float]) -> tuple[np.ndarray | None, float | None]:
+    """Each draw's weight given the counters, and Kish's effective sample size; warns when it is small."""
+    if not counters:
+        return None, None
+    logs = [log_likelihood(counters, predicted_counts(model, list(counters))) for model in models]
+    if not np.isfinite(np.max(logs)):
+        raise ValueError(f"counters {dict(counters)!r} are impossible under every draw of the parameter ranges")
+    weights = normalised_weights(logs)
+    ess = effective_sample_size(weights)
+    if ess < MIN_EFFECTIVE_SAMPLES:
+        warnings.warn(
+            f"the public counters {dict(counters)!r} rest on {ess:.1f} effective draws of {len(models)} (< "
+            f"{MIN_EFFECTIVE_SAMPLES}): the counters are unlikely under the parameter ranges or the draws too few "
+            "(raise samples); the intervals are unreliable",
+            DegenerateDataWarning,
+            stacklevel=4,
+        )
+    return weights, ess
+
+
+def conditioned_ladder_ranges(
+    scenario: Scenario | str,
+    *,
+    counters: Mapping[str, float],
+    policy: Policy | str = "mrc-display",
+    samples: int = 1024,
+    confidence_level: float = 0.95,
+    rng: int | np.random.Generator | None = 0,
+) -> LadderRanges:
+    """As :func:`expected_ladder_ranges`, each draw weighted by how well it predicts the public
+    ``counters`` (checked by the caller; see ``viewaudit._model._conditioning``). Without
+    counters, the same result as :func:`expected_ladder_ranges`."""
     from scipy.stats import qmc  # on first use, as scipy.stats elsewhere in the model
 
     scenario, policy, power = _check(scenario, policy, samples, confidence_level, rng)
@@ -261,7 +345,9 @@ def expected_ladder_ranges(
     point = _figures(point_ladder)
     varied = [r for r in scenario.ranges.values() if not r.held]
     unit = qmc.Sobol(d=len(varied), scramble=True, seed=rng).random_base2(power)
-    draws = [_evaluate(scenario, {r.name: r.value_at(u[j]) for j, r in enumerate(varied)}, policy) for u in unit]
+    models = [_model_at(scenario, {r.name: r.value_at(u[j]) for j, r in enumerate(varied)}) for u in unit]
+    draws = [_figures(expected_ladder(model, policy=policy)) for model in models]
+    weights, ess = _weights(models, counters)
     # A count the scenario holds by construction is exact: the draws differ only by rounding of the population.
     held = {"rendered_impressions"} if scenario.impressions is not None else set()
     if held and policy.counts_as_view == "rendered":
@@ -273,7 +359,7 @@ def expected_ladder_ranges(
             count = float(scenario.impressions)  # type: ignore[arg-type]
             intervals[name] = Estimate(count, count, count)
             continue
-        intervals[name], outside = _interval(value, np.array([d[name] for d in draws]), confidence_level)
+        intervals[name], outside = _interval(value, np.array([d[name] for d in draws]), confidence_level, weights)
         if outside:
             widened.append(name)
     rungs: list[Rung] = []
@@ -313,7 +399,9 @@ def expected_ladder_ranges(
         confidence_level=float(confidence_level),
         held_impressions=scenario.impressions,
         widened=tuple(widened),
+        counters=dict(counters),
+        effective_sample_size=ess,
     )
 
 
-__all__ = ["HEADLINE_FIGURES", "LadderRanges", "Swing", "expected_ladder_ranges"]
+__all__ = ["HEADLINE_FIGURES", "LadderRanges", "Swing", "conditioned_ladder_ranges", "expected_ladder_ranges"]
