@@ -297,3 +297,22 @@ def test_cli_html_unwritable_is_one_line_exit_2(tmp_path: Path, capsys: pytest.C
     assert err.count("\n") == 1
     assert str(target) in err
     assert "cannot write the HTML report" in err
+
+
+def test_compare_html_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """compare --html writes the comparison's page; the text output is as without it; an
+    unwritable path is one line on stderr and exit code 2."""
+    import pyarrow.parquet as pq
+
+    log = tmp_path / "log.parquet"
+    pq.write_table(random_log(4, 2_000), log)
+    assert main(["compare", str(log)]) == 0
+    plain = capsys.readouterr().out
+    assert main(["compare", str(log), "--html", str(tmp_path / "c.html")]) == 0
+    assert capsys.readouterr().out == plain
+    assert (tmp_path / "c.html").read_text(encoding="utf-8") == va.compare(str(log)).to_html()
+    target = tmp_path / "missing" / "c.html"
+    assert main(["compare", str(log), "--html", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert str(target) in err

@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy", action="append", metavar="NAME|FILE", help="a policy to include (repeatable; default: every preset)"
     )
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
+    p.add_argument("--html", metavar="PATH", help="also write the comparison as one self-contained HTML page")
 
     p = sub.add_parser("policies", help="list the policy presets and other published rules, with their sources")
     p.add_argument("--json", action="store_true", help="print the presets as JSON")
@@ -190,6 +191,8 @@ def _run_audit(args: argparse.Namespace) -> int:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
+    if args.html is not None:
+        refuse_input(args.html, _sources(args), what="html")
     result = compare(
         _sources(args),
         policies=args.policy,
@@ -203,6 +206,8 @@ def _run_compare(args: argparse.Namespace) -> int:
         by=args.by,
         format=args.format,
     )
+    if args.html is not None:
+        result.write_html(args.html)
     if args.json:
         _print_json(result.to_dict())
     else:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from viewaudit._report.html import comparison_html, comparison_summary_html
+from viewaudit._report.html import comparison_html, comparison_summary_html, write_text
 from viewaudit._report.plots import plot_estimates
 from viewaudit._report.results import Audit
 from viewaudit._report.values import printable
@@ -72,6 +73,10 @@ class Comparison:
     def to_html(self) -> str:
         """Each policy's views as one self-contained HTML page (a table and an inline SVG figure)."""
         return comparison_html(self)
+
+    def write_html(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_html` to ``path`` (UTF-8); ``OSError`` names the path when it cannot."""
+        write_text(path, self.to_html(), what="HTML report")
 
     def _repr_html_(self) -> str:
         """A compact HTML view for notebooks: the table and a small figure."""

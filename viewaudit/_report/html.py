@@ -7,6 +7,7 @@ policy file is escaped (:func:`~viewaudit._report.svg.esc`), so that a group cal
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -303,3 +304,12 @@ def comparison_summary_html(comparison: Comparison) -> str:
 
 
 __all__ = ["DOCS_URL", "audit_html", "audit_summary_html", "comparison_html", "comparison_summary_html", "headline"]
+
+
+def write_text(path: str | os.PathLike[str], text: str, *, what: str) -> None:
+    """Write ``text`` to ``path`` (UTF-8); an ``OSError`` that names the path when it cannot."""
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as err:
+        raise OSError(f"cannot write the {what} to {os.fspath(path)!r}: {err.strerror or err}") from None

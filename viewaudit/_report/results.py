@@ -20,7 +20,7 @@ from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._ladder.assumptions import StatedAssumption
 from viewaudit._policy import Policy
 from viewaudit._report.group_table import group_table_markdown, group_table_text
-from viewaudit._report.html import DOCS_URL, audit_html, audit_summary_html
+from viewaudit._report.html import DOCS_URL, audit_html, audit_summary_html, write_text
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._report.json_groups import groups_json
 from viewaudit._report.plots import plot_ladder
@@ -302,12 +302,7 @@ class Audit:
 
     def write_html(self, path: str | os.PathLike[str], *, docs_url: str = DOCS_URL) -> None:
         """Write :meth:`to_html` to ``path`` (UTF-8); ``OSError`` names the path when it cannot."""
-        text = self.to_html(docs_url=docs_url)
-        try:
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(text)
-        except OSError as err:
-            raise OSError(f"cannot write the HTML report to {os.fspath(path)!r}: {err.strerror or err}") from None
+        write_text(path, self.to_html(docs_url=docs_url), what="HTML report")
 
     def _repr_html_(self) -> str:
         """A compact HTML view for notebooks: the ladder table and a small funnel."""
