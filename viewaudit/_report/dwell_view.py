@@ -1,4 +1,5 @@
-"""The dwell histogram an audit kept, coarsened for a figure, with the fitted model's curve.
+"""The dwell histogram an audit kept, coarsened for a figure, with the fitted model's curve
+where one is drawn.
 
 The audit bins times 100 to a decade; a figure shows 5 to a decade. The curve is the dwell
 model :func:`~viewaudit.estimators.select_dwell_model` picks (see ``docs/methods.md``, "Dwell
@@ -26,9 +27,10 @@ def measured_times(hist: DwellHistogram) -> int:
     return int(hist.exact.sum() + hist.censored.sum() + hist.seconds.sum() + hist.censored_seconds.sum() + hist.zeros)
 
 
-def dwell_view(hist: DwellHistogram, policy: Policy) -> Histogram:
+def dwell_view(hist: DwellHistogram, policy: Policy, *, fit: bool = True) -> Histogram:
     """The figure's bins of ``hist`` (times of 0 ms and beyond 10^8 ms left out), its fitted
-    curve (None where no model could be fitted) and the policy's time thresholds."""
+    curve (None where no model could be fitted, or ``fit`` is false) and the policy's time
+    thresholds."""
     midpoints = np.arange(hist.seconds.size) * 1000.0 + 500.0  # a whole second s is [s, s + 1) s
     seconds_bins = _bin_of(midpoints)
     exact = hist.exact + np.bincount(seconds_bins, weights=hist.seconds, minlength=hist.exact.size)
@@ -50,7 +52,7 @@ def dwell_view(hist: DwellHistogram, policy: Policy) -> Histogram:
         edges_ms=tuple(float(e) for e in edges[first : last + 2]),
         measured=tuple(float(v) for v in coarse_exact[window]),
         censored=tuple(float(v) for v in coarse_censored[window]),
-        fitted=_fitted(hist, edges[first : last + 2]),
+        fitted=_fitted(hist, edges[first : last + 2]) if fit else None,
         thresholds=thresholds,
     )
 

@@ -167,14 +167,17 @@ def _dwell_figure(audit: Audit) -> str:
     title = "Dwell time of valid, visible impressions"
     if audit.dwell is None:
         return svg.message(
-            "fig-dwell", title, "No dwell times to show: the audit bins them only when some times are censored or rounded."
+            "fig-dwell", title, "No dwell times to show: the log measured none, or the policy sets no attention threshold."
         )
-    view = dwell_view(audit.dwell, audit.policy)
-    caption = (
-        "Bars: impressions per dwell time (log scale); light: times cut short at that point (censored). "
-        + ("Line: the fitted dwell model. " if view.fitted is not None else "No dwell model could be fitted. ")
-        + "Dashed: the policy's thresholds."
-    )
+    view = dwell_view(audit.dwell, audit.policy, fit=not audit.dwell_exact)
+    if audit.dwell_exact:
+        model = "No dwell model was fitted: the times are exact, so no impression's rung depends on one. "
+    elif view.fitted is not None:
+        model = "Line: the fitted dwell model. "
+    else:
+        model = "No dwell model could be fitted. "
+    cut = "." if audit.dwell_exact else "; light: times cut short at that point (censored)."
+    caption = "Bars: impressions per dwell time (log scale)" + cut + " " + model + "Dashed: the policy's thresholds."
     return _figure(svg.dwell_histogram("fig-dwell", title, view, caption=caption), svg.esc(caption))
 
 

@@ -116,9 +116,12 @@ class Audit:
     table: pa.Table = attrs.field(eq=attrs.cmp_using(eq=lambda a, b: bool(a.equals(b))), repr=False)
     #: The population k+ reach is a share of (``audit(..., population=N)``), or None.
     population: float | None = None
-    #: The dwell times of valid, visible impressions, binned; kept when some times were censored
-    #: or rounded (they are what resolves such rows), None otherwise.
+    #: The dwell times of valid, visible impressions, binned (None: no dwell time was measured, or
+    #: the policy sets no attention threshold).
     dwell: DwellHistogram | None = attrs.field(default=None, repr=False)
+    #: The log's times are exact (none censored or rounded): no dwell model is fitted to them,
+    #: since no impression's rung depends on one.
+    dwell_exact: bool = attrs.field(default=False, repr=False)
     assumption_details: tuple[StatedAssumption, ...] = attrs.field(default=(), repr=False)
 
     @property

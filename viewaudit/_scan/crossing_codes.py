@@ -39,13 +39,20 @@ def empty_histograms() -> dict[str, DwellHistogram]:
     return {"viewable": DwellHistogram.empty(), "attended": DwellHistogram.empty()}
 
 
-def _histogram(times: np.ndarray, censored: np.ndarray, rounding_ms: float) -> DwellHistogram:
-    """The :class:`DwellHistogram` of validated times (NaN: unmeasured), binned directly: one
-    ``_bin_of`` and one ``bincount`` over exact and censored rows together, which is what
-    ``DwellHistogram.from_arrays`` computes without its checks and copies."""
+def _histogram(times: np.ndarray, censored: np.ndarray | None, rounding_ms: float) -> DwellHistogram:
+    """The :class:`DwellHistogram` of validated times (NaN: unmeasured; ``censored`` None: none
+    is), binned directly: one ``_bin_of`` and one ``bincount`` over exact and censored rows
+    together, which is what ``DwellHistogram.from_arrays`` computes without its checks and copies."""
     measured = ~np.isnan(times)
-    t, c = times[measured], censored[measured]
+    t = times[measured]
     unmeasured = int(times.size - t.size)
+    if censored is None and rounding_ms == 0:
+        # Exact times only (most logs): no censored half to bin.
+        exact = np.bincount(_bin_of(t), minlength=N_BINS)
+        zeros = int(np.count_nonzero(t == 0))
+        exact[0] -= zeros
+        return DwellHistogram(exact, np.zeros(N_BINS, dtype=np.int64), np.zeros(MAX_SECONDS, dtype=np.int64), zeros, unmeasured)
+    c = np.zeros(t.size, dtype=bool) if censored is None else censored[measured]
     if rounding_ms == 1000:
         # Floored again so that a value a logger wrote as 1999.9999 still lands on 1 s.
         hist = DwellHistogram.from_arrays(np.floor(t / 1000.0 + 1e-9) * 1000.0, c, rounded_to_seconds=True)
@@ -58,6 +65,17 @@ def _histogram(times: np.ndarray, censored: np.ndarray, rounding_ms: float) -> D
     exact = counts[:N_BINS].copy()
     exact[0] -= zeros  # exact zeros are the zero mass, not the [0, 1 ms) bin
     return DwellHistogram(exact, counts[N_BINS:], np.zeros(MAX_SECONDS, dtype=np.int64), zeros, unmeasured)
+
+
+def exact_histograms(dwell: np.ndarray, visible: np.ndarray, policy: Policy) -> dict[str, DwellHistogram]:
+    """The rungs' time histograms of a batch whose times are exact (none censored or rounded):
+    the dwell of the ``visible`` rows (valid and visible), binned as :func:`batch_crossings` bins
+    it for "attended", for the report's figure. No row of such a batch crosses a threshold, so
+    no crossing code is computed and nothing is resolved with these histograms."""
+    hists = empty_histograms()
+    if policy.attention_ms > 0:
+        hists["attended"] = _histogram(dwell[visible], None, 0.0)
+    return hists
 
 
 def _crossing_part(times: np.ndarray, censored: np.ndarray, undetermined: np.ndarray) -> np.ndarray:

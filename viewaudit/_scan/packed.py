@@ -54,7 +54,7 @@ from viewaudit._read.rejects import RejectsWriter
 from viewaudit._read.sources import Stream
 from viewaudit._read.validation import check_schema, validate_batch
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
-from viewaudit._scan.crossing_codes import CODE_BITS, batch_crossings, empty_histograms
+from viewaudit._scan.crossing_codes import CODE_BITS, batch_crossings, empty_histograms, exact_histograms
 from viewaudit._scan.packed_keys import (
     _PAIR_BITS,
     _PART_BITS,
@@ -179,16 +179,18 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         if resolvable:
             times, row_codes = batch_crossings(masks["timing"](), policy, plan.rounding_ms)
             on = [np.flatnonzero(row_codes[level] >= 0) for level in ESTIMATED_LEVELS]
-            crossings.append(
-                (
-                    (times["viewable"], times["attended"]),
-                    (
-                        np.concatenate([local[i] for i in on]),
-                        np.concatenate([np.full(i.size, k, dtype=np.int64) for k, i in enumerate(on)]),
-                        np.concatenate([row_codes[level][i] for level, i in zip(ESTIMATED_LEVELS, on, strict=True)]),
-                    ),
-                )
+            rows = (
+                np.concatenate([local[i] for i in on]),
+                np.concatenate([np.full(i.size, k, dtype=np.int64) for k, i in enumerate(on)]),
+                np.concatenate([row_codes[level][i] for level, i in zip(ESTIMATED_LEVELS, on, strict=True)]),
             )
+        else:
+            # Exact times cross no threshold: only the dwell histogram, for the report's figure.
+            dwell, visible = masks["visible_dwell"]()
+            times = exact_histograms(dwell, visible, policy)
+            none = np.zeros(0, dtype=np.int64)
+            rows = (none, none, none)
+        crossings.append(((times["viewable"], times["attended"]), rows))
         b = _rung_bits(masks)
         cell = local * 64 + b
         bits.append(b)
@@ -224,7 +226,7 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         bits=tuple(bits),
         hist=tuple(hists),
         excluded=tuple(excluded),
-        crossings=tuple(crossings) if resolvable else None,
+        crossings=tuple(crossings),
     )
 
 

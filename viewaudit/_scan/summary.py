@@ -9,7 +9,8 @@ by concatenating their tables and summing again, so ``merge`` is associative and
 
 Logs with censored or floored times also keep, per group, the counts of rows whose time crosses
 a threshold (by the code of their censoring time) and the dwell histograms those rows are
-resolved with (:mod:`viewaudit._ladder.crossings`); both merge by adding counts.
+resolved with (:mod:`viewaudit._ladder.crossings`); both merge by adding counts. Logs with
+exact times keep the dwell histogram only, which the report draws.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from viewaudit._policy import Policy
 from viewaudit._policy.bots import bot_regex
 from viewaudit._read.granularity import Granularity
 from viewaudit._rungs import LEVELS
-from viewaudit._scan.crossing_codes import batch_crossings
+from viewaudit._scan.crossing_codes import batch_crossings, exact_histograms
 from viewaudit._schema import DEFAULT_INTERACTIONS
 
 #: Fixed-point scale of weight sums: weights are resolved to 1/65536 so that sums are exact
@@ -96,8 +97,8 @@ class Summary:
     #: Rows whose time crosses a threshold, counted per (group keys, ``level``, ``code``):
     #: level 0 is viewable, 1 attended; codes as in :mod:`viewaudit._ladder.crossings`. None: none.
     crossings: pa.Table | None = attrs.field(default=None, eq=attrs.cmp_using(eq=_optional_table_eq), repr=False)
-    #: The dwell histograms the crossing rows are resolved with (None: no censored or rounded
-    #: times were seen).
+    #: The time histograms (viewable, attended) the crossing rows are resolved with; where no time
+    #: is censored or rounded, only the dwell's, for the report (None: no batch was summarized).
     histograms: tuple[DwellHistogram, DwellHistogram] | None = attrs.field(default=None, repr=False)
     #: Measurement columns present but holding no value in the whole log: a rung they leave
     #: undetermined cannot be determined (:func:`~viewaudit._ladder.figures.undeterminable_reasons`).
@@ -420,6 +421,7 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
         "engaged": engaged,
         "excluded": {"is_bot": by_flag, "user_agent": by_agent, "self_view": by_self},
         # Computed on demand: most logs have no censored or rounded times to resolve.
+        "visible_dwell": lambda: (times(dwell), flags(pc.and_kleene(valid, visible))),
         "timing": lambda: {
             "in_view": times(in_view),
             "dwell": times(dwell),
@@ -469,6 +471,10 @@ def summarize_table(
             part["count"] = pa.array(np.ones(rows.size, dtype=np.int64))
             parts.append(pa.table(part))
         crossings = compact(pa.concat_tables(parts), (*by, *CROSSING_KEYS))
+    else:
+        dwell, visible = masks["visible_dwell"]()
+        hists = exact_histograms(dwell, visible, policy)
+        histograms = (hists["viewable"], hists["attended"])
     counts: dict[str, np.ndarray] = {
         "n_rendered": np.ones(n, dtype=np.int64),
         "n_valid": _as_int(masks["valid"]),
