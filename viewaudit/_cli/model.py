@@ -57,24 +57,23 @@ def _seed(text: str) -> int:
     return value
 
 
-def _views(text: str) -> float:
+def _counted(text: str, least: float) -> float:
+    """A count of at least ``least``, written with optional ``_`` or ``,`` separators."""
     try:
         value = float(text.replace("_", "").replace(",", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a count >= 1, got {text!r}") from None
-    if not 1 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a count >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a count >= {least:g}, got {text!r}") from None
+    if not least <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a count >= {least:g}, got {text!r}")
     return value
+
+
+def _views(text: str) -> float:
+    return _counted(text, 1)
 
 
 def _count(text: str) -> float:
-    try:
-        value = float(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a count >= 0, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a count >= 0, got {text!r}")
-    return value
+    return _counted(text, 0)
 
 
 def _power_of_two(text: str) -> int:
