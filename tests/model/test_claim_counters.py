@@ -109,3 +109,15 @@ def test_bad_counters_are_named(kwargs, error, message):
     """A negative, non-finite or non-numeric counter, one above the views, or one the platform's model lacks, is named."""
     with pytest.raises(error, match=message):
         va.claim(1e6, platform="x", samples=16, **kwargs)
+
+
+@pytest.mark.parametrize("likes", [1_000_000, 10_000_000])
+def test_engaged_impressions_follow_the_like_count(likes: int) -> None:
+    """A like is an engaged impression: with a like count, the engaged rung's whole interval lies
+    at or below the count (bots' and authors' likes left out) and above four fifths of it. Before,
+    1M likes gave 3.67M [2.13M, 6.19M] engaged impressions, an interval excluding every value the
+    count allows."""
+    engaged = va.claim(1.3e9, platform="x", likes=likes).ladder["engaged"].impressions
+    assert engaged.low is not None
+    assert engaged.high is not None
+    assert 0.8 * likes <= engaged.low <= engaged.high <= likes

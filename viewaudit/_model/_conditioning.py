@@ -72,6 +72,23 @@ def predicted_counts(model: FeedModel, counters: Sequence[str]) -> dict[str, flo
     }
 
 
+def matched_to_counters(model: FeedModel, counters: Mapping[str, float], predicted: Mapping[str, float]) -> FeedModel:
+    """``model`` with each counted interaction's probabilities scaled by observed / predicted
+    (at most 1), so that it predicts the counters given.
+
+    A like is itself an engaged impression: the count pins the engaged rung down, whatever the
+    draw's like rate. The draw's weight (:func:`log_likelihood`) says how plausible that rate is,
+    and so conditions the other parameters; its figures come from the matched model."""
+    scale = {COUNTERS[name]: (value / predicted[name] if predicted[name] > 0 else 1.0) for name, value in counters.items()}
+    interactions = tuple(
+        attrs.evolve(i, attended=min(1.0, i.attended * scale[i.column]), not_attended=min(1.0, i.not_attended * scale[i.column]))
+        if i.column in scale
+        else i
+        for i in model.interactions
+    )
+    return attrs.evolve(model, interactions=interactions)
+
+
 def log_likelihood(observed: Mapping[str, float], predicted: Mapping[str, float], sd: float = OBSERVATION_SD) -> float:
     """Log of the log-normal observation density of the counters, up to a constant: the sum of
     ``-(log(1 + observed) - log(1 + predicted))**2 / (2 sd**2)`` (``1 +`` so that zero is legal;
@@ -108,6 +125,7 @@ __all__ = [
     "check_counters",
     "effective_sample_size",
     "log_likelihood",
+    "matched_to_counters",
     "normalised_weights",
     "predicted_counts",
     "weighted_quantiles",

@@ -22,6 +22,7 @@ from viewaudit._model._conditioning import (
     OBSERVATION_SOURCE,
     effective_sample_size,
     log_likelihood,
+    matched_to_counters,
     normalised_weights,
     predicted_counts,
     weighted_quantiles,
@@ -306,11 +307,14 @@ def expected_ladder_ranges(
     )
 
 
-def _weights(models: list[FeedModel], counters: Mapping[str, float]) -> tuple[np.ndarray | None, float | None]:
-    """Each draw's weight given the counters, and Kish's effective sample size; warns when it is small."""
+def _weights(
+    models: list[FeedModel], counters: Mapping[str, float], predicted: list[dict[str, float]]
+) -> tuple[np.ndarray | None, float | None]:
+    """Each draw's weight given the counters (``predicted``: each draw's prediction of them), and
+    Kish's effective sample size; warns when it is small."""
     if not counters:
         return None, None
-    logs = [log_likelihood(counters, predicted_counts(model, list(counters))) for model in models]
+    logs = [log_likelihood(counters, counts) for counts in predicted]
     if not np.isfinite(np.max(logs)):
         raise ValueError(f"counters {dict(counters)!r} are impossible under every draw of the parameter ranges")
     weights = normalised_weights(logs)
@@ -346,8 +350,12 @@ def conditioned_ladder_ranges(
     varied = [r for r in scenario.ranges.values() if not r.held]
     unit = qmc.Sobol(d=len(varied), scramble=True, seed=rng).random_base2(power)
     models = [_model_at(scenario, {r.name: r.value_at(u[j]) for j, r in enumerate(varied)}) for u in unit]
+    predicted = [predicted_counts(model, list(counters)) for model in models] if counters else []
+    weights, ess = _weights(models, counters, predicted)
+    if counters:
+        # Each draw with its interaction rates scaled to the counts: a like is an engaged impression.
+        models = [matched_to_counters(model, counters, counts) for model, counts in zip(models, predicted, strict=True)]
     draws = [_figures(expected_ladder(model, policy=policy)) for model in models]
-    weights, ess = _weights(models, counters)
     # A count the scenario holds by construction is exact: the draws differ only by rounding of the population.
     held = {"rendered_impressions"} if scenario.impressions is not None else set()
     if held and policy.counts_as_view == "rendered":
