@@ -19,14 +19,16 @@ from typing import Any
 CPU: dict[str, float] = defaultdict(float)
 
 
-def _cpu_timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+def _cpu_timed(name: str, fn: Callable[..., Any], into: dict[str, float] = CPU) -> Callable[..., Any]:
+    """``fn``, adding the seconds each call takes to ``into[name]``."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         t = time.perf_counter()
         try:
             return fn(*args, **kwargs)
         finally:
-            CPU[name] += time.perf_counter() - t
+            into[name] = into.get(name, 0.0) + time.perf_counter() - t
 
     return wrapper
 
@@ -63,19 +65,8 @@ def profile(path: str, by: str, needed: list[str]) -> None:
     packed._reduce_batch = _cpu_timed("validate + reduce", packed._reduce_batch)
     wall: dict[str, float] = {}
 
-    def walled(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                wall[name] = wall.get(name, 0.0) + time.perf_counter() - t
-
-        return wrapper
-
-    _api.scan = walled("scan", _api.scan)  # type: ignore[attr-defined]
-    _api.audit_of = walled("estimate", _api.audit_of)  # type: ignore[attr-defined]
+    _api.scan = _cpu_timed("scan", _api.scan, wall)  # type: ignore[attr-defined]
+    _api.audit_of = _cpu_timed("estimate", _api.audit_of, wall)  # type: ignore[attr-defined]
     t = time.perf_counter()
     audited = _api.audit(path, by=by)
     total = time.perf_counter() - t

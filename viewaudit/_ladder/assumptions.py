@@ -200,22 +200,30 @@ def _models_above_bound(context: AssumptionContext) -> list[str]:
     ]
 
 
-def _model_free_ranges(context: AssumptionContext) -> list[str]:
-    """Per rung of a row sample whose per-viewer counts are all determined, the range of the
-    complete log's unique viewers that the sample allows with no exposure model
-    (:func:`~viewaudit._estimators.model_free.model_free_reach`), as ``"rendered 11,900 to 30,700"``.
-    Rungs with undetermined impressions are left out: their determined counts alone would bound
-    fewer viewers than the rung has."""
+def _model_free_levels(context: AssumptionContext) -> list[str]:
+    """The rungs of a row sample whose per-viewer counts are all determined. Rungs with
+    undetermined impressions are left out: their determined counts alone would bound fewer
+    viewers than the rung has."""
     rate, counts = context.whole.sample_rate, context.whole.viewer_counts
     if rate is None or counts is None or not context.summary.weighted:
         return []
+    return [
+        level for level in LEVELS if level not in context.missing and level in counts and not context.undetermined.get(level, 0)
+    ]
+
+
+def _model_free_ranges(context: AssumptionContext) -> str:
+    """Per rung of :func:`_model_free_levels`, the range of the complete log's unique viewers that
+    the sample allows with no exposure model
+    (:func:`~viewaudit._estimators.model_free.model_free_reach`), as ``"rendered 11,900 to 30,700"``."""
+    rate, counts = context.whole.sample_rate, context.whole.viewer_counts
+    if rate is None or counts is None:  # no row sample: _model_free_levels lists nothing
+        return ""
     out = []
-    for level in LEVELS:
-        if level in context.missing or level not in counts or context.undetermined.get(level, 0):
-            continue
+    for level in _model_free_levels(context):
         found = model_free_reach(frequency_counts(counts[level][1]), sample_rate=rate, confidence_level=context.confidence_level)
         out.append(f"{level} {found.low:,.0f} to {found.high:,.0f}")
-    return out
+    return "; ".join(out)
 
 
 def _unmeasured(context: AssumptionContext) -> dict[str, int]:
@@ -337,10 +345,10 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         "model-free range",
-        lambda c: bool(_model_free_ranges(c)),
+        lambda c: bool(_model_free_levels(c)),  # cheap: the linear programs run once, for the values
         "With no exposure model, the sample alone puts the complete log's unique viewers at {ranges} (at least "
         "{confidence_level:.0%} confidence): wide, since a sample cannot tell a few light viewers from many.",
-        lambda c: {"ranges": "; ".join(_model_free_ranges(c)), "confidence_level": c.confidence_level},
+        lambda c: {"ranges": _model_free_ranges(c), "confidence_level": c.confidence_level},
         method="methods.md#the-model-free-range",
     ),
     Assumption(
