@@ -4,8 +4,14 @@ A restructure (modules moved, split or renamed) must not change a single number 
 reports. Each case in ``reference_cases.py`` builds a deterministic log in memory through the
 public API (simulated scenarios, the bundled EB-NeRD sample, samples, weights, rejected rows,
 the CLI), makes one public call, and its ``to_dict()`` is compared with the JSON stored in
-``tests/data/reference/`` for exact equality: every float bit for bit, ints and floats kept
-apart, every assumption's wording.
+``tests/data/reference/``: every int, string and assumption's wording exactly, ints and floats
+kept apart, and every float to a relative :data:`FLOAT_TOLERANCE`.
+
+Why not every float bit for bit: the figures that come out of an optimiser (a profile
+likelihood's end, a fitted shape) move in their last digits when numpy or scipy change their
+routines. A fresh install of numpy 2.4.6 and scipy 1.17.1 (December 2026) moved 5 of 31 cases
+by up to 9e-6 relative, with the package's code unchanged. A change that means anything moves a
+figure by far more.
 
 If a test here fails after a change that was not meant to change results, the change is wrong.
 Regenerate the files with ``python tools/update_reference.py`` only when a change is meant to
@@ -15,17 +21,23 @@ change results, and say so in the commit body (which cases moved and why).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
 
 import reference_cases as rc
 
+#: Relative difference two floats may have and still count as the same figure: about ten times
+#: the largest drift seen across numpy/scipy versions (9e-6), a hundredth of a per cent.
+FLOAT_TOLERANCE = 1e-4
+
 
 def first_difference(stored: Any, fresh: Any, path: str = "$") -> str | None:
     """The path of the first place ``fresh`` differs from ``stored`` and how, or None.
 
-    Stricter than ``==``: ``1`` and ``1.0`` (an int that became a float) differ."""
+    Stricter than ``==`` in type: ``1`` and ``1.0`` (an int that became a float) differ. Floats
+    match within a relative ``FLOAT_TOLERANCE`` (NaN matches NaN, infinities match exactly)."""
     if type(stored) is not type(fresh):
         return f"{path}: stored {stored!r} ({type(stored).__name__}), now {fresh!r} ({type(fresh).__name__})"
     if isinstance(stored, dict):
@@ -46,6 +58,8 @@ def first_difference(stored: Any, fresh: Any, path: str = "$") -> str | None:
         if len(stored) != len(fresh):
             return f"{path}: stored {len(stored)} items, now {len(fresh)}"
         return None
+    if isinstance(stored, float) and math.isclose(stored, fresh, rel_tol=FLOAT_TOLERANCE, abs_tol=0.0):
+        return None
     return None if stored == fresh else f"{path}: stored {stored!r}, now {fresh!r}"
 
 
@@ -58,7 +72,6 @@ def test_reference_json(name: str) -> None:
     fresh = rc.nan_to_sentinel(rc.run_case(name))
     diff = first_difference(stored, fresh)
     assert diff is None, f"{name} ({rc.CASES[name].__doc__}) changed at {diff}"
-    assert stored == fresh
 
 
 def test_every_stored_file_has_a_case() -> None:
@@ -73,3 +86,11 @@ def test_first_difference_names_the_path() -> None:
     assert first_difference({"a": 1}, {"a": 1.0}) is not None
     assert first_difference({"a": [1]}, {"a": [1, 2]}) == "$.a: stored 1 items, now 2"
     assert first_difference({"x": rc.NAN}, rc.nan_to_sentinel({"x": float("nan")})) is None
+
+
+def test_first_difference_tolerates_only_last_digit_drift() -> None:
+    """Floats within FLOAT_TOLERANCE match; twice that does not, nor 0 against a tiny float."""
+    assert first_difference({"a": 7117.063210182656}, {"a": 7117.08576738146}) is None  # 3.2e-6, seen across scipy versions
+    assert first_difference({"a": 100.0}, {"a": 100.0 * (1 + 2 * FLOAT_TOLERANCE)}) is not None
+    assert first_difference({"a": 0.0}, {"a": 1e-300}) is not None
+    assert first_difference({"a": float("inf")}, {"a": 1e308}) is not None
