@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 SAMPLE = ROOT / "viewaudit" / "_data" / "ebnerd" / "behaviors.parquet"
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
-PAGES = ("quickstart.md", "tutorial-ebnerd.md", "tutorial-x-views.md")
+STORY = "story-1-3-billion.md"
+PAGES = ("quickstart.md", "tutorial-ebnerd.md", "story-1-3-billion.md")
 
 
 def _text(page: str) -> str:
@@ -182,18 +183,28 @@ def test_the_ebnerd_tutorials_figures_are_the_samples() -> None:
     assert f"The {log['dwell_ms'].null_count:,} others" in prose
 
 
-def test_the_x_tutorial_runs(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The 1.3-billion-views tutorial's commands and Python run and print what it shows."""
-    for _ in _run("tutorial-x-views.md", capsys):
+def test_the_story_page_runs(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The 1.3-billion-views page's commands and Python run and print what it shows."""
+    for _ in _run(STORY, capsys):
         pass
 
 
-def test_the_x_tutorials_figures_are_the_models() -> None:
-    """Every figure the 1.3-billion-views tutorial's prose states is the feed model's."""
+@pytest.fixture(scope="module")
+def story_ranges() -> viewaudit.LadderRanges:
+    """The ranges the page's model command and Python print: 1,024 draws, seed 0."""
+    return viewaudit.expected_ladder_ranges(viewaudit.get_scenario("x-openai-2023"))
+
+
+def _millions(value: float | None) -> str:
+    return f"{round((value or 0.0) / 1e6)}"
+
+
+def test_the_story_pages_ladder_is_the_models(story_ranges: viewaudit.LadderRanges) -> None:
+    """Every figure the page's prose states about the ladder and its ranges is the feed model's."""
     scenario = viewaudit.get_scenario("x-openai-2023")
     model = scenario.model
     expected = viewaudit.expected_ladder(model, policy="mrc-display")
-    prose = _prose("tutorial-x-views.md")
+    prose = _prose(STORY)
     ladder = expected.ladder
     rendered = ladder["rendered"].impressions.estimate or 0.0
 
@@ -203,29 +214,122 @@ def test_the_x_tutorials_figures_are_the_models() -> None:
     assert rendered == 1.3e9
     assert scenario.policy.counts_as_view == "rendered"
     assert scenario.policy.name == "platform"
-    assert f"1.3 billion impressions reach {ladder['rendered'].unique_viewers}" in prose
+    assert story_ranges.samples == 1024
+    assert story_ranges.seed == 0
+    assert "1,024 draws (a scrambled Sobol sequence, seed 0)" in prose
+    reach = story_ranges.ladder["rendered"].unique_viewers
+    assert f"1.3 billion impressions reach {ladder['rendered'].unique_viewers} accounts" in prose
+    assert f"(from {_millions(reach.low)} to {_millions(reach.high)} million over the ranges)" in prose
     assert f"**valid**: {share('valid')} remain" in prose
     assert f"**viewable**: only {share('viewable')}" in prose
     assert f"**attended**: {share('attended')} stayed" in prose
     assert f"That is {ladder['attended'].unique_viewers} people." in prose
     assert round((ladder["attended"].unique_viewers.estimate or 0) / 1e6, -1) == 80  # "about 80 million people"
-    attended = viewaudit.expected_ladder_ranges(scenario).ladder["attended"].unique_viewers
-    assert f"somewhere from {round((attended.low or 0) / 1e6)} to {round((attended.high or 0) / 1e6)} million" in prose
+    attended = story_ranges.ladder["attended"].unique_viewers
+    assert f"somewhere from {_millions(attended.low)} to {_millions(attended.high)} million" in prose
     assert f"**engaged**: {share('engaged')} got a like" in prose
     assert [i.column for i in model.interactions] == ["liked"]
-    assert f"accounts for {expected.inflation.headline} counted views" in prose
+    headline = story_ranges.inflation.headline
+    assert f"accounts for {expected.inflation.headline} counted views: from {headline.low:.1f} to {headline.high:.0f}" in prose
+    assert f"The inflation factor spans {headline.low:.1f} to {headline.high:.0f}" in prose
     assert f"assumes {model.bots.share:.0%} of impressions".replace("%", " %") in prose
     assert f"Half the bots are flagged, and {model.bots.with_user_agent:.0%}".replace("%", " %") in prose
     assert model.bots.flagged == 0.5
     caught = 1 - (1 - model.bots.flagged) * (1 - model.bots.with_user_agent)
     assert round(caught * 3) == 2  # "about two in three are caught"
-    kinds = [how.split(":")[0] for how in scenario.sources.values()]
-    assert f"The other {kinds.count('Assumption')} are assumptions." in prose
-    assert f"lists all {len(kinds)}, with a reason" in prose
-    assert f"{model.exposure.mean:g} impressions per account over five days" in prose
-    assert model.period_days == 5
-    assert f"{model.measurement.measurable:.0%} of impressions are measurable".replace("%", " %") in prose
     one = attrs.evolve(model, exposure=attrs.evolve(model.exposure, mean=1.0)).scaled(impressions=1.3e9)
     assert f"the headline falls to {viewaudit.expected_ladder(one, policy='mrc-display').inflation.headline}" in prose
     assert f"It then takes {one.viewers:,} accounts" in prose
     assert f"with 1 impression per account instead of {model.exposure.mean:g}" in prose
+
+
+def test_the_story_pages_spans_are_the_models(story_ranges: viewaudit.LadderRanges) -> None:
+    """The factors by which the page says each range spans (high end over low end) are the model's."""
+    prose = _prose(STORY)
+    spans = {
+        "valid** impressions are known within a factor of": story_ranges.ladder["valid"].impressions,
+        "viewable** impressions span a factor of": story_ranges.ladder["viewable"].impressions,
+        "people who paid attention** span a factor of": story_ranges.ladder["attended"].unique_viewers,
+    }
+    for words, figure in spans.items():
+        assert f"{words} {(figure.high or 0.0) / (figure.low or 1.0):.1f}" in prose, words
+
+
+def test_the_story_pages_ranking_and_ranges_are_the_models(story_ranges: viewaudit.LadderRanges) -> None:
+    """The ranking, each top parameter's range and how it was set, as the page states them."""
+    scenario = viewaudit.get_scenario("x-openai-2023")
+    prose = _prose(STORY)
+    attended = dict(story_ranges.tornado())["attended_unique_viewers"]
+    assert [s.parameter for s in attended] == [
+        "exposure.shape",
+        "exposure.mean",
+        "bots.share",
+        "dwell.glance.scale_s",
+        "visibility.alpha",
+    ]
+    first = attended[0]
+    assert f'"Moves it {first.swing / first.estimate:.0%}" means'.replace("%", " %") in prose
+    viewable = [s.parameter for s in dict(story_ranges.tornado())["viewable_impressions"]]
+    assert viewable[0] == "dwell.glance.scale_s"
+    assert viewable[3] == "dwell.mean_s"  # "the mean time per item ranks fourth"
+    assert not any(p.startswith("exposure.") for p in viewable)  # "The exposure does not move the viewable impressions"
+    ranges = scenario.ranges
+    mean, shape = ranges["exposure.mean"], ranges["exposure.shape"]
+    assert f"the mean runs from {mean.low:g} to {mean.high:g} impressions per account over five days" in prose
+    assert f"either side of {scenario.model.exposure.mean:g})" in prose
+    assert f"The shape runs from {shape.low:g}" in prose
+    assert f"to {shape.high:g} (closer to everyone" in prose
+    assert 1.3e9 / scenario.model.exposure.mean == 325e6  # "4 each for 325 million accounts"
+    bots = ranges["bots.share"]
+    assert f"runs from {bots.low:.1%} to {bots.high:.0%} of impressions".replace("%", " %") in prose
+    assert "40 %" in bots.source  # the IAB 2006 figure the page says it could not find in public
+    glance, mean_s = ranges["dwell.glance.scale_s"], ranges["dwell.mean_s"]
+    assert f"(`dwell.glance.scale_s`, {glance.low:g} to {glance.high:g} s)" in prose
+    assert f"runs from {mean_s.low:g} to {mean_s.high:g} s (`dwell.mean_s`)" in prose
+    assert "1.7 s per feed item on mobile and 2.5 s on desktop" in mean_s.source
+    assert scenario.model.dwell.glance.family == "weibull"
+    assert ranges["dwell.glance.shape"].high < 1  # "a Weibull curve with shape below 1"
+    alpha = ranges["visibility.alpha"]
+    assert f"(`visibility.alpha`, {alpha.low:g} to {alpha.high:g})" in prose
+    for swing in attended:
+        assert ranges[swing.parameter].source.startswith("Assumption:"), swing.parameter
+    assert mean_s.source.startswith("Source:")
+    own = ranges["self_view_share"]
+    share = scenario.model.self_view_share
+    assert f"takes {share:.1%} of impressions as authors".replace("%", " %") in prose
+    assert f"(from {own.low:.3%} to {own.high:.1%} over the ranges)".replace("%", " %") in prose
+    assert f"That is {share * 1.3e9:,.0f} of the 1.3 billion" in prose
+    self_view = next(
+        s for s in story_ranges.sensitivity if s.figure == "attended_unique_viewers" and s.parameter == "self_view_share"
+    )
+    assert self_view.swing / self_view.estimate < 0.01  # "by less than 1 %"
+    for swing in story_ranges.sensitivity:  # "its figures do not depend on the number of posts"
+        if swing.parameter == "items":
+            assert swing.swing == 0, swing.figure
+    assert scenario.model.bots.dwell.family == "weibull"
+    assert scenario.model.bots.dwell.scale_s == 0.1  # "glance for a tenth of a second" (shape 1: the mean)
+    assert scenario.model.bots.dwell.shape == 1
+
+
+def test_the_story_pages_counters_are_claims() -> None:
+    """The like count's effect on the engaged rung and on attention, as the page states it."""
+    prose = _prose(STORY)
+    views_only = viewaudit.claim(1.3e9, platform="x")
+    liked = viewaudit.claim(1.3e9, platform="x", likes=13_000_000)
+    assert 1.3e9 / 100 == 13_000_000  # Musk's "100 times more than they are liked"
+    before, after = views_only.ladder["engaged"].impressions, liked.ladder["engaged"].impressions
+    assert (
+        f"went from {(before.low or 0) / 1e6:.1f} to {(before.high or 0) / 1e6:.1f} million without the likes to "
+        f"{(after.low or 0) / 1e6:.1f} to {(after.high or 0) / 1e6:.1f} million with them" in prose
+    )
+    assert (after.high or 0) < 13_000_000  # "It sits a little below 13 million"
+    attended = liked.ladder["attended"].unique_viewers
+    assert f"stay at {_millions(attended.low)} to {_millions(attended.high)} million" in prose
+    assert (attended.high or 0) - (attended.low or 0) >= 0.9 * (
+        (views_only.ladder["attended"].unique_viewers.high or 0) - (views_only.ladder["attended"].unique_viewers.low or 0)
+    )  # "Attention does not narrow"
+    ess = liked.effective_sample_size or 0.0
+    assert f"worth: {ess:,.0f} of {liked.samples:,} here" in prose
+    assert ess > 100
+    with pytest.raises(ValueError, match="reposts are not modelled"):  # "`claim` refuses them for X today"
+        viewaudit.claim(1.3e9, platform="x", reposts=1_000)
