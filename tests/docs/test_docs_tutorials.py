@@ -282,7 +282,9 @@ def test_the_story_pages_ranking_and_ranges_are_the_models(story_ranges: viewaud
     assert 1.3e9 / scenario.model.exposure.mean == 325e6  # "4 each for 325 million accounts"
     bots = ranges["bots.share"]
     assert f"runs from {bots.low:.1%} to {bots.high:.0%} of impressions".replace("%", " %") in prose
-    assert "40 %" in bots.source  # the IAB 2006 figure the page says it could not find in public
+    assert "19.42 %" in bots.source and "under 5 %" in bots.source  # the two figures the page cites
+    assert "19.42 % fake or spam" in prose and "under 5 % of its monetizable daily" in prose
+    assert abs(bots.high - 2 * 0.1942) < 0.02  # "the top, 40 %, is about twice SparkToro's figure"
     glance, mean_s = ranges["dwell.glance.scale_s"], ranges["dwell.mean_s"]
     assert f"(`dwell.glance.scale_s`, {glance.low:g} to {glance.high:g} s)" in prose
     assert f"runs from {mean_s.low:g} to {mean_s.high:g} s (`dwell.mean_s`)" in prose

@@ -46,7 +46,7 @@ def test_scenario_lookup():
 
 def test_x_scenario_reproduces_the_cited_figures():
     """1.3 billion rendered impressions (X, 22 Nov 2023) over five days, counted by the
-    platform rule; a person's mean dwell 1.7 s per feed item (Facebook IQ 2017)."""
+    platform rule; a person's mean dwell 1.7 s per feed item (Facebook IQ 2016)."""
     scenario = va.get_scenario("x-openai-2023")
     expected = va.expected_ladder(scenario.model, policy=scenario.policy)
     assert expected.views.estimate == pytest.approx(1.3e9, abs=scenario.model.impressions_per_viewer)

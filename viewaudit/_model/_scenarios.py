@@ -173,7 +173,7 @@ def _x_openai_2023() -> Scenario:
         ),
         "dwell.zero": "Assumption: 5 % of renders never reach the screen long enough for a frame.",
         "dwell.glance_weight": (
-            "Derived: the weight that makes a person's mean dwell 1.7 s per feed item (Source: Facebook IQ 2017, "
+            "Derived: the weight that makes a person's mean dwell 1.7 s per feed item (Source: Facebook IQ 2016, "
             "~1.7 s per feed item on mobile; secondary)."
         ),
         "dwell.glance": (
@@ -188,8 +188,8 @@ def _x_openai_2023() -> Scenario:
         "visibility.in_view_share": "Assumption: the longest continuous in-view stretch is 90 % of the dwell.",
         "interactions": "Assumption: a like on 2 % of impressions attended >= 2 s and 0.2 % of the others.",
         "bots.share": (
-            "Assumption: 10 % of impressions from automated accounts (IAB 2006 put suspected non-human ad "
-            "impressions at up to 40 %: an upper bound)."
+            "Assumption: 10 % of impressions from automated accounts, between Twitter's under 5 % of monetizable "
+            "daily users (2022) and SparkToro and Followerwonk's 19.42 % of active accounts (May 2022)."
         ),
         "bots.activity": "Assumption: a bot account views 5 times as much as a person.",
         "bots.flagged": "Assumption: half the bot accounts are flagged upstream.",
