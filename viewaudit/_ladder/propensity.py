@@ -180,7 +180,9 @@ def _fit_replicates(
     starts = np.flatnonzero(np.r_[True, stratum[1:] != stratum[:-1]])
     present = stratum[starts]
     sizes = np.diff(np.r_[starts, stratum.size])
-    length = 1 << np.ceil(np.log2(sizes)).astype(np.int64)
+    # Lengths 4, 6, 8, 12, 16, 24, ...: a stratum is padded by less than half its cells.
+    power = 1 << np.floor(np.log2(np.maximum(sizes - 1, 1))).astype(np.int64)
+    length = np.maximum(np.where(sizes <= 3 * power // 2, 3 * power // 2, 2 * power), 4)
     for width in np.unique(length):
         members = np.flatnonzero(length == width)
         # Strata in batches that bound the (stratum, replicate, cell) arrays.
@@ -201,13 +203,13 @@ def _fit_replicates(
             for _ in range(iterations):
                 step, at_w = _squarem(w, em)
                 # A replicate of a stratum that has stopped keeps its weights (computing on it
-                # costs less than taking it out of the stacked arrays, until half have stopped).
+                # costs less than taking it out of the stacked arrays, until a quarter have stopped).
                 w = np.where(active[:, :, None], step, w)
                 moving = ~(np.abs(at_w - previous) <= TOLERANCE * np.maximum(viewers[:, :, 0], 1))
                 previous = np.where(active, at_w, previous)
                 active &= moving
                 going = active.any(axis=1)
-                if not going.all() and 2 * np.count_nonzero(going) <= going.size:
+                if 4 * np.count_nonzero(going) <= 3 * going.size:
                     out[:, present[chosen[~going]]] = w[~going].transpose(1, 0, 2)
                     chosen, w, active, previous = chosen[going], w[going], active[going], previous[going]
                     k_, k_t, n_, viewers = k_[going], k_t[going], n_[going], viewers[going]
