@@ -58,3 +58,40 @@ def estimate(pop: dict) -> tuple[float, float, float]:
     rows = distinct_viewer_rows(np.zeros(t.size, dtype=np.int64), t, f, u)
     est, low, high = heterogeneous_viewers(rows, 1, unmeasured(pop["share"]), Z)
     return float(est[0]), float(low[0]), float(high[0])
+
+
+def per_stratum_fit(
+    stratum: np.ndarray, t: np.ndarray, f: np.ndarray, counts: np.ndarray, start: np.ndarray, iterations: int
+) -> np.ndarray:
+    """The mixing distributions' fit one stratum and one replicate at a time, as the estimator
+    fitted them before its strata were stacked: SQUAREM steps of EM on that stratum's cells
+    alone, stopping when the log-likelihood moves by no more than TOLERANCE per viewer.
+    Returns (replicates, strata, K) like ``_fit_replicates``."""
+    from viewaudit._ladder.propensity import TOLERANCE, _kernel
+
+    kernel = _kernel(t, f)
+    out = np.repeat(start[None], counts.shape[0], axis=0)
+    for r in range(counts.shape[0]):
+        for s in np.unique(stratum):
+            k, c = kernel[stratum == s], counts[r, stratum == s]
+            n = c.sum()
+
+            def em(w: np.ndarray, k: np.ndarray = k, c: np.ndarray = c, n: float = n) -> tuple[np.ndarray, float]:
+                density = k @ w
+                return w * ((c / density) @ k) / n, float(c @ np.log(density))
+
+            w, previous = start[s].copy(), np.nan
+            for _ in range(iterations):
+                w1, at_w = em(w)
+                w2, at_w1 = em(w1)
+                r1, v = w1 - w, w2 - 2 * w1 + w
+                alpha = -np.sqrt((r1 @ r1) / (v @ v)) if v @ v > 0 else -1.0
+                alpha = min(alpha, -1.0) if np.isfinite(alpha) else -1.0
+                jump = np.maximum(w - 2 * alpha * r1 + alpha * alpha * v, 0.0)
+                w3, at_jump = em(jump / jump.sum())
+                w = w3 if at_jump >= at_w1 else w2
+                if abs(at_w - previous) <= TOLERANCE * max(n, 1):
+                    break
+                previous = at_w
+            out[r, s] = w
+    return out

@@ -7,6 +7,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 import viewaudit as va
@@ -14,7 +16,7 @@ from viewaudit._ladder import propensity as _propensity
 from viewaudit._ladder.propensity import GRID, MIN_VIEWERS, UndeterminedChances, heterogeneous_viewers
 from viewaudit._scan.statistics import distinct_viewer_rows
 
-from helpers.propensity import Z, estimate, population, two_kinds, unmeasured
+from helpers.propensity import Z, estimate, per_stratum_fit, population, two_kinds, unmeasured
 
 
 def test_viewers_that_differ_are_resolved_with_their_own_propensity():
@@ -117,15 +119,49 @@ def test_engines_agree_where_viewers_are_told_apart(by):
         assert [a.ladder for a in packed.groups] == [b.ladder for b in summary.groups]
 
 
-def test_the_bootstrap_does_not_depend_on_its_chunks_or_threads(monkeypatch: pytest.MonkeyPatch):
-    """Bootstrap replicates are fitted in chunks bounded by BOOTSTRAP_CELLS, spread over threads:
-    one chunk, a few and many give the same figures, bit for bit (each stratum's EM is its own)."""
+def test_the_estimate_does_not_depend_on_how_strata_are_batched(monkeypatch: pytest.MonkeyPatch):
+    """Strata (and their bootstrap replicates) are fitted in stacked batches bounded by
+    STACKED_VALUES: one batch, a few and many give the same figures, bit for bit (each stratum's
+    EM is its own)."""
     pop = population(3, viewers=4_000)
     results = set()
-    for cells in (1 << 30, 1 << 21, 1 << 16):
-        monkeypatch.setattr(_propensity, "BOOTSTRAP_CELLS", cells)
+    for values in (1 << 30, 1 << 12, 1):
+        monkeypatch.setattr(_propensity, "STACKED_VALUES", values)
         results.add(estimate(pop))
     assert len(results) == 1, results
+
+
+@st.composite
+def stratified_cells(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Strata of (t, f) cells, each with at least one determined row, and Poisson-resampled
+    viewer counts for a few replicates (the bootstrap's 1e-12 floor where a count is 0)."""
+    sizes = draw(st.lists(st.integers(1, 70), min_size=1, max_size=6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    stratum = np.repeat(np.arange(len(sizes)), sizes)
+    t = rng.integers(0, draw(st.integers(1, 30)), stratum.size)
+    f = rng.integers(0, draw(st.integers(1, 30)), stratum.size)
+    f[(t + f) == 0] = 1
+    mean = rng.gamma(draw(st.sampled_from([0.3, 1.0, 3.0])), 5.0, stratum.size)
+    counts = np.maximum(rng.poisson(mean, (draw(st.integers(1, 4)), stratum.size)), 1e-12)
+    return stratum, t, f, counts
+
+
+@given(cells=stratified_cells())
+def test_stacked_fit_equals_the_fit_of_each_stratum_alone(cells: tuple[np.ndarray, ...]) -> None:
+    """The stacked fit (strata padded to one length, replicates as matrix rows) gives each
+    stratum and replicate the weights of EM on its cells alone (``per_stratum_fit``, the
+    estimator's fit before stacking). The sums run in another order, so they agree to rounding:
+    a bootstrap's three steps to 1e-12; a full fit to 1e-6, as EM near the optimum drifts along
+    directions where the likelihood is flat, by amounts that the stopping rule (TOLERANCE per
+    viewer) allows."""
+    stratum, t, f, counts = cells
+    n = int(stratum.max()) + 1
+    start = _propensity._start(stratum, t, f, counts[0], n)
+    for iterations, tolerance in ((_propensity.BOOTSTRAP_ITERATIONS, 1e-12), (_propensity.MAX_ITERATIONS, 1e-6)):
+        stacked = _propensity._fit_replicates(stratum, t, f, counts, n, start, iterations)
+        alone = per_stratum_fit(stratum, t, f, counts, start, iterations)
+        np.testing.assert_allclose(stacked, alone, rtol=0, atol=tolerance)
+        np.testing.assert_allclose(stacked.sum(axis=2), 1.0, rtol=1e-12)
 
 
 def test_a_crossing_rows_chance_shifts_by_the_viewers_odds_ratio():

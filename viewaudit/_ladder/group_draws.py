@@ -37,8 +37,65 @@ def poisson_by_place(seed: int, draws: int, mean: np.ndarray, group: np.ndarray)
     """(draws, cells) Poisson counts of each cell's ``mean``, drawn by place in group."""
     if mean.size == 0:
         return np.zeros((draws, 0))
-    counts = poisson_quantile(uniforms_by_place(seed, draws, group), mean)
+    u = uniforms_by_place(seed, draws, group)
+    counts = poisson_quantile_by_mean(u, mean) if _table_fits(u, mean) else poisson_quantile(u, mean)
     return np.where(mean > 0, counts, 0.0)
+
+
+#: A table of a mean's distribution function runs to the Cornish-Fisher quantile
+#: mean + sqrt(mean) z + (z**2 - 1) / 6 at z = TABLE_Z (about that of the largest uniform below 1,
+#: 1 - 2**-53), plus TABLE_MARGIN. Where a draw still lies beyond it, that mean takes the search.
+TABLE_Z = 8.3
+TABLE_MARGIN = 16
+
+
+def _table_length(mean: np.ndarray) -> np.ndarray:
+    """Per mean, how many values of k a table of its distribution function holds."""
+    length: np.ndarray = np.floor(mean + np.sqrt(mean) * TABLE_Z + (TABLE_Z * TABLE_Z - 1) / 6).astype(np.int64)
+    return length + TABLE_MARGIN
+
+
+def _table_fits(u: np.ndarray, mean: np.ndarray) -> bool:
+    """Whether tables of the distinct means cost less than searching for every draw: means
+    that repeat (viewer counts of a cell are small integers), all finite."""
+    if u.ndim != 2 or mean.ndim != 1 or u.shape[1] != mean.size or not np.all(np.isfinite(mean) & (mean >= 0)):
+        return False
+    if mean.max(initial=0.0) > 1e6:
+        return False
+    distinct = np.unique(mean)
+    return int(_table_length(distinct).sum()) <= u.size
+
+
+def poisson_quantile_by_mean(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """:func:`poisson_quantile` of ``u`` (draws, cells) at ``mean`` (cells), the same values, by
+    a table of the distribution function for each distinct mean: the least k whose ``pdtr``
+    reaches u (below the median) or whose ``pdtrc`` falls to 1 - u (above it), found by binary
+    search. The tables are those very functions, so where each is monotone in k (checked; where
+    not, or where a draw lies beyond the table, that mean's draws take the search) the least k
+    is the one :func:`poisson_quantile` finds."""
+    out = np.empty(u.shape, dtype=np.float64)
+    distinct, which = np.unique(mean, return_inverse=True)
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(distinct.size + 1))
+    lengths = _table_length(distinct)
+    for j, m in enumerate(distinct):
+        columns = order[bounds[j] : bounds[j + 1]]
+        q = u[:, columns]
+        k = np.arange(lengths[j], dtype=np.float64)
+        cdf, sf = special.pdtr(k, m), special.pdtrc(k, m)
+        upper = q > 0.5
+        tail = 1 - q  # exact for q > 1/2 (Sterbenz)
+        below, above = q[~upper], tail[upper]
+        monotone = bool(np.all(np.diff(cdf) >= 0) and np.all(np.diff(sf) <= 0))
+        covered = (not below.size or cdf[-1] >= below.max()) and (not above.size or sf[-1] <= above.min())
+        if not (monotone and covered):
+            out[:, columns] = poisson_quantile(q, m)
+            continue
+        found = np.empty(q.shape, dtype=np.float64)
+        found[~upper] = np.searchsorted(cdf, below, side="left")
+        found[upper] = np.searchsorted(-sf, -above, side="left")
+        out[:, columns] = found
+    return out
 
 
 def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -46,11 +46,9 @@ stays deterministic).
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import numpy as np
-from scipy import sparse
 from scipy.special import expit
 
 from viewaudit._ladder.group_draws import poisson_by_place
@@ -79,34 +77,31 @@ HOMOGENEITY_CHI2 = 3.841
 #: Poisson-bootstrap replicates of the viewers for the sampling error of G, and their seed.
 REPLICATES = 30
 BOOTSTRAP_ITERATIONS = 3
-#: Bootstrap replicates are fitted together while (cells x grid points) stays below this, in
-#: chunks spread over BOOTSTRAP_THREADS threads (NumPy's and SciPy's sparse kernels release the
-#: GIL; each chunk is fitted on its own, so the result does not depend on the threads).
-BOOTSTRAP_CELLS = 1 << 21
-BOOTSTRAP_THREADS = 2
+#: Strata are fitted together, and so are a stratum's bootstrap replicates: strata with about as
+#: many cells are padded to one length, and each EM step is two stacked matrix products over
+#: them (BLAS), holding at most this many (stratum x replicate x cell) values at once.
+STACKED_VALUES = 1 << 22
 SEED = 20231117
 
 
-def _em_step(
-    kernel: np.ndarray, count: np.ndarray, sizes: np.ndarray, viewers: np.ndarray, active: np.ndarray
-) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """One EM step for the ``active`` strata (cells in stratum order, ``sizes`` per stratum),
-    returning the new weights and the log-likelihood of those it started from."""
-    keep = np.zeros(sizes.size, dtype=bool)
-    keep[active] = True
-    cells = np.flatnonzero(np.repeat(keep, sizes))
-    k_, c_, n_ = kernel[cells], count[cells], viewers[active][:, None]
-    local = np.repeat(np.arange(active.size), sizes[active])
-    # Sums over each stratum's cells as one sparse product (a reduceat over many short runs of
-    # a 2-d array is several times slower).
-    member = sparse.csr_matrix((np.ones(local.size), (local, np.arange(local.size))), shape=(active.size, local.size))
+def _kernel(t: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Per cell and grid point p, the binomial likelihood p**t (1 - p)**f, scaled to a maximum of
+    1 per cell (the binomial coefficient and the scale cancel in EM and in the posterior)."""
+    log_p, log_q = np.log(GRID), np.log1p(-GRID)
+    kernel = t[:, None] * log_p + f[:, None] * log_q
+    out: np.ndarray = np.exp(kernel - kernel.max(axis=1, keepdims=True))
+    return out
 
-    def em(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        density = np.einsum("ck,ck->c", k_, w[local])
-        step = w * (member @ ((c_ / density)[:, None] * k_)) / n_
-        return step, member @ (c_ * np.log(density))
 
-    return em
+def _start(stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int) -> np.ndarray:
+    """EM's start (n_strata, K): near every viewer alike (the stratum's pooled share), with a
+    floor everywhere from which EM grows mass where viewers differ."""
+    share = np.clip(_shares(stratum, t, f, count, n_strata), GRID[0], GRID[-1])
+    logit = np.log(GRID) - np.log1p(-GRID)
+    near = np.exp(-0.5 * ((logit[None, :] - np.log(share / (1 - share))[:, None]) / START_WIDTH) ** 2)
+    start: np.ndarray = (1 - START_FLOOR) * near / near.sum(axis=1, keepdims=True) + START_FLOOR / GRID.size
+    start[np.bincount(stratum, minlength=n_strata) == 0] = 1.0 / GRID.size
+    return start
 
 
 def _fit(
@@ -120,48 +115,108 @@ def _fit(
 ) -> np.ndarray:
     """Grid weights (n_strata, K) of each stratum's mixing distribution: EM on its cells
     (``stratum`` sorted ascending), accelerated by SQUAREM (Varadhan & Roland 2008), whose
-    extrapolated step is kept only where it does not lower the likelihood."""
-    log_p, log_q = np.log(GRID), np.log1p(-GRID)
-    kernel = t[:, None] * log_p + f[:, None] * log_q
-    kernel = np.exp(kernel - kernel.max(axis=1, keepdims=True))
+    extrapolated step is kept only where it does not lower the likelihood. A stratum without
+    cells keeps its start (uniform weights by default)."""
+    if start is None:
+        start = _start(stratum, t, f, count, n_strata)
+    fitted: np.ndarray = _fit_replicates(stratum, t, f, count[None], n_strata, start, iterations)[0]
+    return fitted
+
+
+def _squarem(w: np.ndarray, em: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One SQUAREM step (Varadhan & Roland 2008) from weights ``w`` (..., K): the new weights and
+    the log-likelihood at ``w``. The extrapolated step is kept only where it does not lower the
+    likelihood (EM from it only climbs)."""
+    w1, at_w = em(w)
+    w2, at_w1 = em(w1)
+    r, v = w1 - w, w2 - 2 * w1 + w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = -np.sqrt(np.sum(r * r, axis=-1) / np.sum(v * v, axis=-1))
+    alpha = np.where(np.isfinite(alpha), np.minimum(alpha, -1.0), -1.0)[..., None]
+    jump = np.maximum(w - 2 * alpha * r + alpha * alpha * v, 0.0)
+    w3, at_jump = em(jump / jump.sum(axis=-1, keepdims=True))
+    step: np.ndarray = np.where((at_jump >= at_w1)[..., None], w3, w2)
+    return step, at_w
+
+
+def _stacked_em_step(
+    kernel: np.ndarray, kernel_t: np.ndarray, count: np.ndarray, viewers: np.ndarray
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """One EM step for strata of equal (padded) length and their replicates: ``kernel`` (strata,
+    cells, K) and its transpose, ``count`` (strata, replicates, cells), ``viewers`` (strata,
+    replicates, 1); weights are (strata, replicates, K)."""
+
+    def em(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        density = w @ kernel_t
+        step = w * ((count / density) @ kernel) / viewers
+        return step, np.sum(count * np.log(density), axis=2)
+
+    return em
+
+
+def _fit_replicates(
+    stratum: np.ndarray,
+    t: np.ndarray,
+    f: np.ndarray,
+    counts: np.ndarray,
+    n_strata: int,
+    start: np.ndarray,
+    iterations: int,
+) -> np.ndarray:
+    """Grid weights (replicates, n_strata, K) of each stratum's mixing distribution under each
+    row of ``counts`` (replicates, cells), from the weights ``start`` (n_strata, K): SQUAREM
+    steps of EM, each (stratum, replicate) stopping on its own (:data:`TOLERANCE`).
+
+    The replicates share the cells, so a stratum's densities for all of them are one matrix
+    product (replicates x K by K x cells), and so are the EM sums. Strata are padded to a power
+    of two cells (a padded cell has count 0 and a kernel of ones, so it adds nothing) and each
+    length is one stacked product. Each stratum's figures are its own: they do not depend on
+    which strata are fitted beside it."""
+    replicates = counts.shape[0]
+    out = np.repeat(start[None], replicates, axis=0)
+    if stratum.size == 0:
+        return out
+    kernel = _kernel(t, f)
     starts = np.flatnonzero(np.r_[True, stratum[1:] != stratum[:-1]])
     present = stratum[starts]
-    viewers = np.bincount(stratum, weights=count, minlength=n_strata)[present]
-    if start is None:
-        # Start near every viewer alike (the stratum's pooled share), with a floor everywhere
-        # from which EM grows mass where viewers differ.
-        share = np.clip(_shares(stratum, t, f, count, n_strata)[present], GRID[0], GRID[-1])
-        logit = np.log(GRID) - np.log1p(-GRID)
-        near = np.exp(-0.5 * ((logit[None, :] - np.log(share / (1 - share))[:, None]) / START_WIDTH) ** 2)
-        w = (1 - START_FLOOR) * near / near.sum(axis=1, keepdims=True) + START_FLOOR / GRID.size
-    else:
-        w = start[present].copy()
     sizes = np.diff(np.r_[starts, stratum.size])
-    # Strata still moving, and their cells: a stratum that has converged drops out of the loop.
-    active = np.arange(present.size)
-    previous = np.full(present.size, np.nan)
-    em = _em_step(kernel, count, sizes, viewers, active)
-    for _ in range(iterations):
-        w0 = w[active]
-        w1, at_w = em(w0)
-        w2, at_w1 = em(w1)
-        r, v = w1 - w0, w2 - 2 * w1 + w0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            alpha = -np.sqrt(np.sum(r * r, axis=1) / np.sum(v * v, axis=1))
-        alpha = np.where(np.isfinite(alpha), np.minimum(alpha, -1.0), -1.0)[:, None]
-        jump = np.maximum(w0 - 2 * alpha * r + alpha * alpha * v, 0.0)
-        w3, at_jump = em(jump / jump.sum(axis=1, keepdims=True))
-        # The extrapolation is kept where it beats the plain steps (EM from it only climbs).
-        w[active] = np.where((at_jump >= at_w1)[:, None], w3, w2)
-        moving = ~(np.abs(at_w - previous[active]) <= TOLERANCE * np.maximum(viewers[active], 1))
-        previous[active] = at_w
-        if not moving.all():
-            active = active[moving]
-            if not active.size:
-                break
-            em = _em_step(kernel, count, sizes, viewers, active)
-    out = np.full((n_strata, GRID.size), 1.0 / GRID.size) if start is None else start.copy()
-    out[present] = w
+    # Lengths 4, 6, 8, 12, 16, 24, ...: a stratum is padded by less than half its cells.
+    power = 1 << np.floor(np.log2(np.maximum(sizes - 1, 1))).astype(np.int64)
+    length = np.maximum(np.where(sizes <= 3 * power // 2, 3 * power // 2, 2 * power), 4)
+    for width in np.unique(length):
+        members = np.flatnonzero(length == width)
+        # Strata in batches that bound the (stratum, replicate, cell) arrays.
+        batch = max(1, STACKED_VALUES // (replicates * int(width)))
+        for first in range(0, members.size, batch):
+            chosen = members[first : first + batch]
+            cell = starts[chosen][:, None] + np.arange(width)
+            real = np.arange(width) < sizes[chosen][:, None]
+            cell = np.where(real, cell, 0)
+            k_ = np.where(real[:, :, None], kernel[cell], 1.0)  # (strata, cells, K)
+            k_t = np.ascontiguousarray(k_.transpose(0, 2, 1))
+            n_ = np.where(real[:, None, :], counts[:, cell].transpose(1, 0, 2), 0.0)  # (strata, replicates, cells)
+            viewers = n_.sum(axis=2)[:, :, None]
+            em = _stacked_em_step(k_, k_t, n_, viewers)
+            w = out[:, present[chosen]].transpose(1, 0, 2).copy()  # (strata, replicates, K)
+            active = np.ones(w.shape[:2], dtype=bool)
+            previous = np.full(w.shape[:2], np.nan)
+            for _ in range(iterations):
+                step, at_w = _squarem(w, em)
+                # A replicate of a stratum that has stopped keeps its weights (computing on it
+                # costs less than taking it out of the stacked arrays, until a quarter have stopped).
+                w = np.where(active[:, :, None], step, w)
+                moving = ~(np.abs(at_w - previous) <= TOLERANCE * np.maximum(viewers[:, :, 0], 1))
+                previous = np.where(active, at_w, previous)
+                active &= moving
+                going = active.any(axis=1)
+                if 4 * np.count_nonzero(going) <= 3 * going.size:
+                    out[:, present[chosen[~going]]] = w[~going].transpose(1, 0, 2)
+                    chosen, w, active, previous = chosen[going], w[going], active[going], previous[going]
+                    k_, k_t, n_, viewers = k_[going], k_t[going], n_[going], viewers[going]
+                    em = _stacked_em_step(k_, k_t, n_, viewers)
+                if not active.any():
+                    break
+            out[:, present[chosen]] = w.transpose(1, 0, 2)
     return out
 
 
@@ -347,32 +402,9 @@ def heterogeneous_viewers(
         # The sampling error of G and of the strata's shares: refit on Poisson-resampled viewer
         # counts (G from its fit, by a few steps: Hanley & MacGibbon 2006).
         resampled = np.maximum(poisson_by_place(SEED, REPLICATES, fit_count, fit[0] // CLASSES), 1e-12)
-        refits = [w] * REPLICATES
+        refits = np.repeat(w[None], REPLICATES, axis=0)
         if fit_names.size:
-            # Replicates are fitted together, as strata of their own, in chunks that bound memory.
-            n_fit = fit_names.size
-            chunk = max(1, BOOTSTRAP_CELLS // max(fit_t.size * GRID.size, 1))
-
-            def fit_chunk(r: np.ndarray) -> np.ndarray:
-                return _fit(
-                    (np.arange(r.size)[:, None] * n_fit + fit_stratum[None, :]).ravel(),
-                    np.tile(fit_t, r.size),
-                    np.tile(fit_f, r.size),
-                    resampled[r][:, in_fit].ravel(),
-                    r.size * n_fit,
-                    start=np.tile(w, (r.size, 1)),
-                    iterations=BOOTSTRAP_ITERATIONS,
-                )
-
-            chunks = [np.arange(first, min(first + chunk, REPLICATES)) for first in range(0, REPLICATES, chunk)]
-            if len(chunks) > 1:
-                with ThreadPoolExecutor(max_workers=BOOTSTRAP_THREADS, thread_name_prefix="viewaudit-bootstrap") as pool:
-                    chunk_fits = list(pool.map(fit_chunk, chunks))
-            else:
-                chunk_fits = [fit_chunk(chunks[0])]
-            for r, wb in zip(chunks, chunk_fits, strict=True):
-                for i in range(r.size):
-                    refits[r[i]] = wb[i * n_fit : (i + 1) * n_fit]
+            refits = _fit_replicates(fit_stratum, fit_t, fit_f, resampled[:, in_fit], fit_names.size, w, BOOTSTRAP_ITERATIONS)
         draws = [
             np.bincount(
                 og, weights=oc * expected(refits[b], _shares(stratum, ft, ff, resampled[b], n_strata), 0), minlength=n_groups
