@@ -24,7 +24,7 @@ from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._conditioning import COUNTERS, OBSERVATION_SD
 from viewaudit._model._files import LogWriter
 from viewaudit._model._scenarios import _BUILDERS, Scenario, get_scenario
-from viewaudit._model._simulate import as_seed, check_streamable, run, schema, simulate
+from viewaudit._model._simulate import as_seed, check_streamable, dictionary_columns, run, schema, simulate
 from viewaudit._model._uncertainty import LadderRanges, expected_ladder_ranges
 from viewaudit._policy import PRESETS, Policy, get_policy
 from viewaudit._report.results import Audit
@@ -365,7 +365,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
     if args.truth and not Path(args.truth).resolve().parent.exists():
         raise ValueError(f"--truth {args.truth!r}: its directory does not exist")
     started = time.perf_counter()
-    with LogWriter(args.out, schema(model)) as writer:
+    with LogWriter(args.out, schema(model), dictionary=dictionary_columns(model)) as writer:
         truths = run(model, seed=seed, policies=[policy], sink=writer.write)
     truth = truths[policy.name]
     elapsed = time.perf_counter() - started
