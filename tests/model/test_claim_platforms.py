@@ -54,9 +54,9 @@ def test_the_count_is_held_under_the_platforms_own_rule(platform):
         assert f"views under the rule {rule.name!r}" in result.method
 
 
-def test_facebook_under_another_rule_holds_nothing():
+def test_facebook_3s_under_another_rule_holds_nothing():
     """Facebook's 3-second views recounted under mrc-display: no rung is the count itself."""
-    result = _quiet(views=1e7, platform="facebook", samples=SAMPLES)
+    result = _quiet(views=1e7, platform="facebook-3s", samples=SAMPLES)
     assert not any(r.impressions.exact for r in result.ladder)
 
 
@@ -155,3 +155,18 @@ def test_bad_options_are_named(kwargs, error, message):
     """A bad period, number of posts, follower count, counter or platform is a named error."""
     with pytest.raises(error, match=message):
         va.claim(**{"views": 1e6, "platform": "x", "samples": 16, **kwargs})
+
+
+def test_the_text_states_rule_bounds_and_assumptions(capsys):
+    """The text names the rule's source, the bounds the counters set, and the context given."""
+    argv = ["claim", "--views", "1e7", "--platform", "linkedin", "--reposts", "2e4", "--replies", "5e3"]
+    code = main([*argv, "--days", "2", "--posts", "3", "--followers", "1e4", "--samples", "64"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "counted by the rule 'linkedin-mobile'" in out
+    assert "https://www.linkedin.com/help/linkedin/answer/a424623" in out
+    assert "Bounds from the counters:" in out
+    assert "5,000 replies bound nothing" in out
+    assert "Period: 2 days" in out
+    assert "summed over 3 posts" in out
+    assert "Followers: 10,000, context only" in out

@@ -100,6 +100,22 @@ PLATFORMS: dict[str, Platform] = {
     ),
     "facebook": Platform(
         template="x-openai-2023",
+        rule="platform",
+        rule_text=(
+            "Facebook views (since November 2024): each time a video or reel is played or a post is on screen, repeats included"
+        ),
+        source="Meta's announcement, as reported: https://www.nasdaq.com/articles/meta-says-views-become-primary-metric-facebook",
+        why=_TEXT_FEED + "; Facebook's own feed, whose videos autoplay as they scroll by",
+    ),
+    "facebook-reels": Platform(
+        template="short-video",
+        rule="platform",
+        rule_text="Facebook reel views: each time a reel starts to play, replays included (the former 'plays')",
+        source="Meta's announcement, as reported: https://www.nasdaq.com/articles/meta-says-views-become-primary-metric-facebook",
+        why=_VIDEO_FEED + " (reels)",
+    ),
+    "facebook-3s": Platform(
+        template="x-openai-2023",
         rule="meta-3s",
         rule_text="Facebook 3-second video views: a video played for 3 s or more (or 97 % of a shorter one)",
         source="Meta ads glossary, 3-second video plays, as quoted in https://www.jonloomer.com/glossary/ (secondary)",
@@ -187,8 +203,9 @@ def claim(
     views
         The platform's published view count, >= 1.
     platform
-        One of :data:`PLATFORMS`: ``"x"``, ``"youtube-shorts"``, ``"tiktok"``, ``"instagram"``,
-        ``"facebook"`` (3-second video views), ``"linkedin"`` (impressions).
+        One of :data:`PLATFORMS`: ``"x"``, ``"youtube-shorts"``, ``"tiktok"``, ``"instagram"``
+        (reels), ``"facebook"`` (views), ``"facebook-reels"``, ``"facebook-3s"`` (3-second video
+        views), ``"linkedin"`` (impressions).
     likes, reposts, replies, bookmarks
         The platform's public counters for the same posts, each a count >= 0 and at most
         ``views``; ``None`` (the default) leaves one out. Likes weight the draws (the feed

@@ -415,7 +415,10 @@ def conditioned_ladder_ranges(
     if bounds is not None and bounds.accounts is not None:  # only per-account counters rule draws out
         shares = [valid_like_share(model, policy) for model in models]
         possible = [bounds.possible(d, policy, share) for d, share in zip(draws, shares, strict=True)]
-        draws = [bounds.raised(d, policy, share) for d, share in zip(draws, shares, strict=True)]
+        raised = [bounds.raised(d, policy, share) for d, share in zip(draws, shares, strict=True)]
+        if all(possible) and raised == draws:
+            possible = None  # the bounds bind no draw: the figures are those of the ranges alone
+        draws = raised
     # The counters named in messages: those that weight or rule out draws.
     given = {**counters, **bounds.per_account} if bounds is not None and possible is not None else dict(counters)
     weights, ess = _weights(models, counters, predicted, possible, given)
