@@ -170,3 +170,27 @@ def test_the_text_states_rule_bounds_and_assumptions(capsys):
     assert "Period: 2 days" in out
     assert "summed over 3 posts" in out
     assert "Followers: 10,000, context only" in out
+
+
+def test_html_page_has_the_ladder_and_the_assumptions(tmp_path, capsys):
+    """--html writes one page with the ladder figure, its table, the bounds and the rule's source."""
+    path = tmp_path / "claim.html"
+    code = main(["claim", "--views", "1e7", "--platform", "x", "--reposts", "1e5", "--samples", "64", "--html", str(path)])
+    capsys.readouterr()
+    assert code == 0
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert 'id="fig-ladder"' in page
+    assert "<td>engaged</td>" in page
+    assert "https://help.twitter.com/en/using-twitter/view-counts" in page
+    assert "Bound (no model needed)" in page
+
+
+def test_html_to_an_unwritable_path_is_one_line(tmp_path, capsys):
+    """A page that cannot be written: one line naming the path, exit 2."""
+    path = tmp_path / "missing" / "claim.html"
+    code = main(["claim", "--views", "1e7", "--platform", "x", "--samples", "16", "--html", str(path)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "cannot write the HTML page to" in err

@@ -134,6 +134,7 @@ def register(sub: Any) -> None:
     p.add_argument("--days", type=_positive_number, metavar="D", help="the period the count was gathered over, in days (> 0)")
     p.add_argument("--posts", type=_whole, metavar="N", help="the number of posts the count is summed over (>= 1)")
     p.add_argument("--followers", type=_count, metavar="N", help="the author's follower count: context only")
+    p.add_argument("--html", metavar="PATH", help="also write the result as one self-contained web page")
     _add_range_options(p)
 
     p = sub.add_parser("simulate", help="write a simulated log of a scenario and its truth")
@@ -275,6 +276,8 @@ def _run_claim(args: argparse.Namespace) -> int:
         )
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
+    if args.html:
+        ranges.write_html(args.html)
     if args.json:
         out = {
             "views_published": args.views,

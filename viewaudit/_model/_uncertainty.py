@@ -8,6 +8,7 @@ tornado table). The method is explained in ``docs/model.md`` ("Parameter ranges"
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -32,6 +33,8 @@ from viewaudit._model._params import FeedModel
 from viewaudit._model._ranges import ParameterRange, with_values
 from viewaudit._model._scenarios import Scenario, get_scenario
 from viewaudit._policy import Policy, get_policy
+from viewaudit._report.html import write_text
+from viewaudit._report.ranges_html import ranges_html
 from viewaudit._report.results import Estimate, Inflation, Ladder, Rung
 from viewaudit._report.values import format_number
 from viewaudit._rungs import LEVELS
@@ -175,6 +178,28 @@ class LadderRanges:
                 ),
             ]
         return "\n".join(lines)
+
+    def to_html(self) -> str:
+        """The ladder with its intervals, the inflation, the method, the bounds and the
+        assumptions, as one self-contained HTML page."""
+        rendered = self.ladder["rendered"]
+        headline = (
+            f"{self.scenario}: {rendered.impressions} rendered impressions from {rendered.unique_viewers} unique "
+            f"viewers; {self.ladder['attended'].unique_viewers} unique attended viewers; {self.inflation.headline} "
+            f"rendered impressions per unique attended viewer ({self.confidence_level:.0%} intervals)."
+        )
+        return ranges_html(
+            title=f"viewaudit: {self.scenario}",
+            headline=headline,
+            ladder=self.ladder,
+            inflation=self.inflation,
+            method=self.method,
+            assumptions=[*self.assumptions, *self.bounds, *(f"{r.name}: {r.source}" for r in self.ranges if not r.held)],
+        )
+
+    def write_html(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_html` to ``path`` (an ``OSError`` naming the path when it cannot)."""
+        write_text(path, self.to_html(), what="HTML page")
 
     def to_dict(self) -> dict[str, Any]:
         conditioning: dict[str, Any] = (
