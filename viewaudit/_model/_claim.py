@@ -258,9 +258,21 @@ def claim(
     >>> result = va.claim(50_000_000, platform="x", samples=64)
     >>> result.ladder["rendered"].impressions.estimate
     50000000.0
-    >>> liked = va.claim(50_000_000, platform="x", likes=400_000, samples=64)
-    >>> liked.effective_sample_size > 10
+    >>> liked = va.claim(50_000_000, platform="x", likes=400_000, samples=256)
+    >>> liked.effective_sample_size > 100
     True
+
+    Reposts set a bound: at least as many engaged impressions as the valid share of them.
+
+    >>> reposted = va.claim(50_000_000, platform="x", reposts=3_000_000, samples=256)
+    >>> 0.6 * 3_000_000 < reposted.ladder["engaged"].impressions.low < 3_000_000
+    True
+
+    Facebook's 3-second views need more renders than views:
+
+    >>> fb = va.claim(10_000_000, platform="facebook-3s", policy="meta-3s", samples=256)
+    >>> fb.views.exact, fb.ladder["rendered"].impressions.low > 10_000_000
+    (True, True)
     """
     views, name = _check(views, platform, days, posts, followers)
     chosen = PLATFORMS[name]
