@@ -124,13 +124,14 @@ def register(sub: Any) -> None:
     p.add_argument("--views", required=True, type=_views, metavar="N", help="the published view count (>= 1)")
     p.add_argument("--platform", required=True, choices=list(PLATFORMS), metavar="NAME", help=f"one of {', '.join(PLATFORMS)}")
     p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="the rule to recount under (default mrc-display)")
+    roles = {
+        "likes": "weights the draws by how well each predicts it, and bounds the viewers",
+        "reposts": "bounds the viewers where one account reposts once (no sourced rate)",
+        "replies": "stated; bounds nothing, as one account can reply many times",
+        "bookmarks": "bounds the viewers where one account bookmarks once (no sourced rate)",
+    }
     for counter in COUNTERS:
-        p.add_argument(
-            f"--{counter}",
-            type=_count,
-            metavar="N",
-            help=f"the public {counter} counter of the same posts: weights the draws (likes) or bounds the figures",
-        )
+        p.add_argument(f"--{counter}", type=_count, metavar="N", help=f"the public {counter} of the same posts: {roles[counter]}")
     p.add_argument("--days", type=_positive_number, metavar="D", help="the period the count was gathered over, in days (> 0)")
     p.add_argument("--posts", type=_whole, metavar="N", help="the number of posts the count is summed over (>= 1)")
     p.add_argument("--followers", type=_count, metavar="N", help="the author's follower count: context only")
