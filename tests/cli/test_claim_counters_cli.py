@@ -62,7 +62,8 @@ def test_few_effective_draws_are_a_warning_on_stderr(capsys):
         (["--likes", "-3"], "argument --likes: expected a count >= 0, got '-3'"),
         (["--likes", "many"], "argument --likes: expected a count >= 0, got 'many'"),
         (["--likes", "2e6"], "likes must be at most the views (1,000,000): each needs a view, got 2000000.0"),
-        (["--reposts", "5"], "reposts are not modelled for platform 'x'"),
+        (["--reposts", "2e6"], "reposts must be at most the views (1,000,000)"),
+        (["--replies", "nan"], "argument --replies: expected a count >= 0, got 'nan'"),
         (["--bookmarks", "-1"], "argument --bookmarks: expected a count >= 0, got '-1'"),
     ],
 )

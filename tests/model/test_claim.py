@@ -47,7 +47,12 @@ def test_the_published_count_is_held_and_figures_scale(platform):
         (float("inf"), "x", ValueError, r"views must be a finite number >= 1, got inf"),
         ("1e6", "x", TypeError, r"views must be a number, got '1e6'"),
         (True, "x", TypeError, r"views must be a number, got True"),
-        (1e6, "tiktok", ValueError, r"platform must be one of x, youtube-shorts, got 'tiktok'"),
+        (
+            1e6,
+            "myspace",
+            ValueError,
+            r"platform must be one of x, youtube-shorts, tiktok, .*, linkedin, got 'myspace'",
+        ),
     ],
 )
 def test_bad_claims_are_named(views, platform, error, message):

@@ -100,13 +100,13 @@ def test_zero_likes_are_legal():
         ({"likes": 2e6}, ValueError, r"likes must be at most the views \(1,000,000\): each needs a view, got 2000000.0"),
         ({"likes": "many"}, TypeError, r"likes must be a number, got 'many'"),
         ({"likes": True}, TypeError, r"likes must be a number, got True"),
-        ({"reposts": 10}, ValueError, r"reposts are not modelled for platform 'x': its feed model has no 'reposted'"),
-        ({"replies": 10}, ValueError, r"replies are not modelled for platform 'x'"),
-        ({"bookmarks": 10}, ValueError, r"bookmarks are not modelled for platform 'x'"),
+        ({"reposts": -10}, ValueError, r"reposts must be a finite count >= 0, got -10"),
+        ({"replies": float("inf")}, ValueError, r"replies must be a finite count >= 0, got inf"),
+        ({"bookmarks": 3e6}, ValueError, r"bookmarks must be at most the views \(1,000,000\)"),
     ],
 )
 def test_bad_counters_are_named(kwargs, error, message):
-    """A negative, non-finite or non-numeric counter, one above the views, or one the platform's model lacks, is named."""
+    """A negative, non-finite or non-numeric counter, or one above the views, is named."""
     with pytest.raises(error, match=message):
         va.claim(1e6, platform="x", samples=16, **kwargs)
 

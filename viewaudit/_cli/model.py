@@ -76,6 +76,17 @@ def _count(text: str) -> float:
     return _counted(text, 0)
 
 
+def _whole(text: str) -> int:
+    """A whole number >= 1 (a number of posts)."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _power_of_two(text: str) -> int:
     try:
         value = int(text)
@@ -113,13 +124,18 @@ def register(sub: Any) -> None:
     p.add_argument("--views", required=True, type=_views, metavar="N", help="the published view count (>= 1)")
     p.add_argument("--platform", required=True, choices=list(PLATFORMS), metavar="NAME", help=f"one of {', '.join(PLATFORMS)}")
     p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="the rule to recount under (default mrc-display)")
+    roles = {
+        "likes": "weights the draws by how well each predicts it, and bounds the viewers",
+        "reposts": "bounds the viewers where one account reposts once (no sourced rate)",
+        "replies": "stated; bounds nothing, as one account can reply many times",
+        "bookmarks": "bounds the viewers where one account bookmarks once (no sourced rate)",
+    }
     for counter in COUNTERS:
-        p.add_argument(
-            f"--{counter}",
-            type=_count,
-            metavar="N",
-            help=f"the public {counter} counter of the same posts: weights the draws (only where the platform's model has it)",
-        )
+        p.add_argument(f"--{counter}", type=_count, metavar="N", help=f"the public {counter} of the same posts: {roles[counter]}")
+    p.add_argument("--days", type=_positive_number, metavar="D", help="the period the count was gathered over, in days (> 0)")
+    p.add_argument("--posts", type=_whole, metavar="N", help="the number of posts the count is summed over (>= 1)")
+    p.add_argument("--followers", type=_count, metavar="N", help="the author's follower count: context only")
+    p.add_argument("--html", metavar="PATH", help="also write the result as one self-contained web page")
     _add_range_options(p)
 
     p = sub.add_parser("simulate", help="write a simulated log of a scenario and its truth")
@@ -249,15 +265,31 @@ def _run_claim(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DegenerateDataWarning)
         ranges = claim(
-            args.views, platform=args.platform, policy=get_policy(args.policy), samples=args.samples, rng=args.seed, **counters
+            args.views,
+            platform=args.platform,
+            policy=get_policy(args.policy),
+            samples=args.samples,
+            rng=args.seed,
+            days=args.days,
+            posts=args.posts,
+            followers=args.followers,
+            **counters,
         )
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
+    if args.html:
+        ranges.write_html(args.html)
     if args.json:
-        out = {"views_published": args.views, "platform": args.platform, "scenario": ranges.scenario, **ranges.to_dict()}
+        out = {
+            "views_published": args.views,
+            "platform": args.platform,
+            "counting_rule": PLATFORMS[args.platform].rule,
+            "scenario": ranges.scenario,
+            **ranges.to_dict(),
+        }
         print(json.dumps(out))
         return 0
-    template, rule, why = PLATFORMS[args.platform]
+    platform = PLATFORMS[args.platform]
     if ranges.counters:
         given = ", ".join(f"{value:,.0f} {name}" for name, value in ranges.counters.items())
         conditioning = (
@@ -267,16 +299,21 @@ def _run_claim(args: argparse.Namespace) -> int:
         )
         estimates = "Intervals"
     else:
-        conditioning = "No public counters given: --likes narrows the intervals."
-        estimates = "Estimates at the parameters' values; intervals"
+        conditioning = "No public counters given: --likes narrows the intervals." if not ranges.bounds else ""
+        estimates = "Estimates at the parameters' values; intervals" if not ranges.bounds else "Medians and intervals"
     lines = [
-        f"{args.views:,.0f} views published by {args.platform}, counted by the rule {rule!r}: {why}.",
-        f"The ladder they imply: the {template} feed model, its population re-derived for the published count.",
+        f"{args.views:,.0f} views published by {args.platform}, counted by the rule {platform.rule!r}: "
+        f"{platform.rule_text}. Source: {platform.source}.",
+        f"The ladder they imply: the {platform.template} feed model, its population re-derived for the published count.",
         *_ladder_with_ranges(ranges),
         "",
         f"Expectations of the complete log (closed form). {estimates}: "
         f"{ranges.samples} scrambled Sobol draws over the ranges (seed {ranges.seed}). {conditioning} "
         "Every parameter's range and source: --json, or docs/model.md.",
+        *(["", "Bounds from the counters:", *(f"- {b}" for b in ranges.bounds)] if ranges.bounds else []),
+        "",
+        "Assumptions:",
+        *(f"- {a}" for a in ranges.assumptions[1:]),
     ]
     print("\n".join(lines))
     return 0

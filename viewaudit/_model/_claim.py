@@ -1,11 +1,10 @@
 """What a published view count could mean: the ladder a platform's count implies, with intervals.
 
-A first subset of issue 28's ``claim``: the views alone, on platforms that count every render
-(X; YouTube Shorts since 31 March 2025). A platform's feed is a shipped scenario used as a
-template: its population is re-derived so that the rendered impressions are the published
-count, and :func:`expected_ladder_ranges` gives every rung an interval over the template's
-parameter ranges. Public counters (likes; reposts, replies and bookmarks where the template models
-them) weight the draws by how well each predicts them (``_conditioning``).
+Issue 28's ``claim``. A platform's feed is a shipped scenario used as a template: its population
+is re-derived so that the expected views under the platform's counting rule are the published
+count, and every rung gets an interval over the template's parameter ranges. Public counters
+weight the draws where the template models them (likes: ``_conditioning``) and bound the figures
+where it does not (``_counter_bounds``).
 """
 
 from __future__ import annotations
@@ -16,35 +15,169 @@ from typing import Any
 import attrs
 import numpy as np
 
-from viewaudit._model._conditioning import check_counters
+from viewaudit._model._conditioning import COUNTERS, check_counters
+from viewaudit._model._counter_bounds import CounterBounds
 from viewaudit._model._ranges import ParameterRange
 from viewaudit._model._scenarios import get_scenario
-from viewaudit._model._uncertainty import LadderRanges, conditioned_ladder_ranges
+from viewaudit._model._uncertainty import LadderRanges, conditioned_ladder_ranges, holding_count
 from viewaudit._policy import PRESETS, Policy
 
-#: Platform -> (template scenario, the platform's counting rule, why the template fits).
-PLATFORMS: dict[str, tuple[str, str, str]] = {
-    "x": (
-        "x-openai-2023",
-        "platform",
-        "X counts a view whenever a post shows in a feed (X's CEO, 22 Nov 2023); feed model of x-openai-2023",
+_TEXT_FEED = (
+    "feed model of x-openai-2023: a scrolling feed of posts whose mean dwell per item (1.5 to 2.5 s) comes from "
+    "Facebook IQ's mobile and desktop feed figures"
+)
+_VIDEO_FEED = (
+    "feed model of short-video: a full-screen feed that autoplays one video at a time, so a render is a play; every "
+    "parameter of it is an assumption with a wide range"
+)
+
+
+@attrs.frozen(kw_only=True)
+class Platform:
+    """How a platform counts a view, and which shipped scenario stands in for its feed.
+
+    Attributes
+    ----------
+    template
+        The shipped scenario whose feed model and ranges are used.
+    rule
+        The preset that matches the platform's published definition of a view.
+    rule_text, source
+        That definition in a sentence, and where it is published (a URL).
+    why
+        Why the template fits the platform's feed.
+    per_account
+        Counters an account adds at most one to on this platform (a toggle): they bound the
+        number of viewers.
+    """
+
+    template: str
+    rule: str
+    rule_text: str
+    source: str
+    why: str
+    per_account: tuple[str, ...] = ("likes",)
+
+
+#: Platform -> its counting rule and feed template.
+PLATFORMS: dict[str, Platform] = {
+    "x": Platform(
+        template="x-openai-2023",
+        rule="platform",
+        rule_text="X counts a view whenever a logged-in account is shown the post, repeats and the author's own looks included",
+        source="X Help, About view counts: https://help.twitter.com/en/using-twitter/view-counts",
+        why="the template is X's own 1.3-billion-view story (X's CEO, 22 Nov 2023)",
+        per_account=("likes", "reposts", "bookmarks"),
     ),
-    "youtube-shorts": (
-        "short-video",
-        "platform",
-        "YouTube Shorts count every start or replay as a view from 31 March 2025 (TeamYouTube); feed model of short-video",
+    "youtube-shorts": Platform(
+        template="short-video",
+        rule="platform",
+        rule_text="YouTube Shorts count every start or replay as a view from 31 March 2025, with no minimum watch time",
+        source="TeamYouTube, A change to how we count views on Shorts: https://support.google.com/youtube/thread/333869549",
+        why=_VIDEO_FEED,
+    ),
+    "tiktok": Platform(
+        template="short-video",
+        rule="platform",
+        rule_text=(
+            "TikTok counts a view when a video starts to play, replays included (secondary: YouTube's 2025 Shorts change "
+            "was reported as matching it)"
+        ),
+        source=(
+            "ghacks.net, 27 Mar 2025: https://www.ghacks.net/2025/03/27/youtube-updates-shorts-view-count-methodology-"
+            "to-align-with-industry-standards/ (secondary; sources disagree on whether the creator's own plays count)"
+        ),
+        why=_VIDEO_FEED,
+        per_account=("likes", "bookmarks"),
+    ),
+    "instagram": Platform(
+        template="short-video",
+        rule="platform",
+        rule_text="Instagram views count every time a reel starts to play or replay (the 2024 'views' metric)",
+        source="Instagram's update, as reported: https://marketing-interactive.com/instagram-views-primary-metric (secondary)",
+        why=_VIDEO_FEED + " (reels)",
+        per_account=("likes", "bookmarks"),
+    ),
+    "facebook": Platform(
+        template="x-openai-2023",
+        rule="platform",
+        rule_text=(
+            "Facebook views (since November 2024): each time a video or reel is played or a post is on screen, repeats included"
+        ),
+        source="Meta's announcement, as reported: https://www.nasdaq.com/articles/meta-says-views-become-primary-metric-facebook",
+        why=_TEXT_FEED + "; Facebook's own feed, whose videos autoplay as they scroll by",
+    ),
+    "facebook-reels": Platform(
+        template="short-video",
+        rule="platform",
+        rule_text="Facebook reel views: each time a reel starts to play, replays included (the former 'plays')",
+        source="Meta's announcement, as reported: https://www.nasdaq.com/articles/meta-says-views-become-primary-metric-facebook",
+        why=_VIDEO_FEED + " (reels)",
+    ),
+    "facebook-3s": Platform(
+        template="x-openai-2023",
+        rule="meta-3s",
+        rule_text="Facebook 3-second video views: a video played for 3 s or more (or 97 % of a shorter one)",
+        source="Meta ads glossary, 3-second video plays, as quoted in https://www.jonloomer.com/glossary/ (secondary)",
+        why=_TEXT_FEED + "; a feed video autoplays as it scrolls by, so its time on screen is the feed's dwell",
+    ),
+    "linkedin": Platform(
+        template="x-openai-2023",
+        rule="linkedin-mobile",
+        rule_text="LinkedIn impressions: a post at least 50 % in view for at least 300 ms (mobile)",
+        source="LinkedIn Help a424623: https://www.linkedin.com/help/linkedin/answer/a424623",
+        why=_TEXT_FEED + "; LinkedIn's feed is a scrolling feed of posts like X's",
     ),
 }
 
 
-def _check(views: Any, platform: Any) -> tuple[float, str]:
-    if isinstance(views, bool) or not isinstance(views, (int, float, np.integer, np.floating)):
-        raise TypeError(f"views must be a number, got {views!r}")
-    if not math.isfinite(views) or views < 1:
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _check(views: Any, platform: Any, days: Any, posts: Any, followers: Any) -> tuple[float, str]:
+    if not (math.isfinite(_number("views", views)) and views >= 1):
         raise ValueError(f"views must be a finite number >= 1, got {views!r}")
     if platform not in PLATFORMS:
         raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}")
+    if days is not None and not (math.isfinite(_number("days", days)) and days > 0):
+        raise ValueError(f"days must be a finite number > 0, got {days!r}")
+    if posts is not None:
+        if isinstance(posts, bool) or not isinstance(posts, (int, np.integer)) or posts < 1:
+            raise ValueError(f"posts must be a whole number >= 1, got {posts!r}")
+        if posts > views:
+            raise ValueError(f"posts must be at most the views ({views:,.0f}): each post counted is a view, got {posts!r}")
+    if followers is not None and not (math.isfinite(_number("followers", followers)) and followers >= 0):
+        raise ValueError(f"followers must be a finite count >= 0, got {followers!r}")
     return float(views), str(platform)
+
+
+def _assumptions(
+    views: float, name: str, platform: Platform, days: float | None, posts: int | None, followers: float | None
+) -> list[str]:
+    out = [
+        f"Counting rule: {platform.rule_text} (preset {platform.rule!r}). Source: {platform.source}.",
+        f"Feed: {platform.why}.",
+    ]
+    if days is not None:
+        out.append(
+            f"Period: {days:g} days. The template's exposure range is per account over the whole period, so the "
+            "period does not change the expected ladder; it is recorded with the model."
+        )
+    if posts is not None:
+        out.append(
+            f"Posts: the {views:,.0f} views are summed over {posts:,} posts, the template's number of posts (and of "
+            f"their authors) is held at {posts:,}. Impressions are totals over the posts (divide by {posts:,} for a "
+            "mean per post); unique viewers are accounts that saw any of them, which do not divide."
+        )
+    if followers is not None:
+        out.append(
+            f"Followers: {followers:,.0f}, context only. Posts reach accounts that do not follow the author (feeds "
+            "recommend them), so followers cap no figure and set no lower bound."
+        )
+    return out
 
 
 def claim(
@@ -55,6 +188,9 @@ def claim(
     reposts: float | None = None,
     replies: float | None = None,
     bookmarks: float | None = None,
+    days: float | None = None,
+    posts: int | None = None,
+    followers: float | None = None,
     policy: Policy | str = "mrc-display",
     samples: int = 1024,
     confidence_level: float = 0.95,
@@ -67,32 +203,54 @@ def claim(
     views
         The platform's published view count, >= 1.
     platform
-        One of :data:`PLATFORMS` (``"x"``, ``"youtube-shorts"``).
+        One of :data:`PLATFORMS`: ``"x"``, ``"youtube-shorts"``, ``"tiktok"``, ``"instagram"``
+        (reels), ``"facebook"`` (views), ``"facebook-reels"``, ``"facebook-3s"`` (3-second video
+        views), ``"linkedin"`` (impressions).
     likes, reposts, replies, bookmarks
         The platform's public counters for the same posts, each a count >= 0 and at most
-        ``views``; ``None`` (the default) leaves one out. Only those the platform's feed model
-        has an interaction for are accepted (both model likes only); the others raise
-        ``ValueError``.
+        ``views``; ``None`` (the default) leaves one out. Likes weight the draws (the feed
+        models have a like rate); every counter an account adds at most one to bounds the
+        figures (see Notes).
+    days
+        The period the count was gathered over, > 0: recorded in the assumptions and the
+        model's ``period_days`` (the expected ladder does not depend on it).
+    posts
+        The number of posts the count is summed over, a whole number >= 1: the template's
+        number of posts is held at it.
+    followers
+        The author's follower count, >= 0: context only, stated in the assumptions.
     policy, samples, confidence_level, rng
         As for :func:`expected_ladder_ranges`: the rule to recount under, and the draws.
 
     Returns
     -------
     LadderRanges
-        Rendered impressions are the published count (held); every other figure has an
-        interval over the template's parameter ranges. Its ``scenario`` is ``"claim-<platform>"``.
-        With counters, the draws are weighted by how well they predict them: each figure is the
-        weighted median with weighted quantiles as its interval, and
+        The published count is held (exact) on the rung the platform's rule counts; every other
+        figure has an interval over the template's parameter ranges. Its ``scenario`` is
+        ``"claim-<platform>"``; :attr:`LadderRanges.assumptions` states the rule, its source and
+        the context, :attr:`LadderRanges.bounds` the counters' bounds. With counters, each
+        figure is the weighted median with weighted quantiles as its interval, and
         :attr:`LadderRanges.effective_sample_size` says how many draws that rests on (a
         ``DegenerateDataWarning`` below 100).
 
+    Raises
+    ------
+    TypeError
+        A count that is not a number (``True`` included).
+    ValueError
+        An unknown platform, a count that is negative, not finite, or (for a counter) above the
+        views, or counters no draw has enough viewers for.
+
     Notes
     -----
-    Each draw predicts the expected count of each counter: impressions, over every render
-    (bots and the author's own looks included), that get the interaction. Its weight is the
-    log-normal density of the observed count around that prediction, standard deviation 0.5 of
-    the log, multiplied over the counters. The method and the reason for the 0.5 are in
-    ``docs/model.md`` ("Public counters").
+    Likes: each draw predicts the expected number of likes over every render, and its weight is
+    the log-normal density of the observed count around that prediction, standard deviation 0.5
+    of the log. Bounds: a counter an account adds at most one to needs that many accounts that
+    saw the post, so draws with fewer rendered impressions or unique viewers get weight zero;
+    and, assuming its accounts are valid in the same share as the draw's likes, engaged
+    impressions and unique viewers are raised to that share of it. Replies bound nothing (one
+    account can reply many times). No rate of reposts, replies or bookmarks per view is used:
+    none is sourced. The method is in ``docs/model.md`` ("Public counters").
 
     Examples
     --------
@@ -100,35 +258,84 @@ def claim(
     >>> result = va.claim(50_000_000, platform="x", samples=64)
     >>> result.ladder["rendered"].impressions.estimate
     50000000.0
-    >>> liked = va.claim(50_000_000, platform="x", likes=400_000, samples=64)
-    >>> liked.effective_sample_size > 10
+    >>> liked = va.claim(50_000_000, platform="x", likes=400_000, samples=256)
+    >>> liked.effective_sample_size > 100
     True
+
+    Reposts set a bound: at least as many engaged impressions as the valid share of them.
+
+    >>> reposted = va.claim(50_000_000, platform="x", reposts=3_000_000, samples=256)
+    >>> 0.6 * 3_000_000 < reposted.ladder["engaged"].impressions.low < 3_000_000
+    True
+
+    Facebook's 3-second views need more renders than views:
+
+    >>> fb = va.claim(10_000_000, platform="facebook-3s", policy="meta-3s", samples=256)
+    >>> fb.views.exact, fb.ladder["rendered"].impressions.low > 10_000_000
+    (True, True)
     """
-    views, platform = _check(views, platform)
-    template_name, rule, why = PLATFORMS[platform]
-    template = get_scenario(template_name)
-    model = template.model.scaled(impressions=views)
-    counters = check_counters(
-        {"likes": likes, "reposts": reposts, "replies": replies, "bookmarks": bookmarks}, views, model, platform
-    )
-    viewers = ParameterRange(
+    views, name = _check(views, platform, days, posts, followers)
+    chosen = PLATFORMS[name]
+    template = get_scenario(chosen.template)
+    rule = PRESETS[chosen.rule]
+    given = check_counters({"likes": likes, "reposts": reposts, "replies": replies, "bookmarks": bookmarks}, views)
+    values: dict[str, float] = {}
+    if days is not None:
+        values["period_days"] = float(days)
+    if posts is not None:
+        values["items"] = int(posts)
+    base = template.model
+    if values:
+        base = attrs.evolve(
+            base, period_days=values.get("period_days", base.period_days), items=int(values.get("items", base.items))
+        )
+    model = holding_count(base, views, rule)
+    ranges = dict(template.ranges)
+    for parameter, value in values.items():
+        what = "the period of the count" if parameter == "period_days" else "the posts the count is summed over"
+        ranges[parameter] = ParameterRange(name=parameter, low=value, high=value, source=f"Source: the caller: {what}.")
+    ranges["viewers"] = ParameterRange(
         name="viewers",
         low=model.viewers,
         high=model.viewers,
-        source=f"Derived: re-derived in each draw so that the rendered impressions are the published {views:,.0f} views ({why}).",
+        source=(
+            f"Derived: re-derived in each draw so that the expected views under {chosen.rule!r} are the published "
+            f"{views:,.0f} ({chosen.rule_text})."
+        ),
     )
     scenario = attrs.evolve(
         template,
-        name=f"claim-{platform}",
-        description=f"{views:,.0f} views published by {platform}: {why}",
+        name=f"claim-{name}",
+        description=f"{views:,.0f} views published by {name}: {chosen.rule_text}",
         model=model,
-        policy=PRESETS[rule],
-        ranges={**template.ranges, "viewers": viewers},
+        policy=rule,
+        ranges=ranges,
         impressions=views,
     )
+    produced = {i.column for i in model.interactions}
+    weighted = {n: v for n, v in given.items() if COUNTERS[n] in produced}
+    bounds = CounterBounds(
+        per_account={n: v for n, v in given.items() if n in chosen.per_account},
+        other={n: v for n, v in given.items() if n not in chosen.per_account},
+    )
+    assumptions = _assumptions(views, name, chosen, days, posts, followers)
+    unrated = [n for n in given if n not in weighted]
+    if unrated:
+        assumptions.append(
+            f"The {', '.join(unrated)} do not weight the draws: no published rate of them per view is sourced "
+            "(published engagement rates sum every interaction and differ 60-fold between providers); they bound "
+            "the figures only."
+        )
     return conditioned_ladder_ranges(
-        scenario, counters=counters, policy=policy, samples=samples, confidence_level=confidence_level, rng=rng
+        scenario,
+        counters=weighted,
+        policy=policy,
+        samples=samples,
+        confidence_level=confidence_level,
+        rng=rng,
+        bounds=bounds,
+        assumptions=tuple(assumptions),
     )
 
 
-__all__ = ["PLATFORMS", "claim"]
+__all__ = ["PLATFORMS", "Platform", "claim"]

@@ -55,8 +55,10 @@ class Scenario:
         Parameter path (or a derived figure, such as ``"dwell.mean_s"``) -> its
         :class:`ParameterRange`, with its own source or assumption.
     impressions : float or None
-        The platform's published count of rendered impressions, held in every draw over the
-        ranges (the population is re-derived); ``None`` when the scenario has none.
+        The platform's published count, held in every draw over the ranges (the population is
+        re-derived): rendered impressions when ``policy`` counts renders, otherwise the views
+        under ``policy`` (as ``claim`` builds for 3-second or LinkedIn counts); ``None`` when
+        the scenario has none.
     """
 
     name: str

@@ -8,6 +8,7 @@ tornado table). The method is explained in ``docs/model.md`` ("Parameter ranges"
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -27,10 +28,13 @@ from viewaudit._model._conditioning import (
     predicted_counts,
     weighted_quantiles,
 )
+from viewaudit._model._counter_bounds import CounterBounds, valid_like_share
 from viewaudit._model._params import FeedModel
 from viewaudit._model._ranges import ParameterRange, with_values
 from viewaudit._model._scenarios import Scenario, get_scenario
 from viewaudit._policy import Policy, get_policy
+from viewaudit._report.html import write_text
+from viewaudit._report.ranges_html import ranges_html
 from viewaudit._report.results import Estimate, Inflation, Ladder, Rung
 from viewaudit._report.values import format_number
 from viewaudit._rungs import LEVELS
@@ -89,6 +93,13 @@ class LadderRanges:
     counters: Mapping[str, float] = attrs.field(factory=dict)
     #: Kish's effective sample size of the weighted draws; ``None`` without counters.
     effective_sample_size: float | None = None
+    #: The rule the held count is counted by, when it is not a count of renders (``None``: renders).
+    held_policy: str | None = None
+    #: Counters used as bounds only (no rate), and the bounds they set, one sentence each.
+    bounded_counters: Mapping[str, float] = attrs.field(factory=dict)
+    bounds: tuple[str, ...] = ()
+    #: What else the figures rest on (a claim's platform rule, period, posts, followers).
+    assumptions: tuple[str, ...] = ()
 
     @property
     def method(self) -> str:
@@ -102,11 +113,24 @@ class LadderRanges:
             "to include the estimate where it falls outside; the estimate is the figure at the point values. "
             "Sensitivity: each parameter from its low to its high end, the others at their point values."
         )
-        if self.held_impressions is not None:
+        if self.held_impressions is not None and self.held_policy is None:
             text += (
                 f" The published count ({self.held_impressions:,.0f} rendered impressions) is held: each draw "
                 "re-derives the population."
             )
+        elif self.held_impressions is not None:
+            text += (
+                f" The published count ({self.held_impressions:,.0f} views under the rule {self.held_policy!r}) is "
+                "held: each draw re-derives the population so that its expected views under that rule are the count."
+            )
+        if self.bounds and not self.counters and self.effective_sample_size is not None:
+            text += (
+                f" Bounded by the public counters: draws the counters rule out get weight zero, each estimate is the "
+                f"median and each interval runs between the {tail:.1%} and {1 - tail:.1%} points of the remaining "
+                f"draws. Effective sample size (Kish): {self.effective_sample_size:,.0f} of {self.samples} draws."
+            )
+        if self.bounds:
+            text += " " + " ".join(self.bounds)
         if self.counters:
             given = ", ".join(f"{value:,.0f} {name}" for name, value in self.counters.items())
             text += (
@@ -155,8 +179,30 @@ class LadderRanges:
             ]
         return "\n".join(lines)
 
+    def to_html(self) -> str:
+        """The ladder with its intervals, the inflation, the method, the bounds and the
+        assumptions, as one self-contained HTML page."""
+        rendered = self.ladder["rendered"]
+        headline = (
+            f"{self.scenario}: {rendered.impressions} rendered impressions from {rendered.unique_viewers} unique "
+            f"viewers; {self.ladder['attended'].unique_viewers} unique attended viewers; {self.inflation.headline} "
+            f"rendered impressions per unique attended viewer ({self.confidence_level:.0%} intervals)."
+        )
+        return ranges_html(
+            title=f"viewaudit: {self.scenario}",
+            headline=headline,
+            ladder=self.ladder,
+            inflation=self.inflation,
+            method=self.method,
+            assumptions=[*self.assumptions, *self.bounds, *(f"{r.name}: {r.source}" for r in self.ranges if not r.held)],
+        )
+
+    def write_html(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_html` to ``path`` (an ``OSError`` naming the path when it cannot)."""
+        write_text(path, self.to_html(), what="HTML page")
+
     def to_dict(self) -> dict[str, Any]:
-        conditioning = (
+        conditioning: dict[str, Any] = (
             {
                 "conditioning": {
                     "counters": dict(self.counters),
@@ -168,6 +214,13 @@ class LadderRanges:
             if self.counters
             else {}
         )
+        if self.bounds:
+            conditioning["bounds"] = {
+                "counters": dict(self.bounded_counters),
+                "statements": list(self.bounds),
+                "effective_sample_size": self.effective_sample_size,
+            }
+        extra = {"assumptions": list(self.assumptions)} if self.assumptions else {}
         return {
             "method": self.method,
             "samples": self.samples,
@@ -180,6 +233,7 @@ class LadderRanges:
             "sensitivity": [s.to_dict() for s in self.sensitivity],
             "ranges": [r.to_dict() for r in self.ranges],
             **conditioning,
+            **extra,
         }
 
 
@@ -194,10 +248,22 @@ def _figures(expected: ExpectedLadder) -> dict[str, float]:
     return out
 
 
+def holding_count(model: FeedModel, count: float, rule: Policy) -> FeedModel:
+    """``model`` with its population sized so that its expected views under ``rule`` are
+    ``count`` (rendered impressions, for a rule that counts renders)."""
+    model = model.scaled(impressions=count)
+    if rule.counts_as_view != "rendered":
+        # Expected counts are proportional to the population: one rescaling lands on the count.
+        views = float(expected_ladder(model, policy=rule).views)
+        if views > 0:
+            model = model.scaled(viewers=max(1, round(model.viewers * count / views)))
+    return model
+
+
 def _model_at(scenario: Scenario, values: Mapping[str, float]) -> FeedModel:
     model = with_values(scenario.model, values)
     if scenario.impressions is not None:
-        model = model.scaled(impressions=scenario.impressions)
+        model = holding_count(model, scenario.impressions, scenario.policy)
     return model
 
 
@@ -308,15 +374,26 @@ def expected_ladder_ranges(
 
 
 def _weights(
-    models: list[FeedModel], counters: Mapping[str, float], predicted: list[dict[str, float]]
+    models: list[FeedModel],
+    counters: Mapping[str, float],
+    predicted: list[dict[str, float]],
+    possible: list[bool] | None = None,
+    given: Mapping[str, float] | None = None,
 ) -> tuple[np.ndarray | None, float | None]:
-    """Each draw's weight given the counters (``predicted``: each draw's prediction of them), and
-    Kish's effective sample size; warns when it is small."""
-    if not counters:
+    """Each draw's weight given the counters (``predicted``: each draw's prediction of them; a
+    draw not ``possible`` under the counters' bounds gets none), and Kish's effective sample
+    size; warns when it is small."""
+    if not counters and possible is None:
         return None, None
-    logs = [log_likelihood(counters, counts) for counts in predicted]
+    logs = [log_likelihood(counters, counts) for counts in predicted] if counters else [0.0] * len(models)
+    if possible is not None:
+        logs = [log if ok else -math.inf for log, ok in zip(logs, possible, strict=True)]
+    counters = dict(given) if given is not None else dict(counters)
     if not np.isfinite(np.max(logs)):
-        raise ValueError(f"counters {dict(counters)!r} are impossible under every draw of the parameter ranges")
+        raise ValueError(
+            f"counters {dict(counters)!r} are impossible under every draw of the parameter ranges: no draw has "
+            "enough viewers for them"
+        )
     weights = normalised_weights(logs)
     ess = effective_sample_size(weights)
     if ess < MIN_EFFECTIVE_SAMPLES:
@@ -338,10 +415,14 @@ def conditioned_ladder_ranges(
     samples: int = 1024,
     confidence_level: float = 0.95,
     rng: int | np.random.Generator | None = 0,
+    bounds: CounterBounds | None = None,
+    assumptions: tuple[str, ...] = (),
 ) -> LadderRanges:
     """As :func:`expected_ladder_ranges`, each draw weighted by how well it predicts the public
-    ``counters`` (checked by the caller; see ``viewaudit._model._conditioning``). Without
-    counters, the same result as :func:`expected_ladder_ranges`."""
+    ``counters`` (checked by the caller; see ``viewaudit._model._conditioning``), and bounded by
+    ``bounds`` (``viewaudit._model._counter_bounds``): draws they rule out get weight zero and
+    engaged figures are raised to their bound. Without counters or bounds, the same result as
+    :func:`expected_ladder_ranges`. ``assumptions`` are carried into the result."""
     from scipy.stats import qmc  # on first use, as scipy.stats elsewhere in the model
 
     scenario, policy, power = _check(scenario, policy, samples, confidence_level, rng)
@@ -351,15 +432,22 @@ def conditioned_ladder_ranges(
     unit = qmc.Sobol(d=len(varied), scramble=True, seed=rng).random_base2(power)
     models = [_model_at(scenario, {r.name: r.value_at(u[j]) for j, r in enumerate(varied)}) for u in unit]
     predicted = [predicted_counts(model, list(counters)) for model in models] if counters else []
-    weights, ess = _weights(models, counters, predicted)
     if counters:
         # Each draw with its interaction rates scaled to the counts: a like is an engaged impression.
         models = [matched_to_counters(model, counters, counts) for model, counts in zip(models, predicted, strict=True)]
     draws = [_figures(expected_ladder(model, policy=policy)) for model in models]
-    # A count the scenario holds by construction is exact: the draws differ only by rounding of the population.
-    held = {"rendered_impressions"} if scenario.impressions is not None else set()
-    if held and policy.counts_as_view == "rendered":
-        held.add("views")
+    possible = None
+    if bounds is not None and bounds.accounts is not None:  # only per-account counters rule draws out
+        shares = [valid_like_share(model, policy) for model in models]
+        possible = [bounds.possible(d, policy, share) for d, share in zip(draws, shares, strict=True)]
+        raised = [bounds.raised(d, policy, share) for d, share in zip(draws, shares, strict=True)]
+        if all(possible) and raised == draws:
+            possible = None  # the bounds bind no draw: the figures are those of the ranges alone
+        draws = raised
+    # The counters named in messages: those that weight or rule out draws.
+    given = {**counters, **bounds.per_account} if bounds is not None and possible is not None else dict(counters)
+    weights, ess = _weights(models, counters, predicted, possible, given)
+    held = _held_figures(scenario, policy)
     intervals: dict[str, Estimate] = {}
     widened: list[str] = []
     for name, value in point.items():
@@ -409,7 +497,33 @@ def conditioned_ladder_ranges(
         widened=tuple(widened),
         counters=dict(counters),
         effective_sample_size=ess,
+        held_policy=scenario.policy.name if scenario.impressions is not None and not _counts_renders(scenario) else None,
+        bounded_counters={k: v for k, v in {**bounds.per_account, **bounds.other}.items() if k not in counters} if bounds else {},
+        bounds=bounds.statements(policy) if bounds else (),
+        assumptions=tuple(assumptions),
     )
 
 
-__all__ = ["HEADLINE_FIGURES", "LadderRanges", "Swing", "conditioned_ladder_ranges", "expected_ladder_ranges"]
+def _counts_renders(scenario: Scenario) -> bool:
+    return scenario.policy.counts_as_view == "rendered"
+
+
+def _held_figures(scenario: Scenario, policy: Policy) -> set[str]:
+    """The figures a held count fixes by construction: exact, as the draws differ only by
+    rounding of the population."""
+    if scenario.impressions is None:
+        return set()
+    if _counts_renders(scenario):
+        return {"rendered_impressions", "views"} if policy.counts_as_view == "rendered" else {"rendered_impressions"}
+    # Views under the platform's own rule: held only when recounted under that same rule.
+    return {f"{policy.counts_as_view}_impressions", "views"} if policy == scenario.policy else set()
+
+
+__all__ = [
+    "HEADLINE_FIGURES",
+    "LadderRanges",
+    "Swing",
+    "conditioned_ladder_ranges",
+    "expected_ladder_ranges",
+    "holding_count",
+]
