@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import viewaudit
+from viewaudit._model._claim import PLATFORMS
 from viewaudit._report.dwell_view import dwell_view
 from viewaudit._report.values import format_number
 from viewaudit.datasets import load_ebnerd
@@ -282,8 +283,10 @@ def test_the_story_pages_ranking_and_ranges_are_the_models(story_ranges: viewaud
     assert 1.3e9 / scenario.model.exposure.mean == 325e6  # "4 each for 325 million accounts"
     bots = ranges["bots.share"]
     assert f"runs from {bots.low:.1%} to {bots.high:.0%} of impressions".replace("%", " %") in prose
-    assert "19.42 %" in bots.source and "under 5 %" in bots.source  # the two figures the page cites
-    assert "19.42 % fake or spam" in prose and "under 5 % of its monetizable daily" in prose
+    assert "19.42 %" in bots.source
+    assert "under 5 %" in bots.source
+    assert "19.42 % fake or spam" in prose
+    assert "under 5 % of its monetizable daily" in prose
     assert abs(bots.high - 2 * 0.1942) < 0.02  # "the top, 40 %, is about twice SparkToro's figure"
     glance, mean_s = ranges["dwell.glance.scale_s"], ranges["dwell.mean_s"]
     assert f"(`dwell.glance.scale_s`, {glance.low:g} to {glance.high:g} s)" in prose
@@ -333,5 +336,7 @@ def test_the_story_pages_counters_are_claims() -> None:
     ess = liked.effective_sample_size or 0.0
     assert f"worth: {ess:,.0f} of {liked.samples:,} here" in prose
     assert ess > 100
-    with pytest.raises(ValueError, match="reposts are not modelled"):  # "`claim` refuses them for X today"
-        viewaudit.claim(1.3e9, platform="x", reposts=1_000)
+    assert "over the story's 2,000 posts" in prose
+    assert viewaudit.get_scenario("x-openai-2023").model.items == 2000
+    assert "reposts" in viewaudit.claim(1.3e9, platform="x", reposts=1_000, samples=64).bounded_counters  # a floor, no rate
+    assert PLATFORMS["x"].per_account == ("likes", "reposts", "bookmarks")  # "at most once per account and post"

@@ -70,10 +70,10 @@ def test_more_likes_never_lower_the_engaged_estimate(seed):
 
 
 def test_reposts_bound_the_engaged_rung():
-    """Reposts far above what the like rate implies raise engaged impressions and viewers to the
-    valid share of the reposts; the rendered viewers are at least the reposts."""
-    plain = _quiet(views=1e7, platform="x", samples=SAMPLES)
-    bounded = _quiet(views=1e7, platform="x", reposts=5e5, samples=SAMPLES)
+    """Reposts of one post far above what the like rate implies raise engaged impressions and
+    viewers to the valid share of the reposts; the rendered viewers are at least the reposts."""
+    plain = _quiet(views=1e7, platform="x", posts=1, samples=SAMPLES)
+    bounded = _quiet(views=1e7, platform="x", posts=1, reposts=5e5, samples=SAMPLES)
     assert plain.ladder["engaged"].impressions.high < 5e5  # the bound binds
     for kind in ("impressions", "unique_viewers"):
         engaged = getattr(bounded.ladder["engaged"], kind)
@@ -86,11 +86,23 @@ def test_reposts_bound_the_engaged_rung():
 
 
 def test_largest_counter_bounds_rendered_viewers_on_every_platform():
-    """On every platform the rendered unique viewers' low end is at least the largest per-account counter."""
+    """On every platform, for one post, the rendered unique viewers' low end is at least the
+    largest per-account counter."""
     for platform in PLATFORMS:
-        result = _quiet(views=4e7, platform=platform, likes=4e5, samples=SAMPLES)
+        result = _quiet(views=4e7, platform=platform, posts=1, likes=4e5, samples=SAMPLES)
         assert result.ladder["rendered"].unique_viewers.low >= 4e5, platform
         assert result.ladder["rendered"].impressions.low >= 4e5, platform
+
+
+def test_counters_over_many_posts_bound_viewers_by_count_over_posts():
+    """Summed over posts, one account can like each post once: impressions are bounded by the
+    count, unique viewers only by the count over the posts."""
+    one = _quiet(views=1e7, platform="x", posts=1, reposts=5e5, samples=SAMPLES)
+    many = _quiet(views=1e7, platform="x", posts=100, reposts=5e5, samples=SAMPLES)
+    assert many.ladder["engaged"].impressions.low >= 0.6 * 5e5
+    assert one.ladder["engaged"].unique_viewers.low >= 0.6 * 5e5
+    assert many.ladder["engaged"].unique_viewers.low < 0.6 * 5e5  # not forced up to the impressions' bound
+    assert any("over the 100 posts" in s for s in many.bounds)
 
 
 def test_replies_bound_nothing_and_say_so():
@@ -104,7 +116,7 @@ def test_replies_bound_nothing_and_say_so():
 
 def test_bookmarks_bound_only_the_rendered_rung():
     """Bookmarks are not engaging under mrc-display: they bound the rendered rung, not engaged."""
-    result = _quiet(views=1e7, platform="x", bookmarks=1e6, samples=SAMPLES)
+    result = _quiet(views=1e7, platform="x", posts=1, bookmarks=1e6, samples=SAMPLES)
     assert result.ladder["rendered"].unique_viewers.low >= 1e6
     assert result.ladder["engaged"].impressions.high < 1e6
     assert any("bound only the rendered rung" in s for s in result.bounds)
@@ -113,7 +125,7 @@ def test_bookmarks_bound_only_the_rendered_rung():
 def test_counters_no_draw_can_hold_are_an_error():
     """More bookmarks than any draw has viewers: a named error, not a silent answer."""
     with pytest.raises(ValueError, match=r"impossible under every draw .* enough viewers"):
-        va.claim(1e7, platform="x", bookmarks=9e6, samples=SAMPLES)
+        va.claim(1e7, platform="x", posts=1, bookmarks=9e6, samples=SAMPLES)
 
 
 def test_same_seed_same_result_with_every_option():

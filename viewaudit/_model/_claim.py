@@ -317,6 +317,7 @@ def claim(
     bounds = CounterBounds(
         per_account={n: v for n, v in given.items() if n in chosen.per_account},
         other={n: v for n, v in given.items() if n not in chosen.per_account},
+        posts=model.items,  # one account can like each post once: the viewers needed are the count over the posts
     )
     assumptions = _assumptions(views, name, chosen, days, posts, followers)
     unrated = [n for n in given if n not in weighted]

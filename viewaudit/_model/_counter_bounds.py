@@ -1,10 +1,12 @@
 """What public counters imply without a rate: every counted interaction was made by an account
 that saw the post.
 
-A counter that counts at most one interaction per account (a like, a repost on X, a bookmark)
-needs that many different accounts, each with at least one impression. So the rendered rung
-holds at least that many impressions and unique viewers, whatever the model says: a draw of the
-parameters below it is impossible and gets weight zero. The engaged rung counts only valid
+A counter that counts at most one interaction per account and post (a like, a repost on X, a
+bookmark) needs that many different impressions, and, on one post, that many different accounts.
+Summed over several posts, one account can add one to each: the accounts needed are the count
+divided by the posts. So the rendered rung holds at least the count's impressions and the count
+over the posts in unique viewers, whatever the model says: a draw of the parameters below it is
+impossible and gets weight zero. The engaged rung counts only valid
 impressions (no bots, not the author), so the counter bounds it only under an assumption about
 who interacts: here, that the counter's accounts are valid in the same share as the draw's
 likes. A draw's engaged figures below that bound are raised to it. The bounds are explained in
@@ -13,6 +15,7 @@ likes. A draw's engaged figures below that bound are raised to it. The bounds ar
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import attrs
@@ -47,10 +50,18 @@ class CounterBounds:
     other
         Counter name -> count, for counters one account can add to many times (replies): they
         bound nothing beyond one viewer.
+    posts
+        The posts the counters are summed over: one account can add one to each, so the
+        counters bound unique viewers at ``count / posts`` (impressions at ``count``).
     """
 
     per_account: Mapping[str, float] = attrs.field(factory=dict)
     other: Mapping[str, float] = attrs.field(factory=dict)
+    posts: int = 1
+
+    def _viewers(self, count: float) -> float:
+        """The fewest accounts that can make ``count`` interactions, at most one per post."""
+        return math.ceil(count / self.posts)
 
     def __bool__(self) -> bool:
         return bool(self.per_account or self.other)
@@ -77,13 +88,13 @@ class CounterBounds:
         accounts = self.accounts
         if accounts is None:
             return True
-        if figures["rendered_impressions"] < accounts[1] or figures["rendered_unique_viewers"] < accounts[1]:
+        if figures["rendered_impressions"] < accounts[1] or figures["rendered_unique_viewers"] < self._viewers(accounts[1]):
             return False
         engaging = self.engaging(policy)
         if engaging is None:
             return True
         least = engaging[1] * valid_share
-        return figures["valid_impressions"] >= least and figures["valid_unique_viewers"] >= least
+        return figures["valid_impressions"] >= least and figures["valid_unique_viewers"] >= self._viewers(least)
 
     def raised(self, figures: Mapping[str, float], policy: Policy, valid_share: float) -> dict[str, float]:
         """A draw's figures with its engaged impressions and unique viewers raised to the
@@ -92,8 +103,8 @@ class CounterBounds:
         engaging = self.engaging(policy)
         if engaging is not None:
             least = engaging[1] * valid_share
-            for name in ("engaged_impressions", "engaged_unique_viewers"):
-                out[name] = max(out[name], least)
+            out["engaged_impressions"] = max(out["engaged_impressions"], least)
+            out["engaged_unique_viewers"] = max(out["engaged_unique_viewers"], self._viewers(least))
         return out
 
     def statements(self, policy: Policy) -> tuple[str, ...]:
@@ -102,17 +113,19 @@ class CounterBounds:
         accounts = self.accounts
         if accounts is not None:
             out.append(
-                f"Bound (no model needed): each counted {', '.join(self.per_account)} is by a different account that "
-                f"saw the post, so rendered impressions and rendered unique viewers are at least the largest, "
-                f"{accounts[1]:,.0f} {accounts[0]}; draws below it get weight zero."
+                f"Bound (no model needed): each counted {', '.join(self.per_account)} is by an account that saw the "
+                f"post, at most one per account and post, so rendered impressions are at least the largest, "
+                f"{accounts[1]:,.0f} {accounts[0]}, and rendered unique viewers at least that over the {self.posts:,} "
+                f"posts, {self._viewers(accounts[1]):,.0f}; draws below it get weight zero."
             )
         engaging = self.engaging(policy)
         if engaging is not None:
             out.append(
                 f"Bound (assumption): the accounts behind the {engaging[1]:,.0f} {engaging[0]} are valid (not bots, "
-                "not the author) in the same share as the draw's likes, so engaged impressions and engaged unique "
-                f"viewers are at least {engaging[1]:,.0f} times that share; a draw below it is raised to it. Engaged "
-                "can be higher: the bound does not add the other counters, which may come from the same accounts."
+                "not the author) in the same share as the draw's likes, so engaged impressions are at least "
+                f"{engaging[1]:,.0f} times that share, and engaged unique viewers that over the {self.posts:,} posts; "
+                "a draw below it is raised to it. Engaged can be higher: the bound does not add the other counters, "
+                "which may come from the same accounts."
             )
         columns = DEFAULT_INTERACTIONS if policy.interactions is None else policy.interactions
         for name in self.per_account:
