@@ -74,3 +74,25 @@ def test_bad_counters_are_one_line(capsys, argv, message):
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert message in err
+
+
+def test_weighted_text_shows_each_factor_as_its_own_median(capsys):
+    """With counters the headline is a weighted median; the factors are shown with their own
+    intervals and the text says their medians need not multiply to it. Without counters the
+    point model's factors multiply to the headline's estimate."""
+    import viewaudit as va
+
+    argv = ("claim", "--views", "50000000", "--platform", "x", "--samples", "256")
+    code, out, _ = _run(capsys, *argv, "--likes", "400000")
+    assert code == 0
+    assert "each its own weighted median (they need not multiply to the headline)" in out
+    weighted = va.claim(5e7, platform="x", likes=400_000, samples=256)
+    for name, value in weighted.inflation.factors.items():
+        assert f"    {name} {value}" in out
+    code, out, _ = _run(capsys, *argv)
+    plain = va.claim(5e7, platform="x", samples=256)
+    product = 1.0
+    for value in plain.expected.inflation.factors.values():
+        product *= value.estimate
+    assert abs(product / plain.inflation.headline.estimate - 1) < 1e-9
+    assert "  = invalid_traffic" in out

@@ -198,6 +198,16 @@ def _factors(inflation: Any) -> str:
     return " x ".join(f"{k} {v}" for k, v in inflation.factors.items())
 
 
+def _factor_lines(ranges: LadderRanges) -> list[str]:
+    """The headline's factors. Unweighted, the point model's, whose product is the headline's
+    estimate. Weighted by counters, the headline is a weighted median and so is each factor: the
+    medians of factors need not multiply to the median of their product, so say so."""
+    if not ranges.counters:
+        return [f"  = {_factors(ranges.expected.inflation)}"]
+    factors = "\n    ".join(f"{name} {value}" for name, value in ranges.inflation.factors.items())
+    return ["  factors, each its own weighted median (they need not multiply to the headline):", f"    {factors}"]
+
+
 _FIGURE_NAMES = {
     "views": "views",
     "viewable_impressions": "viewable impressions",
@@ -253,7 +263,7 @@ def _ladder_with_ranges(ranges: LadderRanges) -> list[str]:
         ),
         "",
         f"inflation: {ranges.inflation.headline} rendered impressions per unique attended viewer",
-        f"  = {_factors(ranges.expected.inflation)}",
+        *_factor_lines(ranges),
         "",
         "what moves the figures most (each parameter from its low to its high end, the others at their values):",
         *_tornado(ranges),
