@@ -38,7 +38,10 @@ VARIANTS: dict[str, tuple[int, dict[str, Any]]] = {
 #: Where the audit fails its own check: a bug to fix, not a tolerance to loosen. All six are
 #: unique viewers of 10 % samples: biased by 3 to 6 %, in both directions (relative bias,
 #: standard error and t-test p-value at these seeds). Coverage stays near 95 % because the
-#: intervals are wide (22 to 72 % of the truth), but the estimate should be unbiased.
+#: intervals are wide (22 to 72 % of the truth), but the estimate should be unbiased. The causes
+#: (the shape's lower bound; a second class of heavy accounts), how the lean shrinks with the
+#: sample, and two fixes tried and not adopted: docs/methods.md ("The lean of a small sample's
+#: estimate") and benchmarks/bench_sampled_bias.py.
 _BIASED_SAMPLED_VIEWERS = {
     "news-site-sampled-rendered.unique_viewers": "-2.9 %, 0.9 %, p = 0.002",
     "news-site-sampled-valid.unique_viewers": "-2.8 %, 0.9 %, p = 0.003",
