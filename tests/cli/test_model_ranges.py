@@ -69,3 +69,38 @@ def test_bad_samples_is_one_line(capsys, samples):
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert f"expected a power of two >= 16, got '{samples}'" in err
+
+
+def test_model_html_has_a_tornado_per_headline_figure(tmp_path, capsys):
+    """``model --html`` writes one page; each headline figure that a parameter moves has a
+    tornado figure (one row per parameter, the figure's value at both ends) and its table."""
+    import xml.etree.ElementTree as ET
+    from html.parser import HTMLParser
+
+    from viewaudit._report.values import format_number
+
+    path = tmp_path / "model.html"
+    assert main(["model", "--scenario", "x-openai-2023", "--samples", "64", "--html", str(path)]) == 0
+    capsys.readouterr()
+    page = path.read_text(encoding="utf-8")
+    HTMLParser().feed(page)  # parses
+    ranges = va.expected_ladder_ranges(va.get_scenario("x-openai-2023"), samples=64)
+    tornado = ranges.tornado()
+    assert tornado
+    for figure, swings in tornado:
+        start = page.index(f'id="fig-tornado-{figure}"')
+        svg_text = page[page.rindex("<svg", 0, start) : page.index("</svg>", start) + len("</svg>")]
+        ET.fromstring(svg_text)  # well-formed
+        for swing in swings:
+            assert swing.parameter in svg_text
+            assert f"{format_number(swing.at_low)} to {format_number(swing.at_high)}" in svg_text
+        assert svg_text.count("<circle") == len(swings)  # one dot per parameter
+
+
+def test_model_html_to_an_unwritable_path_is_one_line(tmp_path, capsys):
+    """An HTML path that cannot be written: one line on stderr, exit 2, no traceback."""
+    code = main(["model", "--scenario", "news-site", "--samples", "16", "--html", str(tmp_path / "missing" / "m.html")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "cannot write the HTML page" in err

@@ -108,6 +108,7 @@ def _add_range_options(p: Any) -> None:
         help=f"Sobol points over the parameter ranges, a power of two >= 16 (default {MODEL_SAMPLES})",
     )
     p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Sobol scrambling (default 0)")
+    p.add_argument("--html", metavar="PATH", help="also write the result as one self-contained web page")
 
 
 def register(sub: Any) -> None:
@@ -135,7 +136,6 @@ def register(sub: Any) -> None:
     p.add_argument("--days", type=_positive_number, metavar="D", help="the period the count was gathered over, in days (> 0)")
     p.add_argument("--posts", type=_whole, metavar="N", help="the number of posts the count is summed over (>= 1)")
     p.add_argument("--followers", type=_count, metavar="N", help="the author's follower count: context only")
-    p.add_argument("--html", metavar="PATH", help="also write the result as one self-contained web page")
     _add_range_options(p)
 
     p = sub.add_parser("simulate", help="write a simulated log of a scenario and its truth")
@@ -335,6 +335,8 @@ def _run_model(args: argparse.Namespace) -> int:
     ranges = expected_ladder_ranges(scenario, policy=policy, samples=args.samples, rng=args.seed)
     expected = ranges.expected
     rules = [(p, expected_ladder(scenario.model, policy=p)) for p in _rule_policies(scenario)]
+    if args.html:
+        ranges.write_html(args.html)
     if args.json:
         out = {
             "scenario": scenario.name,

@@ -180,8 +180,9 @@ class LadderRanges:
         return "\n".join(lines)
 
     def to_html(self) -> str:
-        """The ladder with its intervals, the inflation, the method, the bounds and the
-        assumptions, as one self-contained HTML page."""
+        """The ladder with its intervals, the inflation, the parameters that move each headline
+        figure most (:meth:`tornado`), the method, the bounds and the assumptions, as one
+        self-contained HTML page."""
         rendered = self.ladder["rendered"]
         headline = (
             f"{self.scenario}: {rendered.impressions} rendered impressions from {rendered.unique_viewers} unique "
@@ -195,6 +196,7 @@ class LadderRanges:
             inflation=self.inflation,
             method=self.method,
             assumptions=[*self.assumptions, *self.bounds, *(f"{r.name}: {r.source}" for r in self.ranges if not r.held)],
+            sensitivity=self.tornado(),
         )
 
     def write_html(self, path: str | os.PathLike[str]) -> None:
