@@ -47,8 +47,8 @@ class Platform:
     why
         Why the template fits the platform's feed.
     per_account
-        Counters an account adds at most one to on this platform (a toggle): they bound the
-        number of viewers.
+        Counters an account adds at most one to per post on this platform (a toggle): they
+        bound the impressions by the count and the viewers by the count over the posts.
     """
 
     template: str
