@@ -48,11 +48,20 @@ def test_the_text_says_what_conditioning_did(capsys):
 
 
 def test_few_effective_draws_are_a_warning_on_stderr(capsys):
-    """Likes the ranges cannot explain still give a report, with one warning line on stderr."""
-    code, out, err = _run(capsys, "claim", "--views", "1.3e9", "--platform", "x", "--likes", "1000", "--samples", "64")
+    """Likes the ranges barely explain still give a report, with one warning line on stderr."""
+    code, out, err = _run(capsys, "claim", "--views", "1.3e9", "--platform", "x", "--likes", "2000000", "--samples", "64")
     assert code == 0
     assert out
     assert err.startswith("warning: the public counters")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_counters_that_fit_no_draw_are_one_error_line(capsys):
+    """Likes the ranges cannot explain at all: one error line, exit 2, no report."""
+    code, out, err = _run(capsys, "claim", "--views", "1.3e9", "--platform", "x", "--likes", "1000", "--samples", "64")
+    assert code == 2
+    assert not out
+    assert err.startswith("viewaudit: error: the public counters (1,000 likes) fit almost no draw")
     assert len(err.strip().splitlines()) == 1
 
 

@@ -336,7 +336,8 @@ def test_the_story_pages_counters_are_claims() -> None:
     ess = liked.effective_sample_size or 0.0
     assert f"worth: {ess:,.0f} of {liked.samples:,} here" in prose
     assert ess > 100
-    assert "over the story's 2,000 posts" in prose
+    assert "posts: 2,000 posts in the model, an assumption" in prose
+    assert viewaudit.get_scenario("x-openai-2023").ranges["items"].source.startswith("Assumption")
     assert viewaudit.get_scenario("x-openai-2023").model.items == 2000
     assert "reposts" in viewaudit.claim(1.3e9, platform="x", reposts=1_000, samples=64).bounded_counters  # a floor, no rate
     assert PLATFORMS["x"].per_account == ("likes", "reposts", "bookmarks")  # "at most once per account and post"

@@ -45,6 +45,7 @@ def test_the_published_count_is_held_and_figures_scale(platform):
         (0, "x", ValueError, r"views must be a finite number >= 1, got 0"),
         (float("nan"), "x", ValueError, r"views must be a finite number >= 1, got nan"),
         (float("inf"), "x", ValueError, r"views must be a finite number >= 1, got inf"),
+        (999, "x", ValueError, r"views must be at least 1,000 for claim .*, got 999: below that"),
         ("1e6", "x", TypeError, r"views must be a number, got '1e6'"),
         (True, "x", TypeError, r"views must be a number, got True"),
         (

@@ -70,11 +70,19 @@ def test_the_json_reports_counters_observation_model_and_ess():
     assert conditioning["effective_sample_size"] == result.effective_sample_size
 
 
-def test_implausible_counters_warn_of_few_effective_draws():
-    """Likes far below anything the ranges predict leave few effective draws, and a warning says so."""
+def test_unlikely_counters_warn_of_few_effective_draws():
+    """Likes at the edge of what the ranges predict leave few effective draws (10 to 100), and a
+    warning says so."""
     with pytest.warns(va.DegenerateDataWarning, match=r"effective draws of 64 \(< 100\)"):
-        result = va.claim(1.3e9, platform="x", likes=1_000, samples=64)
-    assert result.effective_sample_size < 5
+        result = va.claim(1.3e9, platform="x", likes=2_000_000, samples=64)
+    assert 10 <= result.effective_sample_size < 100
+
+
+def test_implausible_counters_are_an_error_not_a_precise_interval():
+    """Likes far below anything the ranges predict fit one draw or two: the weighted quantiles
+    would be that draw, an interval of width zero. That is an error naming the counts."""
+    with pytest.raises(ValueError, match=r"\(1,000 likes\) fit almost no draw .* below 10; no interval"):
+        va.claim(1.3e9, platform="x", likes=1_000, samples=64)
 
 
 def test_plausible_counters_with_enough_draws_do_not_warn():
@@ -85,11 +93,11 @@ def test_plausible_counters_with_enough_draws_do_not_warn():
     assert result.effective_sample_size > 500
 
 
-def test_zero_likes_are_legal():
-    """A count of zero is a legal (if implausible) counter: it warns and returns."""
-    with pytest.warns(va.DegenerateDataWarning):
-        result = va.claim(1e6, platform="x", likes=0, samples=32)
-    assert _figure(result, "engaged").low >= 0
+def test_zero_likes_are_legal_input():
+    """A count of zero passes the input checks; on a million views it fits no draw (every draw
+    predicts thousands), which is the counters' error, not the input's."""
+    with pytest.raises(ValueError, match=r"\(0 likes\) fit almost no draw"):
+        va.claim(1e6, platform="x", likes=0, samples=32)
 
 
 @pytest.mark.parametrize(

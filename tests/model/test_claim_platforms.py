@@ -25,7 +25,7 @@ def _quiet(**kwargs):
 @pytest.mark.parametrize("platform", list(PLATFORMS))
 def test_each_platform_gives_a_json_ladder_with_intervals(capsys, platform):
     """--json on each platform: its rule, a ladder with intervals on every rung it does not hold."""
-    code = main(["claim", "--views", "2e7", "--platform", platform, "--likes", "1e5", "--samples", "64", "--json"])
+    code = main(["claim", "--views", "2e7", "--platform", platform, "--likes", "3e5", "--samples", "64", "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     report = json.loads(out)
@@ -34,7 +34,7 @@ def test_each_platform_gives_a_json_ladder_with_intervals(capsys, platform):
     assert "http" in report["assumptions"][0]
     attended = report["ladder"][3]["impressions"]
     assert attended["low"] < attended["high"]
-    assert report["conditioning"]["counters"] == {"likes": 1e5}
+    assert report["conditioning"]["counters"] == {"likes": 3e5}
 
 
 @pytest.mark.parametrize("platform", list(PLATFORMS))

@@ -137,9 +137,20 @@ def _number(name: str, value: Any) -> float:
     return float(value)
 
 
+#: The fewest views ``claim`` takes. Below it the feed model's population is a handful of
+#: accounts, and rounding it to whole accounts moves every figure: at 50 views a draw's valid
+#: impressions can exceed the held rendered count by 2 %.
+MIN_VIEWS = 1_000
+
+
 def _check(views: Any, platform: Any, days: Any, posts: Any, followers: Any) -> tuple[float, str]:
     if not (math.isfinite(_number("views", views)) and views >= 1):
         raise ValueError(f"views must be a finite number >= 1, got {views!r}")
+    if views < MIN_VIEWS:
+        raise ValueError(
+            f"views must be at least {MIN_VIEWS:,} for claim (a population model of a feed), got {views:,.0f}: "
+            "below that the count is a handful of people, and rounding them moves every figure"
+        )
     if platform not in PLATFORMS:
         raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}")
     if days is not None and not (math.isfinite(_number("days", days)) and days > 0):

@@ -32,8 +32,10 @@ OBSERVATION_SOURCE = (
     "predict it to within a fraction of a percent."
 )
 
-#: Below this effective sample size the conditioned intervals rest on too few draws.
+#: Below this effective sample size the conditioned intervals rest on too few draws (a warning).
 MIN_EFFECTIVE_SAMPLES = 100
+#: Below this one they rest on one draw or a few, and would look precise: an error.
+MIN_USABLE_SAMPLES = 10
 
 
 def check_counters(counters: Mapping[str, Any], views: float) -> dict[str, float]:

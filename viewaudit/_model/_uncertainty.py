@@ -19,6 +19,7 @@ import numpy as np
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._conditioning import (
     MIN_EFFECTIVE_SAMPLES,
+    MIN_USABLE_SAMPLES,
     OBSERVATION_SD,
     OBSERVATION_SOURCE,
     effective_sample_size,
@@ -74,7 +75,9 @@ class LadderRanges:
     ``ladder``, ``views`` and ``inflation`` hold :class:`~viewaudit.Estimate` objects whose
     ``estimate`` is the point model's figure (as :func:`expected_ladder` gives it; a count the
     scenario holds is the published count itself) and whose ``low`` and ``high`` are the
-    interval over the ranges (see :attr:`method`).
+    interval over the ranges (see :attr:`method`). With public counters (``claim``) the draws
+    are weighted, and ``estimate`` is the weighted median instead. ``views`` are the views under
+    the policy recounted by, not the published count (that is :attr:`held_impressions`).
     """
 
     scenario: str
@@ -106,11 +109,17 @@ class LadderRanges:
         varied = sum(not r.held for r in self.ranges)
         tail = (1 - self.confidence_level) / 2
         seed = f"seed {self.seed}" if self.seed is not None else "seeded by the caller's Generator"
+        # With counters or bounds the draws are weighted, and the estimate is their (weighted) median.
+        estimate_is = (
+            "the estimate is the figure at the point values"
+            if self.effective_sample_size is None
+            else "the estimate is set by the weighted draws, as said below"
+        )
         text = (
             f"Quasi-Monte Carlo: {self.samples} scrambled Sobol points (scipy.stats.qmc.Sobol, {seed}) over "
             f"the {varied} varied parameters, each uniform on its range or, for scale parameters, on the log of it. "
             f"An interval runs from the {tail:.1%} to the {1 - tail:.1%} point of the figure over the draws, widened "
-            "to include the estimate where it falls outside; the estimate is the figure at the point values. "
+            f"to include the estimate where it falls outside; {estimate_is}. "
             "Sensitivity: each parameter from its low to its high end, the others at their point values."
         )
         if self.held_impressions is not None and self.held_policy is None:
@@ -398,9 +407,18 @@ def _weights(
         )
     weights = normalised_weights(logs)
     ess = effective_sample_size(weights)
+    shown = ", ".join(f"{value:,.0f} {name}" for name, value in counters.items())
+    if ess < MIN_USABLE_SAMPLES:
+        # A weighted quantile of one or two draws is that draw: an interval of width zero that
+        # would look precise where the counters fit almost nothing.
+        raise ValueError(
+            f"the public counters ({shown}) fit almost no draw of the parameter ranges: {ess:.1f} effective draws of "
+            f"{len(models):,}, below {MIN_USABLE_SAMPLES}; no interval can rest on that. Check the counts against the "
+            "views (a count far from what the platform's feed predicts fits no draw)"
+        )
     if ess < MIN_EFFECTIVE_SAMPLES:
         warnings.warn(
-            f"the public counters {dict(counters)!r} rest on {ess:.1f} effective draws of {len(models)} (< "
+            f"the public counters ({shown}) rest on {ess:.1f} effective draws of {len(models):,} (< "
             f"{MIN_EFFECTIVE_SAMPLES}): the counters are unlikely under the parameter ranges or the draws too few "
             "(raise samples); the intervals are unreliable",
             DegenerateDataWarning,
