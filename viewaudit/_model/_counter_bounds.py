@@ -59,6 +59,9 @@ class CounterBounds:
     other: Mapping[str, float] = attrs.field(factory=dict)
     posts: int = 1
 
+    def _posts_text(self) -> str:
+        return "the one post" if self.posts == 1 else f"the {self.posts:,} posts"
+
     def _viewers(self, count: float) -> float:
         """The fewest accounts that can make ``count`` interactions, at most one per post."""
         return math.ceil(count / self.posts)
@@ -113,17 +116,17 @@ class CounterBounds:
         accounts = self.accounts
         if accounts is not None:
             out.append(
-                f"Bound (no model needed): each counted {', '.join(self.per_account)} is by an account that saw the "
-                f"post, at most one per account and post, so rendered impressions are at least the largest, "
-                f"{accounts[1]:,.0f} {accounts[0]}, and rendered unique viewers at least that over the {self.posts:,} "
-                f"posts, {self._viewers(accounts[1]):,.0f}; draws below it get weight zero."
+                f"Bound (no model needed): each of the {' and '.join(self.per_account)} counted is by an account that "
+                f"saw the post, at most one per account and post, so rendered impressions are at least the largest "
+                f"count, {accounts[1]:,.0f} {accounts[0]}, and rendered unique viewers at least that over "
+                f"{self._posts_text()}, {self._viewers(accounts[1]):,.0f}; draws below it get weight zero."
             )
         engaging = self.engaging(policy)
         if engaging is not None:
             out.append(
                 f"Bound (assumption): the accounts behind the {engaging[1]:,.0f} {engaging[0]} are valid (not bots, "
                 "not the author) in the same share as the draw's likes, so engaged impressions are at least "
-                f"{engaging[1]:,.0f} times that share, and engaged unique viewers that over the {self.posts:,} posts; "
+                f"{engaging[1]:,.0f} times that share, and engaged unique viewers that over {self._posts_text()}; "
                 "a draw below it is raised to it. Engaged can be higher: the bound does not add the other counters, "
                 "which may come from the same accounts."
             )

@@ -60,7 +60,8 @@ def _tornado(figure: str, swings: Sequence[SwingLike]) -> list[str]:
         _figure(
             svg.interval_rows(f"fig-tornado-{figure}", f"What moves {title} most", bars, dots=True),
             "Each parameter from the low to the high end of its range, the others at their values: the line is the "
-            "figure's range, the dot the value at the parameters' values.",
+            "figure's range, the dot the value at the parameters' values. Over the ranges alone: public counters "
+            "weight the ladder above, not this ranking.",
         ),
         _table(["parameter", "range", "figure at low end", "figure at high end"], rows),
     ]
