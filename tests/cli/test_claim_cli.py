@@ -41,8 +41,8 @@ def test_claim_text_is_readable(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--views", "-3", "--platform", "x"], "expected a count >= 1, got '-3'"),
-        (["--views", "lots", "--platform", "x"], "expected a count >= 1, got 'lots'"),
+        (["--views", "-3", "--platform", "x"], "expected a count >= 1000, got '-3'"),
+        (["--views", "lots", "--platform", "x"], "expected a count >= 1000, got 'lots'"),
         (["--views", "1000", "--platform", "myspace"], "argument --platform: invalid choice: 'myspace'"),
         (["--views", "1000", "--platform", "x", "--days", "0"], "argument --days: expected a number > 0, got '0'"),
         (["--views", "1000", "--platform", "x", "--days", "nan"], "argument --days: expected a number > 0, got 'nan'"),
@@ -50,7 +50,7 @@ def test_claim_text_is_readable(capsys):
         (["--views", "1000", "--platform", "x", "--posts", "2.5"], "argument --posts: expected a whole number >= 1, got '2.5'"),
         (["--views", "1000", "--platform", "x", "--followers", "-1"], "argument --followers: expected a count >= 0"),
         (["--views", "1000", "--platform", "x", "--posts", "2000"], "posts must be at most the views (1,000)"),
-        (["--views", "inf", "--platform", "x"], "expected a count >= 1, got 'inf'"),
+        (["--views", "inf", "--platform", "x"], "expected a count >= 1000, got 'inf'"),
         (["--platform", "x"], "the following arguments are required: --views"),
     ],
 )

@@ -41,11 +41,11 @@ def test_the_published_count_is_held_and_figures_scale(platform):
 @pytest.mark.parametrize(
     ("views", "platform", "error", "message"),
     [
-        (-5, "x", ValueError, r"views must be a finite number >= 1, got -5"),
-        (0, "x", ValueError, r"views must be a finite number >= 1, got 0"),
-        (float("nan"), "x", ValueError, r"views must be a finite number >= 1, got nan"),
-        (float("inf"), "x", ValueError, r"views must be a finite number >= 1, got inf"),
-        (999, "x", ValueError, r"views must be at least 1,000 for claim .*, got 999: below that"),
+        (-5, "x", ValueError, r"views must be a finite number >= 1,000 for claim .*, got -5:"),
+        (0, "x", ValueError, r"views must be a finite number >= 1,000 for claim .*, got 0:"),
+        (float("nan"), "x", ValueError, r"views must be a finite number >= 1,000 for claim .*, got nan:"),
+        (float("inf"), "x", ValueError, r"views must be a finite number >= 1,000 for claim .*, got inf:"),
+        (999, "x", ValueError, r"views must be a finite number >= 1,000 for claim .*, got 999: below that"),
         ("1e6", "x", TypeError, r"views must be a number, got '1e6'"),
         (True, "x", TypeError, r"views must be a number, got True"),
         (
@@ -57,6 +57,6 @@ def test_the_published_count_is_held_and_figures_scale(platform):
     ],
 )
 def test_bad_claims_are_named(views, platform, error, message):
-    """A count that is not a finite number >= 1, or an unknown platform, is an error naming it."""
+    """A count that is not a finite number >= 1,000, or an unknown platform, is an error naming it."""
     with pytest.raises(error, match=message):
         va.claim(views, platform=platform)

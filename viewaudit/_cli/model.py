@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from viewaudit._api import compare
-from viewaudit._model._claim import PLATFORMS, claim
+from viewaudit._model._claim import MIN_VIEWS, PLATFORMS, claim
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._conditioning import COUNTERS, OBSERVATION_SD
 from viewaudit._model._files import LogWriter
@@ -69,7 +69,7 @@ def _counted(text: str, least: float) -> float:
 
 
 def _views(text: str) -> float:
-    return _counted(text, 1)
+    return _counted(text, MIN_VIEWS)
 
 
 def _count(text: str) -> float:

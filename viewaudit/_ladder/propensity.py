@@ -168,10 +168,10 @@ def _fit_replicates(
     steps of EM, each (stratum, replicate) stopping on its own (:data:`TOLERANCE`).
 
     The replicates share the cells, so a stratum's densities for all of them are one matrix
-    product (replicates x K by K x cells), and so are the EM sums. Strata are padded to a power
-    of two cells (a padded cell has count 0 and a kernel of ones, so it adds nothing) and each
-    length is one stacked product. Each stratum's figures are its own: they do not depend on
-    which strata are fitted beside it."""
+    product (replicates x K by K x cells), and so are the EM sums. Strata are padded to one of
+    4, 6, 8, 12, 16, 24, ... cells (a power of two or 1.5 times one; a padded cell has count 0
+    and a kernel of ones, so it adds nothing) and each length is one stacked product. Each
+    stratum's figures are its own: they do not depend on which strata are fitted beside it."""
     replicates = counts.shape[0]
     out = np.repeat(start[None], replicates, axis=0)
     if stratum.size == 0:

@@ -144,11 +144,9 @@ MIN_VIEWS = 1_000
 
 
 def _check(views: Any, platform: Any, days: Any, posts: Any, followers: Any) -> tuple[float, str]:
-    if not (math.isfinite(_number("views", views)) and views >= 1):
-        raise ValueError(f"views must be a finite number >= 1, got {views!r}")
-    if views < MIN_VIEWS:
+    if not (math.isfinite(_number("views", views)) and views >= MIN_VIEWS):
         raise ValueError(
-            f"views must be at least {MIN_VIEWS:,} for claim (a population model of a feed), got {views:,.0f}: "
+            f"views must be a finite number >= {MIN_VIEWS:,} for claim (a population model of a feed), got {views!r}: "
             "below that the count is a handful of people, and rounding them moves every figure"
         )
     if platform not in PLATFORMS:
