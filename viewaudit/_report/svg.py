@@ -23,6 +23,13 @@ LIGHT = "#b8c7e0"
 INK = "#222"
 MUTED = "#666"
 TIMES = "\u00d7"  # the multiplication sign
+#: A character's advance as a share of the font size, at most: digits are 0.64 em in DejaVu
+#: Sans (Debian's default sans-serif) and 0.56 em in Arial, as are most letters; the narrow
+#: ones (punctuation, i, l, t, r, f, space) are at most 0.4 em, m and w at most 1 em.
+CHAR_EM = 0.64
+NARROW = frozenset(" .,:;'!|()[]iIjlftr")
+WIDE = frozenset("mwMW")
+GAP = 8  # between a column's text and the bars
 
 
 def esc(value: object) -> str:
@@ -30,10 +37,11 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def figure(slug: str, title: str, desc: str, body: str, height: float) -> str:
-    """An ``<svg role="img">`` of the report's width, titled for screen readers."""
+def figure(slug: str, title: str, desc: str, body: str, height: float, *, width: float = WIDTH) -> str:
+    """An ``<svg role="img">`` ``width`` wide (the report's, unless its text needs more: the page
+    scales it to fit), titled for screen readers."""
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
         f'aria-labelledby="{slug}-title {slug}-desc" class="figure" id="{slug}">'
         f'<title id="{slug}-title">{esc(title)}</title><desc id="{slug}-desc">{esc(desc)}</desc>'
         f"{body}</svg>"
@@ -58,6 +66,31 @@ def error_bar(x1: float, x2: float, y: float) -> str:
     return line(x1, y, x2, y) + line(x1, y - 6, x1, y + 6) + line(x2, y - 6, x2, y + 6)
 
 
+def text_width(content: str, size: int) -> float:
+    """An upper bound of the width ``content`` takes at font size ``size``."""
+    ems = sum(0.4 if c in NARROW else 1.0 if c in WIDE else CHAR_EM for c in content)
+    return ems * size
+
+
+@attrs.frozen
+class Columns:
+    """Where a figure of bars puts its labels (right-aligned, left of ``left``), its bars (from
+    ``left``, ``span`` wide) and its values (from ``right``): each text column as wide as its
+    longest text, and at least as wide as the report's default, so that no text is clipped."""
+
+    left: float
+    span: float
+    right: float
+    width: float
+
+    @classmethod
+    def fitting(cls, labels: Sequence[str], values: Sequence[str], *, value_size: int = 13) -> Columns:
+        label = max([LABEL, *(text_width(t, 15) + GAP for t in labels)])
+        value = max([VALUE, *(text_width(t, value_size) + GAP for t in values)])
+        span = WIDTH - LABEL - VALUE
+        return cls(left=label, span=span, right=label + span + GAP, width=label + span + value)
+
+
 def _top(value: Estimate) -> float:
     return max((v for v in (value.estimate, value.high, value.low) if v is not None), default=0.0)
 
@@ -76,15 +109,17 @@ def funnel(slug: str, title: str, bars: Sequence[Bar]) -> str:
 
     A figure the log cannot determine shows its interval as a light band, or no bar at all.
     """
-    span = WIDTH - LABEL - VALUE
-    centre = LABEL + span / 2
+    values = [b.note or str(b.value) for b in bars]
+    columns = Columns.fitting([b.label for b in bars], values)
+    span = columns.span
+    centre = columns.left + span / 2
     scale = span / max(max((_top(b.value) for b in bars), default=0.0), 1e-300)
     parts = []
-    for i, b in enumerate(bars):
+    for i, (b, value) in enumerate(zip(bars, values, strict=True)):
         y = 10 + i * ROW
         mid = y + ROW / 2 - 4
-        parts.append(text(LABEL - 8, mid + 4, b.label, anchor="end"))
-        parts.append(text(WIDTH - VALUE + 8, mid + 4, b.note or str(b.value), size=13))
+        parts.append(text(columns.left - GAP, mid + 4, b.label, anchor="end"))
+        parts.append(text(columns.right, mid + 4, value, size=13))
         est, low, high = b.value.estimate, b.value.low, b.value.high
         if est is not None:
             parts.append(rect(centre - est * scale / 2, y, est * scale, ROW - 8))
@@ -94,32 +129,37 @@ def funnel(slug: str, title: str, bars: Sequence[Bar]) -> str:
             for side in (-1, 1):
                 parts.append(error_bar(centre + side * low * scale / 2, centre + side * high * scale / 2, mid))
     desc = "; ".join(f"{b.label}: {b.note or b.value}" for b in bars)
-    return figure(slug, title, desc, "".join(parts), 20 + len(bars) * ROW)
+    return figure(slug, title, desc, "".join(parts), 20 + len(bars) * ROW, width=columns.width)
 
 
 def interval_rows(slug: str, title: str, bars: Sequence[Bar], *, maximum: float | None = None, dots: bool = False) -> str:
     """Left-aligned bars (or dots) with intervals, one row each, on a linear axis from 0."""
-    span = WIDTH - LABEL - VALUE
+    labels = [_short(b.label) for b in bars]
+    values = [b.note or str(b.value) for b in bars]
+    columns = Columns.fitting(labels, values)
+    left = columns.left
     top = maximum if maximum is not None else max((_top(b.value) for b in bars), default=0.0)
-    scale = span / max(top, 1e-300)
-    parts = [line(LABEL, 6, LABEL, 14 + len(bars) * ROW, stroke=MUTED, width=1)]
-    for i, b in enumerate(bars):
+    scale = columns.span / max(top, 1e-300)
+    parts = [line(left, 6, left, 14 + len(bars) * ROW, stroke=MUTED, width=1)]
+    for i, (b, label, value) in enumerate(zip(bars, labels, values, strict=True)):
         y = 10 + i * ROW
         mid = y + ROW / 2 - 4
-        parts.append(text(LABEL - 8, mid + 4, _short(b.label), anchor="end"))
-        parts.append(text(WIDTH - VALUE + 8, mid + 4, b.note or str(b.value), size=13))
+        parts.append(text(left - GAP, mid + 4, label, anchor="end"))
+        parts.append(text(columns.right, mid + 4, value, size=13))
         est, low, high = b.value.estimate, b.value.low, b.value.high
         if est is not None and dots:
-            parts.append(f'<circle cx="{LABEL + est * scale:.1f}" cy="{mid:.1f}" r="5" fill="{BAR}"/>')
+            parts.append(f'<circle cx="{left + est * scale:.1f}" cy="{mid:.1f}" r="5" fill="{BAR}"/>')
         elif est is not None:
-            parts.append(rect(LABEL, y, est * scale, ROW - 8))
+            parts.append(rect(left, y, est * scale, ROW - 8))
         if low is not None and high is not None and not b.value.exact:
-            parts.append(error_bar(LABEL + low * scale, LABEL + high * scale, mid))
+            parts.append(error_bar(left + low * scale, left + high * scale, mid))
     desc = "; ".join(f"{b.label}: {b.note or b.value}" for b in bars)
-    return figure(slug, title, desc, "".join(parts), 20 + len(bars) * ROW)
+    return figure(slug, title, desc, "".join(parts), 20 + len(bars) * ROW, width=columns.width)
 
 
-def _short(label: str, size: int = 14) -> str:
+def _short(label: str, size: int = 32) -> str:
+    # Group names come from the data and can be any length: the figure shows the start, the
+    # table below it the whole name.
     return label if len(label) <= size else label[: size - 1] + "…"
 
 
@@ -130,23 +170,25 @@ def waterfall(slug: str, title: str, steps: Sequence[Bar], total: Bar) -> str:
     Each step's interval is drawn at its end (the product so far times its low and high ends);
     a step the log cannot determine shows as n/a and the steps after it are not drawn.
     """
-    span = WIDTH - LABEL - VALUE
+    rows = [*steps, total]
+    values = [s.note or f"{TIMES} {s.value}" for s in rows]
+    columns = Columns.fitting([s.label for s in rows], values)
+    span, left = columns.span, columns.left
     ends = [s.value.high or s.value.estimate or 1.0 for s in steps]
     top = max(math.prod(ends), total.value.high or total.value.estimate or 1.0, 1.0001)
     scale = span / math.log(top)
 
     def x(value: float) -> float:
-        return LABEL + math.log(max(value, 1.0)) * scale
+        return left + math.log(max(value, 1.0)) * scale
 
     parts = []
     start: float | None = 1.0
-    rows = [*steps, total]
-    for i, s in enumerate(rows):
+    for i, (s, value) in enumerate(zip(rows, values, strict=True)):
         y = 10 + i * ROW
         mid = y + ROW / 2 - 4
         last = i == len(rows) - 1
-        parts.append(text(LABEL - 8, mid + 4, s.label, anchor="end"))
-        parts.append(text(WIDTH - VALUE + 8, mid + 4, s.note or f"{TIMES} {s.value}", size=13))
+        parts.append(text(left - GAP, mid + 4, s.label, anchor="end"))
+        parts.append(text(columns.right, mid + 4, value, size=13))
         base = 1.0 if last else start
         est, low, high = s.value.estimate, s.value.low, s.value.high
         if base is None or est is None:
@@ -158,12 +200,16 @@ def waterfall(slug: str, title: str, steps: Sequence[Bar], total: Bar) -> str:
         if not last:
             start = base * est
             parts.append(line(x(start), y + ROW - 8, x(start), y + ROW, stroke=MUTED, width=1))
-    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if t <= top]
+    ticks: list[int] = []
+    for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
+        # A tick whose label would run into the one before is left out (a wide range crowds them).
+        if t <= top and (not ticks or x(t) - x(ticks[-1]) >= text_width(f"{TIMES}{t}{TIMES}{ticks[-1]}", 13) / 2 + GAP):
+            ticks.append(t)
     axis_y = 14 + len(rows) * ROW
-    parts.append(line(LABEL, axis_y, x(top), axis_y, stroke=MUTED, width=1))
+    parts.append(line(left, axis_y, x(top), axis_y, stroke=MUTED, width=1))
     parts += [text(x(t), axis_y + 14, f"{TIMES}{t}", anchor="middle", fill=MUTED, size=13) for t in ticks]
     desc = "; ".join(f"{s.label}: {s.note or s.value}" for s in rows)
-    return figure(slug, title, desc, "".join(parts), axis_y + 22)
+    return figure(slug, title, desc, "".join(parts), axis_y + 22, width=columns.width)
 
 
 @attrs.frozen
