@@ -200,12 +200,12 @@ def test_compare_in_python_is_one_audit_per_policy(log_path: Path) -> None:
         ),
         (
             ["frobnicate"],
-            "viewaudit: argument command: invalid choice: 'frobnicate' (choose from audit, compare, policies",
+            "viewaudit: error: argument command: invalid choice: 'frobnicate' (choose from audit, compare, policies",
         ),
-        (["audit"], "viewaudit audit: the following arguments are required: SOURCE (see --help)"),
+        (["audit"], "viewaudit: error: the following arguments are required: SOURCE (see viewaudit audit --help)"),
         (
             ["audit", "{log}", "--confidence-level", "high"],
-            "viewaudit audit: argument --confidence-level: invalid float value: 'high' (see --help)",
+            "viewaudit: error: argument --confidence-level: invalid float value: 'high' (see viewaudit audit --help)",
         ),
     ],
     ids=[

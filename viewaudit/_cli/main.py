@@ -34,7 +34,8 @@ class _UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
-        raise _UsageError(f"{self.prog}: {message} (see --help)")
+        # The prefix every other error line has; the command's help says what it takes.
+        raise _UsageError(f"viewaudit: error: {message} (see {self.prog} --help)")
 
 
 def _rounding(text: str) -> float | str:
