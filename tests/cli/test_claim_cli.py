@@ -43,7 +43,7 @@ def test_claim_text_is_readable(capsys):
     [
         (["--views", "-3", "--platform", "x"], "expected a count >= 1000, got '-3'"),
         (["--views", "lots", "--platform", "x"], "expected a count >= 1000, got 'lots'"),
-        (["--views", "1000", "--platform", "myspace"], "argument --platform: invalid choice: 'myspace'"),
+        (["--views", "1000", "--platform", "myspace"], "argument --platform: expected one of x (or twitter), youtube-shorts, "),
         (["--views", "1000", "--platform", "x", "--days", "0"], "argument --days: expected a number > 0, got '0'"),
         (["--views", "1000", "--platform", "x", "--days", "nan"], "argument --days: expected a number > 0, got 'nan'"),
         (["--views", "1000", "--platform", "x", "--posts", "0"], "argument --posts: expected a whole number >= 1, got '0'"),
@@ -61,3 +61,57 @@ def test_claim_errors_are_one_line(capsys, argv, message):
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert message in err
+
+
+def test_twitter_is_taken_for_x(capsys):
+    """--platform twitter is X: the JSON names the platform x and holds the same ladder."""
+    code, out, err = _run(capsys, "claim", "--views", "1e6", "--platform", "twitter", "--json", "--samples", "16")
+    assert code == 0, err
+    report = json.loads(out)
+    _, same, _ = _run(capsys, "claim", "--views", "1e6", "--platform", "x", "--json", "--samples", "16")
+    assert report["platform"] == "x"
+    assert report == json.loads(same)
+
+
+def test_help_lists_the_platforms_and_their_aliases(capsys):
+    """claim --help names every platform, and twitter beside x."""
+    with pytest.raises(SystemExit):
+        main(["claim", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "one of x (or twitter), youtube-shorts, tiktok, instagram, facebook, facebook-reels, facebook-3s, linkedin" in out
+
+
+def test_a_count_above_the_users_is_capped_with_a_warning_line(capsys):
+    """1e11 views on X: unique viewers capped at X's users, said on stdout, in the JSON and on one warning line."""
+    code, out, err = _run(capsys, "claim", "--views", "1e11", "--platform", "x", "--samples", "16")
+    assert code == 0
+    assert "Unique viewers are capped at 600,000,000, x's users" in out
+    assert err.startswith("viewaudit: warning: the 100,000,000,000 views imply more accounts than x has")
+    assert len(err.strip().splitlines()) == 1
+    code, out, _ = _run(capsys, "claim", "--views", "1e11", "--platform", "x", "--samples", "16", "--json")
+    report = json.loads(out)
+    assert report["user_base"]["exceeded"] is True
+    assert report["ladder"][0]["unique_viewers"] == {"estimate": 6e8, "low": 6e8, "high": 6e8}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["claim", "--views", "10", "--platform", "x"],
+        ["claim", "--views", "1e6", "--platform", "myspace"],
+        ["claim", "--views", "1e6"],
+        ["claim", "--views", "1e6", "--platform", "x", "--policy", "nope"],
+        ["claim", "--views", "1.3e9", "--platform", "x", "--likes", "1000", "--samples", "64"],
+        ["claim", "--views", "1.3e9", "--platform", "x", "--likes", "2000000", "--samples", "64"],
+        ["claim", "--views", "1e11", "--platform", "x", "--samples", "16"],
+        ["model", "--scenario", "nope"],
+        ["model", "--scenario", "x-openai-2023", "--policy", "nope"],
+        ["model", "--scenario", "x-openai-2023", "--samples", "3"],
+    ],
+)
+def test_every_error_and_warning_line_has_the_cli_prefix(capsys, argv):
+    """claim and model print errors and warnings as every other command does: 'viewaudit: error:' or 'viewaudit: warning:'."""
+    _, _, err = _run(capsys, *argv)
+    assert err
+    for line in err.strip().splitlines():
+        assert line.startswith(("viewaudit: error: ", "viewaudit: warning: ")), line

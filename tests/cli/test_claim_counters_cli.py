@@ -52,7 +52,7 @@ def test_few_effective_draws_are_a_warning_on_stderr(capsys):
     code, out, err = _run(capsys, "claim", "--views", "1.3e9", "--platform", "x", "--likes", "2000000", "--samples", "64")
     assert code == 0
     assert out
-    assert err.startswith("warning: the public counters")
+    assert err.startswith("viewaudit: warning: the public counters")
     assert len(err.strip().splitlines()) == 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,30 @@ def test_the_reposts_table_states_claims_figures(reposts):
     given = "none" if reposts is None else f"{reposts:,}"
     row = f"| {given} | {result.ladder['engaged'].impressions} | {result.ladder['rendered'].unique_viewers} |"
     assert row in PAGE.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_each_platforms_users_are_in_the_docs_with_their_source(platform):
+    """docs/model.md's users table gives each platform's users and the URL the code cites for them."""
+    chosen = PLATFORMS[platform]
+    rows = [
+        line
+        for line in PAGE.read_text(encoding="utf-8").splitlines()
+        if line.startswith(f"| {chosen.users:,.0f} | ") and f"`{platform}`" in line.split(" | ")[1]
+    ]
+    assert len(rows) == 1, f"docs/model.md has {len(rows)} users rows for {platform!r}"
+    url = next(word for word in chosen.users_source.split() if word.startswith("https://"))
+    assert url in rows[0]
+
+
+@pytest.mark.parametrize("views", [1.3e9, 1e11])
+def test_the_users_table_states_claims_figures(views):
+    """Each row of the cap's table is what claim(views, platform="x") gives at its defaults."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DegenerateDataWarning)
+        result = va.claim(views, platform="x")
+    row = (
+        f"| {result.ladder['rendered'].unique_viewers} | {result.ladder['engaged'].unique_viewers} | "
+        f"{result.inflation.headline} | {'yes' if result.exceeds_user_base else 'no'} |"
+    )
+    assert any(line.endswith(row) for line in PAGE.read_text(encoding="utf-8").splitlines()), row

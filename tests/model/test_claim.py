@@ -52,7 +52,7 @@ def test_the_published_count_is_held_and_figures_scale(platform):
             1e6,
             "myspace",
             ValueError,
-            r"platform must be one of x, youtube-shorts, tiktok, .*, linkedin, got 'myspace'",
+            r"platform must be one of x \(or twitter\), youtube-shorts, tiktok, .*, linkedin, got 'myspace'",
         ),
     ],
 )

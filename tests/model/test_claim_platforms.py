@@ -160,7 +160,7 @@ def test_posts_hold_the_number_of_posts_and_days_are_recorded():
         ({"followers": -1}, ValueError, r"followers must be a finite count >= 0, got -1"),
         ({"followers": "many"}, TypeError, r"followers must be a number, got 'many'"),
         ({"likes": 2e6}, ValueError, r"likes must be at most the views"),
-        ({"platform": "myspace"}, ValueError, r"platform must be one of x, youtube-shorts, tiktok"),
+        ({"platform": "myspace"}, ValueError, r"platform must be one of x \(or twitter\), youtube-shorts, tiktok"),
     ],
 )
 def test_bad_options_are_named(kwargs, error, message):

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import attrs
 
 from viewaudit._api import compare
-from viewaudit._model._claim import MIN_VIEWS, PLATFORMS, claim
+from viewaudit._model._claim import MIN_VIEWS, PLATFORMS, claim, platform_name, platform_names
 from viewaudit._model._closed_form import ExpectedLadder, expected_ladder
 from viewaudit._model._conditioning import COUNTERS, OBSERVATION_SD
 from viewaudit._model._files import LogWriter
@@ -29,7 +27,6 @@ from viewaudit._model._uncertainty import LadderRanges, expected_ladder_ranges
 from viewaudit._policy import PRESETS, Policy, get_policy
 from viewaudit._report.results import Audit
 from viewaudit._report.values import Estimate, format_number
-from viewaudit._warnings import DegenerateDataWarning
 
 DEMO_SCENARIO = "x-openai-2023"
 DEMO_IMPRESSIONS = 200_000
@@ -66,6 +63,13 @@ def _counted(text: str, least: float) -> float:
     if not least <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a count >= {least:g}, got {text!r}")
     return value
+
+
+def _platform(text: str) -> str:
+    try:
+        return platform_name(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected one of {platform_names()}, got {text!r}") from None
 
 
 def _views(text: str) -> float:
@@ -123,7 +127,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("claim", help="the view ladder a platform's published view count could mean, with intervals")
     p.add_argument("--views", required=True, type=_views, metavar="N", help="the published view count (>= 1)")
-    p.add_argument("--platform", required=True, choices=list(PLATFORMS), metavar="NAME", help=f"one of {', '.join(PLATFORMS)}")
+    p.add_argument("--platform", required=True, type=_platform, metavar="NAME", help=f"one of {platform_names()}")
     p.add_argument("--policy", default="mrc-display", metavar="NAME|FILE", help="the rule to recount under (default mrc-display)")
     roles = {
         "likes": "weights the draws by how well each predicts it, and bounds the viewers",
@@ -272,27 +276,25 @@ def _ladder_with_ranges(ranges: LadderRanges) -> list[str]:
 
 def _run_claim(args: argparse.Namespace) -> int:
     counters = {name: getattr(args, name) for name in COUNTERS}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DegenerateDataWarning)
-        ranges = claim(
-            args.views,
-            platform=args.platform,
-            policy=get_policy(args.policy),
-            samples=args.samples,
-            rng=args.seed,
-            days=args.days,
-            posts=args.posts,
-            followers=args.followers,
-            **counters,
-        )
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+    # Warnings (too few effective draws, a count above the platform's users) are printed by the
+    # entry point, with the prefix of every other warning line.
+    ranges = claim(
+        args.views,
+        platform=args.platform,
+        policy=get_policy(args.policy),
+        samples=args.samples,
+        rng=args.seed,
+        days=args.days,
+        posts=args.posts,
+        followers=args.followers,
+        **counters,
+    )
     if args.html:
         ranges.write_html(args.html)
     if args.json:
         out = {
             "views_published": args.views,
-            "platform": args.platform,
+            "platform": args.platform,  # an alias given is resolved by the option's type
             "counting_rule": PLATFORMS[args.platform].rule,
             "scenario": ranges.scenario,
             **ranges.to_dict(),
@@ -315,6 +317,14 @@ def _run_claim(args: argparse.Namespace) -> int:
         f"{args.views:,.0f} views published by {args.platform}, counted by the rule {platform.rule!r}: "
         f"{platform.rule_text}. Source: {platform.source}.",
         f"The ladder they imply: the {platform.template} feed model, its population re-derived for the published count.",
+        *(
+            [
+                f"Unique viewers are capped at {platform.users:,.0f}, {args.platform}'s users: the count implies more "
+                "accounts than that, so those figures are the bound, not estimates, and the inflation a lower bound.",
+            ]
+            if ranges.exceeds_user_base
+            else []
+        ),
         *_ladder_with_ranges(ranges),
         "",
         f"Expectations of the complete log (closed form). {estimates}: "

@@ -10,6 +10,7 @@ where it does not (``_counter_bounds``).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import attrs
@@ -20,7 +21,9 @@ from viewaudit._model._counter_bounds import CounterBounds
 from viewaudit._model._ranges import ParameterRange
 from viewaudit._model._scenarios import get_scenario
 from viewaudit._model._uncertainty import LadderRanges, conditioned_ladder_ranges, holding_count
+from viewaudit._model._user_base import UserBase
 from viewaudit._policy import PRESETS, Policy
+from viewaudit._warnings import DegenerateDataWarning
 
 _TEXT_FEED = (
     "feed model of x-openai-2023: a scrolling feed of posts whose mean dwell per item (1.5 to 2.5 s) comes from "
@@ -31,6 +34,16 @@ _VIDEO_FEED = (
     "parameter of it is an assumption with a wide range"
 )
 
+#: One published user base for every Meta feed: Meta stopped publishing each app's users in 2024.
+_FACEBOOK_USERS: dict[str, Any] = {
+    "users": 3_070_000_000,
+    "users_text": "Facebook's monthly active users on 31 December 2023, Meta's last published figure",
+    "users_source": (
+        "Meta, Q4 2023 results, 1 Feb 2024: https://www.prnewswire.com/news-releases/meta-reports-fourth-quarter-and-"
+        "full-year-2023-results-initiates-quarterly-dividend-302051285.html"
+    ),
+}
+
 
 @attrs.frozen(kw_only=True)
 class Platform:
@@ -38,6 +51,8 @@ class Platform:
 
     Attributes
     ----------
+    label
+        What the count is called, after its number: ``"views on X"``.
     template
         The shipped scenario whose feed model and ranges are used.
     rule
@@ -46,37 +61,60 @@ class Platform:
         That definition in a sentence, and where it is published (a URL).
     why
         Why the template fits the platform's feed.
+    users, users_text, users_source
+        The platform's accounts: a published figure of its users (or an upper bound), what the
+        figure is, and where it is published (a URL and its date). No count can reach more
+        distinct accounts, so every rung's unique viewers are capped at ``users``.
     per_account
         Counters an account adds at most one to per post on this platform (a toggle): they
         bound the impressions by the count and the viewers by the count over the posts.
     """
 
+    label: str
     template: str
     rule: str
     rule_text: str
     source: str
     why: str
+    users: float
+    users_text: str
+    users_source: str
     per_account: tuple[str, ...] = ("likes",)
 
 
 #: Platform -> its counting rule and feed template.
 PLATFORMS: dict[str, Platform] = {
     "x": Platform(
+        label="views on X",
         template="x-openai-2023",
         rule="platform",
         rule_text="X counts a view whenever a logged-in account is shown the post, repeats and the author's own looks included",
         source="X Help, About view counts: https://help.twitter.com/en/using-twitter/view-counts",
         why="the template is X's own 1.3-billion-view story (X's CEO, 22 Nov 2023)",
+        users=600_000_000,
+        users_text="X's monthly active users: nearly 600 million, as X's CEO gave them in 2025 (self-reported)",
+        users_source=(
+            "Digiday, from X's CEO at the Possible conference, Miami, April 2025: "
+            "https://digiday.com/marketing/with-600-million-users-xs-linda-yaccarino-doubles-down-on-dismissing-journalism"
+        ),
         per_account=("likes", "reposts", "bookmarks"),
     ),
     "youtube-shorts": Platform(
+        label="views on YouTube Shorts",
         template="short-video",
         rule="platform",
         rule_text="YouTube Shorts count every start or replay as a view from 31 March 2025, with no minimum watch time",
         source="TeamYouTube, A change to how we count views on Shorts: https://support.google.com/youtube/thread/333869549",
         why=_VIDEO_FEED,
+        users=2_000_000_000,
+        users_text="logged-in users who watch Shorts each month, over 2 billion (logged-out viewers are not in it)",
+        users_source=(
+            "Google's Q2 2023 results, as reported on 26 Jul 2023: https://mezha.media/en/2023/07/26/youtube-shorts-are-"
+            "watched-by-more-than-2-billion-users-every-month-google/ (secondary)"
+        ),
     ),
     "tiktok": Platform(
+        label="views on TikTok",
         template="short-video",
         rule="platform",
         rule_text=(
@@ -88,17 +126,31 @@ PLATFORMS: dict[str, Platform] = {
             "to-align-with-industry-standards/ (secondary; sources disagree on whether the creator's own plays count)"
         ),
         why=_VIDEO_FEED,
+        users=1_000_000_000,
+        users_text="more than 1 billion people who use TikTok each month (TikTok's last published figure)",
+        users_source=(
+            "TikTok's announcement, as reported on 27 Sep 2021: "
+            "https://newsghana.com.gh/tiktok-hits-landmark-of-1-billion-active-users-globally-per-month/ (secondary)"
+        ),
         per_account=("likes", "bookmarks"),
     ),
     "instagram": Platform(
+        label="reel views on Instagram",
         template="short-video",
         rule="platform",
         rule_text="Instagram views count every time a reel starts to play or replay (the 2024 'views' metric)",
         source="Instagram's update, as reported: https://marketing-interactive.com/instagram-views-primary-metric (secondary)",
         why=_VIDEO_FEED + " (reels)",
+        users=3_000_000_000,
+        users_text="Instagram's monthly active users, 3 billion as Meta's CEO gave them in September 2025",
+        users_source=(
+            "Moneycontrol, 25 Sep 2025: https://www.moneycontrol.com/technology/instagram-now-has-3-billion-monthly-active-"
+            "users-confirms-mark-zuckerberg-article-13575986.html (secondary)"
+        ),
         per_account=("likes", "bookmarks"),
     ),
     "facebook": Platform(
+        label="views on Facebook",
         template="x-openai-2023",
         rule="platform",
         rule_text=(
@@ -106,29 +158,60 @@ PLATFORMS: dict[str, Platform] = {
         ),
         source="Meta's announcement, as reported: https://www.nasdaq.com/articles/meta-says-views-become-primary-metric-facebook",
         why=_TEXT_FEED + "; Facebook's own feed, whose videos autoplay as they scroll by",
+        **_FACEBOOK_USERS,
     ),
     "facebook-reels": Platform(
+        label="reel views on Facebook",
         template="short-video",
         rule="platform",
         rule_text="Facebook reel views: each time a reel starts to play, replays included (the former 'plays')",
         source="Meta's announcement, as reported: https://www.nasdaq.com/articles/meta-says-views-become-primary-metric-facebook",
         why=_VIDEO_FEED + " (reels)",
+        **_FACEBOOK_USERS,
     ),
     "facebook-3s": Platform(
+        label="3-second video views on Facebook",
         template="x-openai-2023",
         rule="meta-3s",
         rule_text="Facebook 3-second video views: a video played for 3 s or more (or 97 % of a shorter one)",
         source="Meta ads glossary, 3-second video plays, as quoted in https://www.jonloomer.com/glossary/ (secondary)",
         why=_TEXT_FEED + "; a feed video autoplays as it scrolls by, so its time on screen is the feed's dwell",
+        **_FACEBOOK_USERS,
     ),
     "linkedin": Platform(
+        label="impressions on LinkedIn",
         template="x-openai-2023",
         rule="linkedin-mobile",
         rule_text="LinkedIn impressions: a post at least 50 % in view for at least 300 ms (mobile)",
         source="LinkedIn Help a424623: https://www.linkedin.com/help/linkedin/answer/a424623",
         why=_TEXT_FEED + "; LinkedIn's feed is a scrolling feed of posts like X's",
+        users=1_000_000_000,
+        users_text="LinkedIn's members, 1 billion as Microsoft reported them in January 2024 (members, more than active users)",
+        users_source=(
+            "Microsoft's FY24 Q2 results (January 2024), as reported: https://whizbuddy.com/linkedin-experiences-record-"
+            "engagement-as-soon-as-once-more-because-it-formally-reaches-a-billion-members (secondary)"
+        ),
     ),
 }
+
+#: Other names a platform is known by -> its name in :data:`PLATFORMS`.
+ALIASES: dict[str, str] = {"twitter": "x"}
+
+
+def platform_names() -> str:
+    """The names ``platform`` takes, each alias with its platform: for messages and help."""
+    aliases = {name: [alias for alias, target in ALIASES.items() if target == name] for name in PLATFORMS}
+    return ", ".join(name + (f" (or {', '.join(aliases[name])})" if aliases[name] else "") for name in PLATFORMS)
+
+
+def platform_name(platform: Any) -> str:
+    """``platform``'s name in :data:`PLATFORMS`, an alias resolved; a ``ValueError`` listing the
+    valid names when it is none."""
+    if isinstance(platform, str) and platform.lower() in PLATFORMS:
+        return platform.lower()
+    if isinstance(platform, str) and platform.lower() in ALIASES:
+        return ALIASES[platform.lower()]
+    raise ValueError(f"platform must be one of {platform_names()}, got {platform!r}")
 
 
 def _number(name: str, value: Any) -> float:
@@ -149,8 +232,7 @@ def _check(views: Any, platform: Any, days: Any, posts: Any, followers: Any) -> 
             f"views must be a finite number >= {MIN_VIEWS:,} for claim (a population model of a feed), got {views!r}: "
             "below that the count is a handful of people, and rounding them moves every figure"
         )
-    if platform not in PLATFORMS:
-        raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}")
+    name = platform_name(platform)
     if days is not None and not (math.isfinite(_number("days", days)) and days > 0):
         raise ValueError(f"days must be a finite number > 0, got {days!r}")
     if posts is not None:
@@ -160,7 +242,7 @@ def _check(views: Any, platform: Any, days: Any, posts: Any, followers: Any) -> 
             raise ValueError(f"posts must be at most the views ({views:,.0f}): each post counted is a view, got {posts!r}")
     if followers is not None and not (math.isfinite(_number("followers", followers)) and followers >= 0):
         raise ValueError(f"followers must be a finite count >= 0, got {followers!r}")
-    return float(views), str(platform)
+    return float(views), name
 
 
 def _assumptions(
@@ -169,6 +251,7 @@ def _assumptions(
     out = [
         f"Counting rule: {platform.rule_text} (preset {platform.rule!r}). Source: {platform.source}.",
         f"Feed: {platform.why}.",
+        _user_base(platform).statement(name),
     ]
     if days is not None:
         out.append(
@@ -214,7 +297,7 @@ def claim(
     platform
         One of :data:`PLATFORMS`: ``"x"``, ``"youtube-shorts"``, ``"tiktok"``, ``"instagram"``
         (reels), ``"facebook"`` (views), ``"facebook-reels"``, ``"facebook-3s"`` (3-second video
-        views), ``"linkedin"`` (impressions).
+        views), ``"linkedin"`` (impressions); ``"twitter"`` is taken for ``"x"`` (:data:`ALIASES`).
     likes, reposts, replies, bookmarks
         The platform's public counters for the same posts, each a count >= 0 and at most
         ``views``; ``None`` (the default) leaves one out. Likes weight the draws (the feed
@@ -240,7 +323,15 @@ def claim(
         the context, :attr:`LadderRanges.bounds` the counters' bounds. With counters, each
         figure is the weighted median with weighted quantiles as its interval, and
         :attr:`LadderRanges.effective_sample_size` says how many draws that rests on (a
-        ``DegenerateDataWarning`` below 100).
+        ``DegenerateDataWarning`` below 100). Every unique viewers figure is at most the
+        platform's users (:attr:`Platform.users`, in :attr:`LadderRanges.user_base`).
+
+    Warns
+    -----
+    DegenerateDataWarning
+        When the estimate of unique viewers reaches the platform's users: the model needs more
+        accounts than the platform has, so the figure is the cap, not an estimate
+        (:attr:`LadderRanges.exceeds_user_base`).
 
     Raises
     ------
@@ -285,6 +376,7 @@ def claim(
     """
     views, name = _check(views, platform, days, posts, followers)
     chosen = PLATFORMS[name]
+    user_base = _user_base(chosen)
     template = get_scenario(chosen.template)
     rule = PRESETS[chosen.rule]
     given = check_counters({"likes": likes, "reposts": reposts, "replies": replies, "bookmarks": bookmarks}, views)
@@ -336,7 +428,7 @@ def claim(
             "(published engagement rates sum every interaction and differ 60-fold between providers); they bound "
             "the figures only."
         )
-    return conditioned_ladder_ranges(
+    result = conditioned_ladder_ranges(
         scenario,
         counters=weighted,
         policy=policy,
@@ -345,7 +437,29 @@ def claim(
         rng=rng,
         bounds=bounds,
         assumptions=tuple(assumptions),
+        user_base=user_base,
     )
+    result = attrs.evolve(result, title=f"{_in_words(views)} {chosen.label}: what they were")
+    if result.exceeds_user_base:
+        warnings.warn(
+            user_base.exceeded(name, views, model.viewers, result.uncapped_unique_viewers or 0.0),
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
+    return result
 
 
-__all__ = ["PLATFORMS", "Platform", "claim"]
+def _in_words(count: float) -> str:
+    """``count`` for a title: "1.3 billion", "about 1.23 billion", "45,000"."""
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if count >= size:
+            shown = float(f"{count / size:.3g}")
+            return ("" if shown * size == count else "about ") + f"{shown:g} {word}"
+    return f"{count:,.0f}"
+
+
+def _user_base(platform: Platform) -> UserBase:
+    return UserBase(accounts=platform.users, what=platform.users_text, source=platform.users_source)
+
+
+__all__ = ["ALIASES", "PLATFORMS", "Platform", "claim", "platform_name", "platform_names"]

@@ -33,6 +33,7 @@ from viewaudit._model._counter_bounds import CounterBounds, valid_like_share
 from viewaudit._model._params import FeedModel
 from viewaudit._model._ranges import ParameterRange, with_values
 from viewaudit._model._scenarios import Scenario, get_scenario
+from viewaudit._model._user_base import UserBase
 from viewaudit._policy import Policy, get_policy
 from viewaudit._report.html import write_text
 from viewaudit._report.ranges_html import ranges_html
@@ -103,6 +104,19 @@ class LadderRanges:
     bounds: tuple[str, ...] = ()
     #: What else the figures rest on (a claim's platform rule, period, posts, followers).
     assumptions: tuple[str, ...] = ()
+    #: The platform's users, which cap every unique viewers figure (``None``: no cap), and the
+    #: point model's rendered unique viewers before the cap.
+    user_base: UserBase | None = None
+    uncapped_unique_viewers: float | None = None
+    #: What the result is about, in words, for the HTML page's title (``None``: the scenario's name).
+    title: str | None = None
+
+    @property
+    def exceeds_user_base(self) -> bool:
+        """True when the estimate of unique viewers reaches the platform's users: the count
+        implies more accounts than the platform has, and the figure is the cap, not the model's."""
+        viewers = self.ladder["rendered"].unique_viewers.estimate
+        return self.user_base is not None and viewers is not None and viewers >= self.user_base.accounts
 
     @property
     def method(self) -> str:
@@ -193,13 +207,14 @@ class LadderRanges:
         figure most (:meth:`tornado`), the method, the bounds and the assumptions, as one
         self-contained HTML page."""
         rendered = self.ladder["rendered"]
+        subject = "The ladder they imply" if self.title else self.scenario
         headline = (
-            f"{self.scenario}: {rendered.impressions} rendered impressions from {rendered.unique_viewers} unique "
+            f"{subject}: {rendered.impressions} rendered impressions from {rendered.unique_viewers} unique "
             f"viewers; {self.ladder['attended'].unique_viewers} unique attended viewers; {self.inflation.headline} "
             f"rendered impressions per unique attended viewer ({self.confidence_level:.0%} intervals)."
         )
         return ranges_html(
-            title=f"viewaudit: {self.scenario}",
+            title=self.title or f"viewaudit: {self.scenario}",
             headline=headline,
             ladder=self.ladder,
             inflation=self.inflation,
@@ -231,7 +246,15 @@ class LadderRanges:
                 "statements": list(self.bounds),
                 "effective_sample_size": self.effective_sample_size,
             }
-        extra = {"assumptions": list(self.assumptions)} if self.assumptions else {}
+        extra: dict[str, Any] = {"assumptions": list(self.assumptions)} if self.assumptions else {}
+        if self.user_base is not None:
+            extra["user_base"] = {
+                **self.user_base.to_dict(),
+                "caps": "every rung's unique viewers, estimate and interval",
+                "exceeded": self.exceeds_user_base,
+                "model_population": self.expected.model.viewers,
+                "uncapped_unique_viewers": self.uncapped_unique_viewers,
+            }
         return {
             "method": self.method,
             "samples": self.samples,
@@ -278,8 +301,14 @@ def _model_at(scenario: Scenario, values: Mapping[str, float]) -> FeedModel:
     return model
 
 
-def _evaluate(scenario: Scenario, values: Mapping[str, float], policy: Policy) -> dict[str, float]:
-    return _figures(expected_ladder(_model_at(scenario, values), policy=policy))
+def _ladder(model: FeedModel, policy: Policy, user_base: UserBase | None) -> ExpectedLadder:
+    """The expected ladder, its unique viewers capped at the platform's users when given."""
+    expected = expected_ladder(model, policy=policy)
+    return expected if user_base is None else user_base.capped(expected)
+
+
+def _evaluate(scenario: Scenario, values: Mapping[str, float], policy: Policy, user_base: UserBase | None) -> dict[str, float]:
+    return _figures(_ladder(_model_at(scenario, values), policy, user_base))
 
 
 def _check(scenario: Any, policy: Any, samples: Any, confidence_level: Any, rng: Any) -> tuple[Scenario, Policy, int]:
@@ -310,9 +339,15 @@ def _interval(point: float, draws: np.ndarray, confidence_level: float, weights:
     return Estimate(point, min(low, point), max(high, point)), widened
 
 
-def _swings(scenario: Scenario, policy: Policy, point: Mapping[str, float]) -> tuple[Swing, ...]:
+def _swings(scenario: Scenario, policy: Policy, point: Mapping[str, float], user_base: UserBase | None) -> tuple[Swing, ...]:
     varied = [r for r in scenario.ranges.values() if not r.held]
-    ends = {r.name: (_evaluate(scenario, {r.name: r.low}, policy), _evaluate(scenario, {r.name: r.high}, policy)) for r in varied}
+    ends = {
+        r.name: (
+            _evaluate(scenario, {r.name: r.low}, policy, user_base),
+            _evaluate(scenario, {r.name: r.high}, policy, user_base),
+        )
+        for r in varied
+    }
     out: list[Swing] = []
     for figure in HEADLINE_FIGURES:
         if math.isnan(point[figure]):
@@ -437,16 +472,20 @@ def conditioned_ladder_ranges(
     rng: int | np.random.Generator | None = 0,
     bounds: CounterBounds | None = None,
     assumptions: tuple[str, ...] = (),
+    user_base: UserBase | None = None,
 ) -> LadderRanges:
     """As :func:`expected_ladder_ranges`, each draw weighted by how well it predicts the public
     ``counters`` (checked by the caller; see ``viewaudit._model._conditioning``), and bounded by
     ``bounds`` (``viewaudit._model._counter_bounds``): draws they rule out get weight zero and
     engaged figures are raised to their bound. Without counters or bounds, the same result as
-    :func:`expected_ladder_ranges`. ``assumptions`` are carried into the result."""
+    :func:`expected_ladder_ranges`. ``assumptions`` are carried into the result. ``user_base``
+    caps every unique viewers figure, of the point model and of each draw, before the bounds
+    (``viewaudit._model._user_base``)."""
     from scipy.stats import qmc  # on first use, as scipy.stats elsewhere in the model
 
     scenario, policy, power = _check(scenario, policy, samples, confidence_level, rng)
-    point_ladder = expected_ladder(scenario.model, policy=policy)
+    uncapped = expected_ladder(scenario.model, policy=policy)
+    point_ladder = uncapped if user_base is None else user_base.capped(uncapped)
     point = _figures(point_ladder)
     varied = [r for r in scenario.ranges.values() if not r.held]
     unit = qmc.Sobol(d=len(varied), scramble=True, seed=rng).random_base2(power)
@@ -455,7 +494,7 @@ def conditioned_ladder_ranges(
     if counters:
         # Each draw with its interaction rates scaled to the counts: a like is an engaged impression.
         models = [matched_to_counters(model, counters, counts) for model, counts in zip(models, predicted, strict=True)]
-    draws = [_figures(expected_ladder(model, policy=policy)) for model in models]
+    draws = [_figures(_ladder(model, policy, user_base)) for model in models]
     possible = None
     if bounds is not None and bounds.accounts is not None:  # only per-account counters rule draws out
         shares = [valid_like_share(model, policy) for model in models]
@@ -508,7 +547,7 @@ def conditioned_ladder_ranges(
         ladder=Ladder(tuple(rungs)),
         views=intervals["views"],
         inflation=inflation,
-        sensitivity=_swings(scenario, policy, point),
+        sensitivity=_swings(scenario, policy, point, user_base),
         ranges=tuple(scenario.ranges.values()),
         samples=samples,
         seed=rng if isinstance(rng, int) else None,
@@ -521,6 +560,8 @@ def conditioned_ladder_ranges(
         bounded_counters={k: v for k, v in {**bounds.per_account, **bounds.other}.items() if k not in counters} if bounds else {},
         bounds=bounds.statements(policy) if bounds else (),
         assumptions=tuple(assumptions),
+        user_base=user_base,
+        uncapped_unique_viewers=uncapped.ladder["rendered"].unique_viewers.estimate if user_base is not None else None,
     )
 
 
