@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -81,17 +82,20 @@ def test_help_lists_the_platforms_and_their_aliases(capsys):
     assert "one of x (or twitter), youtube-shorts, tiktok, instagram, facebook, facebook-reels, facebook-3s, linkedin" in out
 
 
-def test_a_count_above_the_users_is_capped_with_a_warning_line(capsys):
-    """1e11 views on X: unique viewers capped at X's users, said on stdout, in the JSON and on one warning line."""
-    code, out, err = _run(capsys, "claim", "--views", "1e11", "--platform", "x", "--samples", "16")
+def test_draws_beyond_the_users_are_said_and_a_count_none_holds_is_an_error(capsys):
+    """6e9 views on X: the draws ruled out by X's users are counted on stdout and in the JSON;
+    1e11 views: every draw needs more viewers than X has users, one error line, exit code 2."""
+    code, out, _ = _run(capsys, "claim", "--views", "6e9", "--platform", "x", "--samples", "64")
     assert code == 0
-    assert "Unique viewers are capped at 600,000,000, x's users" in out
-    assert err.startswith("viewaudit: warning: the 100,000,000,000 views imply more accounts than x has")
-    assert len(err.strip().splitlines()) == 1
-    code, out, _ = _run(capsys, "claim", "--views", "1e11", "--platform", "x", "--samples", "16", "--json")
+    assert re.search(r"\d+ of the 64 draws needed more viewers than x's 600,000,000 users and were ruled out", out)
+    code, out, _ = _run(capsys, "claim", "--views", "6e9", "--platform", "x", "--samples", "64", "--json")
     report = json.loads(out)
-    assert report["user_base"]["exceeded"] is True
-    assert report["ladder"][0]["unique_viewers"] == {"estimate": 6e8, "low": 6e8, "high": 6e8}
+    assert report["user_base"]["draws_ruled_out"] > 0
+    assert report["ladder"][0]["unique_viewers"]["high"] < 6e8
+    code, out, err = _run(capsys, "claim", "--views", "1e11", "--platform", "x", "--samples", "16")
+    assert code == 2
+    assert err.startswith("viewaudit: error: the count needs more viewers than x has users")
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(

@@ -61,14 +61,21 @@ def test_each_platforms_users_are_in_the_docs_with_their_source(platform):
     assert url in rows[0]
 
 
-@pytest.mark.parametrize("views", [1.3e9, 1e11])
+@pytest.mark.parametrize("views", [1.3e9, 6e9, 1e10])
 def test_the_users_table_states_claims_figures(views):
-    """Each row of the cap's table is what claim(views, platform="x") gives at its defaults."""
+    """Each row of the users' table is what claim(views, platform="x") gives at its defaults."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", va.DegenerateDataWarning)
         result = va.claim(views, platform="x")
     row = (
         f"| {result.ladder['rendered'].unique_viewers} | {result.ladder['engaged'].unique_viewers} | "
-        f"{result.inflation.headline} | {'yes' if result.exceeds_user_base else 'no'} |"
+        f"{result.inflation.headline} | {result.beyond_user_base:,} |"
     )
     assert any(line.endswith(row) for line in PAGE.read_text(encoding="utf-8").splitlines()), row
+
+
+def test_a_count_no_draw_holds_is_refused_as_the_docs_say():
+    """docs/model.md: 20 billion views on X are refused, every draw needing more than X's users."""
+    with pytest.raises(ValueError, match="more viewers than x has users"):
+        va.claim(2e10, platform="x")
+    assert "20 billion views on X are refused" in PAGE.read_text(encoding="utf-8")

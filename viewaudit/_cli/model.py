@@ -319,10 +319,10 @@ def _run_claim(args: argparse.Namespace) -> int:
         f"The ladder they imply: the {platform.template} feed model, its population re-derived for the published count.",
         *(
             [
-                f"Unique viewers are capped at {platform.users:,.0f}, {args.platform}'s users: the count implies more "
-                "accounts than that, so those figures are the bound, not estimates, and the inflation a lower bound.",
+                f"{ranges.beyond_user_base:,} of the {ranges.samples:,} draws needed more viewers than {args.platform}'s "
+                f"{platform.users:,.0f} users and were ruled out.",
             ]
-            if ranges.exceeds_user_base
+            if ranges.beyond_user_base
             else []
         ),
         *_ladder_with_ranges(ranges),

@@ -10,7 +10,6 @@ where it does not (``_counter_bounds``).
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import attrs
@@ -23,7 +22,6 @@ from viewaudit._model._scenarios import get_scenario
 from viewaudit._model._uncertainty import LadderRanges, conditioned_ladder_ranges, holding_count
 from viewaudit._model._user_base import UserBase
 from viewaudit._policy import PRESETS, Policy
-from viewaudit._warnings import DegenerateDataWarning
 
 _TEXT_FEED = (
     "feed model of x-openai-2023: a scrolling feed of posts whose mean dwell per item (1.5 to 2.5 s) comes from "
@@ -64,7 +62,7 @@ class Platform:
     users, users_text, users_source
         The platform's accounts: a published figure of its users (or an upper bound), what the
         figure is, and where it is published (a URL and its date). No count can reach more
-        distinct accounts, so every rung's unique viewers are capped at ``users``.
+        distinct accounts: a draw of the ranges that needs more viewers is ruled out.
     per_account
         Counters an account adds at most one to per post on this platform (a toggle): they
         bound the impressions by the count and the viewers by the count over the posts.
@@ -251,7 +249,7 @@ def _assumptions(
     out = [
         f"Counting rule: {platform.rule_text} (preset {platform.rule!r}). Source: {platform.source}.",
         f"Feed: {platform.why}.",
-        _user_base(platform).statement(name),
+        _user_base(name, platform).statement(),
     ]
     if days is not None:
         out.append(
@@ -323,15 +321,9 @@ def claim(
         the context, :attr:`LadderRanges.bounds` the counters' bounds. With counters, each
         figure is the weighted median with weighted quantiles as its interval, and
         :attr:`LadderRanges.effective_sample_size` says how many draws that rests on (a
-        ``DegenerateDataWarning`` below 100). Every unique viewers figure is at most the
-        platform's users (:attr:`Platform.users`, in :attr:`LadderRanges.user_base`).
-
-    Warns
-    -----
-    DegenerateDataWarning
-        When the estimate of unique viewers reaches the platform's users: the model needs more
-        accounts than the platform has, so the figure is the cap, not an estimate
-        (:attr:`LadderRanges.exceeds_user_base`).
+        ``DegenerateDataWarning`` below 100). Draws that need more viewers than the platform
+        has users (:attr:`Platform.users`) are ruled out, as counters rule draws out;
+        :attr:`LadderRanges.beyond_user_base` says how many.
 
     Raises
     ------
@@ -339,7 +331,8 @@ def claim(
         A count that is not a number (``True`` included).
     ValueError
         An unknown platform, a count that is negative, not finite, or (for a counter) above the
-        views, or counters no draw has enough viewers for.
+        views, counters no draw has enough viewers for, or a count every draw needs more
+        viewers for than the platform has users.
 
     Notes
     -----
@@ -376,7 +369,7 @@ def claim(
     """
     views, name = _check(views, platform, days, posts, followers)
     chosen = PLATFORMS[name]
-    user_base = _user_base(chosen)
+    user_base = _user_base(name, chosen)
     template = get_scenario(chosen.template)
     rule = PRESETS[chosen.rule]
     given = check_counters({"likes": likes, "reposts": reposts, "replies": replies, "bookmarks": bookmarks}, views)
@@ -439,14 +432,7 @@ def claim(
         assumptions=tuple(assumptions),
         user_base=user_base,
     )
-    result = attrs.evolve(result, title=f"{_in_words(views)} {chosen.label}: what they were")
-    if result.exceeds_user_base:
-        warnings.warn(
-            user_base.exceeded(name, views, model.viewers, result.uncapped_unique_viewers or 0.0),
-            DegenerateDataWarning,
-            stacklevel=2,
-        )
-    return result
+    return attrs.evolve(result, title=f"{_in_words(views)} {chosen.label}: what they were")
 
 
 def _in_words(count: float) -> str:
@@ -458,8 +444,8 @@ def _in_words(count: float) -> str:
     return f"{count:,.0f}"
 
 
-def _user_base(platform: Platform) -> UserBase:
-    return UserBase(accounts=platform.users, what=platform.users_text, source=platform.users_source)
+def _user_base(name: str, platform: Platform) -> UserBase:
+    return UserBase(platform=name, accounts=platform.users, what=platform.users_text, source=platform.users_source)
 
 
 __all__ = ["ALIASES", "PLATFORMS", "Platform", "claim", "platform_name", "platform_names"]

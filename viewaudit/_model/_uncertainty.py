@@ -33,7 +33,7 @@ from viewaudit._model._counter_bounds import CounterBounds, valid_like_share
 from viewaudit._model._params import FeedModel
 from viewaudit._model._ranges import ParameterRange, with_values
 from viewaudit._model._scenarios import Scenario, get_scenario
-from viewaudit._model._user_base import UserBase
+from viewaudit._model._user_base import VIEWERS, UserBase
 from viewaudit._policy import Policy, get_policy
 from viewaudit._report.html import write_text
 from viewaudit._report.ranges_html import ranges_html
@@ -104,19 +104,12 @@ class LadderRanges:
     bounds: tuple[str, ...] = ()
     #: What else the figures rest on (a claim's platform rule, period, posts, followers).
     assumptions: tuple[str, ...] = ()
-    #: The platform's users, which cap every unique viewers figure (``None``: no cap), and the
-    #: point model's rendered unique viewers before the cap.
+    #: The platform's users (``None``: no bound), and how many draws needed more viewers than
+    #: that and were ruled out.
     user_base: UserBase | None = None
-    uncapped_unique_viewers: float | None = None
+    beyond_user_base: int = 0
     #: What the result is about, in words, for the HTML page's title (``None``: the scenario's name).
     title: str | None = None
-
-    @property
-    def exceeds_user_base(self) -> bool:
-        """True when the estimate of unique viewers reaches the platform's users: the count
-        implies more accounts than the platform has, and the figure is the cap, not the model's."""
-        viewers = self.ladder["rendered"].unique_viewers.estimate
-        return self.user_base is not None and viewers is not None and viewers >= self.user_base.accounts
 
     @property
     def method(self) -> str:
@@ -248,13 +241,7 @@ class LadderRanges:
             }
         extra: dict[str, Any] = {"assumptions": list(self.assumptions)} if self.assumptions else {}
         if self.user_base is not None:
-            extra["user_base"] = {
-                **self.user_base.to_dict(),
-                "caps": "every rung's unique viewers, estimate and interval",
-                "exceeded": self.exceeds_user_base,
-                "model_population": self.expected.model.viewers,
-                "uncapped_unique_viewers": self.uncapped_unique_viewers,
-            }
+            extra["user_base"] = {**self.user_base.to_dict(), "draws_ruled_out": self.beyond_user_base}
         return {
             "method": self.method,
             "samples": self.samples,
@@ -301,14 +288,8 @@ def _model_at(scenario: Scenario, values: Mapping[str, float]) -> FeedModel:
     return model
 
 
-def _ladder(model: FeedModel, policy: Policy, user_base: UserBase | None) -> ExpectedLadder:
-    """The expected ladder, its unique viewers capped at the platform's users when given."""
-    expected = expected_ladder(model, policy=policy)
-    return expected if user_base is None else user_base.capped(expected)
-
-
-def _evaluate(scenario: Scenario, values: Mapping[str, float], policy: Policy, user_base: UserBase | None) -> dict[str, float]:
-    return _figures(_ladder(_model_at(scenario, values), policy, user_base))
+def _evaluate(scenario: Scenario, values: Mapping[str, float], policy: Policy) -> dict[str, float]:
+    return _figures(expected_ladder(_model_at(scenario, values), policy=policy))
 
 
 def _check(scenario: Any, policy: Any, samples: Any, confidence_level: Any, rng: Any) -> tuple[Scenario, Policy, int]:
@@ -339,15 +320,9 @@ def _interval(point: float, draws: np.ndarray, confidence_level: float, weights:
     return Estimate(point, min(low, point), max(high, point)), widened
 
 
-def _swings(scenario: Scenario, policy: Policy, point: Mapping[str, float], user_base: UserBase | None) -> tuple[Swing, ...]:
+def _swings(scenario: Scenario, policy: Policy, point: Mapping[str, float]) -> tuple[Swing, ...]:
     varied = [r for r in scenario.ranges.values() if not r.held]
-    ends = {
-        r.name: (
-            _evaluate(scenario, {r.name: r.low}, policy, user_base),
-            _evaluate(scenario, {r.name: r.high}, policy, user_base),
-        )
-        for r in varied
-    }
+    ends = {r.name: (_evaluate(scenario, {r.name: r.low}, policy), _evaluate(scenario, {r.name: r.high}, policy)) for r in varied}
     out: list[Swing] = []
     for figure in HEADLINE_FIGURES:
         if math.isnan(point[figure]):
@@ -425,16 +400,22 @@ def _weights(
     predicted: list[dict[str, float]],
     possible: list[bool] | None = None,
     given: Mapping[str, float] | None = None,
+    user_base: UserBase | None = None,
 ) -> tuple[np.ndarray | None, float | None]:
     """Each draw's weight given the counters (``predicted``: each draw's prediction of them; a
-    draw not ``possible`` under the counters' bounds gets none), and Kish's effective sample
-    size; warns when it is small."""
+    draw not ``possible`` under the counters' bounds or the platform's users gets none), and
+    Kish's effective sample size; warns when it is small."""
     if not counters and possible is None:
         return None, None
     logs = [log_likelihood(counters, counts) for counts in predicted] if counters else [0.0] * len(models)
     if possible is not None:
         logs = [log if ok else -math.inf for log, ok in zip(logs, possible, strict=True)]
     counters = dict(given) if given is not None else dict(counters)
+    shown = ", ".join(f"{value:,.0f} {name}" for name, value in counters.items())
+    what = f"the public counters ({shown})" if counters else ""
+    if user_base is not None:
+        users = f"the platform's {user_base.accounts:,.0f} users"
+        what = f"{what} and {users}" if what else users
     if not np.isfinite(np.max(logs)):
         raise ValueError(
             f"counters {dict(counters)!r} are impossible under every draw of the parameter ranges: no draw has "
@@ -442,19 +423,24 @@ def _weights(
         )
     weights = normalised_weights(logs)
     ess = effective_sample_size(weights)
-    shown = ", ".join(f"{value:,.0f} {name}" for name, value in counters.items())
     if ess < MIN_USABLE_SAMPLES:
         # A weighted quantile of one or two draws is that draw: an interval of width zero that
         # would look precise where the counters fit almost nothing.
+        if not counters and user_base is not None:
+            raise ValueError(
+                f"the count needs more viewers than {user_base.platform} has users ({user_base.accounts:,.0f}) in almost "
+                f"every draw of the feed model's ranges: {ess:.1f} of {len(models):,} are left, below "
+                f"{MIN_USABLE_SAMPLES}; no interval can rest on that"
+            )
         raise ValueError(
-            f"the public counters ({shown}) fit almost no draw of the parameter ranges: {ess:.1f} effective draws of "
+            f"{what} fit almost no draw of the parameter ranges: {ess:.1f} effective draws of "
             f"{len(models):,}, below {MIN_USABLE_SAMPLES}; no interval can rest on that. Check the counts against the "
             "views (a count far from what the platform's feed predicts fits no draw)"
         )
     if ess < MIN_EFFECTIVE_SAMPLES:
         warnings.warn(
-            f"the public counters ({shown}) rest on {ess:.1f} effective draws of {len(models):,} (< "
-            f"{MIN_EFFECTIVE_SAMPLES}): the counters are unlikely under the parameter ranges or the draws too few "
+            f"{what} leave {ess:.1f} effective draws of {len(models):,} (< "
+            f"{MIN_EFFECTIVE_SAMPLES}): the counts are unlikely under the parameter ranges or the draws too few "
             "(raise samples); the intervals are unreliable",
             DegenerateDataWarning,
             stacklevel=4,
@@ -478,14 +464,13 @@ def conditioned_ladder_ranges(
     ``counters`` (checked by the caller; see ``viewaudit._model._conditioning``), and bounded by
     ``bounds`` (``viewaudit._model._counter_bounds``): draws they rule out get weight zero and
     engaged figures are raised to their bound. Without counters or bounds, the same result as
-    :func:`expected_ladder_ranges`. ``assumptions`` are carried into the result. ``user_base``
-    caps every unique viewers figure, of the point model and of each draw, before the bounds
-    (``viewaudit._model._user_base``)."""
+    :func:`expected_ladder_ranges`. ``assumptions`` are carried into the result. A draw that
+    needs more viewers than ``user_base`` (a platform's users) is ruled out too; a ``ValueError``
+    says so when every draw does (``viewaudit._model._user_base``)."""
     from scipy.stats import qmc  # on first use, as scipy.stats elsewhere in the model
 
     scenario, policy, power = _check(scenario, policy, samples, confidence_level, rng)
-    uncapped = expected_ladder(scenario.model, policy=policy)
-    point_ladder = uncapped if user_base is None else user_base.capped(uncapped)
+    point_ladder = expected_ladder(scenario.model, policy=policy)
     point = _figures(point_ladder)
     varied = [r for r in scenario.ranges.values() if not r.held]
     unit = qmc.Sobol(d=len(varied), scramble=True, seed=rng).random_base2(power)
@@ -494,7 +479,7 @@ def conditioned_ladder_ranges(
     if counters:
         # Each draw with its interaction rates scaled to the counts: a like is an engaged impression.
         models = [matched_to_counters(model, counters, counts) for model, counts in zip(models, predicted, strict=True)]
-    draws = [_figures(_ladder(model, policy, user_base)) for model in models]
+    draws = [_figures(expected_ladder(model, policy=policy)) for model in models]
     possible = None
     if bounds is not None and bounds.accounts is not None:  # only per-account counters rule draws out
         shares = [valid_like_share(model, policy) for model in models]
@@ -505,7 +490,13 @@ def conditioned_ladder_ranges(
         draws = raised
     # The counters named in messages: those that weight or rule out draws.
     given = {**counters, **bounds.per_account} if bounds is not None and possible is not None else dict(counters)
-    weights, ess = _weights(models, counters, predicted, possible, given)
+    held_by_users = [user_base.holds(d) for d in draws] if user_base is not None else []
+    if user_base is not None and not any(held_by_users):
+        raise ValueError(user_base.none_hold(min(d[VIEWERS] for d in draws)))
+    binding = user_base if held_by_users and not all(held_by_users) else None
+    if binding is not None:
+        possible = [ok and fits for ok, fits in zip(possible or held_by_users, held_by_users, strict=True)]
+    weights, ess = _weights(models, counters, predicted, possible, given, binding)
     held = _held_figures(scenario, policy)
     intervals: dict[str, Estimate] = {}
     widened: list[str] = []
@@ -547,7 +538,7 @@ def conditioned_ladder_ranges(
         ladder=Ladder(tuple(rungs)),
         views=intervals["views"],
         inflation=inflation,
-        sensitivity=_swings(scenario, policy, point, user_base),
+        sensitivity=_swings(scenario, policy, point),
         ranges=tuple(scenario.ranges.values()),
         samples=samples,
         seed=rng if isinstance(rng, int) else None,
@@ -561,7 +552,7 @@ def conditioned_ladder_ranges(
         bounds=bounds.statements(policy) if bounds else (),
         assumptions=tuple(assumptions),
         user_base=user_base,
-        uncapped_unique_viewers=uncapped.ladder["rendered"].unique_viewers.estimate if user_base is not None else None,
+        beyond_user_base=held_by_users.count(False),
     )
 
 
