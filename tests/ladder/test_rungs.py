@@ -318,7 +318,10 @@ def test_rounded_dwell_across_a_threshold_is_resolved_within_its_bounds() -> Non
 
 
 def test_unmeasurable_rows_are_counted_and_estimated() -> None:
-    """Unmeasured rows stay rendered and valid; their viewable share is the measured rows'."""
+    """Unmeasured rows stay rendered and valid. Each takes the viewable share of the rows measured
+    in full that pass what it measured: the row with no visible share has a passing time, 3 of the
+    4 such rows are viewable; the row with no time has a passing visible share, and all 3 such
+    rows are viewable (the share of all 4 rows, 3/4 for both, understated the second)."""
     table = log(
         {"visible_fraction": 1.0},
         {"visible_fraction": 0.9},
@@ -332,7 +335,7 @@ def test_unmeasurable_rows_are_counted_and_estimated() -> None:
     assert figures(result, "valid")[0] == 6
     viewable = result.ladder["viewable"]
     assert viewable.undetermined == 2
-    assert viewable.impressions.estimate == pytest.approx(3 + 2 * 3 / 4)
+    assert viewable.impressions.estimate == pytest.approx(3 + 3 / 4 + 3 / 3)
     assert not viewable.impressions.exact
     assert 3 <= viewable.impressions.low < viewable.impressions.estimate < viewable.impressions.high <= 5
     assert result.to_dict()["ladder"][2]["undetermined_impressions"] == 2
@@ -502,7 +505,46 @@ def _rung_of_row(row: dict[str, Any], policy: Policy, interactions: tuple[str, .
         "_censored": censored,
         "_in_view_cut": in_view_cut,
         "_attentive": attentive,
+        "_long_enough": long_enough,
+        "_fraction": fraction,
     }
+
+
+def _inputs(m: dict[str, Any], policy: Policy, level: str) -> list[tuple[bool, bool]]:
+    """What a rung reads of a row, each as (measured, meets its rule): the visible share, the
+    in-view time, the dwell (a rule at 0 reads nothing)."""
+    out = []
+    if policy.min_visible_fraction > 0:
+        out.append((m["_fraction"] is not None, m["_fraction"] is not None and m["_fraction"] >= policy.min_visible_fraction))
+    if policy.min_in_view_ms > 0:
+        out.append((m["_in_view"] is not None, m["_long_enough"] is True))
+    if level == "attended" and policy.attention_ms > 0:
+        out.append((m["_dwell"] is not None, m["_attentive"] is True))
+    return out
+
+
+def _by_pattern(on: list[dict[str, Any]], resolved: list[float | None], policy: Policy, level: str) -> float | None:
+    """The unmeasured rows of ``on`` expected on the rung, each with the share on it of the rows
+    measured in full that meet what it measured; None where no valid row was measured in part."""
+    patterns = [(m, c, _inputs(m, policy, level)) for m, c in zip(on, resolved, strict=True) if m["valid"]]
+    if not patterns or len(patterns[0][2]) < 2:
+        return None
+    full = (1 << len(patterns[0][2])) - 1
+
+    def bits(flags: list[bool]) -> int:
+        return sum(int(f) << i for i, f in enumerate(flags))
+
+    if not any(0 < bits([x for x, _ in inputs]) < full for _, _, inputs in patterns):
+        return None
+    full_rows = [(m, inputs) for m, _, inputs in patterns if bits([x for x, _ in inputs]) == full]
+    met = [bits([ok for _, ok in inputs]) for m, inputs in full_rows if m[level] is not None]
+    unmeasured = [bits([x for x, _ in inputs]) for m, c, inputs in patterns if m[level] is None and c is None]
+    on_rung = met.count(full)
+    total = 0.0
+    for measured in unmeasured:
+        meeting = sum(1 for t in met if t & measured == measured)
+        total += on_rung / meeting if meeting else 0.5
+    return total
 
 
 def _life_table(times: list[tuple[float, bool]]) -> tuple[Callable[[float], float], Callable[[float], float], float]:
@@ -670,15 +712,22 @@ def reference_ladder(
     for level in LEVELS:
         true = sum(1 for m in on if m[level] is True)
         unknown = sum(1 for m in on if m[level] is None)
-        chances = [
-            c for c in (_resolved(on, policy, level, whole, bound) if level in ("viewable", "attended") else []) if c is not None
-        ]
+        resolved = _resolved(on, policy, level, whole, bound) if level in ("viewable", "attended") else []
+        chances = [c for c in resolved if c is not None]
         if _PAST_SUPPORT in chances:
             out[level] = (math.nan, math.nan, unknown)
             continue
         missing = unknown - len(chances)
         determined = valid_rows - missing
         share = (true + sum(chances)) / determined if determined > 0 else 0.5
+        patterned = _by_pattern(whole, _resolved(whole, policy, level, whole, bound), policy, level) if resolved else None
+        if patterned is not None and missing:
+            # Rows measured in part: the whole log's count by pattern; a group's share of it is
+            # its own count scaled so that the groups add up to the whole log's.
+            if log is not None:
+                naive = sum(_naive_by_group(log, policy, interactions, level, whole, bound))
+                patterned = min(missing * share * (patterned / naive if naive > 0 else 1.0), missing)
+            share = patterned / missing
         imp = true + sum(chances) + missing * share
         # Per viewer: rows on the rung, valid rows off it, undetermined rows (all valid).
         per_viewer: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -703,6 +752,26 @@ def reference_ladder(
             imp = min(imp, out[parent][0])
             uniques = min(uniques, out[parent][1])
         out[level] = (imp, min(uniques, imp), unknown)
+    return out
+
+
+def _naive_by_group(
+    log: list[dict[str, Any]],
+    policy: Policy,
+    interactions: tuple[str, ...],
+    level: str,
+    whole: list[dict[str, Any]],
+    bound: str | None,
+) -> list[float]:
+    """Per item of ``log``: its unmeasured rows on the rung at its own share of the rest."""
+    out = []
+    for item in dict.fromkeys(r["item_id"] for r in log):
+        on = [_rung_of_row(r, policy, interactions) for r in log if r["item_id"] == item]
+        chances = [c for c in _resolved(on, policy, level, whole, bound) if c is not None]
+        missing = sum(1 for m in on if m[level] is None) - len(chances)
+        determined = sum(1 for m in on if m["valid"]) - missing
+        true = sum(1 for m in on if m[level] is True)
+        out.append(missing * ((true + sum(chances)) / determined if determined > 0 else 0.5))
     return out
 
 

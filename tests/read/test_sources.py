@@ -142,11 +142,15 @@ def test_grouped_files_give_the_same_groups(files: Path, name: str) -> None:
 def test_group_by_item_id() -> None:
     """by="item_id" gives one group per item, in key order, adding up to the whole log; a
     group is its rows audited alone, except that censored times are resolved with the whole
-    log's life table (groups share the time distribution)."""
+    log's life table (groups share the time distribution) and rows measured in part take the
+    whole log's correction (docs/methods.md, "Unmeasured rows"): here, rows that measured both
+    the visible share and a time, or neither."""
     result = va.audit(LOG, by="item_id")
     items = sorted(set(LOG["item_id"].to_pylist()))
     assert [g.key for g in result.groups] == [{"item_id": i} for i in items]
     uncensored = LOG.drop_columns(["dwell_censored"])
+    fraction, dwell = pa.compute.is_valid(uncensored["visible_fraction"]), pa.compute.is_valid(uncensored["dwell_ms"])
+    uncensored = uncensored.filter(pa.compute.equal(fraction, dwell))
     by_item = va.audit(uncensored, by="item_id")
     for g in by_item.groups:
         alone = va.audit(uncensored.filter(pa.compute.equal(uncensored["item_id"], g.key["item_id"])))

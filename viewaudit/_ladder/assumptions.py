@@ -226,6 +226,16 @@ def _model_free_ranges(context: AssumptionContext) -> str:
     return "; ".join(out)
 
 
+def _partly_measured(context: AssumptionContext) -> dict[str, int]:
+    """Per rung the log can determine and with unmeasured rows: the valid rows that measured part
+    of its inputs (their chance is taken per pattern of what was measured)."""
+    patterns = context.summary.measurement_patterns
+    unmeasured = _unmeasured(context)
+    return {
+        level: patterns[f"{level}:p"] for level in context.measured if patterns.get(f"{level}:p", 0) and unmeasured[level] > 0
+    }
+
+
 def _unmeasured(context: AssumptionContext) -> dict[str, int]:
     return {level: context.undetermined[level] - context.crossing[level] for level in ESTIMATED_LEVELS}
 
@@ -410,6 +420,15 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "intervals); a viewer with only undetermined impressions on a rung counts as having just one.",
         lambda c: {"relative_error": c.relative_error},
         method="methods.md#hyperloglog-counts",
+    ),
+    Assumption(
+        "partly measured",
+        lambda c: bool(_partly_measured(c)),
+        "Rows measured in part (a visible share but no time, or the reverse): {partly}. Each takes the share on "
+        "the rung of the rows measured in full that pass what it measured (missing at random given what was "
+        "measured).",
+        lambda c: {"partly": "; ".join(f"{level} {n:,}" for level, n in _partly_measured(c).items())},
+        method="methods.md#unmeasured-rows",
     ),
     Assumption(
         "strata",

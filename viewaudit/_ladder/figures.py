@@ -21,6 +21,7 @@ over groups. Figures that a complete, fully measured, unsampled log determines a
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -36,7 +37,7 @@ from viewaudit._ladder.propensity import UndeterminedChances, heterogeneous_view
 from viewaudit._ladder.reach import k_plus_reach_with_undetermined
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS, PARENT, Level
 from viewaudit._scan.statistics import LadderStatistics
-from viewaudit._scan.summary import WEIGHT2_SCALE, WEIGHT_SCALE, Summary
+from viewaudit._scan.summary import WEIGHT2_SCALE, WEIGHT_SCALE, Summary, rung_inputs
 from viewaudit._warnings import DegenerateDataWarning
 
 #: Figures in the ladder table, in order, for every level.
@@ -175,6 +176,63 @@ def _determined_share(
     return DeterminedShare(resolution, unmeasured, determined, on_rung, share_low, share_high)
 
 
+def _by_measurement_pattern(
+    share: DeterminedShare, patterns: dict[str, int], level: str, inputs: int, n_groups: int, confidence_level: float
+) -> tuple[DeterminedShare, Triple]:
+    """The unmeasured rows on the rung where some rows measured part of its inputs: the share of
+    the rows measured in full does not hold for them.
+
+    A row that measured part of what the rung needs (``Summary.measurement_patterns``) is
+    undetermined only where it meets every rule it measured. Its chance is that of a row
+    measured in full meeting the same rules: the rows measured in full on the rung, over those
+    measured in full that meet them (missing at random given what was measured). Per pattern,
+    that share's prediction interval (:func:`predicted_count_interval`); the patterns' half-widths
+    add (they share the rows on the rung). Counted over the whole log: for one group, its
+    figures; for many, each group's count from its own share is scaled so that the groups add up
+    to the whole log's (the patterns taken to mix alike across groups), between that count's low
+    end and all of its unmeasured rows.
+    """
+    full = (1 << inputs) - 1
+    met = {int(k.split(":d")[1]): n for k, n in patterns.items() if k.startswith(f"{level}:d")}
+    on = met.get(full, 0)
+    estimate = low = high = 0.0
+    # Sorted, and added exactly (fsum): the figures may not hang on the order batches or groups came in.
+    for key, rows in sorted(patterns.items()):
+        if not key.startswith(f"{level}:u"):
+            continue
+        measured = int(key.split(":u")[1])
+        meeting = math.fsum(n for t, n in met.items() if t & measured == measured)
+        e, lo, hi = (
+            float(x[0])
+            for x in predicted_count_interval(
+                np.array([on]), np.array([meeting]), np.array([rows]), confidence_level=confidence_level
+            )
+        )
+        estimate, low, high = estimate + e, low + (e - lo), high + (hi - e)
+    unmeasured = share.unmeasured.astype(np.float64)
+    if n_groups == 1:
+        on_rung = np.array([estimate])
+        on_low, on_high = np.array([max(estimate - low, 0.0)]), np.array([min(estimate + high, float(unmeasured[0]))])
+    else:
+        naive, naive_low, _ = predicted_count_interval(
+            share.on_rung, share.determined, share.unmeasured, confidence_level=confidence_level
+        )
+        total = math.fsum(naive)
+        scale = estimate / total if total > 0 else 1.0
+        on_rung = np.clip(naive * scale, naive_low, unmeasured)
+        on_low, on_high = np.minimum(naive_low, on_rung), unmeasured
+    some = unmeasured > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adjusted = attrs.evolve(
+            share,
+            on_rung=np.where(some, on_rung, share.on_rung),
+            determined=np.where(some, unmeasured, share.determined),
+            share_low=np.where(some, on_low / unmeasured, share.share_low),
+            share_high=np.where(some, on_high / unmeasured, share.share_high),
+        )
+    return adjusted, (on_rung, on_low, on_high)
+
+
 def _estimated_rung(
     stats: LadderStatistics,
     summary: Summary,
@@ -189,7 +247,15 @@ def _estimated_rung(
     counted = stats.totals[f"n_{level}"]
     undetermined = stats.totals[f"u_{level}"]
     share = _determined_share(stats.totals, level, resolution, confidence_level)
-    undetermined_on_rung, bounded = _bounded_impressions(counted, share, stratified_level, confidence_level)
+    unmeasured_on: Triple | None = None
+    patterns = summary.measurement_patterns
+    if patterns.get(f"{level}:p", 0) and np.any(share.unmeasured > 0) and level not in undeterminable_levels(summary, stats):
+        inputs = rung_inputs(summary.policy, level)
+        share, unmeasured_on = _by_measurement_pattern(share, patterns, level, inputs, stats.n_groups, confidence_level)
+        if stratified_level is not None:
+            # The strata's shares are those of all their rows measured in full: a low end here.
+            stratified_level = (stratified_level[0], stratified_level[1], np.maximum(stratified_level[2], undetermined))
+    undetermined_on_rung, bounded = _bounded_impressions(counted, share, stratified_level, confidence_level, unmeasured_on)
     impressions = _whole_impressions(bounded, counted, undetermined, confidence_level)
     row_chance = _row_chance(share, undetermined, undetermined_on_rung, stratified_level, z)
     unique_viewers = _estimated_unique_viewers(stats, level, share, row_chance, stratified_level is not None, confidence_level)
@@ -205,15 +271,22 @@ def _estimated_rung(
 
 
 def _bounded_impressions(
-    counted: np.ndarray, share: DeterminedShare, stratified_level: Triple | None, confidence_level: float
+    counted: np.ndarray,
+    share: DeterminedShare,
+    stratified_level: Triple | None,
+    confidence_level: float,
+    unmeasured_on: Triple | None = None,
 ) -> tuple[np.ndarray, BoundedCount]:
     """How many undetermined rows are on the rung, and the rung's impressions as a
-    :class:`~viewaudit._ladder.bounded.BoundedCount`."""
+    :class:`~viewaudit._ladder.bounded.BoundedCount` (``unmeasured_on``: how many unmeasured rows
+    are on it, when not from ``share``)."""
     resolution = share.resolution
     z = _z(confidence_level)
     on_rung, on_rung_low, on_rung_high = predicted_count_interval(
         share.on_rung, share.determined, share.unmeasured, confidence_level=confidence_level
     )
+    if unmeasured_on is not None:
+        on_rung, on_rung_low, on_rung_high = unmeasured_on
     resolved_sd = z * np.sqrt(resolution.row_variance + resolution.model_variance)
     # Half-widths of the noise (at z) below and above, and the bounds the crossing rows allow
     # around the estimate (low_slack, high_slack): kept apart, since noise and bounds do not add

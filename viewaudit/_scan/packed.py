@@ -80,6 +80,7 @@ from viewaudit._scan.summary import (
     crossings_possible,
     empty_measurements,
     interaction_columns,
+    measurement_patterns,
     merged_empty_columns,
     rung_masks,
 )
@@ -126,6 +127,7 @@ class _Part:
     bits: tuple[np.ndarray, ...]  # per policy: uint8 rung bits per row
     hist: tuple[np.ndarray, ...]  # per policy: (groups, 64) rows per bit pattern
     excluded: tuple[dict[str, int], ...]
+    measurement_patterns: tuple[dict[str, int], ...]
     gmap: np.ndarray  # global codes of ``groups``
     keys: tuple[tuple[np.ndarray, np.ndarray], ...] | None  # per policy: packed (on, valid-row) keys
     version: int  # of the key layout ``keys`` were packed with
@@ -172,12 +174,14 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
             f"column 'weight' first appears at row {first_row}: a sampled log needs its weights from the first "
             "batch on (or engine='summary', which takes earlier rows as weight 1)"
         )
-    bits, hists, excluded, crossings = [], [], [], []
+    bits, hists, excluded, crossings, patterns = [], [], [], [], []
     resolvable = crossings_possible(log.column_names, plan.rounding_ms)
     for policy, interactions in zip(plan.policies, plan.interactions, strict=True):
         masks = rung_masks(log, policy, interactions, plan.rounding_ms)
+        crossing_rows = None
         if resolvable:
             times, row_codes = batch_crossings(masks["timing"](), policy, plan.rounding_ms)
+            crossing_rows = {level: c >= 0 for level, c in row_codes.items()}
             on = [np.flatnonzero(row_codes[level] >= 0) for level in ESTIMATED_LEVELS]
             rows = (
                 np.concatenate([local[i] for i in on]),
@@ -198,6 +202,7 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         excluded.append(
             {rule: int(np.count_nonzero(np.asarray(pc.fill_null(m, False)))) for rule, m in masks["excluded"].items()}
         )
+        patterns.append(measurement_patterns(masks, crossing_rows))
     # Pack the keys here, in the worker, when the ids fit the current layout (the fold checks
     # the layout version, and packs again in the rare case it changed meanwhile).
     gmap, layout, version = codes.claim(groups, viewer[has_viewer] if viewer is not None and has_viewer is not None else None)
@@ -226,6 +231,7 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         bits=tuple(bits),
         hist=tuple(hists),
         excluded=tuple(excluded),
+        measurement_patterns=tuple(patterns),
         crossings=tuple(crossings),
     )
 
@@ -272,6 +278,7 @@ class _Tally:
 
     hist: np.ndarray = attrs.field(factory=lambda: np.zeros((0, 64), dtype=np.int64))
     excluded: dict[str, int] = attrs.field(factory=dict)
+    measurement_patterns: dict[str, int] = attrs.field(factory=dict)
     viewers: _ExactViewers = attrs.field(factory=_ExactViewers)
     sketches: np.ndarray | None = None  # HLL: registers (groups, sketch, m); see SKETCH_BITS
     histograms: tuple[DwellHistogram, DwellHistogram] | None = None
@@ -404,6 +411,8 @@ class _Fold:
             tally.hist[gmap] += hist  # gmap holds distinct codes: no index repeats
             for rule, n in part.excluded[k].items():
                 tally.excluded[rule] = tally.excluded.get(rule, 0) + n
+            for key, n in part.measurement_patterns[k].items():
+                tally.measurement_patterns[key] = tally.measurement_patterns.get(key, 0) + n
             if part.crossings is not None:
                 (hv, ha), (local, level, code) = part.crossings[k]
                 tally.histograms = (
@@ -508,6 +517,7 @@ class _Fold:
             rejected=self.rejected,
             nulled=self.nulled,
             excluded=self.tallies[k].excluded,
+            measurement_patterns=self.tallies[k].measurement_patterns,
             columns_seen=frozenset(self.columns),
             empty_columns=self.empty_columns,
             # As merge() leaves them: sorted.

@@ -107,6 +107,9 @@ class Summary:
     nulled: dict[str, int] = attrs.field(factory=dict, converter=_freeze_counts)
     #: How ``rounding_ms`` was read from the log's time columns (empty: it was given, not read).
     granularity: tuple[Granularity, ...] = ()
+    #: Per estimated rung, the valid rows by what they measured of the rung's inputs
+    #: (:func:`measurement_patterns`).
+    measurement_patterns: dict[str, int] = attrs.field(factory=dict, converter=_freeze_counts)
 
     @property
     def rows_accepted(self) -> int:
@@ -240,7 +243,10 @@ def merge(*summaries: Summary) -> Summary:
     rejected: dict[str, int] = {}
     excluded: dict[str, int] = {}
     nulled: dict[str, int] = {}
+    patterns: dict[str, int] = {}
     for s in summaries:
+        for k, v in s.measurement_patterns.items():
+            patterns[k] = patterns.get(k, 0) + v
         for k, v in s.rejected.items():
             rejected[k] = rejected.get(k, 0) + v
         for k, v in s.nulled.items():
@@ -275,6 +281,7 @@ def merge(*summaries: Summary) -> Summary:
         interactions=sorted(set().union(*(s.interactions for s in summaries))),
         weighted=weighted,
         granularity=first.granularity if all(s.granularity == first.granularity for s in summaries) else (),
+        measurement_patterns=patterns,
     )
 
 
@@ -414,12 +421,24 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
     def open_(mask: pa.Array) -> np.ndarray:
         return np.asarray(pc.is_null(mask), dtype=bool)
 
+    def inputs() -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+        # Per estimated rung, what it reads, each as (measured, meets its rule) per row: the
+        # visible share, the in-view time, the dwell (a rule at 0 reads nothing).
+        def measured(values: pa.Array | None) -> np.ndarray:
+            return np.zeros(n, dtype=bool) if values is None else np.asarray(pc.is_valid(values), dtype=bool)
+
+        fraction = [(measured(col("visible_fraction")), flags(visible))] if policy.min_visible_fraction > 0 else []
+        timed = [(measured(in_view), flags(long_enough))] if policy.min_in_view_ms > 0 else []
+        attention = [(measured(dwell), flags(attentive))] if policy.attention_ms > 0 else []
+        return {"viewable": [*fraction, *timed], "attended": [*fraction, *timed, *attention]}
+
     return {
         "valid": valid,
         "viewable": viewable,
         "attended": attended,
         "engaged": engaged,
         "excluded": {"is_bot": by_flag, "user_agent": by_agent, "self_view": by_self},
+        "inputs": inputs,
         # Computed on demand: most logs have no censored or rounded times to resolve.
         "visible_dwell": lambda: (times(dwell), flags(pc.and_kleene(valid, visible))),
         "timing": lambda: {
@@ -459,6 +478,7 @@ def summarize_table(
     n = log.num_rows
     masks = rung_masks(log, policy, interactions, rounding_ms)
     crossings = histograms = None
+    codes: dict[str, np.ndarray] | None = None
     if crossings_possible(log.column_names, rounding_ms):
         hists, codes = batch_crossings(masks["timing"](), policy, rounding_ms)
         histograms = (hists["viewable"], hists["attended"])
@@ -512,6 +532,7 @@ def summarize_table(
         rejected=dict(rejected or {}),
         nulled=dict(nulled or {}),
         excluded=excluded,
+        measurement_patterns=measurement_patterns(masks, None if codes is None else {k: c >= 0 for k, c in codes.items()}),
         columns_seen=frozenset(log.column_names),
         empty_columns=empty_measurements(log),
         interactions=interactions,
@@ -520,6 +541,47 @@ def summarize_table(
         crossings=crossings,
         histograms=histograms,
     )
+
+
+def rung_inputs(policy: Policy, level: str) -> int:
+    """How many inputs an estimated rung reads under ``policy`` (as ``rung_masks``'s ``inputs``)."""
+    viewable = int(policy.min_visible_fraction > 0) + int(policy.min_in_view_ms > 0)
+    return viewable + int(policy.attention_ms > 0) if level == "attended" else viewable
+
+
+def measurement_patterns(masks: Mapping[str, Any], crossing: Mapping[str, np.ndarray] | None) -> dict[str, int]:
+    """Per estimated rung that reads two inputs or more, the valid rows by what they measured.
+
+    Inputs are numbered in the order of ``masks["inputs"]`` (visible share, in-view time, dwell);
+    a set of them is a bit mask. Keys: ``"{level}:p"``, the rows that measured some of the inputs
+    but not all; ``"{level}:u{M}"``, the undetermined rows that measured the set ``M`` (not all),
+    their crossing rows (``crossing``: per rung, resolved by the time histograms) left out;
+    ``"{level}:d{T}"``, the rows that measured every input, by the set ``T`` of the rules they
+    meet. An undetermined row meets every rule it measured: its chance of being on the rung is
+    that of a row measured in full that meets them (:func:`viewaudit._ladder.figures`).
+    """
+    valid = np.asarray(pc.fill_null(masks["valid"], False), dtype=bool)
+    out: dict[str, int] = {}
+    for level, inputs in masks["inputs"]().items():
+        if len(inputs) < 2:
+            continue
+        full = (1 << len(inputs)) - 1
+        measured = np.zeros(valid.size, dtype=np.int64)
+        meets = np.zeros(valid.size, dtype=np.int64)
+        for i, (m, ok) in enumerate(inputs):
+            measured |= m.astype(np.int64) << i
+            meets |= (m & ok).astype(np.int64) << i
+        open_ = np.asarray(pc.is_null(masks[level]), dtype=bool)
+        undetermined = open_ & ~crossing[level] if crossing is not None else open_
+        partly = valid & (measured != 0) & (measured != full)
+        out[f"{level}:p"] = int(np.count_nonzero(partly))
+        by_measured = np.bincount(measured[valid & undetermined & (measured != full)], minlength=full + 1)
+        by_met = np.bincount(
+            meets[valid & ~np.asarray(pc.is_null(masks[level]), dtype=bool) & (measured == full)], minlength=full + 1
+        )
+        out.update({f"{level}:u{m}": int(c) for m, c in enumerate(by_measured) if c})
+        out.update({f"{level}:d{t}": int(c) for t, c in enumerate(by_met) if c})
+    return out
 
 
 def crossings_possible(columns: Iterable[str], rounding_ms: float) -> bool:
