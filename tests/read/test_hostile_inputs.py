@@ -266,3 +266,40 @@ def test_group_figures_do_not_depend_on_labels(table: pa.Table, data: st.DataObj
     moved = {g["key"]["item_id"]: g for g in _invariant_audit(after, table.num_rows, by="item_id")["groups"]}
     for label, group in expected.items():
         assert moved[relabel[label]] == {**group, "key": {"item_id": relabel[label]}}
+
+
+# --- legal inputs that once crashed or broke the JSON report ----------------------------------
+
+
+@pytest.mark.parametrize("engine", ["auto", "summary"])
+@pytest.mark.parametrize(
+    ("names", "by", "twice"),
+    [
+        (["item_id", "item_id"], None, "item_id"),
+        (["item_id", "viewer_id", "viewer_id"], None, "viewer_id"),
+        (["item_id", "dwell_ms", "dwell_ms"], None, "dwell_ms"),
+        (["item_id", "surface", "surface"], "surface", "surface"),
+    ],
+)
+def test_a_column_read_twice_is_named(tmp_path: Path, engine: str, names: list[str], by: str | None, twice: str) -> None:
+    """A column the audit reads that appears twice (CSV header, Arrow table) raises a ValueError
+    naming it; it was a KeyError from pyarrow."""
+    table = pa.table([pa.array([1.0, 2.0]) if n == "dwell_ms" else pa.array([1, 2]) for n in names], names=names)
+    csv = _csv(tmp_path, ",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+    for source in (table, csv):
+        with pytest.raises(ValueError, match=rf"column '{twice}' appears 2 times in the source"):
+            va.audit(source, by=by, engine=engine)
+
+
+def test_a_column_no_count_reads_may_repeat(tmp_path: Path) -> None:
+    """Repeated columns the audit does not read cost nothing, rejects file included."""
+    source = _csv(tmp_path, "item_id,note,note,dwell_ms\n1,a,b,-1\n2,c,d,5\n")
+    result = va.audit(source, rejects=tmp_path / "bad.csv", rounding_ms=0)
+    check_invariants(result, 2)
+    assert result.rows.rejected == {"dwell_ms: negative": 1}
+
+
+def test_by_the_same_column_twice_is_named() -> None:
+    """by=['item_id', 'item_id'] raises a ValueError naming by (it was a KeyError)."""
+    with pytest.raises(ValueError, match=r"by must name each column once, got 'item_id' 2 times"):
+        va.audit(pa.table({"item_id": [1]}), by=["item_id", "item_id"])

@@ -181,6 +181,7 @@ def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndar
     """The valid non-null values in ms of each time column ``raw`` has (values a full
     validation would reject are left out: this is a look at the values, not a check)."""
     names = raw.schema.names
+    check_once(names, [columns.source_name(c) for c in TIME_COLUMNS])
     out: dict[str, np.ndarray] = {}
     for name in TIME_COLUMNS:
         source = columns.source_name(name)
@@ -390,8 +391,21 @@ def _not_a_list(name: str, kind: pa.DataType, columns: ColumnMap) -> None:
         )
 
 
+def check_once(names: Sequence[str], read: Sequence[str]) -> None:
+    """Raise ``ValueError`` when a column the audit reads appears more than once in ``names``:
+    which of them holds the values is a guess (columns no count reads may repeat)."""
+    for name in dict.fromkeys(read):
+        times = list(names).count(name)
+        if times > 1:
+            raise ValueError(
+                f"column {name!r} appears {times} times in the source; the audit reads it, so it must be "
+                "one column: rename or drop the others"
+            )
+
+
 def check_schema(names: Sequence[str], columns: ColumnMap) -> None:
     """Raise ``ValueError`` when the source cannot be an impression log at all."""
+    check_once(names, [columns.source_name(c) for c in CANONICAL_COLUMNS])
     source = columns.source_name("item_id")
     if source not in names:
         mapped = "" if source == "item_id" else f" (mapped from {source!r})"
@@ -464,6 +478,7 @@ def validate_batch(
             continue
         if col not in names:
             raise ValueError(f"column {col!r} is required (by= or interactions) but missing")
+        check_once(names, [col])
         arr = _decoded(col, _combine(raw.column(col)), check)
         out[col] = _bool_column(col, arr, check) if as_bool else _text(arr)
 

@@ -52,7 +52,7 @@ from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._policy import Policy
 from viewaudit._read.rejects import RejectsWriter
 from viewaudit._read.sources import Stream
-from viewaudit._read.validation import check_schema, validate_batch
+from viewaudit._read.validation import check_once, check_schema, validate_batch
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
 from viewaudit._scan.crossing_codes import CODE_BITS, batch_crossings, empty_histograms, exact_histograms
 from viewaudit._scan.packed_keys import (
@@ -597,6 +597,7 @@ def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled:
     if len(by) > 1:
         return "grouping by several columns"
     names = stream.schema.names
+    check_once(names, [columns.source_name(c) for c in CANONICAL_COLUMNS])
     viewer = columns.source_name("viewer_id")
     if viewer in names and _is_text(stream.schema.field(viewer).type):
         return "text viewer ids"
