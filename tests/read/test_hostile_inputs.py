@@ -30,6 +30,8 @@ and so has each minimal failing example the suite found.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import warnings
 from pathlib import Path
 from typing import Any
@@ -303,3 +305,55 @@ def test_by_the_same_column_twice_is_named() -> None:
     """by=['item_id', 'item_id'] raises a ValueError naming by (it was a KeyError)."""
     with pytest.raises(ValueError, match=r"by must name each column once, got 'item_id' 2 times"):
         va.audit(pa.table({"item_id": [1]}), by=["item_id", "item_id"])
+
+
+#: A by column of each Arrow kind a log may group by, with the labels its groups get.
+BY_KINDS = {
+    "float NaN": (pa.array([1.5, float("nan"), None, 1.5]), [1.5, None]),
+    "float -0.0": (pa.array([-0.0, 0.0, 2.0, 2.0]), [0.0, 2.0]),
+    "date32": (
+        pa.array([dt.date(2024, 1, 2), None, dt.date(2024, 1, 2), dt.date(2024, 1, 3)]),
+        ["2024-01-02", "2024-01-03", None],
+    ),
+    "timestamp tz": (
+        pa.array([dt.datetime(2024, 1, 2, 9), None, None, None], pa.timestamp("s", tz="UTC")),
+        ["2024-01-02 09:00:00Z", None],
+    ),
+    "decimal": (pa.array([decimal.Decimal("1.5"), None, None, None], pa.decimal128(5, 2)), ["1.50", None]),
+}
+
+
+@pytest.mark.parametrize("engine", ["auto", "summary"])
+@pytest.mark.parametrize("kind", list(BY_KINDS))
+def test_by_labels_of_every_kind_give_strict_json(engine: str, kind: str) -> None:
+    """A by column of floats with NaN, dates, timestamps or decimals gives a strict JSON report:
+    NaN is a missing label (as in pandas), -0.0 is 0.0, and the rest are their text (they were
+    NaN, datetime or Decimal keys that json.dumps refused)."""
+    labels, want = BY_KINDS[kind]
+    table = pa.table({"item_id": [1, 2, 3, 4], "viewer_id": [1, 2, 3, 4], "g": labels})
+    report = _invariant_audit(table, 4, by="g", engine=engine)
+    assert [g["key"]["g"] for g in va.audit(table, by="g", engine=engine).to_dict()["groups"]] == want
+    assert sum(g["ladder"][0]["impressions"]["estimate"] for g in report["groups"]) == 4
+
+
+@pytest.mark.parametrize("labels", [pa.array([[1], [2]]), pa.array([{"a": 1}, {"a": 2}])], ids=["list", "struct"])
+def test_by_a_nested_column_is_named(labels: pa.Array) -> None:
+    """Grouping by a list or struct column raises a TypeError naming it (was an Arrow kernel error)."""
+    with pytest.raises(TypeError, match=r"column 'g' \(by=\) must hold text, numbers"):
+        va.audit(pa.table({"item_id": [1, 2], "g": labels}), by="g")
+
+
+@settings(max_examples=40)
+@given(
+    kind=st.sampled_from(list(BY_KINDS)),
+    order=st.permutations(range(4)),
+    cut=st.integers(0, 4),
+)
+def test_by_labels_do_not_depend_on_row_order_or_batches(kind: str, order: list[int], cut: int) -> None:
+    """Labels of any kind give the same groups whatever the row order and the batches."""
+    labels, _ = BY_KINDS[kind]
+    table = pa.table({"item_id": [1, 2, 3, 4], "viewer_id": [1, 2, 3, 4], "g": labels})
+    shuffled = table.take(order)
+    parts = [*shuffled.slice(0, cut).to_batches(), *shuffled.slice(cut).to_batches()]
+    batches = pa.RecordBatchReader.from_batches(shuffled.schema, parts)
+    assert _invariant_audit(batches, 4, by="g") == _invariant_audit(table, 4, by="g")

@@ -228,6 +228,21 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     return pc.fill_null(out, False)
 
 
+def _group_column(name: str, arr: pa.Array) -> pa.Array:
+    """A ``by=`` column's labels: text, integers and booleans as they are; floats with NaN as
+    missing (as pandas means it) and -0.0 as 0.0 (one number, one group); dates, times and
+    decimals as their text, which JSON can hold. A list or struct is no label."""
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t) or pa.types.is_null(t):
+        return arr
+    if pa.types.is_floating(t):
+        arr = arr.cast(pa.float64())
+        return pc.if_else(pc.is_nan(arr), None, pc.add(arr, 0.0))
+    if pa.types.is_temporal(t) or pa.types.is_decimal(t):
+        return arr.cast(pa.string())
+    raise TypeError(f"column {name!r} (by=) must hold text, numbers, booleans, dates or times to group by, found {t}")
+
+
 def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
     """``ts`` as epoch milliseconds (truncated); a value that cannot be read is null, and counted.
 
@@ -480,7 +495,7 @@ def validate_batch(
             raise ValueError(f"column {col!r} is required (by= or interactions) but missing")
         check_once(names, [col])
         arr = _decoded(col, _combine(raw.column(col)), check)
-        out[col] = _bool_column(col, arr, check) if as_bool else _text(arr)
+        out[col] = _bool_column(col, arr, check) if as_bool else _group_column(col, _text(arr))
 
     reason = np.full(n, -1, dtype=np.int32)
     labels: list[str] = []
