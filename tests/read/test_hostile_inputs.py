@@ -357,3 +357,17 @@ def test_by_labels_do_not_depend_on_row_order_or_batches(kind: str, order: list[
     parts = [*shuffled.slice(0, cut).to_batches(), *shuffled.slice(cut).to_batches()]
     batches = pa.RecordBatchReader.from_batches(shuffled.schema, parts)
     assert _invariant_audit(batches, 4, by="g") == _invariant_audit(table, 4, by="g")
+
+
+@pytest.mark.parametrize("engine", ["auto", "summary"])
+@pytest.mark.parametrize(
+    "liked", [[1, 0, None, 2], ["yes", "no", None, "1"], [True, False, None, True]], ids=["int", "text", "bool"]
+)
+def test_by_an_interaction_column_groups_by_the_flag(engine: str, liked: list[Any]) -> None:
+    """by='liked' (an interaction the policy counts) groups by the flag the policy reads: it was
+    an Arrow kernel error ('or' of bool and int64) for integer or text flags."""
+    table = pa.table({"item_id": [1, 2, 3, 4], "viewer_id": [1, 2, 3, 4], "liked": liked})
+    result = va.audit(table, by="liked", engine=engine)
+    check_invariants(result, 4)
+    assert [g.key for g in result.groups] == [{"liked": False}, {"liked": True}]
+    assert [g.ladder["engaged"].impressions.estimate for g in result.groups] == [0, 2]

@@ -486,7 +486,9 @@ def validate_batch(
     check.items.sort(key=lambda item: not item[0].startswith("item_id"))
 
     names = raw.schema.names
-    for name in extra:
+    # Interactions first: a by= column that is also an interaction is then grouped by as the
+    # boolean the policy reads, not kept raw for the policy to meet as integers or text.
+    for name in sorted(extra, key=lambda n: not n.startswith("?")):
         as_bool = name.startswith("?")
         col = name[1:] if as_bool else name
         if col in out:
