@@ -371,3 +371,25 @@ def test_by_an_interaction_column_groups_by_the_flag(engine: str, liked: list[An
     check_invariants(result, 4)
     assert [g.key for g in result.groups] == [{"liked": False}, {"liked": True}]
     assert [g.ladder["engaged"].impressions.estimate for g in result.groups] == [0, 2]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "rejected"),
+    [
+        ("dwell_ms", pa.array([1000, 2**63 - 1], pa.int64()), {}),
+        ("dwell_ms", pa.array([1000, 2**64 - 1], pa.uint64()), {}),
+        ("dwell_ms", pa.array([1000, -(2**63)], pa.int64()), {"dwell_ms: negative": 1}),
+        ("in_view_ms", pa.array([1000, 2**53 + 1], pa.int64()), {}),
+        ("weight", pa.array([1, 2**62], pa.int64()), {"weight: above 1e+09": 1}),
+        ("visible_fraction", pa.array([1, 2**62], pa.int64()), {"visible_fraction: outside [0, 1]": 1}),
+    ],
+)
+def test_integers_beyond_2_53_in_number_columns_are_judged_by_value(
+    column: str, values: pa.Array, rejected: dict[str, int]
+) -> None:
+    """An integer number column holding 2**63 - 1 (or any integer a float cannot hold exactly) is
+    read as the nearest float and judged by its value: it was ArrowInvalid 'Integer value ... not
+    in range', from Python and on the command line."""
+    result = va.audit(pa.table({"item_id": [1, 2], column: values}), rounding_ms=0)
+    check_invariants(result, 2)
+    assert result.rows.rejected == rejected

@@ -149,7 +149,9 @@ def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
         check.add(f"{name}: not a number", "a number", bad, arr)
         arr = pc.if_else(ok, stripped, None).cast(pa.float64())
     elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t):
-        arr = arr.cast(pa.float64())
+        # Unchecked: a float holds integers only below 2**53, and a duration, share or weight
+        # that large (a logging error, if anything) is judged by its value, not refused by Arrow.
+        arr = arr.cast(pa.float64(), safe=False)
     else:
         raise TypeError(f"column {name!r} must hold numbers, found {t}")
     # NaN is how pandas spells a missing float: treat it as null (not measured).
