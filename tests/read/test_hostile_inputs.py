@@ -393,3 +393,18 @@ def test_integers_beyond_2_53_in_number_columns_are_judged_by_value(
     result = va.audit(pa.table({"item_id": [1, 2], column: values}), rounding_ms=0)
     check_invariants(result, 2)
     assert result.rows.rejected == rejected
+
+
+@pytest.mark.parametrize("engine", ["auto", "summary"])
+def test_a_time_past_floats_in_its_declared_unit_is_not_finite(engine: str) -> None:
+    """read_time:s of 1e306 is infinite in ms: its row is rejected as not finite, as an infinite
+    dwell_ms is (it was accepted as an infinite dwell and counted viewable and attended)."""
+    table = pa.table({"item_id": [1, 2, 3], "viewer_id": [1, 2, 3], "visible_fraction": [1.0, 1.0, 1.0], "rt": [1e306, 2.0, 0.5]})
+    result = va.audit(table, columns={"dwell_ms": "rt:s"}, engine=engine, rounding_ms=0)
+    check_invariants(result, 3)
+    assert result.rows.rejected == {"dwell_ms: not finite": 1}
+    assert result.ladder["attended"].impressions.estimate == 1
+    with pytest.raises(
+        ValueError, match=r"row 0: column 'dwell_ms' must be a finite number once in ms \(times 1000\), got 1e\+306"
+    ):
+        va.audit(table, columns={"dwell_ms": "rt:s"}, on_invalid="raise")

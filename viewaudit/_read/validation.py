@@ -138,7 +138,9 @@ def _id_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     raise TypeError(f"column {name!r} must hold integers or text ids, found {t}")
 
 
-def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
+def _float_column(name: str, arr: pa.Array, check: _Check, *, scale: float = 1.0) -> pa.Array:
+    """The column as float64, times ``scale`` (the size of its declared unit in ms), with its
+    bad values checked after the scaling: 1e306 seconds is no finite number of ms."""
     arr = _text(arr)
     t = arr.type
     if pa.types.is_string(t):
@@ -156,7 +158,11 @@ def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
         raise TypeError(f"column {name!r} must hold numbers, found {t}")
     # NaN is how pandas spells a missing float: treat it as null (not measured).
     arr = pc.if_else(pc.is_nan(arr), None, arr)
-    check.add(f"{name}: not finite", "a finite number", pc.is_inf(arr), arr)
+    given = arr  # in the source's unit, for the message of on_invalid="raise"
+    if scale != 1.0:
+        arr = pc.multiply(arr, scale)
+    finite = "a finite number" if scale == 1.0 else f"a finite number once in ms (times {scale:g})"
+    check.add(f"{name}: not finite", finite, pc.is_inf(arr), given)
     if name == "visible_fraction":
         outside = pc.or_(pc.less(arr, 0.0), pc.greater(arr, 1.0))
         check.add(f"{name}: outside [0, 1]", "a value in [0, 1]", outside, arr)
@@ -169,14 +175,14 @@ def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
         expectation = f"a number <= {MAX_WEIGHT:g} (a sample rate >= {MIN_SAMPLE_RATE:g})"
         check.add(f"{name}: above {MAX_WEIGHT:g}", expectation, above, arr)
     else:
-        check.add(f"{name}: negative", "a value >= 0", pc.less(arr, 0.0), arr)
+        check.add(f"{name}: negative", "a value >= 0", pc.less(arr, 0.0), given)
     return arr
 
 
-def _in_ms(name: str, arr: pa.Array, columns: ColumnMap) -> pa.Array:
-    """A time column in ms, converted from the unit its mapping declares (``read_time:s``)."""
+def _in_ms(name: str, columns: ColumnMap) -> float:
+    """The size in ms of the unit a time column's mapping declares (``read_time:s``: 1000)."""
     unit = columns.unit(name)
-    return arr if unit is None or unit == "ms" else pc.multiply(arr, TIME_UNITS[unit])
+    return 1.0 if unit is None else TIME_UNITS[unit]
 
 
 def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndarray]:
@@ -191,7 +197,7 @@ def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndar
             continue
         check = _Check(raw.num_rows)
         try:
-            arr = _in_ms(name, _float_column(name, _decoded(name, _combine(raw.column(source)), check), check), columns)
+            arr = _float_column(name, _decoded(name, _combine(raw.column(source)), check), check, scale=_in_ms(name, columns))
         except TypeError:
             continue  # the scan raises this with its message
         bad = np.zeros(raw.num_rows, dtype=bool)
@@ -473,7 +479,7 @@ def validate_batch(
         if name in ID_COLUMNS:
             out[name] = _id_column(name, arr, check)
         elif name in FLOAT_COLUMNS:
-            out[name] = _in_ms(name, _float_column(name, arr, check), columns)
+            out[name] = _float_column(name, arr, check, scale=_in_ms(name, columns) if name in TIME_COLUMNS else 1.0)
         elif name in BOOL_COLUMNS:
             out[name] = _bool_column(name, arr, check)
         elif name == "ts":
