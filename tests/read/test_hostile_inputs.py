@@ -408,3 +408,16 @@ def test_a_time_past_floats_in_its_declared_unit_is_not_finite(engine: str) -> N
         ValueError, match=r"row 0: column 'dwell_ms' must be a finite number once in ms \(times 1000\), got 1e\+306"
     ):
         va.audit(table, columns={"dwell_ms": "rt:s"}, on_invalid="raise")
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+def test_a_bom_leaves_the_first_column_text(tmp_path: Path, bom: bytes) -> None:
+    """With a BOM, the first column of a CSV file is read as text like the others: viewers 007
+    and 7 are two (the BOM hid the first name from the declared types, so its type was guessed
+    as integers and they were one viewer)."""
+    result = va.audit(_csv(tmp_path, bom + b"viewer_id,item_id\n007,1\n7,1\n"))
+    assert result.ladder["rendered"].unique_viewers.estimate == 2
+    assert [g.key for g in va.audit(_csv(tmp_path, bom + b"item_id\n01\n1\n"), by="item_id").groups] == [
+        {"item_id": "01"},
+        {"item_id": "1"},
+    ]

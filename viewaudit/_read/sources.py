@@ -144,7 +144,9 @@ def _csv_delimiter(path: Path) -> str:
 
 def _csv_header(path: Path) -> list[str]:
     """The column names on a CSV file's first line (pa.input_stream decompresses by extension)."""
-    with pa.input_stream(str(path)) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="") as text:
+    # utf-8-sig: Arrow skips a BOM, so the names to declare are those after it (with the BOM, the
+    # first column's type was guessed, not declared: ids 007 and 7 became one).
+    with pa.input_stream(str(path)) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as text:
         return next(csv.reader(text, delimiter=_csv_delimiter(path)), [])
 
 
