@@ -421,3 +421,22 @@ def test_a_bom_leaves_the_first_column_text(tmp_path: Path, bom: bytes) -> None:
         {"item_id": "01"},
         {"item_id": "1"},
     ]
+
+
+def test_a_lone_surrogate_in_json_costs_its_row(tmp_path: Path) -> None:
+    """A JSON Lines string escaping a lone surrogate (legal JSON, no UTF-8 text) rejects its row
+    as invalid UTF-8 in an id, nulls an unreadable ts and costs nothing in an unread column: it was
+    a UnicodeEncodeError for the whole file."""
+    path = tmp_path / "log.jsonl"
+    lines = [
+        r'{"item_id": "\ud83d", "viewer_id": 1}',
+        r'{"item_id": "a", "viewer_id": "\udc00x"}',
+        r'{"item_id": "b", "note": "\ud800"}',
+        r'{"item_id": "c", "ts": "\ud800"}',
+        r'{"item_id": "\ud83d\ude00", "viewer_id": 2}',
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    result = va.audit(path)
+    check_invariants(result, 5)
+    assert result.rows.rejected == {"item_id: invalid UTF-8": 1, "viewer_id: invalid UTF-8": 1}
+    assert result.rows.nulled == {"ts: unreadable": 1}

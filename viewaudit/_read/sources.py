@@ -239,10 +239,23 @@ def _records_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
     for name in dict.fromkeys(k for r in records for k in r):
         values = [r.get(name) for r in records]
         try:
-            arrays[name] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            arrays[name] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string())
+            try:
+                arrays[name] = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                arrays[name] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string())
+        except UnicodeEncodeError:
+            # JSON may escape a lone surrogate ("\ud83d"), which is no UTF-8 text: the column is
+            # bytes, so that validation rejects that row as it does a bad byte in a CSV cell.
+            arrays[name] = pa.array([_json_bytes(v) for v in values], pa.binary())
     return pa.RecordBatch.from_pydict(arrays)
+
+
+def _json_bytes(value: Any) -> bytes | None:
+    """A JSON value as UTF-8 bytes, lone surrogates kept as the (invalid) bytes they encode to."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _or_empty(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
