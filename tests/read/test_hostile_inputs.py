@@ -42,6 +42,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import viewaudit as va
+from viewaudit._cli.main import main
 from viewaudit._warnings import DegenerateDataWarning
 
 from helpers.hostile import (
@@ -440,3 +441,16 @@ def test_a_lone_surrogate_in_json_costs_its_row(tmp_path: Path) -> None:
     check_invariants(result, 5)
     assert result.rows.rejected == {"item_id: invalid UTF-8": 1, "viewer_id: invalid UTF-8": 1}
     assert result.rows.nulled == {"ts: unreadable": 1}
+
+
+@pytest.mark.parametrize("head", [b"item_id,caf\xe9\n", "item_id\n".encode("utf-16")], ids=["latin-1", "utf-16"])
+def test_a_header_that_is_not_utf_8_names_the_file(tmp_path: Path, head: bytes, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CSV header that is not UTF-8 raises a ValueError naming the file (it was a bare
+    UnicodeDecodeError), and the CLI says so on one line with exit code 2."""
+    path = _csv(tmp_path, head + b"1,2\n")
+    with pytest.raises(ValueError, match=r"cannot read '.*log\.csv' as csv: its header line is not UTF-8 text"):
+        va.audit(path)
+    assert main(["audit", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "header line is not UTF-8" in err

@@ -145,9 +145,17 @@ def _csv_delimiter(path: Path) -> str:
 def _csv_header(path: Path) -> list[str]:
     """The column names on a CSV file's first line (pa.input_stream decompresses by extension)."""
     # utf-8-sig: Arrow skips a BOM, so the names to declare are those after it (with the BOM, the
-    # first column's type was guessed, not declared: ids 007 and 7 became one).
-    with pa.input_stream(str(path)) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as text:
-        return next(csv.reader(text, delimiter=_csv_delimiter(path)), [])
+    # first column's type was guessed, not declared: ids 007 and 7 became one). Column names are
+    # compared as text, so a header that is not UTF-8 cannot name them: refused here, by file,
+    # where Arrow would fail later with no file named (UnicodeDecodeError).
+    with pa.input_stream(str(path)) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+        try:
+            return next(csv.reader(text, delimiter=_csv_delimiter(path)), [])
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f"cannot read {str(path)!r} as csv: its header line is not UTF-8 text ({err.reason} at byte "
+                f"{err.start}); save the file as UTF-8"
+            ) from None
 
 
 def _csv_options(path: Path) -> tuple[Any, Any, Any]:
