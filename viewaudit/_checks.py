@@ -90,6 +90,8 @@ def _by(by: str | Sequence[str] | None) -> tuple[str, ...]:
         names: tuple[str, ...] = ()
     elif isinstance(by, str):
         names = (by,)
+    elif isinstance(by, bytes | bytearray):  # iterated, it would be a list of numbers
+        raise TypeError(f"by must be a column name (str) or a list of them, got {by!r}")
     else:
         names = tuple(by)
     for name in names:
