@@ -454,3 +454,11 @@ def test_a_header_that_is_not_utf_8_names_the_file(tmp_path: Path, head: bytes, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "header line is not UTF-8" in err
+
+
+def test_a_header_check_reads_only_the_header(tmp_path: Path) -> None:
+    """A Latin-1 byte in a cell just after a UTF-8 header costs its row, not the file: the header
+    check once decoded the header's whole first block and refused the file."""
+    result = va.audit(_csv(tmp_path, b"item_id,viewer_id\n1,caf\xe9\n2,ok\n"))
+    check_invariants(result, 2)
+    assert result.rows.rejected == {"viewer_id: invalid UTF-8": 1}

@@ -147,15 +147,21 @@ def _csv_header(path: Path) -> list[str]:
     # utf-8-sig: Arrow skips a BOM, so the names to declare are those after it (with the BOM, the
     # first column's type was guessed, not declared: ids 007 and 7 became one). Column names are
     # compared as text, so a header that is not UTF-8 cannot name them: refused here, by file,
-    # where Arrow would fail later with no file named (UnicodeDecodeError).
-    with pa.input_stream(str(path)) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+    # where Arrow would fail later with no file named (UnicodeDecodeError). Bad bytes are escaped
+    # (the text wrapper decodes the rows after the header too, where they cost only their row).
+    with (
+        pa.input_stream(str(path)) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text,
+    ):
+        names = next(csv.reader(text, delimiter=_csv_delimiter(path)), [])
+    for k, name in enumerate(names):
         try:
-            return next(csv.reader(text, delimiter=_csv_delimiter(path)), [])
-        except UnicodeDecodeError as err:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
             raise ValueError(
-                f"cannot read {str(path)!r} as csv: its header line is not UTF-8 text ({err.reason} at byte "
-                f"{err.start}); save the file as UTF-8"
+                f"cannot read {str(path)!r} as csv: its header line is not UTF-8 text (column {k + 1}); save the file as UTF-8"
             ) from None
+    return names
 
 
 def _csv_options(path: Path) -> tuple[Any, Any, Any]:
