@@ -36,6 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -462,3 +463,15 @@ def test_a_header_check_reads_only_the_header(tmp_path: Path) -> None:
     result = va.audit(_csv(tmp_path, b"item_id,viewer_id\n1,caf\xe9\n2,ok\n"))
     check_invariants(result, 2)
     assert result.rows.rejected == {"viewer_id: invalid UTF-8": 1}
+
+
+@pytest.mark.parametrize("engine", ["auto", "summary"])
+@pytest.mark.parametrize("column", ["item_id", "surface"])
+def test_polars_bytes_that_are_not_utf_8_cost_their_row(engine: str, column: str) -> None:
+    """A polars Binary column (Arrow binary_view) with a value that is not UTF-8 rejects that row:
+    it was ArrowNotImplementedError ('array_take' has no kernel for binary_view) for the log."""
+    frame = polars_frame(pa.table({"item_id": [1, 2], "surface": ["a", "b"]}), categorical=False)
+    frame = frame.with_columns(pl.Series(column, [b"a", b"\xff"]))
+    result = va.audit(frame, by="surface", engine=engine)
+    check_invariants(result, 2)
+    assert result.rows.rejected == {f"{column}: invalid UTF-8": 1}

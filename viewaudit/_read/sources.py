@@ -94,6 +94,10 @@ def plain_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
             # Bytes that are not UTF-8 stay bytes.
             with contextlib.suppress(pa.ArrowInvalid, pa.ArrowCapacityError):
                 column = column.cast(target)
+            if pa.types.is_binary_view(column.type):
+                # Bytes that are not UTF-8 stay bytes, but plain ones: Arrow cannot take or
+                # filter a binary_view column (polars' Binary), so rejecting the row would fail.
+                column = column.cast(pa.large_binary())
         arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
