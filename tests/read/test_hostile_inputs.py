@@ -475,3 +475,15 @@ def test_polars_bytes_that_are_not_utf_8_cost_their_row(engine: str, column: str
     result = va.audit(frame, by="surface", engine=engine)
     check_invariants(result, 2)
     assert result.rows.rejected == {f"{column}: invalid UTF-8": 1}
+
+
+@settings(max_examples=20)
+@given(cut=st.integers(0, 4), kind=st.sampled_from([pa.binary(), pa.large_binary(), pa.binary_view()]))
+def test_a_ts_that_is_not_utf_8_nulls_only_itself(tmp_path_factory: pytest.TempPathFactory, cut: int, kind: pa.DataType) -> None:
+    """One ts cell that is not UTF-8 is one unreadable time, whatever the batches: it made every
+    ts of its batch unreadable (2 in a CSV file of 2 rows, a count that hung on the batching)."""
+    table = pa.table({"item_id": [1, 2, 3, 4], "ts": pa.array([b"2020-01-01", b"caf\xe9", None, b"1700000000"], kind)})
+    parts = pa.RecordBatchReader.from_batches(table.schema, [*table.slice(0, cut).to_batches(), *table.slice(cut).to_batches()])
+    assert va.audit(parts).rows.nulled == {"ts: unreadable": 1}
+    path = _csv(tmp_path_factory.mktemp("ts"), b"item_id,ts\n1,2020-01-01\n2,caf\xe9\n")
+    assert va.audit(path).rows.nulled == {"ts: unreadable": 1}

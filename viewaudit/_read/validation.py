@@ -8,7 +8,6 @@ asks for ``on_invalid="raise"``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import email.utils
 import math
@@ -251,6 +250,13 @@ def _group_column(name: str, arr: pa.Array) -> pa.Array:
     raise TypeError(f"column {name!r} (by=) must hold text, numbers, booleans, dates or times to group by, found {t}")
 
 
+def _utf_8_or_none(value: bytes | None) -> str | None:
+    try:
+        return None if value is None else value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
     """``ts`` as epoch milliseconds (truncated); a value that cannot be read is null, and counted.
 
@@ -259,9 +265,14 @@ def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
     """
     arr = _text(arr)
     t = arr.type
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):  # else: not UTF-8, unreadable
-            arr, t = arr.cast(pa.string()), pa.string()
+    present = pc.is_valid(arr)
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        try:
+            arr = arr.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            # A value that is not UTF-8 is unreadable (null, counted): that value, not its batch.
+            arr = pa.array([_utf_8_or_none(v) for v in arr.to_pylist()], pa.string())
+        t = pa.string()
     if pa.types.is_timestamp(t):
         ms = _scaled_ms(arr.cast(pa.int64()), {"s": 1000, "ms": 1, "us": -1000, "ns": -1_000_000}[t.unit])
     elif pa.types.is_date(t):
@@ -276,7 +287,7 @@ def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
         ms = pa.nulls(len(arr), pa.int64())
     blank = pc.equal(pc.utf8_trim_whitespace(arr), "") if pa.types.is_string(t) else pa.nulls(len(arr), pa.bool_())
     nan = pc.is_nan(arr) if pa.types.is_floating(t) else blank  # NaN is missing, as in the float columns
-    given = pc.and_(pc.is_valid(arr), pc.invert(pc.fill_null(pc.or_kleene(blank, nan), False)))
+    given = pc.and_(present, pc.invert(pc.fill_null(pc.or_kleene(blank, nan), False)))
     check.null("ts: unreadable", pc.and_(given, pc.is_null(ms)))
     return ms
 
