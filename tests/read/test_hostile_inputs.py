@@ -36,6 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -487,3 +488,22 @@ def test_a_ts_that_is_not_utf_8_nulls_only_itself(tmp_path_factory: pytest.TempP
     assert va.audit(parts).rows.nulled == {"ts: unreadable": 1}
     path = _csv(tmp_path_factory.mktemp("ts"), b"item_id,ts\n1,2020-01-01\n2,caf\xe9\n")
     assert va.audit(path).rows.nulled == {"ts: unreadable": 1}
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda: pd.DataFrame({"item_id": [1, "a"]}),
+            r"source DataFrame .* column item_id with type object \(give that column one type",
+        ),
+        (lambda: pd.DataFrame({"item_id": [1, 2], "g": [1 + 2j, 3j]}), r"source DataFrame .* column g with type complex128"),
+        (lambda: pl.Series("item_id", [1, 2]), r"source Series cannot be read as an Arrow table of impressions"),
+    ],
+    ids=["mixed-object", "complex", "polars-series"],
+)
+def test_a_frame_arrow_cannot_export_is_a_type_error(make: Any, match: str) -> None:
+    """A pandas object column of ints and words (or complex numbers), or a polars Series, raises
+    a TypeError naming the source and the column: it was pyarrow's ArrowInvalid."""
+    with pytest.raises(TypeError, match=match):
+        va.audit(make())

@@ -446,7 +446,16 @@ def _raw_arrow_stream(source: Any) -> Stream:
         total = None
         with contextlib.suppress(TypeError):
             total = len(source)
-        reader = pa.RecordBatchReader.from_stream(source)
+        try:
+            reader = pa.RecordBatchReader.from_stream(source)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:
+            # pandas converts its frame here: an object column of ints and words, complex numbers...
+            # A series is no table. Arrow's message names the column; ours says what to do.
+            said = "; ".join(str(a).splitlines()[0] for a in err.args[:2] if str(a))
+            hint = " (give that column one type, e.g. text)" if "column" in said else ""
+            raise TypeError(
+                f"source {type(source).__name__} cannot be read as an Arrow table of impressions: {said}{hint}"
+            ) from None
         return Stream(_or_empty(reader, reader.schema), total, reader.schema)
     if isinstance(source, Iterable) and not isinstance(source, str | bytes | dict):
         raise TypeError(
