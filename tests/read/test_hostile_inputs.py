@@ -507,3 +507,33 @@ def test_a_frame_arrow_cannot_export_is_a_type_error(make: Any, match: str) -> N
     a TypeError naming the source and the column: it was pyarrow's ArrowInvalid."""
     with pytest.raises(TypeError, match=match):
         va.audit(make())
+
+
+#: A by column's labels in two Parquet files of one log, typed differently (pandas stores ints
+#: with nulls as floats; one file may lack the column).
+LABELS_BY_FILE = {
+    "int-float": (pa.array([1, 2], pa.int64()), pa.array([1.0, None])),
+    "int-text": (pa.array([1, 2], pa.int64()), pa.array(["1", None])),
+    "int32-int64": (pa.array([1, 2], pa.int32()), pa.array([1, None], pa.int64())),
+    "absent-int": (None, pa.array([1, None], pa.int64())),
+}
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in-order", "reversed"])
+@pytest.mark.parametrize("pair", list(LABELS_BY_FILE))
+def test_by_labels_typed_differently_by_file(tmp_path: Path, pair: str, reverse: bool) -> None:
+    """Files whose by column differs in type give one audit on both engines and in either file
+    order: the packed engine raised ArrowInvalid ('arrays to be concatenated must be identically
+    typed') or a TypeError where the summary engine merged the labels as text."""
+    first, second = LABELS_BY_FILE[pair]
+    tables = [
+        pa.table({"item_id": [1, 2], "viewer_id": [1, 2], **({} if first is None else {"g": first})}),
+        pa.table({"item_id": [3, 4], "viewer_id": [1, 2], "g": second}),
+    ]
+    for k, table in enumerate(reversed(tables) if reverse else tables):
+        write_parquet(table, tmp_path / f"part-{k}.parquet")
+    reports = [_invariant_audit(tmp_path, 4, by="g", engine=engine) for engine in ("auto", "summary")]
+    assert reports[0] == reports[1]
+    # 1 and 1.0 (or "1") are one label; a file without the column has null labels.
+    want = [1, 3] if first is None else [1, 1, 2]
+    assert sorted(g["ladder"][0]["impressions"]["estimate"] for g in reports[0]["groups"]) == want

@@ -35,6 +35,7 @@ any row is reduced, and ``engine="auto"`` sends the others to the reference path
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -240,6 +241,21 @@ _END = object()  # the reader's last item
 # -- folding batches (main thread) ------------------------------------------------------------
 
 
+def _same_type(seen: pa.Array, local: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Group labels of two batches in one type, as merging summaries makes them: a file without
+    the column (nulls) takes the other's type, integers of any width are int64, and labels of
+    other different types are text (int 1 in one file, float 1.0 or text "1" in the next: "1").
+    Codes keep their meaning: distinct labels of one type stay distinct in the other."""
+    if pa.types.is_null(local.type):
+        return seen, local.cast(seen.type)
+    if pa.types.is_null(seen.type):
+        return seen.cast(local.type), local
+    if pa.types.is_integer(seen.type) and pa.types.is_integer(local.type):
+        with contextlib.suppress(pa.ArrowInvalid):
+            return seen.cast(pa.int64()), local.cast(pa.int64())
+    return seen.cast(pa.string()), local.cast(pa.string())
+
+
 class _Groups:
     """Global dictionary of group values: code = order of first appearance."""
 
@@ -253,6 +269,8 @@ class _Groups:
         if self.values is None:
             self.values = local
             return np.arange(len(local), dtype=np.int64)
+        if local.type != self.values.type:
+            self.values, local = _same_type(self.values, local)
         try:
             found = pc.index_in(local, value_set=self.values)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as err:
