@@ -537,3 +537,15 @@ def test_by_labels_typed_differently_by_file(tmp_path: Path, pair: str, reverse:
     # 1 and 1.0 (or "1") are one label; a file without the column has null labels.
     want = [1, 3] if first is None else [1, 1, 2]
     assert sorted(g["ladder"][0]["impressions"]["estimate"] for g in reports[0]["groups"]) == want
+
+
+def test_rejected_bytes_keep_their_text(tmp_path: Path) -> None:
+    """In the rejects, a column with a cell that is not UTF-8 keeps each raw value's text: '7',
+    not "b'7'", and 'caf\\xe9' for the bad cell (they were Python's repr of bytes)."""
+    got: list[pa.Table] = []
+    va.audit(_csv(tmp_path, b"item_id,viewer_id,dwell_ms\n1,caf\xe9,1\n2,7,-1\n"), rejects=got.append)
+    rows = pa.concat_tables(got).to_pylist()
+    assert [(r["viewer_id"], r["_reason"]) for r in rows] == [
+        ("caf\\xe9", "viewer_id: invalid UTF-8"),
+        ("7", "dwell_ms: negative"),
+    ]

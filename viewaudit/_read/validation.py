@@ -566,7 +566,17 @@ def _as_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     try:
         return arr.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.chunked_array([pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())])
+        return pa.chunked_array([pa.array([_raw_text(v) for v in arr.to_pylist()], pa.string())])
+
+
+def _raw_text(value: object) -> str | None:
+    """A raw value as text; bytes that are not UTF-8 with each bad byte as ``\\xe9`` (their
+    ``str`` was ``b'caf\\xe9'``, and ``b'7'`` for a good value of the same column)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
 
 
 def _empty_rejects() -> pa.Table:
