@@ -90,6 +90,8 @@ def _by(by: str | Sequence[str] | None) -> tuple[str, ...]:
         names: tuple[str, ...] = ()
     elif isinstance(by, str):
         names = (by,)
+    elif isinstance(by, bytes | bytearray):  # iterated, it would be a list of numbers
+        raise TypeError(f"by must be a column name (str) or a list of them, got {by!r}")
     else:
         names = tuple(by)
     for name in names:
@@ -97,6 +99,8 @@ def _by(by: str | Sequence[str] | None) -> tuple[str, ...]:
             raise TypeError(f"by must be a column name or a list of them, got {name!r}")
         if name == "viewer_id":
             raise ValueError("by='viewer_id' is not supported: unique viewers per viewer are 1 by definition")
+        if names.count(name) > 1:
+            raise ValueError(f"by must name each column once, got {name!r} {names.count(name)} times in {list(names)!r}")
     return names
 
 

@@ -78,6 +78,9 @@ AUDIT_BAD: list[tuple[dict[str, Any], type[Exception], str]] = [
     *SHARED_BAD,
     ({"policy": "no-such-policy"}, ValueError, "no-such-policy"),
     ({"by": [1]}, TypeError, "by must be a column name or a list of them, got 1"),
+    # Iterated, bytes were numbers: "got 105".
+    ({"by": b"surface"}, TypeError, "by must be a column name (str) or a list of them, got b'surface'"),
+    ({"by": ["surface", "surface"]}, ValueError, "by must name each column once, got 'surface' 2 times"),
     ({"by": "viewer_id"}, ValueError, "by='viewer_id' is not supported"),
     ({"strata": "item_id", "by": "item_id"}, ValueError, "strata must be a column name other than viewer_id"),
     ({"unique_viewers": "approx"}, ValueError, "unique_viewers must be 'exact' or 'hll', got 'approx'"),

@@ -208,7 +208,7 @@ def hostile_logs(
     """Valid logs from the project's strategy with hostile twists, in canonical Arrow types
     (string, int64, uint64, float64): the logical rows every source is built from.
 
-    Always: ids as text or integers near 2^53, huge and tiny durations and shares (1e308,
+    Always: ids as text (some zero-padded: ``07`` beside ``7``) or integers near 2^53, huge and tiny durations and shares (1e308,
     1e-300, -0.0, 5e-324), an extra text column, a source column named ``_row``, a ``surface``
     column to group by, columns in any order. On request, the twists that break a release
     today: ``null_words`` (text ids such as ``NA``), ``big_ids`` (uint64 ids >= 2^63),
@@ -218,13 +218,17 @@ def hostile_logs(
     table = draw(impression_logs(max_size=max_size))
     columns = dict(zip(table.column_names, table.columns, strict=True))
     words = draw(st.lists(st.sampled_from(NULL_WORDS), min_size=1, max_size=3, unique=True)) if null_words else []
-    shapes = ("keep", "text", "above-2^53", *(("uint64",) if big_ids else ()))
+    shapes = ("keep", "text", "padded", "above-2^53", *(("uint64",) if big_ids else ()))
     for name in ID_COLUMNS:
         if name not in columns:
             continue
         how = draw(st.sampled_from(shapes))
         values = columns[name]
-        if how == "text" or pa.types.is_string(values.type):
+        if how == "padded" and pa.types.is_integer(values.type):
+            # Text ids 07 and 7 are two ids: a reader that guesses integers makes them one.
+            padded = [None if v is None else f"0{abs(v)}" if k % 2 else str(abs(v)) for k, v in enumerate(values.to_pylist())]
+            columns[name] = pa.array(padded, pa.string())
+        elif how in ("text", "padded") or pa.types.is_string(values.type):
             columns[name] = _text_ids(values, words)
         elif how == "uint64":
             columns[name] = pa.array([None if v is None else 2**63 + abs(v) % 1000 for v in values.to_pylist()], pa.uint64())

@@ -94,6 +94,10 @@ def plain_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
             # Bytes that are not UTF-8 stay bytes.
             with contextlib.suppress(pa.ArrowInvalid, pa.ArrowCapacityError):
                 column = column.cast(target)
+            if pa.types.is_binary_view(column.type):
+                # Bytes that are not UTF-8 stay bytes, but plain ones: Arrow cannot take or
+                # filter a binary_view column (polars' Binary), so rejecting the row would fail.
+                column = column.cast(pa.large_binary())
         arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
@@ -144,8 +148,24 @@ def _csv_delimiter(path: Path) -> str:
 
 def _csv_header(path: Path) -> list[str]:
     """The column names on a CSV file's first line (pa.input_stream decompresses by extension)."""
-    with pa.input_stream(str(path)) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="") as text:
-        return next(csv.reader(text, delimiter=_csv_delimiter(path)), [])
+    # utf-8-sig: Arrow skips a BOM, so the names to declare are those after it (with the BOM, the
+    # first column's type was guessed, not declared: ids 007 and 7 became one). Column names are
+    # compared as text, so a header that is not UTF-8 cannot name them: refused here, by file,
+    # where Arrow would fail later with no file named (UnicodeDecodeError). Bad bytes are escaped
+    # (the text wrapper decodes the rows after the header too, where they cost only their row).
+    with (
+        pa.input_stream(str(path)) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text,
+    ):
+        names = next(csv.reader(text, delimiter=_csv_delimiter(path)), [])
+    for k, name in enumerate(names):
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"cannot read {str(path)!r} as csv: its header line is not UTF-8 text (column {k + 1}); save the file as UTF-8"
+            ) from None
+    return names
 
 
 def _csv_options(path: Path) -> tuple[Any, Any, Any]:
@@ -237,10 +257,23 @@ def _records_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
     for name in dict.fromkeys(k for r in records for k in r):
         values = [r.get(name) for r in records]
         try:
-            arrays[name] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            arrays[name] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string())
+            try:
+                arrays[name] = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                arrays[name] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string())
+        except UnicodeEncodeError:
+            # JSON may escape a lone surrogate ("\ud83d"), which is no UTF-8 text: the column is
+            # bytes, so that validation rejects that row as it does a bad byte in a CSV cell.
+            arrays[name] = pa.array([_json_bytes(v) for v in values], pa.binary())
     return pa.RecordBatch.from_pydict(arrays)
+
+
+def _json_bytes(value: Any) -> bytes | None:
+    """A JSON value as UTF-8 bytes, lone surrogates kept as the (invalid) bytes they encode to."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _or_empty(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -413,7 +446,16 @@ def _raw_arrow_stream(source: Any) -> Stream:
         total = None
         with contextlib.suppress(TypeError):
             total = len(source)
-        reader = pa.RecordBatchReader.from_stream(source)
+        try:
+            reader = pa.RecordBatchReader.from_stream(source)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:
+            # pandas converts its frame here: an object column of ints and words, complex numbers...
+            # A series is no table. Arrow's message names the column; ours says what to do.
+            said = "; ".join(str(a).splitlines()[0] for a in err.args[:2] if str(a))
+            hint = " (give that column one type, e.g. text)" if "column" in said else ""
+            raise TypeError(
+                f"source {type(source).__name__} cannot be read as an Arrow table of impressions: {said}{hint}"
+            ) from None
         return Stream(_or_empty(reader, reader.schema), total, reader.schema)
     if isinstance(source, Iterable) and not isinstance(source, str | bytes | dict):
         raise TypeError(

@@ -8,7 +8,6 @@ asks for ``on_invalid="raise"``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import email.utils
 import math
@@ -138,7 +137,9 @@ def _id_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     raise TypeError(f"column {name!r} must hold integers or text ids, found {t}")
 
 
-def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
+def _float_column(name: str, arr: pa.Array, check: _Check, *, scale: float = 1.0) -> pa.Array:
+    """The column as float64, times ``scale`` (the size of its declared unit in ms), with its
+    bad values checked after the scaling: 1e306 seconds is no finite number of ms."""
     arr = _text(arr)
     t = arr.type
     if pa.types.is_string(t):
@@ -149,12 +150,18 @@ def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
         check.add(f"{name}: not a number", "a number", bad, arr)
         arr = pc.if_else(ok, stripped, None).cast(pa.float64())
     elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t):
-        arr = arr.cast(pa.float64())
+        # Unchecked: a float holds integers only below 2**53, and a duration, share or weight
+        # that large (a logging error, if anything) is judged by its value, not refused by Arrow.
+        arr = arr.cast(pa.float64(), safe=False)
     else:
         raise TypeError(f"column {name!r} must hold numbers, found {t}")
     # NaN is how pandas spells a missing float: treat it as null (not measured).
     arr = pc.if_else(pc.is_nan(arr), None, arr)
-    check.add(f"{name}: not finite", "a finite number", pc.is_inf(arr), arr)
+    given = arr  # in the source's unit, for the message of on_invalid="raise"
+    if scale != 1.0:
+        arr = pc.multiply(arr, scale)
+    finite = "a finite number" if scale == 1.0 else f"a finite number once in ms (times {scale:g})"
+    check.add(f"{name}: not finite", finite, pc.is_inf(arr), given)
     if name == "visible_fraction":
         outside = pc.or_(pc.less(arr, 0.0), pc.greater(arr, 1.0))
         check.add(f"{name}: outside [0, 1]", "a value in [0, 1]", outside, arr)
@@ -167,20 +174,21 @@ def _float_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
         expectation = f"a number <= {MAX_WEIGHT:g} (a sample rate >= {MIN_SAMPLE_RATE:g})"
         check.add(f"{name}: above {MAX_WEIGHT:g}", expectation, above, arr)
     else:
-        check.add(f"{name}: negative", "a value >= 0", pc.less(arr, 0.0), arr)
+        check.add(f"{name}: negative", "a value >= 0", pc.less(arr, 0.0), given)
     return arr
 
 
-def _in_ms(name: str, arr: pa.Array, columns: ColumnMap) -> pa.Array:
-    """A time column in ms, converted from the unit its mapping declares (``read_time:s``)."""
+def _in_ms(name: str, columns: ColumnMap) -> float:
+    """The size in ms of the unit a time column's mapping declares (``read_time:s``: 1000)."""
     unit = columns.unit(name)
-    return arr if unit is None or unit == "ms" else pc.multiply(arr, TIME_UNITS[unit])
+    return 1.0 if unit is None else TIME_UNITS[unit]
 
 
 def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndarray]:
     """The valid non-null values in ms of each time column ``raw`` has (values a full
     validation would reject are left out: this is a look at the values, not a check)."""
     names = raw.schema.names
+    check_once(names, [columns.source_name(c) for c in TIME_COLUMNS])
     out: dict[str, np.ndarray] = {}
     for name in TIME_COLUMNS:
         source = columns.source_name(name)
@@ -188,7 +196,7 @@ def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndar
             continue
         check = _Check(raw.num_rows)
         try:
-            arr = _in_ms(name, _float_column(name, _decoded(name, _combine(raw.column(source)), check), check), columns)
+            arr = _float_column(name, _decoded(name, _combine(raw.column(source)), check), check, scale=_in_ms(name, columns))
         except TypeError:
             continue  # the scan raises this with its message
         bad = np.zeros(raw.num_rows, dtype=bool)
@@ -227,6 +235,28 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     return pc.fill_null(out, False)
 
 
+def _group_column(name: str, arr: pa.Array) -> pa.Array:
+    """A ``by=`` column's labels: text, integers and booleans as they are; floats with NaN as
+    missing (as pandas means it) and -0.0 as 0.0 (one number, one group); dates, times and
+    decimals as their text, which JSON can hold. A list or struct is no label."""
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t) or pa.types.is_null(t):
+        return arr
+    if pa.types.is_floating(t):
+        arr = arr.cast(pa.float64())
+        return pc.if_else(pc.is_nan(arr), None, pc.add(arr, 0.0))
+    if pa.types.is_temporal(t) or pa.types.is_decimal(t):
+        return arr.cast(pa.string())
+    raise TypeError(f"column {name!r} (by=) must hold text, numbers, booleans, dates or times to group by, found {t}")
+
+
+def _utf_8_or_none(value: bytes | None) -> str | None:
+    try:
+        return None if value is None else value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
     """``ts`` as epoch milliseconds (truncated); a value that cannot be read is null, and counted.
 
@@ -235,9 +265,14 @@ def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
     """
     arr = _text(arr)
     t = arr.type
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):  # else: not UTF-8, unreadable
-            arr, t = arr.cast(pa.string()), pa.string()
+    present = pc.is_valid(arr)
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        try:
+            arr = arr.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            # A value that is not UTF-8 is unreadable (null, counted): that value, not its batch.
+            arr = pa.array([_utf_8_or_none(v) for v in arr.to_pylist()], pa.string())
+        t = pa.string()
     if pa.types.is_timestamp(t):
         ms = _scaled_ms(arr.cast(pa.int64()), {"s": 1000, "ms": 1, "us": -1000, "ns": -1_000_000}[t.unit])
     elif pa.types.is_date(t):
@@ -252,7 +287,7 @@ def _ts_column(arr: pa.Array, check: _Check) -> pa.Array:
         ms = pa.nulls(len(arr), pa.int64())
     blank = pc.equal(pc.utf8_trim_whitespace(arr), "") if pa.types.is_string(t) else pa.nulls(len(arr), pa.bool_())
     nan = pc.is_nan(arr) if pa.types.is_floating(t) else blank  # NaN is missing, as in the float columns
-    given = pc.and_(pc.is_valid(arr), pc.invert(pc.fill_null(pc.or_kleene(blank, nan), False)))
+    given = pc.and_(present, pc.invert(pc.fill_null(pc.or_kleene(blank, nan), False)))
     check.null("ts: unreadable", pc.and_(given, pc.is_null(ms)))
     return ms
 
@@ -390,8 +425,21 @@ def _not_a_list(name: str, kind: pa.DataType, columns: ColumnMap) -> None:
         )
 
 
+def check_once(names: Sequence[str], read: Sequence[str]) -> None:
+    """Raise ``ValueError`` when a column the audit reads appears more than once in ``names``:
+    which of them holds the values is a guess (columns no count reads may repeat)."""
+    for name in dict.fromkeys(read):
+        times = list(names).count(name)
+        if times > 1:
+            raise ValueError(
+                f"column {name!r} appears {times} times in the source; the audit reads it, so it must be "
+                "one column: rename or drop the others"
+            )
+
+
 def check_schema(names: Sequence[str], columns: ColumnMap) -> None:
     """Raise ``ValueError`` when the source cannot be an impression log at all."""
+    check_once(names, [columns.source_name(c) for c in CANONICAL_COLUMNS])
     source = columns.source_name("item_id")
     if source not in names:
         mapped = "" if source == "item_id" else f" (mapped from {source!r})"
@@ -442,7 +490,7 @@ def validate_batch(
         if name in ID_COLUMNS:
             out[name] = _id_column(name, arr, check)
         elif name in FLOAT_COLUMNS:
-            out[name] = _in_ms(name, _float_column(name, arr, check), columns)
+            out[name] = _float_column(name, arr, check, scale=_in_ms(name, columns) if name in TIME_COLUMNS else 1.0)
         elif name in BOOL_COLUMNS:
             out[name] = _bool_column(name, arr, check)
         elif name == "ts":
@@ -457,15 +505,18 @@ def validate_batch(
     check.items.sort(key=lambda item: not item[0].startswith("item_id"))
 
     names = raw.schema.names
-    for name in extra:
+    # Interactions first: a by= column that is also an interaction is then grouped by as the
+    # boolean the policy reads, not kept raw for the policy to meet as integers or text.
+    for name in sorted(extra, key=lambda n: not n.startswith("?")):
         as_bool = name.startswith("?")
         col = name[1:] if as_bool else name
         if col in out:
             continue
         if col not in names:
             raise ValueError(f"column {col!r} is required (by= or interactions) but missing")
+        check_once(names, [col])
         arr = _decoded(col, _combine(raw.column(col)), check)
-        out[col] = _bool_column(col, arr, check) if as_bool else _text(arr)
+        out[col] = _bool_column(col, arr, check) if as_bool else _group_column(col, _text(arr))
 
     reason = np.full(n, -1, dtype=np.int32)
     labels: list[str] = []
@@ -515,7 +566,17 @@ def _as_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     try:
         return arr.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.chunked_array([pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())])
+        return pa.chunked_array([pa.array([_raw_text(v) for v in arr.to_pylist()], pa.string())])
+
+
+def _raw_text(value: object) -> str | None:
+    """A raw value as text; bytes that are not UTF-8 with each bad byte as ``\\xe9`` (their
+    ``str`` was ``b'caf\\xe9'``, and ``b'7'`` for a good value of the same column)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
 
 
 def _empty_rejects() -> pa.Table:

@@ -35,6 +35,7 @@ any row is reduced, and ``engine="auto"`` sends the others to the reference path
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -52,7 +53,7 @@ from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._policy import Policy
 from viewaudit._read.rejects import RejectsWriter
 from viewaudit._read.sources import Stream
-from viewaudit._read.validation import check_schema, validate_batch
+from viewaudit._read.validation import check_once, check_schema, validate_batch
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
 from viewaudit._scan.crossing_codes import CODE_BITS, batch_crossings, empty_histograms, exact_histograms
 from viewaudit._scan.packed_keys import (
@@ -246,6 +247,21 @@ _END = object()  # the reader's last item
 # -- folding batches (main thread) ------------------------------------------------------------
 
 
+def _same_type(seen: pa.Array, local: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Group labels of two batches in one type, as merging summaries makes them: a file without
+    the column (nulls) takes the other's type, integers of any width are int64, and labels of
+    other different types are text (int 1 in one file, float 1.0 or text "1" in the next: "1").
+    Codes keep their meaning: distinct labels of one type stay distinct in the other."""
+    if pa.types.is_null(local.type):
+        return seen, local.cast(seen.type)
+    if pa.types.is_null(seen.type):
+        return seen.cast(local.type), local
+    if pa.types.is_integer(seen.type) and pa.types.is_integer(local.type):
+        with contextlib.suppress(pa.ArrowInvalid):
+            return seen.cast(pa.int64()), local.cast(pa.int64())
+    return seen.cast(pa.string()), local.cast(pa.string())
+
+
 class _Groups:
     """Global dictionary of group values: code = order of first appearance."""
 
@@ -259,6 +275,8 @@ class _Groups:
         if self.values is None:
             self.values = local
             return np.arange(len(local), dtype=np.int64)
+        if local.type != self.values.type:
+            self.values, local = _same_type(self.values, local)
         try:
             found = pc.index_in(local, value_set=self.values)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as err:
@@ -607,6 +625,7 @@ def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled:
     if len(by) > 1:
         return "grouping by several columns"
     names = stream.schema.names
+    check_once(names, [columns.source_name(c) for c in CANONICAL_COLUMNS])
     viewer = columns.source_name("viewer_id")
     if viewer in names and _is_text(stream.schema.field(viewer).type):
         return "text viewer ids"
