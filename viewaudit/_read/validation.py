@@ -186,9 +186,17 @@ def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndar
         source = columns.source_name(name)
         if source not in names:
             continue
+        column = _combine(raw.column(source))
+        if columns.unit(name) in (None, "ms") and (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+            # Numbers in ms (most logs): what the checks below keep, in one pass over the values:
+            # not null, not NaN, finite, not negative.
+            numbers = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            with np.errstate(invalid="ignore"):
+                out[name] = numbers[np.isfinite(numbers) & ~(numbers < 0)]
+            continue
         check = _Check(raw.num_rows)
         try:
-            arr = _in_ms(name, _float_column(name, _decoded(name, _combine(raw.column(source)), check), check), columns)
+            arr = _in_ms(name, _float_column(name, _decoded(name, column, check), check), columns)
         except TypeError:
             continue  # the scan raises this with its message
         bad = np.zeros(raw.num_rows, dtype=bool)
