@@ -66,6 +66,9 @@ def profile(path: str, by: str, needed: list[str]) -> None:
     wall: dict[str, float] = {}
 
     _api.scan = _cpu_timed("scan", _api.scan, wall)  # type: ignore[attr-defined]
+    from viewaudit._scan import dispatch
+
+    dispatch.recorded = _cpu_timed("look", dispatch.recorded, wall)
     _api.audit_of = _cpu_timed("estimate", _api.audit_of, wall)  # type: ignore[attr-defined]
     t = time.perf_counter()
     audited = _api.audit(path, by=by)
@@ -88,6 +91,7 @@ def profile(path: str, by: str, needed: list[str]) -> None:
     reduce = CPU["validate + reduce"] - CPU["validate"]
     inside = f"read {CPU['read']:.2f} s, validate {CPU['validate']:.2f} s, reduce {reduce:.2f} s"
     print(f"    time inside calls, summed over threads: {inside}")
+    print(f"    of the wall time, the first look at the time columns (rounding_ms='auto'): {wall.get('look', 0):.2f} s")
     print(f"  estimate (ladder, intervals, inflation, assumptions): {wall.get('estimate', 0):.2f} s")
     print(f"  other (options, opening the source): {other:.2f} s")
     print(f"  report (write_json): {report:.2f} s")

@@ -73,14 +73,17 @@ def poisson_quantile_by_mean(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     search. The tables are those very functions, so where each is monotone in k (checked; where
     not, or where a draw lies beyond the table, that mean's draws take the search) the least k
     is the one :func:`poisson_quantile` finds."""
-    out = np.empty(u.shape, dtype=np.float64)
     distinct, which = np.unique(mean, return_inverse=True)
     order = np.argsort(which, kind="stable")
     bounds = np.searchsorted(which[order], np.arange(distinct.size + 1))
     lengths = _table_length(distinct)
+    # Cells by mean, a cell's draws in a row: each mean's draws are one block of rows, read and
+    # written whole (gathering and scattering a mean's columns of ``u`` cost more than the search).
+    by_mean = u.T[order]
+    drawn = np.empty(by_mean.shape, dtype=np.float64)
     for j, m in enumerate(distinct):
-        columns = order[bounds[j] : bounds[j + 1]]
-        q = u[:, columns]
+        rows = slice(bounds[j], bounds[j + 1])
+        q = by_mean[rows]
         k = np.arange(lengths[j], dtype=np.float64)
         cdf, sf = special.pdtr(k, m), special.pdtrc(k, m)
         upper = q > 0.5
@@ -89,12 +92,14 @@ def poisson_quantile_by_mean(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
         monotone = bool(np.all(np.diff(cdf) >= 0) and np.all(np.diff(sf) <= 0))
         covered = (not below.size or cdf[-1] >= below.max()) and (not above.size or sf[-1] <= above.min())
         if not (monotone and covered):
-            out[:, columns] = poisson_quantile(q, m)
+            drawn[rows] = poisson_quantile(q, m)
             continue
         found = np.empty(q.shape, dtype=np.float64)
         found[~upper] = np.searchsorted(cdf, below, side="left")
         found[upper] = np.searchsorted(-sf, -above, side="left")
-        out[:, columns] = found
+        drawn[rows] = found
+    out = np.empty(u.shape, dtype=np.float64)
+    out[:, order] = drawn.T
     return out
 
 

@@ -45,6 +45,7 @@ stays deterministic).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import attrs
@@ -87,10 +88,17 @@ SEED = 20231117
 def _kernel(t: np.ndarray, f: np.ndarray) -> np.ndarray:
     """Per cell and grid point p, the binomial likelihood p**t (1 - p)**f, scaled to a maximum of
     1 per cell (the binomial coefficient and the scale cancel in EM and in the posterior)."""
+    return _scaled_kernel(t, f)[0]
+
+
+def _scaled_kernel(t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_kernel` and the log of each cell's scale (its largest log-likelihood): made once
+    for the fit, the bootstrap refits and the homogeneity test, which all take the same cells."""
     log_p, log_q = np.log(GRID), np.log1p(-GRID)
-    kernel = t[:, None] * log_p + f[:, None] * log_q
-    out: np.ndarray = np.exp(kernel - kernel.max(axis=1, keepdims=True))
-    return out
+    log_kernel = t[:, None] * log_p + f[:, None] * log_q
+    top = log_kernel.max(axis=1)
+    out: np.ndarray = np.exp(log_kernel - top[:, None])
+    return out, top
 
 
 def _start(stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int) -> np.ndarray:
@@ -112,6 +120,7 @@ def _fit(
     n_strata: int,
     start: np.ndarray | None = None,
     iterations: int = MAX_ITERATIONS,
+    kernel: np.ndarray | None = None,
 ) -> np.ndarray:
     """Grid weights (n_strata, K) of each stratum's mixing distribution: EM on its cells
     (``stratum`` sorted ascending), accelerated by SQUAREM (Varadhan & Roland 2008), whose
@@ -119,7 +128,7 @@ def _fit(
     cells keeps its start (uniform weights by default)."""
     if start is None:
         start = _start(stratum, t, f, count, n_strata)
-    fitted: np.ndarray = _fit_replicates(stratum, t, f, count[None], n_strata, start, iterations)[0]
+    fitted: np.ndarray = _fit_replicates(stratum, t, f, count[None], n_strata, start, iterations, kernel)[0]
     return fitted
 
 
@@ -162,6 +171,7 @@ def _fit_replicates(
     n_strata: int,
     start: np.ndarray,
     iterations: int,
+    kernel: np.ndarray | None = None,
 ) -> np.ndarray:
     """Grid weights (replicates, n_strata, K) of each stratum's mixing distribution under each
     row of ``counts`` (replicates, cells), from the weights ``start`` (n_strata, K): SQUAREM
@@ -171,12 +181,14 @@ def _fit_replicates(
     product (replicates x K by K x cells), and so are the EM sums. Strata are padded to one of
     4, 6, 8, 12, 16, 24, ... cells (a power of two or 1.5 times one; a padded cell has count 0
     and a kernel of ones, so it adds nothing) and each length is one stacked product. Each
-    stratum's figures are its own: they do not depend on which strata are fitted beside it."""
+    stratum's figures are its own: they do not depend on which strata are fitted beside it.
+    ``kernel``: ``_kernel(t, f)``, when the caller has it already."""
     replicates = counts.shape[0]
     out = np.repeat(start[None], replicates, axis=0)
     if stratum.size == 0:
         return out
-    kernel = _kernel(t, f)
+    if kernel is None:
+        kernel = _kernel(t, f)
     starts = np.flatnonzero(np.r_[True, stratum[1:] != stratum[:-1]])
     present = stratum[starts]
     sizes = np.diff(np.r_[starts, stratum.size])
@@ -304,17 +316,44 @@ def _shares(stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray
 
 
 def _differ(
-    w: np.ndarray, share: np.ndarray, stratum: np.ndarray, t: np.ndarray, f: np.ndarray, count: np.ndarray, n_strata: int
+    w: np.ndarray,
+    share: np.ndarray,
+    stratum: np.ndarray,
+    t: np.ndarray,
+    f: np.ndarray,
+    count: np.ndarray,
+    n_strata: int,
+    scaled: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Per stratum, whether its viewers differ as far as the data tell: the likelihood-ratio
     statistic of G against a point mass at the stratum's share reaches :data:`HOMOGENEITY_CHI2`.
     The NPMLE of a point mass is a narrow spread, which would pull alike viewers' chances low (a
-    viewer off the rung once would count as one less likely to be on it)."""
+    viewer off the rung once would count as one less likely to be on it). ``scaled``:
+    ``_scaled_kernel(t, f)``, when the caller has it already."""
     log_point = t * np.log(share[stratum]) + f * np.log1p(-share[stratum])
-    log_grid = t[:, None] * np.log(GRID) + f[:, None] * np.log1p(-GRID)
-    top = log_grid.max(axis=1)
-    log_mixture = top + np.log(np.einsum("ck,ck->c", np.exp(log_grid - top[:, None]), w[stratum]))
+    kernel, top = _scaled_kernel(t, f) if scaled is None else scaled
+    log_mixture = top + np.log(np.einsum("ck,ck->c", kernel, w[stratum]))
     return 2 * np.bincount(stratum, weights=count * (log_mixture - log_point), minlength=n_strata) >= HOMOGENEITY_CHI2
+
+
+def _distinct_columns(keyed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keyed, axis=1, return_inverse=True)`` of non-negative integer rows: the same
+    arrays, from one integer per column where the rows' ranges fit 63 bits (a 1-d unique sorts
+    far faster than one over stacked columns)."""
+    if keyed.shape[1] == 0 or keyed.min() < 0:
+        return np.unique(keyed, axis=1, return_inverse=True)
+    radix = [int(row.max()) + 1 for row in keyed]
+    if math.prod(radix) >= 1 << 63:
+        return np.unique(keyed, axis=1, return_inverse=True)
+    packed = np.zeros(keyed.shape[1], dtype=np.int64)
+    for row, base in zip(keyed, radix, strict=True):
+        packed = packed * base + row  # the first row most significant: the same order
+    distinct, inverse = np.unique(packed, return_inverse=True)
+    columns = np.empty((len(radix), distinct.size), dtype=keyed.dtype)
+    for i in range(len(radix) - 1, -1, -1):
+        columns[i] = distinct % radix[i]
+        distinct = distinct // radix[i]
+    return columns, inverse
 
 
 def heterogeneous_viewers(
@@ -335,7 +374,7 @@ def heterogeneous_viewers(
     # likelihood), sorted by stratum.
     cell = np.flatnonzero(informative & fitted[g])
     keyed = np.stack([g[cell] * CLASSES + label[g[cell], klass[cell]], t[cell], f[cell]])
-    fit, inverse = np.unique(keyed, axis=1, return_inverse=True)
+    fit, inverse = _distinct_columns(keyed)
     fit_count = np.bincount(inverse.ravel(), weights=count_f[cell], minlength=fit.shape[1])
     # Strata numbered densely (0 .. n_strata - 1, sorted), so that arrays over strata hold only
     # those with viewers.
@@ -353,9 +392,11 @@ def heterogeneous_viewers(
     fit_t, fit_f = ft[in_fit], ff[in_fit]
     w = np.zeros((0, GRID.size))
     differ = np.zeros(n_strata, dtype=bool)
+    scaled = None
     if fit_names.size:
-        w = _fit(fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size)
-        differ[fit_names] = _differ(w, share[fit_names], fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size)
+        scaled = _scaled_kernel(fit_t, fit_f)
+        w = _fit(fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size, kernel=scaled[0])
+        differ[fit_names] = _differ(w, share[fit_names], fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size, scaled)
 
     og = g[open_]
     mixed = fitted[og]
@@ -403,8 +444,10 @@ def heterogeneous_viewers(
         # counts (G from its fit, by a few steps: Hanley & MacGibbon 2006).
         resampled = np.maximum(poisson_by_place(SEED, REPLICATES, fit_count, fit[0] // CLASSES), 1e-12)
         refits = np.repeat(w[None], REPLICATES, axis=0)
-        if fit_names.size:
-            refits = _fit_replicates(fit_stratum, fit_t, fit_f, resampled[:, in_fit], fit_names.size, w, BOOTSTRAP_ITERATIONS)
+        if fit_names.size and scaled is not None:
+            refits = _fit_replicates(
+                fit_stratum, fit_t, fit_f, resampled[:, in_fit], fit_names.size, w, BOOTSTRAP_ITERATIONS, scaled[0]
+            )
         draws = [
             np.bincount(
                 og, weights=oc * expected(refits[b], _shares(stratum, ft, ff, resampled[b], n_strata), 0), minlength=n_groups
