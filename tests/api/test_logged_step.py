@@ -72,6 +72,31 @@ def test_seconds_column_warns_with_the_unit_syntax() -> None:
         va.audit(table, columns={"dwell_ms": "read_time"})
 
 
+def test_seconds_with_decimals_warn_and_the_report_says_so() -> None:
+    """Seconds with one decimal (a new user's 6.9, 0.9, ...) are not whole numbers, but their
+    median is under one frame in ms: a warning, and a line in the assumptions (the JSON and HTML
+    keep it), since read as ms every rung past valid is 0."""
+    seconds = np.round(np.random.default_rng(1).lognormal(0.3, 1.2, 400), 1) + 0.1
+    table = log(seconds, name="dwell_s")
+    with pytest.warns(va.UnitWarning, match=r"'dwell_ms' \(read from 'dwell_s'\).*one frame.*dwell_s:s"):
+        audit = va.audit(table, columns={"dwell_ms": "dwell_s"})
+    stated = [a.text for a in audit.assumption_details if a.name == "time unit"]
+    assert stated == [
+        "Check the unit of the times: dwell_ms (from 'dwell_s') looks like seconds, not ms: declare "
+        "dwell_ms=dwell_s:s. Every rung that reads them rests on it."
+    ]
+    assert audit.ladder["viewable"].impressions.high < 0.1 * table.num_rows
+    declared = va.audit(table, columns={"dwell_ms": "dwell_s:s"})
+    assert not [a for a in declared.assumption_details if a.name == "time unit"]
+
+
+def test_ms_above_one_frame_do_not_warn() -> None:
+    """Exact ms with a median of a few hundred (a fast feed's dwell) are taken as ms, silently."""
+    table = log(np.random.default_rng(2).lognormal(np.log(300), 1.0, 400))
+    audit = va.audit(table)
+    assert not [a for a in audit.assumption_details if a.name == "time unit"]
+
+
 def test_declared_seconds_are_read_as_ms() -> None:
     """columns={"dwell_ms": "read_time:s"} converts seconds to ms, with no warning."""
     seconds = np.arange(1, 91, dtype=float)

@@ -422,6 +422,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         method="methods.md#hyperloglog-counts",
     ),
     Assumption(
+        "time unit",
+        lambda c: bool(c.summary.units),
+        "Check the unit of the times: {units}. Every rung that reads them rests on it.",
+        lambda c: {"units": "; ".join(c.summary.units)},
+        method="schema.md#units-of-time-columns",
+    ),
+    Assumption(
         "partly measured",
         lambda c: bool(_partly_measured(c)),
         "Rows measured in part (a visible share but no time, or the reverse): {partly}. Each takes the share on "

@@ -28,6 +28,9 @@ SECONDS_MEDIAN_BELOW = 100.0
 MICROSECONDS_MEDIAN_ABOVE = 1e6
 #: The share of whole numbers a seconds-looking column must have.
 SECONDS_WHOLE_SHARE = 0.9
+#: A column whose nonzero values have a median below this many ms looks like seconds whole
+#: numbers or not: that is about one frame at 60 Hz, and no screen shows an item for less.
+SUBFRAME_MS = 17.0
 
 _STEP_WORDS = {1000.0: "whole seconds", 100.0: "tenths of a second", 10.0: "hundredths of a second"}
 
@@ -51,6 +54,8 @@ class TimeStats:
     whole: int = 0
     small: int = 0
     huge: int = 0
+    #: Nonzero values below :data:`SUBFRAME_MS`.
+    subframe: int = 0
 
     @classmethod
     def of(cls, values: np.ndarray) -> TimeStats:
@@ -68,6 +73,7 @@ class TimeStats:
             whole=int(_is_multiple(near, 1.0).sum()),
             small=int((positive < SECONDS_MEDIAN_BELOW).sum()),
             huge=int((positive > MICROSECONDS_MEDIAN_ABOVE).sum()),
+            subframe=int((positive < SUBFRAME_MS).sum()),
         )
 
     def __add__(self, other: TimeStats) -> TimeStats:
@@ -78,6 +84,7 @@ class TimeStats:
             self.whole + other.whole,
             self.small + other.small,
             self.huge + other.huge,
+            self.subframe + other.subframe,
         )
 
 
@@ -130,6 +137,11 @@ def unit_evidence(stats: TimeStats) -> tuple[str, str] | None:
             f"the median of its {n:,} nonzero values is below {SECONDS_MEDIAN_BELOW:g} and "
             f"{stats.whole / n:.0%} are whole numbers: they look like seconds"
         )
+    if 2 * stats.subframe > n:
+        return "s", (
+            f"the median of its {n:,} nonzero values is below {SUBFRAME_MS:g}, less than one frame of a 60 Hz "
+            "screen: they look like seconds"
+        )
     if 2 * stats.huge > n:
         return "us", (
             f"the median of its {n:,} nonzero values is above {MICROSECONDS_MEDIAN_ABOVE:,g} (over 16 minutes "
@@ -150,6 +162,8 @@ class Detection:
     step_ms: float
     columns: tuple[Granularity, ...] = ()
     files: tuple[tuple[str, float], ...] = ()
+    #: Time columns whose values look like another unit than ms (and declare none), in words.
+    units: tuple[str, ...] = ()
 
 
 def decide(stats: dict[str, TimeStats], per_file: dict[str, dict[str, TimeStats]] | None = None) -> Detection:

@@ -87,6 +87,21 @@ def _opened(batches: list[pa.RecordBatch], columns: ColumnMap) -> Iterator[pa.Re
         yield from open_source(pa.Table.from_batches(batches), columns=columns).batches
 
 
+def unit_notes(totals: dict[str, TimeStats], columns: ColumnMap) -> list[str]:
+    """The short form of :func:`unit_warnings`, for the assumptions: ``dwell_ms (from 'dwell_s')
+    looks like seconds, not ms: declare dwell_ms=dwell_s:s``."""
+    out = []
+    for name, stats in totals.items():
+        found = unit_evidence(stats)
+        if found is not None and columns.unit(name) is None:
+            source = columns.source_name(name)
+            out.append(f"{name} (from {source!r}) looks like {_UNIT_WORDS[found[0]]}, not ms: declare {name}={source}:{found[0]}")
+    return out
+
+
+_UNIT_WORDS = {"s": "seconds", "us": "microseconds"}
+
+
 def unit_warnings(totals: dict[str, TimeStats], columns: ColumnMap) -> list[str]:
     """One message per time column whose values look like another unit than ms (and whose
     mapping declares none)."""

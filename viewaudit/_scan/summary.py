@@ -107,6 +107,9 @@ class Summary:
     nulled: dict[str, int] = attrs.field(factory=dict, converter=_freeze_counts)
     #: How ``rounding_ms`` was read from the log's time columns (empty: it was given, not read).
     granularity: tuple[Granularity, ...] = ()
+    #: Time columns whose values look like another unit than ms, in words (the warnings of the
+    #: first look at the times; empty where the unit was declared or the look not taken).
+    units: tuple[str, ...] = ()
     #: Per estimated rung, the valid rows by what they measured of the rung's inputs
     #: (:func:`measurement_patterns`).
     measurement_patterns: dict[str, int] = attrs.field(factory=dict, converter=_freeze_counts)
@@ -281,6 +284,7 @@ def merge(*summaries: Summary) -> Summary:
         interactions=sorted(set().union(*(s.interactions for s in summaries))),
         weighted=weighted,
         granularity=first.granularity if all(s.granularity == first.granularity for s in summaries) else (),
+        units=first.units if all(s.units == first.units for s in summaries) else (),
         measurement_patterns=patterns,
     )
 
