@@ -23,7 +23,7 @@ from viewaudit._ladder.propensity import MIN_VIEWERS
 from viewaudit._read.granularity import MIN_VALUES, Granularity
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
 from viewaudit._scan.statistics import LadderStatistics
-from viewaudit._scan.summary import Summary
+from viewaudit._scan.summary import Summary, unchecked_rules
 
 
 @attrs.frozen
@@ -420,6 +420,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "intervals); a viewer with only undetermined impressions on a rung counts as having just one.",
         lambda c: {"relative_error": c.relative_error},
         method="methods.md#hyperloglog-counts",
+    ),
+    Assumption(
+        "unchecked rules",
+        lambda c: bool(unchecked_rules(c.summary)),
+        "Invalid traffic not checked for: {rules}. Their 0 rows excluded is no evidence that there were none.",
+        lambda c: {"rules": "; ".join(f"{rule} ({why})" for rule, why in unchecked_rules(c.summary).items())},
+        method="policies.md#invalid-traffic",
     ),
     Assumption(
         "time unit",

@@ -24,7 +24,7 @@ from viewaudit._report.results import Audit
 from viewaudit._report.values import Rows, inflation_from_row, ladder_from_row
 from viewaudit._scan.dispatch import Scanned
 from viewaudit._scan.statistics import LadderStatistics, ladder_statistics
-from viewaudit._scan.summary import Summary, crossings_possible
+from viewaudit._scan.summary import Summary, crossings_possible, unchecked_rules
 
 
 def audit_of(scanned: Scanned, options: EstimateOptions) -> Audit:
@@ -121,6 +121,7 @@ def audit_from_statistics(
         dwell=_dwell(whole),
         dwell_exact=not crossings_possible(summary.columns_seen, summary.rounding_ms),
         assumption_details=stated,
+        unchecked=unchecked_rules(summary),
     )
 
 

@@ -244,7 +244,10 @@ def _rows_table(audit: Audit) -> str:
     if not audit.rows.rejected:
         rows.append(("rejected", "0"))
     rows += [(f"kept with a null value: {reason}", f"{n:,}") for reason, n in audit.rows.nulled.items()]
-    rows += [(f"not valid: {rule}", f"{n:,}") for rule, n in audit.excluded.items()]
+    rows += [
+        (f"not valid: {rule}", f"not checked ({audit.unchecked[rule]})" if rule in audit.unchecked else f"{n:,}")
+        for rule, n in audit.excluded.items()
+    ]
     return _table(["rows", "count"], rows)
 
 

@@ -123,6 +123,9 @@ class Audit:
     #: since no impression's rung depends on one.
     dwell_exact: bool = attrs.field(default=False, repr=False)
     assumption_details: tuple[StatedAssumption, ...] = attrs.field(default=(), repr=False)
+    #: The invalid-traffic rules of ``excluded`` the log could not apply, each with why (a column
+    #: it lacks): their 0 is no evidence of none.
+    unchecked: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
     def views(self) -> Estimate:

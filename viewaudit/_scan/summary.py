@@ -547,6 +547,21 @@ def summarize_table(
     )
 
 
+def unchecked_rules(summary: Summary) -> dict[str, str]:
+    """The policy's invalid-traffic rules the log could not apply, each with why: a rule reads a
+    column the log lacks, or holds no value in. Their count of 0 is no evidence of none."""
+    valued = summary.columns_seen - summary.empty_columns
+    policy = summary.policy
+    out = {}
+    if policy.use_bot_flag and "is_bot" not in valued:
+        out["is_bot"] = "no is_bot column"
+    if policy.bot_user_agents and "user_agent" not in valued:
+        out["user_agent"] = "no user_agent column"
+    if policy.exclude_self_views and not {"viewer_id", "author_id"} <= valued:
+        out["self_view"] = "no author_id column" if "viewer_id" in valued else "no viewer_id column"
+    return out
+
+
 def rung_inputs(policy: Policy, level: str) -> int:
     """How many inputs an estimated rung reads under ``policy`` (as ``rung_masks``'s ``inputs``)."""
     viewable = int(policy.min_visible_fraction > 0) + int(policy.min_in_view_ms > 0)
