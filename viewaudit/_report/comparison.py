@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from viewaudit._report.html import comparison_html, comparison_summary_html, write_text
 from viewaudit._report.plots import plot_estimates
 from viewaudit._report.results import Audit
+from viewaudit._report.tables import to_pandas
 from viewaudit._report.values import printable
 from viewaudit._rungs import LEVELS
 
@@ -54,7 +55,7 @@ class Comparison:
 
     def to_pandas(self, *, wide: bool = False) -> pandas.DataFrame:
         """:meth:`to_arrow` as a pandas DataFrame (needs pandas), long or ``wide``."""
-        return self.to_arrow(wide=wide).to_pandas()
+        return to_pandas(self.to_arrow(wide=wide))
 
     def to_dict(self) -> dict[str, Any]:
         return {"policies": [a.to_dict() for a in self.audits]}

@@ -24,7 +24,7 @@ from viewaudit._report.html import DOCS_URL, audit_html, audit_summary_html, wri
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._report.json_groups import groups_json
 from viewaudit._report.plots import plot_ladder
-from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, wide_table, write_table_chunks
+from viewaudit._report.tables import GROUPS_PER_CHUNK, long_table, to_pandas, wide_table, write_table_chunks
 from viewaudit._report.values import (
     Estimate,
     GroupAudit,
@@ -263,7 +263,7 @@ class Audit:
     def to_pandas(self, *, wide: bool = False) -> pandas.DataFrame:
         """:meth:`to_arrow` as a pandas DataFrame (needs pandas): long, or with ``wide=True`` one
         row per group and a column per rung and figure."""
-        return self.to_arrow(wide=wide).to_pandas()
+        return to_pandas(self.to_arrow(wide=wide))
 
     def plot(self, *, figure: str = "impressions", ax: Any = None) -> Any:
         """Bars per rung with intervals (needs matplotlib); returns the ``Axes``."""

@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +22,9 @@ import pyarrow.parquet as pq
 from viewaudit._report.inflation import FACTORS, HEADLINE
 from viewaudit._report.json_groups import json_lines
 from viewaudit._rungs import LEVELS
+
+if TYPE_CHECKING:
+    import pandas
 
 #: Groups turned into JSON or a long table at a time: bounds memory, costs nothing in speed.
 GROUPS_PER_CHUNK = 10_000
@@ -111,3 +114,12 @@ def write_table_chunks(path: str | os.PathLike[str], tables: Iterable[pa.Table])
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+
+
+def to_pandas(table: pa.Table) -> pandas.DataFrame:
+    """``table`` as a pandas DataFrame; an ``ImportError`` that says how to install pandas."""
+    try:
+        import pandas  # noqa: F401  (pyarrow imports it itself; this says what is missing)
+    except ImportError:
+        raise ImportError("to_pandas() needs pandas: pip install 'viewaudit[pandas]' (or use to_arrow())") from None
+    return table.to_pandas()
