@@ -216,15 +216,23 @@ TEXTS = (
         "within a stratum, and summed."
     ),
     "Intervals are 80% intervals; exact figures have low = high = estimate.",
+    (
+        "Invalid traffic not checked for: self_view (no viewer_id column). Their 0 rows excluded is no evidence that "
+        "there were none."
+    ),
+    (
+        "Invalid traffic not checked for: is_bot (no is_bot column); user_agent (no user_agent column); self_view (no "
+        "author_id column). Their 0 rows excluded is no evidence that there were none."
+    ),
 )
 
 EXPECTED: dict[str, tuple[int, ...]] = {
     "floored_1000_by_item_reach": (0, 1, 2, 3, 4, 5, 6, 7, 8),
-    "floored_500_no_viewer": (0, 9, 10, 5, 11, 7),
-    "no_visibility_no_viewer": (0, 12, 13, 11, 7),
+    "floored_500_no_viewer": (0, 9, 10, 5, 11, 7, 30),
+    "no_visibility_no_viewer": (0, 12, 13, 11, 7, 30),
     "life_table_90_packed": (14, 15, 3, 4, 5, 7),
     "sampled_reach": (0, 16, 17, 5, 18, 19, 7, 20),
-    "closed_sample": (0, 12, 13, 1, 18, 21, 22, 7),
+    "closed_sample": (0, 12, 13, 1, 18, 21, 22, 7, 31),
     "weighted": (0, 23, 24, 5, 25, 7),
     "hll_by_item": (0, 26, 4, 5, 6, 7, 27),
     "strata_population": (0, 26, 4, 5, 7, 8, 28),

@@ -167,7 +167,11 @@ def _dwell_figure(audit: Audit) -> str:
     title = "Dwell time of valid, visible impressions"
     if audit.dwell is None:
         return svg.message(
-            "fig-dwell", title, "No dwell times to show: the log measured none, or the policy sets no attention threshold."
+            "fig-dwell",
+            title,
+            "No dwell times to show. The figure bins the dwell of valid impressions known to be visible, and this "
+            "log has none with a dwell (without a visible_fraction column none is known to be visible), or the "
+            "policy sets no attention threshold.",
         )
     view = dwell_view(audit.dwell, audit.policy, fit=not audit.dwell_exact)
     if audit.dwell_exact:

@@ -263,5 +263,14 @@ def _seconds(ms: float) -> str:
 
 
 def message(slug: str, title: str, content: str) -> str:
-    """A figure that says why it has nothing to draw."""
-    return figure(slug, title, content, text(WIDTH / 2, 30, content, anchor="middle", fill=MUTED), 48)
+    """A figure that says why it has nothing to draw, its words wrapped to the figure's width."""
+    size, lines, line_ = 15, [], ""
+    for word in content.split():
+        candidate = f"{line_} {word}".strip()
+        if line_ and text_width(candidate, size) > WIDTH - 2 * GAP:
+            lines.append(line_)
+            candidate = word
+        line_ = candidate
+    lines.append(line_)
+    body = "".join(text(WIDTH / 2, 30 + 20 * i, line, anchor="middle", fill=MUTED) for i, line in enumerate(lines))
+    return figure(slug, title, content, body, 28 + 20 * len(lines))
