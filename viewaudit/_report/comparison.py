@@ -90,9 +90,22 @@ class Comparison:
 
     def __str__(self) -> str:
         width = max(len(str(a.views)) for a in self.audits) + 2
-        lines = [f"{'policy':<17}{'a view is':<11}{'views':<{width}}"]
+        lines = [*self._rows_note(), f"{'policy':<17}{'a view is':<11}{'views':<{width}}"]
         lines += [f"{a.policy.name:<17}{a.policy.counts_as_view:<11}{a.views!s:<{width}}" for a in self.audits]
-        return printable("\n".join([*lines, *self._groups_note()]), lines=True)
+        return printable("\n".join([*lines, *self._groups_note(), *self._assumptions_note()]), lines=True)
+
+    def _rows_note(self) -> list[str]:
+        """The rows read, accepted and rejected (the same source under every policy)."""
+        if not self.audits:
+            return []
+        first = self.audits[0]
+        rows = first.rows
+        line = f"rows read {rows.read:,}, accepted {rows.accepted:,}, rejected {sum(rows.rejected.values()):,}"
+        return [line + ("." + first._nulled_note() if rows.nulled else ""), ""]
+
+    def _assumptions_note(self) -> list[str]:
+        """Where each policy's assumptions are: the comparison keeps them all."""
+        return ["", "Each policy's assumptions: viewaudit audit --policy NAME, or --json (to_dict() in Python)."]
 
     def _groups_note(self) -> list[str]:
         if not self.by:
