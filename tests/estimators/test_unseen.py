@@ -20,6 +20,7 @@ from viewaudit._estimators import poisson_lognormal as _pln
 from viewaudit._estimators import unseen as _unseen
 from viewaudit._estimators._common import ConfidenceInterval, combined_count_interval, lognormal_count_interval, z_value
 from viewaudit._estimators.gamma_poisson_mixture import MIN_DISTINCT_COUNTS, fit_gamma_poisson_mixture
+from viewaudit._estimators.model_free import model_free_reach
 from viewaudit._estimators.poisson_lognormal import fit_poisson_lognormal
 from viewaudit._estimators.unseen import UNIQUE_METHODS, good_toulmin_weights
 from viewaudit.estimators import (
@@ -671,3 +672,27 @@ def test_default_interval_keeps_the_gamma_poisson_set_where_no_model_fits() -> N
     assert ln_fit.unique_viewers().estimate > 1.1 * truth
     assert default.confidence_interval.low <= truth <= default.confidence_interval.high
     assert default.confidence_interval.low <= gp_fit._reach_range(1, 0.95, gp_fit.log_likelihood)[0]
+
+
+def test_one_viewer_seen_takes_in_the_model_free_range() -> None:
+    """One viewer seen five times in a 1 % sample: the fit's interval was [1.0001, 1.56] at every
+    rate, resting on the fit's bounds; it now reaches what the sample allows (about 554 more at
+    p = 1 %, fewer as p grows)."""
+    f = frequency_counts(np.array([5]))
+    highs = []
+    for p in (0.01, 0.1, 0.5):
+        with pytest.warns(DegenerateDataWarning):
+            est = unique_viewers(f, sample_rate=p)
+        free = model_free_reach(f, sample_rate=p)
+        assert est.confidence_interval.low == 1.0
+        assert est.confidence_interval.high == pytest.approx(free.high)
+        highs.append(est.confidence_interval.high)
+    assert highs[0] > 500 > highs[1] > highs[2]
+
+
+def test_viewers_all_seen_once_take_in_the_model_free_range() -> None:
+    """Three viewers each seen once at p = 10 %: three heavy viewers cannot be ruled out, and the
+    low end is the three seen (the fit said at least 12)."""
+    with pytest.warns(DegenerateDataWarning):
+        est = unique_viewers(frequency_counts(np.array([1, 1, 1])), sample_rate=0.1)
+    assert est.confidence_interval.low == 3.0

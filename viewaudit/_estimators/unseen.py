@@ -413,6 +413,10 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
     before, widened from 5-13 % to 72-156 % of the truth. Gamma cells never misfit and are
     unchanged.
 
+    A table of one viewer, or of viewers all seen once, fits no model (the fit sits on its
+    bounds and warns): the interval then takes in the model-free range (one viewer seen five
+    times at p = 1 % had [1.0001, 1.56] at every p; now [1, 554]).
+
     For ``k >= 2`` and fewer than :data:`FEW_REPEATS` viewers seen at least ``k`` times
     (``n``), the interval also takes in the exact (Garwood) Poisson interval of that count:
     where repeats are rare the extrapolation is about proportional to ``n``, so the estimate
@@ -430,9 +434,19 @@ def model_set_reach(f: ArrayLike, *, sample_rate: float, k: int = 1, confidence_
     if p == 1 or f[1:].sum() == 0:  # exact, or nothing seen: the design-based bound
         return gamma_poisson_reach(f, sample_rate=p, k=k, confidence_level=cl)
     models = _models_reach(f, p, k, cl)
+    ci = models.confidence_interval
+    if f[1:].sum() == 1 or f[2:].sum() == 0:
+        # One viewer, or every viewer seen once: no model can be fitted to such a table (the fit
+        # warns), and its interval hangs on the fit's bounds, not on the sample (one viewer seen
+        # five times at p = 1 %: [1.0001, 1.56], whatever p). The model-free range is what the
+        # sample allows (that viewer and up to 553 more at p = 1 %).
+        free = model_free_reach(f, sample_rate=p, k=k, confidence_level=cl)
+        low, high = min(ci.low, free.low), max(ci.high, free.high)
+        return CountEstimate(
+            models.estimate, (high - low) / (2 * z_value(cl)), ConfidenceInterval(low, high), models.observed, models.method, cl
+        )
     if not low_counts_misfit(f, sample_rate=p):
         return models
-    ci = models.confidence_interval
     if k == 1:
         # The models misfit the low counts: the nonparametric lower bound's own lower limit, and
         # the models' low end never above it.
