@@ -28,8 +28,10 @@ SECONDS_MEDIAN_BELOW = 100.0
 MICROSECONDS_MEDIAN_ABOVE = 1e6
 #: The share of whole numbers a seconds-looking column must have.
 SECONDS_WHOLE_SHARE = 0.9
-#: A column whose nonzero values have a median below this many ms looks like seconds whole
-#: numbers or not: that is about one frame at 60 Hz, and no screen shows an item for less.
+#: A column whose nonzero values have a median below this many ms looks like seconds even when
+#: they are not whole, if they have at most three decimals (seconds logged to the tenth, the
+#: hundredth or the ms): that is about one frame at 60 Hz, and no screen shows an item for less.
+#: Times with more decimals are left alone (a simulated or high-resolution clock's ms).
 SUBFRAME_MS = 17.0
 
 _STEP_WORDS = {1000.0: "whole seconds", 100.0: "tenths of a second", 10.0: "hundredths of a second"}
@@ -54,7 +56,7 @@ class TimeStats:
     whole: int = 0
     small: int = 0
     huge: int = 0
-    #: Nonzero values below :data:`SUBFRAME_MS`.
+    #: Nonzero values below :data:`SUBFRAME_MS` with at most three decimals.
     subframe: int = 0
 
     @classmethod
@@ -73,7 +75,7 @@ class TimeStats:
             whole=int(_is_multiple(near, 1.0).sum()),
             small=int((positive < SECONDS_MEDIAN_BELOW).sum()),
             huge=int((positive > MICROSECONDS_MEDIAN_ABOVE).sum()),
-            subframe=int((positive < SUBFRAME_MS).sum()),
+            subframe=int(_at_most_three_decimals(positive[positive < SUBFRAME_MS]).sum()),
         )
 
     def __add__(self, other: TimeStats) -> TimeStats:
@@ -86,6 +88,12 @@ class TimeStats:
             self.huge + other.huge,
             self.subframe + other.subframe,
         )
+
+
+def _at_most_three_decimals(values: np.ndarray) -> np.ndarray:
+    """Which values are whole thousandths (within float error): 6.9, 0.25, 1.375, not 6.9123."""
+    scaled = values * 1000.0
+    return np.asarray(np.abs(scaled - np.rint(scaled)) <= 1e-6 * np.maximum(scaled, 1.0))
 
 
 def add_up(parts: Iterable[Mapping[str, TimeStats]]) -> dict[str, TimeStats]:
@@ -140,7 +148,7 @@ def unit_evidence(stats: TimeStats) -> tuple[str, str] | None:
     if 2 * stats.subframe > n:
         return "s", (
             f"the median of its {n:,} nonzero values is below {SUBFRAME_MS:g}, less than one frame of a 60 Hz "
-            "screen: they look like seconds"
+            "screen, and they have at most three decimals: they look like seconds"
         )
     if 2 * stats.huge > n:
         return "us", (
