@@ -80,6 +80,11 @@ def test_the_count_of_rows_measured_in_part_is_the_same_in_every_engine_and_spli
     batches = pa.RecordBatchReader.from_batches(log.schema, log.to_batches(max_chunksize=7_000))
     both = va.audit(batches, rounding_ms=0)
     assert [a.text for a in both.assumption_details if a.name == "partly measured"] == texts["auto"]
+    whole = va.audit(log, rounding_ms=0)
+    reference = va.audit(log, rounding_ms=0, engine="summary")
+    for level in ("viewable", "attended"):
+        assert both.ladder[level] == whole.ladder[level]
+        assert reference.ladder[level] == whole.ladder[level]
 
 
 def test_groups_add_up_to_the_whole_log_and_cover_their_truth() -> None:
