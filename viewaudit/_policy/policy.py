@@ -188,7 +188,7 @@ PRESETS: dict[str, Policy] = {
         Policy(
             name="platform",
             description="X post views: every render in a feed counts, repeats and the author's own looks included",
-            source="X Help Center on post views (Dec 2022), as quoted in the press",
+            source="X Help, About view counts: https://help.twitter.com/en/using-twitter/view-counts",
             min_visible_fraction=0.0,
             min_in_view_ms=0.0,
             exclude_self_views=False,
