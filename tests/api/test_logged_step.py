@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +94,9 @@ def test_seconds_with_decimals_warn_and_the_report_says_so() -> None:
 def test_ms_above_one_frame_do_not_warn() -> None:
     """Exact ms with a median of a few hundred (a fast feed's dwell) are taken as ms, silently."""
     table = log(np.random.default_rng(2).lognormal(np.log(300), 1.0, 400))
-    audit = va.audit(table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", va.UnitWarning)
+        audit = va.audit(table)
     assert not [a for a in audit.assumption_details if a.name == "time unit"]
 
 

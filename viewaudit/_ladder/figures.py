@@ -250,7 +250,7 @@ def _estimated_rung(
     unmeasured_on: Triple | None = None
     patterns = summary.measurement_patterns
     if patterns.get(f"{level}:p", 0) and np.any(share.unmeasured > 0) and level not in undeterminable_levels(summary, stats):
-        inputs = rung_inputs(summary.policy, level)
+        inputs = len(rung_inputs(summary.policy, level))
         share, unmeasured_on = _by_measurement_pattern(share, patterns, level, inputs, stats.n_groups, confidence_level)
         if stratified_level is not None:
             # The strata's shares are those of all their rows measured in full: a low end here.

@@ -87,24 +87,10 @@ def _opened(batches: list[pa.RecordBatch], columns: ColumnMap) -> Iterator[pa.Re
         yield from open_source(pa.Table.from_batches(batches), columns=columns).batches
 
 
-def unit_notes(totals: dict[str, TimeStats], columns: ColumnMap) -> list[str]:
-    """The short form of :func:`unit_warnings`, for the assumptions: ``dwell_ms (from 'dwell_s')
-    looks like seconds, not ms: declare dwell_ms=dwell_s:s``."""
-    out = []
-    for name, stats in totals.items():
-        found = unit_evidence(stats)
-        if found is not None and columns.unit(name) is None:
-            source = columns.source_name(name)
-            out.append(f"{name} (from {source!r}) looks like {_UNIT_WORDS[found[0]]}, not ms: declare {name}={source}:{found[0]}")
-    return out
-
-
-_UNIT_WORDS = {"s": "seconds", "us": "microseconds"}
-
-
-def unit_warnings(totals: dict[str, TimeStats], columns: ColumnMap) -> list[str]:
-    """One message per time column whose values look like another unit than ms (and whose
-    mapping declares none)."""
+def unit_warnings(totals: dict[str, TimeStats], columns: ColumnMap) -> list[tuple[str, str]]:
+    """Per time column whose values look like another unit than ms (and whose mapping declares
+    none): the warning, and its short form for the assumptions (``dwell_ms (from 'dwell_s') looks
+    like seconds, not ms: declare dwell_ms=dwell_s:s``)."""
     out = []
     for name, stats in totals.items():
         found = unit_evidence(stats)
@@ -112,9 +98,13 @@ def unit_warnings(totals: dict[str, TimeStats], columns: ColumnMap) -> list[str]
             continue
         unit, evidence = found
         source = columns.source_name(name)
-        out.append(
+        warning = (
             f"column {name!r} (read from {source!r}) holds times in ms, but {evidence}; if so, declare the unit: "
             f"columns={{{name!r}: '{source}:{unit}'}} in Python, --columns {name}={source}:{unit} on the command line "
             "(units: s, ms, us)"
         )
+        out.append((warning, f"{name} (from {source!r}) looks like {_UNIT_WORDS[unit]}, not ms: declare {name}={source}:{unit}"))
     return out
+
+
+_UNIT_WORDS = {"s": "seconds", "us": "microseconds"}

@@ -15,7 +15,7 @@ import attrs
 
 from viewaudit._checks import HLL_NEEDS_PACKED, AuditOptions
 from viewaudit._read.granularity import Detection, decide
-from viewaudit._read.recorded import look, unit_notes, unit_warnings
+from viewaudit._read.recorded import look, unit_warnings
 from viewaudit._read.sources import open_source, with_schema
 from viewaudit._scan.distributed import dask_time_stats, is_dask_collection, summarize_dask
 from viewaudit._scan.loop import progress_bar, summarize_stream, wanted_columns
@@ -52,9 +52,10 @@ def recorded(source: Any, options: AuditOptions) -> tuple[Any, AuditOptions, Det
         detection = decide(totals)
     else:
         source, detection, totals = look(source, options.columns)
-    for message in unit_warnings(totals, options.columns):
+    units = unit_warnings(totals, options.columns)
+    for message, _ in units:
         warnings.warn(message, UnitWarning, stacklevel=4)
-    detection = attrs.evolve(detection, units=tuple(unit_notes(totals, options.columns)))
+    detection = attrs.evolve(detection, units=tuple(note for _, note in units))
     steps = {g.column: g.step_ms for g in detection.columns}
     if detection.files or len(set(steps.values())) > 1:
         found = ", ".join(f"{k} {v:g} ms" for k, v in [*steps.items(), *detection.files])

@@ -28,7 +28,7 @@ from viewaudit._hypothesis_plugin import register_type
 from viewaudit._policy import Policy
 from viewaudit._policy.bots import bot_regex
 from viewaudit._read.granularity import Granularity
-from viewaudit._rungs import LEVELS
+from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
 from viewaudit._scan.crossing_codes import batch_crossings, exact_histograms
 from viewaudit._schema import DEFAULT_INTERACTIONS
 
@@ -431,10 +431,15 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
         def measured(values: pa.Array | None) -> np.ndarray:
             return np.zeros(n, dtype=bool) if values is None else np.asarray(pc.is_valid(values), dtype=bool)
 
-        fraction = [(measured(col("visible_fraction")), flags(visible))] if policy.min_visible_fraction > 0 else []
-        timed = [(measured(in_view), flags(long_enough))] if policy.min_in_view_ms > 0 else []
-        attention = [(measured(dwell), flags(attentive))] if policy.attention_ms > 0 else []
-        return {"viewable": [*fraction, *timed], "attended": [*fraction, *timed, *attention]}
+        read = {
+            "visible_fraction": (col("visible_fraction"), visible),
+            "in_view": (in_view, long_enough),
+            "dwell": (dwell, attentive),
+        }
+        return {
+            level: [(measured(read[name][0]), flags(read[name][1])) for name in rung_inputs(policy, level)]
+            for level in ESTIMATED_LEVELS
+        }
 
     return {
         "valid": valid,
@@ -562,10 +567,15 @@ def unchecked_rules(summary: Summary) -> dict[str, str]:
     return out
 
 
-def rung_inputs(policy: Policy, level: str) -> int:
-    """How many inputs an estimated rung reads under ``policy`` (as ``rung_masks``'s ``inputs``)."""
-    viewable = int(policy.min_visible_fraction > 0) + int(policy.min_in_view_ms > 0)
-    return viewable + int(policy.attention_ms > 0) if level == "attended" else viewable
+def rung_inputs(policy: Policy, level: str) -> list[str]:
+    """What an estimated rung reads under ``policy``, in the order of the bits of
+    :func:`measurement_patterns`: the visible share, the in-view time, the dwell (a rule at 0
+    reads nothing)."""
+    viewable = [
+        *(["visible_fraction"] if policy.min_visible_fraction > 0 else []),
+        *(["in_view"] if policy.min_in_view_ms > 0 else []),
+    ]
+    return [*viewable, *(["dwell"] if policy.attention_ms > 0 else [])] if level == "attended" else viewable
 
 
 def measurement_patterns(masks: Mapping[str, Any], crossing: Mapping[str, np.ndarray] | None) -> dict[str, int]:
