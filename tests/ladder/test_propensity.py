@@ -238,3 +238,17 @@ def test_crossing_rows_of_viewers_that_differ_take_their_own_chance():
     assert low <= pop["truth"] <= high, (low, pop["truth"], high)
     pooled = float(np.sum(-np.expm1(u[(t == 0) & (u > 0)] * np.log1p(-pop["crossing"]))))
     assert pooled - pop["truth"] > 3 * pop["oracle_sd"], (pooled, pop["truth"], pop["oracle_sd"])
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), min_size=1, max_size=60),
+)
+def test_the_kernel_of_repeated_cells_is_the_kernel_of_each_cell(cells: list[tuple[int, int]]):
+    """Cells of different strata share (t, f): the kernel is computed once per distinct pair
+    and copied, with the very values (bit for bit) of computing every cell on its own."""
+    t = np.array([c[0] for c in cells], dtype=np.int64)
+    f = np.array([c[1] for c in cells], dtype=np.int64)
+    kernel, top = _propensity._scaled_kernel(t, f)
+    each = [_propensity._scaled_kernel_rows(t[i : i + 1], f[i : i + 1]) for i in range(t.size)]
+    np.testing.assert_array_equal(kernel, np.concatenate([k for k, _ in each]))
+    np.testing.assert_array_equal(top, np.concatenate([s for _, s in each]))

@@ -203,7 +203,8 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         excluded.append(
             {rule: int(np.count_nonzero(np.asarray(pc.fill_null(m, False)))) for rule, m in masks["excluded"].items()}
         )
-        patterns.append(measurement_patterns(masks, crossing_rows))
+        open_rows: dict[str, np.ndarray] = {level: (b & UNDETERMINED_BIT[level]) != 0 for level in ESTIMATED_LEVELS}
+        patterns.append(measurement_patterns(masks, crossing_rows, ((b & VALID) != 0, open_rows)))
     # Pack the keys here, in the worker, when the ids fit the current layout (the fold checks
     # the layout version, and packs again in the rare case it changed meanwhile).
     gmap, layout, version = codes.claim(groups, viewer[has_viewer] if viewer is not None and has_viewer is not None else None)

@@ -426,8 +426,10 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
         return np.asarray(pc.is_null(mask), dtype=bool)
 
     def inputs() -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-        # Per estimated rung, what it reads, each as (measured, meets its rule) per row: the
-        # visible share, the in-view time, the dwell (a rule at 0 reads nothing).
+        # Per estimated rung that reads two inputs or more (the only ones whose patterns are
+        # counted), what it reads, each as (measured, meets its rule) per row: the visible share,
+        # the in-view time, the dwell (a rule at 0 reads nothing). An input read by two rungs is
+        # converted once.
         def measured(values: pa.Array | None) -> np.ndarray:
             return np.zeros(n, dtype=bool) if values is None else np.asarray(pc.is_valid(values), dtype=bool)
 
@@ -436,10 +438,15 @@ def rung_masks(log: pa.Table, policy: Policy, interactions: Sequence[str], round
             "in_view": (in_view, long_enough),
             "dwell": (dwell, attentive),
         }
-        return {
-            level: [(measured(read[name][0]), flags(read[name][1])) for name in rung_inputs(policy, level)]
-            for level in ESTIMATED_LEVELS
-        }
+        done: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+        def converted(name: str) -> tuple[np.ndarray, np.ndarray]:
+            if name not in done:
+                done[name] = (measured(read[name][0]), flags(read[name][1]))
+            return done[name]
+
+        names = {level: rung_inputs(policy, level) for level in ESTIMATED_LEVELS}
+        return {level: [converted(name) for name in names[level]] for level in ESTIMATED_LEVELS if len(names[level]) >= 2}
 
     return {
         "valid": valid,
@@ -578,7 +585,11 @@ def rung_inputs(policy: Policy, level: str) -> list[str]:
     return [*viewable, *(["dwell"] if policy.attention_ms > 0 else [])] if level == "attended" else viewable
 
 
-def measurement_patterns(masks: Mapping[str, Any], crossing: Mapping[str, np.ndarray] | None) -> dict[str, int]:
+def measurement_patterns(
+    masks: Mapping[str, Any],
+    crossing: Mapping[str, np.ndarray] | None,
+    rows: tuple[np.ndarray, Mapping[str, np.ndarray]] | None = None,
+) -> dict[str, int]:
     """Per estimated rung that reads two inputs or more, the valid rows by what they measured.
 
     Inputs are numbered in the order of ``masks["inputs"]`` (visible share, in-view time, dwell);
@@ -588,26 +599,36 @@ def measurement_patterns(masks: Mapping[str, Any], crossing: Mapping[str, np.nda
     ``"{level}:d{T}"``, the rows that measured every input, by the set ``T`` of the rules they
     meet. An undetermined row meets every rule it measured: its chance of being on the rung is
     that of a row measured in full that meets them (:func:`viewaudit._ladder.figures`).
+
+    ``rows``: the rows' validity and, per rung, whether it is open (its mask null), when the
+    caller has them as arrays already (converting the masks again costs more than the counts).
     """
-    valid = np.asarray(pc.fill_null(masks["valid"], False), dtype=bool)
+    valid = np.asarray(pc.fill_null(masks["valid"], False), dtype=bool) if rows is None else rows[0]
     out: dict[str, int] = {}
     for level, inputs in masks["inputs"]().items():
         if len(inputs) < 2:
             continue
         full = (1 << len(inputs)) - 1
-        measured = np.zeros(valid.size, dtype=np.int64)
-        meets = np.zeros(valid.size, dtype=np.int64)
+        # One small code per row, counted by one bincount: the inputs measured (bits 0-2), the
+        # rules met among them (bits 3-5), and the row's state (below). uint8 and one pass per
+        # input keep this at a few operations a row.
+        code = np.zeros(valid.size, dtype=np.uint8)
         for i, (m, ok) in enumerate(inputs):
-            measured |= m.astype(np.int64) << i
-            meets |= (m & ok).astype(np.int64) << i
-        open_ = np.asarray(pc.is_null(masks[level]), dtype=bool)
-        undetermined = open_ & ~crossing[level] if crossing is not None else open_
-        partly = valid & (measured != 0) & (measured != full)
-        out[f"{level}:p"] = int(np.count_nonzero(partly))
-        by_measured = np.bincount(measured[valid & undetermined & (measured != full)], minlength=full + 1)
-        by_met = np.bincount(
-            meets[valid & ~np.asarray(pc.is_null(masks[level]), dtype=bool) & (measured == full)], minlength=full + 1
-        )
+            code |= m.view(np.uint8) << np.uint8(i)
+            code |= (m & ok).view(np.uint8) << np.uint8(3 + i)
+        # State: 0 determined, 1 open but resolved by the time histograms (a crossing row),
+        # 2 undetermined; 3 an invalid row, not counted.
+        open_ = np.asarray(pc.is_null(masks[level]), dtype=bool) if rows is None else rows[1][level]
+        state = open_.view(np.uint8) << np.uint8(1)
+        if crossing is not None:
+            state -= (open_ & crossing[level]).view(np.uint8)
+        state[~valid] = 3
+        counts = np.bincount(code | (state << np.uint8(6)), minlength=256)[:192].reshape(3, 8, 8)
+        by_code = counts.sum(axis=0).sum(axis=0)  # per set of inputs measured, any state or rule
+        out[f"{level}:p"] = int(by_code[1:full].sum())
+        by_measured = counts[2].sum(axis=0)[: full + 1].copy()
+        by_measured[full] = 0
+        by_met = counts[0, :, full][: full + 1]
         out.update({f"{level}:u{m}": int(c) for m, c in enumerate(by_measured) if c})
         out.update({f"{level}:d{t}": int(c) for t, c in enumerate(by_met) if c})
     return out
