@@ -120,7 +120,8 @@ class _Keys:
             return
         fresh = np.concatenate(self.pending)
         self.pending, self.n_pending = [], 0
-        fresh.sort()
+        # Stable: timsort merges the runs of keys the workers sorted in one pass each.
+        fresh.sort(kind="stable")
         shift = _PAIR_BITS - _PART_BITS + self.low
         bounds = np.searchsorted(fresh, np.arange(1, 1 << _PART_BITS, dtype=np.uint64) << np.uint64(shift))
         for p, chunk in enumerate(np.split(fresh, bounds)):
