@@ -105,6 +105,7 @@ CALLS: dict[str, Callable[[], Any]] = {
     "hll_by_item": lambda: viewaudit.audit(BASE, by="item_id", unique_viewers="hll"),
     "strata_population": lambda: viewaudit.audit(BASE, strata="surface", population=10_000),
     "mostly_unmeasured": lambda: viewaudit.audit(_mostly_unmeasured(BASE, 3)),
+    "trueview": lambda: viewaudit.audit(BASE, policy="trueview"),
     "estimate_strata_frequency": lambda: viewaudit.estimate(
         _summary(BASE, by=["item_id", "surface"]), strata="surface", frequency=2, confidence_level=0.8
     ),
@@ -247,6 +248,15 @@ TEXTS = (
         "Impressions whose dwell or visibility was not measured (5,514 for viewable, 5,514 for attended) are "
         "taken as missing at random: on the rung in the same share as their group's measured ones."
     ),
+    (
+        "attended: the same as viewable by construction, since the attention threshold (2 s of dwell) is at or "
+        "below the viewability one (30 s in view) and a row's dwell is at least its time in view."
+    ),
+    (
+        "Impressions cut short or rounded across a threshold (328 for viewable, 328 for attended) count with "
+        "their chance of passing it, from the life table of the logged times; where only bounds are known, the "
+        "interval spans them."
+    ),
 )
 
 EXPECTED: dict[str, tuple[int, ...]] = {
@@ -260,6 +270,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "hll_by_item": (0, 26, 4, 5, 6, 7, 27),
     "strata_population": (0, 26, 4, 5, 7, 8, 28),
     "mostly_unmeasured": (0, 32, 33, 34, 5, 7),
+    "trueview": (0, 35, 36, 4, 5, 7),
     "estimate_strata_frequency": (29, 26, 4, 5, 6, 7, 8, 28),
 }
 

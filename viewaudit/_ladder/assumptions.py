@@ -323,6 +323,16 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         method="methods.md#unmeasured-rows",
     ),
     Assumption(
+        # meta-3s and trueview: a viewable row was in view >= 3 s (30 s), so it dwelt that long.
+        "attended as viewable",
+        lambda c: "attended" not in c.missing and 0 < c.summary.policy.attention_ms <= c.summary.policy.min_in_view_ms,
+        "attended: the same as viewable by construction, since the attention threshold ({attention_s:,g} s of "
+        "dwell) is at or below the viewability one ({in_view_s:,g} s in view) and a row's dwell is at least its "
+        "time in view.",
+        lambda c: {"attention_s": c.summary.policy.attention_ms / 1000, "in_view_s": c.summary.policy.min_in_view_ms / 1000},
+        method="policies.md#presets",
+    ),
+    Assumption(
         "threshold crossings",
         lambda c: any(c.crossing[level] for level in c.measured),
         "Impressions cut short or rounded across a threshold ({viewable:,} for viewable, {attended:,} for "
