@@ -137,7 +137,7 @@ def audit(
         error is ``1.04 / sqrt(m)`` (3.3 % at the default precision 10, 1.6 % at 12) and the
         unique-viewer intervals include it. Impressions stay exact. Needs the packed engine.
     hll_precision
-        Of the sketches, from 4 to 16.
+        Of the sketches, from 4 to 16; checked even when ``unique_viewers="exact"`` does not use it.
     rounding_ms
         The logger floored ``dwell_ms`` and ``in_view_ms`` to multiples of this (1000 for a
         whole-second logger; 0: not rounded, the values are exact). A row whose interval

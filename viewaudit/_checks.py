@@ -183,11 +183,11 @@ def _engine_options(
             raise ValueError("strata= needs the summary engine (engine='auto' or 'summary', exact unique viewers)")
     if unique_viewers not in ("exact", "hll"):
         raise ValueError(f"unique_viewers must be 'exact' or 'hll', got {unique_viewers!r}")
-    if unique_viewers == "hll":
-        if not (isinstance(hll_precision, int) and MIN_PRECISION <= hll_precision <= MAX_PRECISION):
-            raise ValueError(f"hll_precision must be an integer from {MIN_PRECISION} to {MAX_PRECISION}, got {hll_precision!r}")
-        if engine == "summary":
-            raise ValueError(HLL_NEEDS_PACKED)
+    # Checked with exact counting too: a bad value must not pass until someone turns HLL on.
+    if not (isinstance(hll_precision, int) and MIN_PRECISION <= hll_precision <= MAX_PRECISION):
+        raise ValueError(f"hll_precision must be an integer from {MIN_PRECISION} to {MAX_PRECISION}, got {hll_precision!r}")
+    if unique_viewers == "hll" and engine == "summary":
+        raise ValueError(HLL_NEEDS_PACKED)
     return checked, "hll" if unique_viewers == "hll" else "exact", strata
 
 

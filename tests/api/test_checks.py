@@ -85,6 +85,9 @@ AUDIT_BAD: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"strata": "item_id", "by": "item_id"}, ValueError, "strata must be a column name other than viewer_id"),
     ({"unique_viewers": "approx"}, ValueError, "unique_viewers must be 'exact' or 'hll', got 'approx'"),
     ({"unique_viewers": "hll", "hll_precision": 3}, ValueError, "hll_precision must be an integer from 4 to 16, got 3"),
+    # Exact counting does not read it, and took 99 silently.
+    ({"hll_precision": 99}, ValueError, "hll_precision must be an integer from 4 to 16, got 99"),
+    ({"hll_precision": 3.5}, ValueError, "hll_precision must be an integer from 4 to 16, got 3.5"),
     ({"unique_viewers": "hll", "engine": "summary"}, ValueError, "unique_viewers='hll' needs the packed engine"),
     ({"unique_viewers": "hll", "population": 10.0}, ValueError, "frequency= and population= need per-viewer counts"),
     ({"unique_viewers": "hll", "strata": "surface"}, ValueError, "strata= needs the summary engine"),

@@ -122,3 +122,14 @@ def test_by_in_text_output_shows_the_groups(capsys: pytest.CaptureFixture[str], 
         assert re.search(r"^\|? ?item_id +\|? ?rendered", out, re.MULTILINE)
     code, out, _ = run(capsys, "audit", log_path)
     assert "groups by" not in out
+
+
+@pytest.mark.parametrize("precision", ["99", "3"])
+def test_out_of_range_hll_precision_is_one_line_with_exact_counting(
+    capsys: pytest.CaptureFixture[str], log_path: Path, precision: str
+) -> None:
+    """--hll-precision out of 4..16 is one error line and exit 2 even when viewers are counted
+    exactly (it was accepted silently)."""
+    code, out, err = run(capsys, "audit", log_path, "--hll-precision", precision)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"viewaudit: error: hll_precision must be an integer from 4 to 16, got {precision}"]

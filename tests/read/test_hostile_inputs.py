@@ -327,6 +327,21 @@ BY_KINDS = {
 
 
 @pytest.mark.parametrize("engine", ["auto", "summary"])
+@pytest.mark.parametrize("column", ["visible_fraction", "dwell_ms"])
+@pytest.mark.parametrize("cut", [0, 1, 2])
+def test_by_a_canonical_float_column_makes_one_group_of_zero(engine: str, column: str, cut: int) -> None:
+    """Grouped by a canonical float column, -0.0 and 0.0 are one group in both engines and any
+    batching (they were two groups, as the column skipped the by= labels' own reading)."""
+    table = pa.table({"item_id": [1, 2, 3, 4], "viewer_id": [1, 2, 3, 4], column: [-0.0, 0.0, 0.5, -0.0]})
+    parts = [*table.slice(0, cut).to_batches(), *table.slice(cut).to_batches()]
+    batches = pa.RecordBatchReader.from_batches(table.schema, parts)
+    report = _invariant_audit(batches, 4, by=column, engine=engine)
+    # comparable() gives labels as text: "-0.0" was the label of a second group.
+    assert [(g["key"][column], g["ladder"][0]["impressions"]["estimate"]) for g in report["groups"]] == [("0.0", 3), ("0.5", 1)]
+    assert report == _invariant_audit(table, 4, by=column, engine="summary")
+
+
+@pytest.mark.parametrize("engine", ["auto", "summary"])
 @pytest.mark.parametrize("kind", list(BY_KINDS))
 def test_by_labels_of_every_kind_give_strict_json(engine: str, kind: str) -> None:
     """A by column of floats with NaN, dates, timestamps or decimals gives a strict JSON report:

@@ -102,3 +102,38 @@ def test_estimate_is_a_float() -> None:
     """float() of an Estimate is its estimate, NaN where it is n/a."""
     assert float(Estimate(3.5, 3.0, 4.0)) == 3.5
     assert math.isnan(float(Estimate(None, 0.0, 1.0)))
+
+
+def _decimals_per_column(lines: list[str]) -> list[set[int]]:
+    """Per figure column of a table's rows (text form), the decimals its numbers are shown with."""
+    cells = [re.split(r"\s{2,}", line.strip())[1:] for line in lines]
+    columns = [" ".join(column) for column in zip(*cells, strict=True)]
+    return [{len(n.partition(".")[2]) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", column)} for column in columns]
+
+
+def test_each_column_shows_its_numbers_with_one_number_of_decimals() -> None:
+    """A weighted log's groups: item 2's counts are whole, item 1's are not. Every number of a
+    column has the same decimals, in text and HTML (2 sat beside 3.5 [1.803, 5.197])."""
+    log = pa.table(
+        {
+            "item_id": [1, 1, 1, 2, 2, 3],
+            "viewer_id": [1, 2, 3, 4, 5, 6],
+            "weight": [1.5, 1.0, 1.0, 1.0, 1.0, 2.25],
+            "dwell_ms": [3000.0, 0.0, 500.0, 2000.0, 4000.0, 100.0],
+            "visible_fraction": [1.0, 1.0, 0.2, 0.9, 1.0, 1.0],
+        }
+    )
+    result = va.audit(log, by="item_id")
+    assert [len(decimals) for decimals in _decimals_per_column(_table_lines(str(result)))] == [1] * 5
+    groups = result.to_html().partition("<h2>Groups by item_id</h2>")[2].partition("<h2>")[0]
+    cells = re.findall(r"<td class=num>([^<]*)</td>", groups)
+    assert len(cells) == 3 * 5
+    assert [len(decimals) for decimals in _decimals_per_column(["key  " + "  ".join(cells[i : i + 5]) for i in (0, 5, 10)])] == [
+        1
+    ] * 5
+
+
+def test_a_column_of_whole_numbers_keeps_no_decimals() -> None:
+    """An unweighted log's counts stay whole numbers, with no decimals added."""
+    lines = _table_lines(str(va.audit(_log(4), by="item_id")))
+    assert _decimals_per_column(lines)[0] == {0}

@@ -236,6 +236,30 @@ def _partly_measured(context: AssumptionContext) -> dict[str, int]:
     }
 
 
+#: A rung with at least this share of the valid rows undetermined is named in a line: its
+#: figure is then mostly what the estimation makes of them, not what the log measured.
+MOSTLY_ESTIMATED = 0.9
+
+
+def _mostly_estimated(context: AssumptionContext) -> dict[str, tuple[int, int]]:
+    """Per rung the log can determine with at least :data:`MOSTLY_ESTIMATED` of its valid rows
+    undetermined: (undetermined, valid) rows."""
+    valid = int(np.sum(context.whole.totals["n_valid"]))
+    return {
+        level: (context.undetermined[level], valid)
+        for level in context.measured
+        if valid > 0 and context.undetermined[level] >= MOSTLY_ESTIMATED * valid
+    }
+
+
+def _estimated_shares(context: AssumptionContext) -> str:
+    """``"viewable 95% (5,517 of 5,783)"`` per rung of :func:`_mostly_estimated`; the share is
+    rounded down: 99.6 % shown as 100 % would read as nothing measured at all."""
+    return "; ".join(
+        f"{level} {100 * u // valid}% ({u:,} of {valid:,})" for level, (u, valid) in _mostly_estimated(context).items()
+    )
+
+
 def _unmeasured(context: AssumptionContext) -> dict[str, int]:
     return {level: context.undetermined[level] - context.crossing[level] for level in ESTIMATED_LEVELS}
 
@@ -289,6 +313,24 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         lambda c: {"level": c.level, "reason": c.missing[c.level]},
         levels=lambda c: list(c.missing),
         method=_CANNOT,
+    ),
+    Assumption(
+        "mostly estimated",
+        lambda c: bool(_mostly_estimated(c)),
+        "Figures mostly estimated, not measured (valid rows undetermined on the rung): {shares}. They rest on the "
+        "assumptions below more than on the log.",
+        lambda c: {"shares": _estimated_shares(c)},
+        method="methods.md#unmeasured-rows",
+    ),
+    Assumption(
+        # meta-3s and trueview: a viewable row was in view >= 3 s (30 s), so it dwelt that long.
+        "attended as viewable",
+        lambda c: "attended" not in c.missing and 0 < c.summary.policy.attention_ms <= c.summary.policy.min_in_view_ms,
+        "attended: the same as viewable by construction, since the attention threshold ({attention_s:,g} s of "
+        "dwell) is at or below the viewability one ({in_view_s:,g} s in view) and a row's dwell is at least its "
+        "time in view.",
+        lambda c: {"attention_s": c.summary.policy.attention_ms / 1000, "in_view_s": c.summary.policy.min_in_view_ms / 1000},
+        method="policies.md#presets",
     ),
     Assumption(
         "threshold crossings",

@@ -244,6 +244,12 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     return pc.fill_null(out, False)
 
 
+def group_labels(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A ``by=`` column as the labels the scan groups under: floats with -0.0 as 0.0 (they
+    compare equal, yet hash and sort as two labels), anything else as it is."""
+    return pc.add(arr, 0.0) if pa.types.is_floating(arr.type) else arr
+
+
 def _group_column(name: str, arr: pa.Array) -> pa.Array:
     """A ``by=`` column's labels: text, integers and booleans as they are; floats with NaN as
     missing (as pandas means it) and -0.0 as 0.0 (one number, one group); dates, times and
@@ -253,7 +259,7 @@ def _group_column(name: str, arr: pa.Array) -> pa.Array:
         return arr
     if pa.types.is_floating(t):
         arr = arr.cast(pa.float64())
-        return pc.if_else(pc.is_nan(arr), None, pc.add(arr, 0.0))
+        return pc.if_else(pc.is_nan(arr), None, group_labels(arr))
     if pa.types.is_temporal(t) or pa.types.is_decimal(t):
         return arr.cast(pa.string())
     raise TypeError(f"column {name!r} (by=) must hold text, numbers, booleans, dates or times to group by, found {t}")

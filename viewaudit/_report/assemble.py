@@ -124,6 +124,7 @@ def audit_from_statistics(
         dwell_exact=not crossings_possible(summary.columns_seen, summary.rounding_ms),
         assumption_details=stated,
         unchecked=unchecked_rules(summary),
+        excluded_rows=int(whole.totals["n_rendered"].sum() - whole.totals["n_valid"].sum()),
     )
 
 

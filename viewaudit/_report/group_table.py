@@ -6,13 +6,14 @@ impressions, and say how many more there are and where to get them all.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from viewaudit._report.values import inflation_from_row, ladder_from_row
+from viewaudit._report.values import Estimate, format_number, inflation_from_row, ladder_from_row
 
 #: Groups shown in text and Markdown reports.
 TOP_GROUPS = 10
@@ -34,20 +35,44 @@ def _top(table: pa.Table, top: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _decimals(figures: Sequence[Estimate]) -> int:
+    """The decimals one column is shown with: none when every number in it is whole; else four
+    significant digits of its largest number, from 0 to 3 decimals."""
+    numbers = [v for f in figures for v in (f.estimate, f.low, f.high) if v is not None and math.isfinite(v)]
+    if all(float(v).is_integer() for v in numbers):
+        return 0
+    largest = max(abs(v) for v in numbers)
+    return min(max(3 - math.floor(math.log10(largest)), 0), 3) if largest > 0 else 0
+
+
+def _column(figures: Sequence[Estimate]) -> list[str]:
+    """A column's cells, every number with the same decimals: groups whose counts are whole
+    and groups whose weighted counts are not were shown as 50 beside 45.5."""
+    decimals = _decimals(figures)
+
+    def number(value: float | None) -> str:
+        if value is None or not math.isfinite(value):
+            return format_number(value)
+        return f"{value:,.{decimals}f}"
+
+    return [
+        "n/a"
+        if f.estimate is None
+        else number(f.estimate)
+        if f.exact
+        else f"{number(f.estimate)} [{number(f.low)}, {number(f.high)}]"
+        for f in figures
+    ]
+
+
 def group_rows(table: pa.Table, by: Sequence[str], top: int = TOP_GROUPS) -> tuple[list[str], list[list[str]], int]:
     """(headers, cells of the top groups, how many groups are not shown)."""
     headers = [*by, *(header for header, _, _ in COLUMNS), "inflation"]
-    cells = []
-    for row in _top(table, top):
-        ladder = ladder_from_row(row)
-        inflation = inflation_from_row(row)
-        cells.append(
-            [
-                *(str(row[k]) for k in by),
-                *(str(getattr(ladder[level], figure)) for _, level, figure in COLUMNS),
-                str(inflation.headline),
-            ]
-        )
+    rows = _top(table, top)
+    ladders = [ladder_from_row(row) for row in rows]
+    columns = [_column([getattr(ladder[level], figure) for ladder in ladders]) for _, level, figure in COLUMNS]
+    columns.append(_column([inflation_from_row(row).headline for row in rows]))
+    cells = [[*(str(row[k]) for k in by), *(column[i] for column in columns)] for i, row in enumerate(rows)]
     return headers, cells, max(table.num_rows - top, 0)
 
 

@@ -252,7 +252,13 @@ def _rows_table(audit: Audit) -> str:
         (f"not valid: {rule}", f"not checked ({audit.unchecked[rule]})" if rule in audit.unchecked else f"{n:,}")
         for rule, n in audit.excluded.items()
     ]
-    return _table(["rows", "count"], rows)
+    if audit.excluded and audit.excluded_rows is not None:
+        rows.append(("not valid: total", f"{audit.excluded_rows:,}"))
+    table = _table(["rows", "count"], rows)
+    if not audit.excluded:
+        return table
+    overlap = "A row can fail several invalid-traffic rules, so the counts per rule need not add up to the total."
+    return f'{table}<p class="note">{overlap}</p>'
 
 
 def _assumptions(audit: Audit, docs_url: str) -> str:

@@ -126,6 +126,9 @@ class Audit:
     #: The invalid-traffic rules of ``excluded`` the log could not apply, each with why (a column
     #: it lacks): their 0 is no evidence of none.
     unchecked: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    #: Rendered rows that failed at least one invalid-traffic rule (rendered minus valid, rows
+    #: not weights): the rules overlap, so ``excluded`` need not add up to it (None: not known).
+    excluded_rows: int | None = attrs.field(default=None, repr=False)
 
     @property
     def views(self) -> Estimate:
@@ -320,12 +323,22 @@ class Audit:
             return ""
         return " Kept with a null value: " + ", ".join(f"{k} {v:,}" for k, v in self.rows.nulled.items()) + "."
 
+    def _exclusions_note(self) -> str:
+        """The invalid-traffic exclusions in one line: the total, each rule's count, and that the
+        rules overlap (a row can fail several, so the counts per rule need not add up)."""
+        if set(self.excluded) <= set(self.unchecked):
+            return "not valid (invalid traffic): no rule could be checked (see the assumptions)."
+        rules = ", ".join(f"{rule} {'not checked' if rule in self.unchecked else f'{n:,}'}" for rule, n in self.excluded.items())
+        total = "" if self.excluded_rows is None else f", {self.excluded_rows:,} rows in all"
+        return f"not valid (invalid traffic){total}; by rule: {rules}. A row can fail several rules, so these need not add up."
+
     def __str__(self) -> str:
         text = format_ladder(
             [
                 f"policy {self.policy.name}: {self.policy.description}",
                 f"rows read {self.rows.read:,}, accepted {self.rows.accepted:,}, rejected {sum(self.rows.rejected.values()):,}",
                 *([self._nulled_note().strip()] if self.rows.nulled else []),
+                *([self._exclusions_note()] if self.excluded else []),
             ],
             self.ladder,
             self.inflation,

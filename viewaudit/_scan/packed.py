@@ -53,7 +53,7 @@ from viewaudit._estimators.histogram import DwellHistogram
 from viewaudit._policy import Policy
 from viewaudit._read.rejects import RejectsWriter
 from viewaudit._read.sources import Stream
-from viewaudit._read.validation import check_once, check_schema, validate_batch
+from viewaudit._read.validation import check_once, check_schema, group_labels, validate_batch
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
 from viewaudit._scan.crossing_codes import CODE_BITS, batch_crossings, empty_histograms, exact_histograms
 from viewaudit._scan.packed_keys import (
@@ -154,7 +154,7 @@ def _rung_bits(masks: dict[str, Any]) -> np.ndarray:
 def _local_groups(log: pa.Table, by: tuple[str, ...]) -> tuple[pa.Array | None, np.ndarray]:
     if not by:
         return None, np.zeros(log.num_rows, dtype=np.int64)
-    encoded = pc.dictionary_encode(log[by[0]].combine_chunks(), null_encoding="encode")
+    encoded = pc.dictionary_encode(group_labels(log[by[0]].combine_chunks()), null_encoding="encode")
     return encoded.dictionary, np.asarray(encoded.indices, dtype=np.int64)
 
 

@@ -28,6 +28,7 @@ from viewaudit._hypothesis_plugin import register_type
 from viewaudit._policy import Policy
 from viewaudit._policy.bots import bot_regex
 from viewaudit._read.granularity import Granularity
+from viewaudit._read.validation import group_labels
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
 from viewaudit._scan.crossing_codes import batch_crossings, exact_histograms
 from viewaudit._schema import DEFAULT_INTERACTIONS
@@ -492,6 +493,8 @@ def summarize_table(
         interactions = interaction_columns(policy, log.column_names)
     by = tuple(by)
     n = log.num_rows
+    # A canonical column grouped by (by="visible_fraction") is read as a number, not a label.
+    labels = {name: group_labels(log[name]) for name in by}
     masks = rung_masks(log, policy, interactions, rounding_ms)
     crossings = histograms = None
     codes: dict[str, np.ndarray] | None = None
@@ -501,7 +504,7 @@ def summarize_table(
         parts = []
         for level_code, level in enumerate(("viewable", "attended")):
             rows = np.flatnonzero(codes[level] >= 0)
-            part = {name: log[name].take(pa.array(rows)) for name in by}
+            part = {name: labels[name].take(pa.array(rows)) for name in by}
             part["level"] = pa.array(np.full(rows.size, level_code, dtype=np.int8))
             part["code"] = pa.array(codes[level][rows])
             part["count"] = pa.array(np.ones(rows.size, dtype=np.int64))
@@ -532,9 +535,7 @@ def summarize_table(
             counts[w_name + stem] = counts[c] * wq
             counts[w2_name + stem] = counts[c] * w2q
         counts = {name: counts[name] for name in _counter_names(True)}
-    keys: dict[str, pa.Array] = {}
-    for name in by:
-        keys[name] = log[name]
+    keys: dict[str, pa.Array] = dict(labels)
     keys["viewer_id"] = log["viewer_id"] if "viewer_id" in log.column_names else pa.nulls(n, pa.int64())
     table = pa.table({**keys, **{k: pa.array(v) for k, v in counts.items()}})
     if weighted:
