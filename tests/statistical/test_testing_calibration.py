@@ -40,7 +40,7 @@ VARIANTS: dict[str, tuple[int, dict[str, Any]]] = {
 #: standard error and t-test p-value at these seeds). Coverage stays near 95 % because the
 #: intervals are wide (22 to 72 % of the truth), but the estimate should be unbiased. The causes
 #: (the shape's lower bound; a second class of heavy accounts), how the lean shrinks with the
-#: sample, and two fixes tried and not adopted: docs/methods.md ("The lean of a small sample's
+#: sample, and the fixes tried and not adopted: docs/methods.md ("The lean of a small sample's
 #: estimate") and benchmarks/bench_sampled_bias.py.
 _BIASED_SAMPLED_VIEWERS = {
     "news-site-sampled-rendered.unique_viewers": "-2.9 %, 0.9 %, p = 0.002",
