@@ -3,8 +3,9 @@
 One command:  python benchmarks/bench_sampled_bias.py [--runs 100] [--json PATH]
 
 The audit's 95 % intervals of a 10 % sample cover the truth (94-99 % of runs in the
-calibration suite), but its estimate of unique viewers leans by 2 to 6 % on logs of 20,000
-impressions (tests/statistical/test_testing_calibration.py, six strict xfails). This benchmark
+calibration suite), but the one-class estimate of unique viewers leaned by 2 to 6 % on logs of
+20,000 impressions (tests/statistical/test_testing_calibration.py: six strict xfails, three
+since the audit lets the flagged bots describe the unflagged ones). This benchmark
 isolates the two mechanisms with the public estimator ``viewaudit.estimators.unique_viewers``
 (the default, ``method="gamma-poisson"``) on populations drawn here with numpy, p = 10 %:
 

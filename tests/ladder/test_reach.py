@@ -20,7 +20,7 @@ from scipy import stats
 
 import viewaudit as va
 from viewaudit._cli.main import main
-from viewaudit.estimators import frequency_counts, unique_viewers
+from viewaudit.estimators import frequency_counts
 
 from test_rungs import _interactions_of, _rung_of_row, log, random_log
 
@@ -145,8 +145,9 @@ def test_bad_reach_arguments_are_named(kwargs: dict[str, Any], message: str) -> 
 
 
 def test_sampled_log_reach_is_the_complete_logs() -> None:
-    """A 10 % sample: the whole log's rendered k+ reach is the Gamma-Poisson estimate from the
-    sample's frequency table (1+ reach: the documented unique-viewer default); per group,
+    """A 10 % sample: the whole log's rendered 2+ reach is the Gamma-Poisson estimate from the
+    sample's frequency table, and its 1+ reach the rendered unique viewers (the valid rung's
+    viewers plus those with no valid impression, each class estimated on its own); per group,
     k >= 2 is left undetermined, bounded by the group's unique viewers."""
     model = attrs.evolve(va.get_scenario("news-site").model, measurement=va.Measurement(sampling_rate=0.1))
     sim = va.simulate(model, impressions=30_000, rng=11)
@@ -155,7 +156,9 @@ def test_sampled_log_reach_is_the_complete_logs() -> None:
     viewers = pc.drop_null(sample["viewer_id"]).to_numpy()
     f = frequency_counts(np.unique(viewers, return_counts=True)[1])
     rendered = result.ladder["rendered"]
-    assert rendered.reach[0].viewers.estimate == pytest.approx(unique_viewers(f, sample_rate=0.1).estimate)
+    assert rendered.reach[0].viewers.estimate == pytest.approx(rendered.unique_viewers.estimate)
+    assert rendered.unique_viewers.estimate > result.ladder["valid"].unique_viewers.estimate
+    assert rendered.unique_viewers.low <= sim.truth.ladder["rendered"].unique_viewers.estimate <= rendered.unique_viewers.high
     gp = va.estimators.k_plus_reach(f, k=2, sample_rate=0.1)
     assert rendered.reach[1].viewers.estimate == pytest.approx(gp.estimate)
     assert rendered.reach[1].viewers.low <= gp.estimate <= rendered.reach[1].viewers.high

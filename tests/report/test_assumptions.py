@@ -179,7 +179,8 @@ TEXTS = (
     ),
     (
         "The log kept each row independently with probability 0.2. Impressions are scaled up; unique viewers,"
-        " unseen viewers included, come from exposure models (a few very heavy accounts bias them up)."
+        " unseen viewers included, come from exposure models. Where the rules caught bots, they stand for"
+        " those missed; other very heavy accounts bias the figures up."
     ),
     (
         "With no exposure model, the sample alone puts the complete log's unique viewers at rendered 5,181 to"

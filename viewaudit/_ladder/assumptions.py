@@ -382,8 +382,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "row sample",
         lambda c: c.summary.weighted and c.whole.sample_rate is not None,
         "The log kept each row independently with probability {sample_rate:.4g}. Impressions are scaled up; "
-        "unique viewers, unseen viewers included, come from exposure models (a few very heavy accounts bias them "
-        "up).",
+        "unique viewers, unseen viewers included, come from exposure models. Where the rules caught bots, they "
+        "stand for those missed; other very heavy accounts bias the figures up.",
         lambda c: {"sample_rate": c.whole.sample_rate},
         method=_SAMPLED,
     ),

@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from viewaudit._estimators._deferred import stats
+from viewaudit._estimators.flagged_class import valid_viewers_with_flagged_class
 from viewaudit._estimators.intervals import _z
+from viewaudit._estimators.unseen import frequency_counts
 from viewaudit._ladder.group_draws import uniforms_by_place
 from viewaudit._ladder.reach import sampled_k_plus_reach
 from viewaudit._ladder.sampled_viewers import complete_log_viewers
@@ -71,9 +73,30 @@ def complete_log_figures(
     else:
         group, counts = stats.viewer_counts[level]
         values = [figure(counts, group) for figure, _ in figures]
-        if level == "rendered" and (invalid_only := _invalid_only_pairs(stats)) is not None:
-            values[0] = _rendered_viewers(stats, invalid_only, figures[0][0])
+        if level in ("rendered", "valid") and (invalid_only := _invalid_only_pairs(stats)) is not None:
+            valid = _valid_viewers(stats, invalid_only, figures[0][0], confidence_level)
+            values[0] = valid if level == "valid" else _rendered_viewers(stats, invalid_only, valid, figures[0][0])
     return values[0], values[1:]
+
+
+def _valid_viewers(stats: LadderStatistics, invalid_only: np.ndarray, viewers: Figure, confidence_level: float) -> Triple:
+    """Unique viewers of the complete log on the valid rung. For the whole log, the accounts
+    with no valid impression (those the rules caught) describe a second class, the invalid
+    accounts no rule caught (:func:`~viewaudit._estimators.flagged_class.valid_viewers_with_flagged_class`);
+    per group, the groups' own fits (a group's few flagged accounts describe no class)."""
+    assert stats.viewer_counts is not None
+    assert stats.sample_rate is not None
+    group, valid = stats.viewer_counts["valid"]
+    if stats.n_groups > 1:
+        return viewers(valid, group)
+    _, rendered = stats.viewer_counts["rendered"]
+    est = valid_viewers_with_flagged_class(
+        frequency_counts(valid[valid > 0]),
+        frequency_counts(rendered[invalid_only]),
+        sample_rate=stats.sample_rate,
+        confidence_level=confidence_level,
+    )
+    return np.array([est.estimate]), np.array([est.confidence_interval.low]), np.array([est.confidence_interval.high])
 
 
 def _invalid_only_pairs(stats: LadderStatistics) -> np.ndarray | None:
@@ -82,21 +105,21 @@ def _invalid_only_pairs(stats: LadderStatistics) -> np.ndarray | None:
     assert stats.viewer_counts is not None
     _, rendered = stats.viewer_counts["rendered"]
     _, valid = stats.viewer_counts["valid"]
-    invalid_only = (valid == 0) & (rendered > 0)
+    invalid_only: np.ndarray = (valid == 0) & (rendered > 0)
     if not invalid_only.any() or np.array_equal(invalid_only, rendered > 0):
         return None
     return invalid_only
 
 
-def _rendered_viewers(stats: LadderStatistics, invalid_only: np.ndarray, viewers: Figure) -> Triple:
+def _rendered_viewers(stats: LadderStatistics, invalid_only: np.ndarray, people: Triple, viewers: Figure) -> Triple:
     """Unique viewers of the complete log on the rendered rung: the valid rung's, plus the
     viewers with no valid impression, each class estimated on its own.
 
     Rendered viewers are exactly those two disjoint classes. Bots and other invalid traffic are
     exposed unlike people (a bot account can view five times as much): one exposure model fitted
     to both reads the heavy class as many unseen light viewers, and on the short-video scenario's
-    10 % samples it ran 4 % high. The valid class is the valid rung's own figure (from the
-    pairs' valid impressions), so the rendered figure is never below it. The other class is
+    10 % samples it ran 4 % high. The valid class is the valid rung's own figure, ``people``
+    (:func:`_valid_viewers`), so the rendered figure is never below it. The other class is
     estimated from the rendered impressions of the pairs with no valid one in the sample.
     Assumption: an account's impressions are all invalid or include valid ones alike in the
     sample and in the complete log; an account with both, whose valid rows all fell out of the
@@ -104,11 +127,8 @@ def _rendered_viewers(stats: LadderStatistics, invalid_only: np.ndarray, viewers
     interval half-widths add in quadrature, on either side.
     """
     assert stats.viewer_counts is not None
-    group, valid = stats.viewer_counts["valid"]
+    group, _ = stats.viewer_counts["valid"]
     _, rendered = stats.viewer_counts["rendered"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DegenerateDataWarning)  # the valid rung's own, warned there
-        people = viewers(valid, group)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", DegenerateDataWarning)
         others = viewers(rendered[invalid_only], group[invalid_only])
