@@ -208,26 +208,25 @@ def run_cell(name: str, runs: int, seed: int) -> dict[str, float]:
         covered.append(est.confidence_interval.low <= truth <= est.confidence_interval.high)
         on_floor.append(fit.shape <= 1.001e-3)
         seen.append(int(f.sum()))
-    r = np.array(rel)
     return {
-        "jackknife_bias": float(np.mean(jack)),
-        "jackknife_bias_se": float(np.std(jack, ddof=1) / np.sqrt(runs)),
-        "jackknife_sd": float(np.std(jack, ddof=1)),
-        "extended_bias": float(np.mean(ext)),
-        "extended_bias_se": float(np.std(ext, ddof=1) / np.sqrt(runs)),
-        "extended_sd": float(np.std(ext, ddof=1)),
-        "bootstrap_bias": float(np.mean(boot)),
-        "bootstrap_bias_se": float(np.std(boot, ddof=1) / np.sqrt(runs)),
-        "bootstrap_sd": float(np.std(boot, ddof=1)),
-        "light_bias": float(np.mean(lite)),
-        "light_bias_se": float(np.std(lite, ddof=1) / np.sqrt(runs)),
-        "light_sd": float(np.std(lite, ddof=1)),
+        **_errors("jackknife_", jack),
+        **_errors("extended_", ext),
+        **_errors("bootstrap_", boot),
+        **_errors("light_", lite),
+        **_errors("", rel),
         "seen": float(np.median(seen)),
-        "bias": float(r.mean()),
-        "bias_se": float(r.std(ddof=1) / np.sqrt(runs)),
-        "sd": float(r.std(ddof=1)),
         "coverage": float(np.mean(covered)),
         "on_shape_floor": float(np.mean(on_floor)),
+    }
+
+
+def _errors(prefix: str, relative_errors: list[float]) -> dict[str, float]:
+    """Mean relative error (bias), its standard error and the spread of one estimator's runs."""
+    r = np.array(relative_errors)
+    return {
+        f"{prefix}bias": float(r.mean()),
+        f"{prefix}bias_se": float(r.std(ddof=1) / np.sqrt(r.size)),
+        f"{prefix}sd": float(r.std(ddof=1)),
     }
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
-from viewaudit._estimators._common import ConfidenceInterval, CountEstimate, check_frequencies, check_sample_rate
+from viewaudit._estimators._common import ConfidenceInterval, CountEstimate, check_frequencies, check_sample_rate, z_value
 from viewaudit._estimators.gamma_poisson import _SHAPE_CEILING, _SHAPE_FLOOR, fit_gamma_poisson
 from viewaudit._estimators.unseen import unique_viewers
 
@@ -76,7 +76,8 @@ def valid_viewers_with_flagged_class(
     one-class one.
 
     The interval takes in the default's interval and that interval moved by the ratio of the
-    two estimates: the spread of the models the data do not reject, about either estimate.
+    two estimates: the spread of the models the data do not reject, about either estimate. The
+    standard error is ``(high - low) / (2 z)``.
 
     **Assumption**: the accounts no rule caught are exposed as the caught ones are. It need
     not hold: sophisticated invalid traffic, built to evade the rules, may be exposed otherwise.
@@ -118,4 +119,6 @@ def valid_viewers_with_flagged_class(
     move = estimate / default.estimate if default.estimate > 0 else 1.0
     low = max(min(ci.low, ci.low * move), seen)
     high = max(ci.high, ci.high * move)
-    return CountEstimate(estimate, default.standard_error, ConfidenceInterval(low, high), seen, METHOD, default.confidence_level)
+    # As model_set_reach does for a widened interval: the standard error the interval amounts to.
+    standard_error = (high - low) / (2 * z_value(default.confidence_level))
+    return CountEstimate(estimate, standard_error, ConfidenceInterval(low, high), seen, METHOD, default.confidence_level)
