@@ -9,6 +9,8 @@ class exposed as the flagged accounts are, in a share the sample decides. See
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special
@@ -16,6 +18,7 @@ from scipy import optimize, special
 from viewaudit._estimators._common import ConfidenceInterval, CountEstimate, check_frequencies, check_sample_rate, z_value
 from viewaudit._estimators.gamma_poisson import _SHAPE_CEILING, _SHAPE_FLOOR, fit_gamma_poisson
 from viewaudit._estimators.unseen import unique_viewers
+from viewaudit._warnings import DegenerateDataWarning
 
 METHOD = "gamma-poisson-flagged-class"
 #: Bounds of the fit: ln shape as the Gamma-Poisson fit's, ln scale wide, logit of the share.
@@ -88,7 +91,11 @@ def valid_viewers_with_flagged_class(
     default = unique_viewers(f_valid, sample_rate=p, confidence_level=confidence_level)
     if p == 1 or f_flagged[1:].sum() < 2 or f_flagged[2:].sum() == 0 or f_valid[2:].sum() == 0:
         return default
-    bots = fit_gamma_poisson(f_flagged, sample_rate=p)
+    with warnings.catch_warnings():
+        # The caught accounts' fit only shapes the second class; a fit on its bounds (few
+        # accounts) still gives one, and the rung's own warnings come from ``default`` above.
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        bots = fit_gamma_poisson(f_flagged, sample_rate=p)
     a_b = bots.shape
     ln_s_b = float(np.log(bots.sample_mean / a_b))
     ks = np.flatnonzero(f_valid)
