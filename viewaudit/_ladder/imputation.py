@@ -72,10 +72,13 @@ def complete_log_figures(
         values = imputed_figures(group, determined, undetermined, chance, n_groups, figures, confidence_level)
     else:
         group, counts = stats.viewer_counts[level]
-        values = [figure(counts, group) for figure, _ in figures]
-        if level in ("rendered", "valid") and (invalid_only := _invalid_only_pairs(stats)) is not None:
+        invalid_only = _invalid_only_pairs(stats) if level in ("rendered", "valid") else None
+        # Where the caught accounts make a class of their own, the rung's unique viewers come
+        # from the classes, so the one-class fit of the whole table is not made at all.
+        values = [figure(counts, group) for figure, _ in figures[1 if invalid_only is not None else 0 :]]
+        if invalid_only is not None:
             valid = _valid_viewers(stats, invalid_only, figures[0][0], confidence_level)
-            values[0] = valid if level == "valid" else _rendered_viewers(stats, invalid_only, valid, figures[0][0])
+            values.insert(0, valid if level == "valid" else _rendered_viewers(stats, invalid_only, valid, figures[0][0]))
     return values[0], values[1:]
 
 
