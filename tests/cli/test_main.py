@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -266,3 +267,36 @@ def test_python_m_viewaudit_end_to_end(log_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report == json.loads(json.dumps(va.audit(log_path, by="item_id").to_dict()))
     assert len(report["groups"]) == 3
+
+
+def _modules_after_main(*argv: str | Path) -> set[str]:
+    """The modules loaded in a fresh interpreter that ran the command line with ``argv``."""
+    code = (
+        "import contextlib, io, sys\nfrom viewaudit._cli.main import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    code = main({[str(a) for a in argv]!r})\n"
+        "print(code)\nprint('\\n'.join(sys.modules))"
+    )
+    here = str(Path(va.__file__).resolve().parents[1])  # this checkout's package, not another's
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True, env=env)
+    code_line, *modules = done.stdout.split()
+    assert code_line == "0", done.stderr
+    return set(modules)
+
+
+def test_audit_does_not_load_the_feed_model(log_path: Path) -> None:
+    """`viewaudit audit` loads neither the feed model's subcommands nor the model (about 0.1 s
+    of start-up); `viewaudit model` still finds its subcommand."""
+    loaded = _modules_after_main("audit", log_path, "--by", "item_id", "--json")
+    assert "viewaudit._cli.model" not in loaded
+    assert not {m for m in loaded if m.startswith("viewaudit._model")}
+    assert "viewaudit._cli.model" in _modules_after_main("model", "--scenario", "x-openai-2023")
+
+
+def test_help_lists_the_feed_model_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    """The top-level help names every subcommand, those loaded on demand included."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("audit", "compare", "policies", "model", "claim", "simulate", "demo"):
+        assert command in out

@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from viewaudit._read.granularity import MIN_VALUES, Detection, TimeStats, decide, detect_step, unit_evidence
+from viewaudit._read.granularity import (
+    MICROSECONDS_MEDIAN_ABOVE,
+    MIN_VALUES,
+    SECONDS_MEDIAN_BELOW,
+    STEPS_MS,
+    SUBFRAME_MS,
+    Detection,
+    TimeStats,
+    decide,
+    detect_step,
+    unit_evidence,
+)
 
 
 def stats(values: list[float] | np.ndarray) -> TimeStats:
@@ -115,3 +126,71 @@ def test_units_that_look_wrong(values: np.ndarray, unit: str | None) -> None:
     """Seconds (small whole numbers) and microseconds (a median over 16 minutes) are named."""
     found = unit_evidence(stats(values))
     assert (found[0] if found else None) == unit
+
+
+def _reference_stats(values: np.ndarray) -> TimeStats:
+    """The counts written out plainly, in one pass over the whole array (the form TimeStats.of
+    had before it counted in blocks): each test of granularity.py on the measured values."""
+    with np.errstate(invalid="ignore"):
+        measured = values[np.isfinite(values) & ~(values < 0)]
+    positive = measured[measured > 0]
+
+    def multiples(step: float) -> int:
+        ratio = positive / step
+        return int((np.abs(ratio - np.round(ratio)) <= 1e-6 * np.maximum(1.0, np.abs(ratio))).sum())
+
+    tiny = positive[positive < SUBFRAME_MS] * 1000.0
+    return TimeStats(
+        measured=measured.size,
+        nonzero=positive.size,
+        multiples=tuple(multiples(step) for step in STEPS_MS),
+        whole=multiples(1.0),
+        small=int((positive < SECONDS_MEDIAN_BELOW).sum()),
+        huge=int((positive > MICROSECONDS_MEDIAN_ABOVE).sum()),
+        subframe=int((np.abs(tiny - np.rint(tiny)) <= 1e-6 * np.maximum(tiny, 1.0)).sum()),
+    )
+
+
+def _tricky(n: int, seed: int) -> np.ndarray:
+    """Whole seconds, tenths, ms, seconds times 1,000 a hair off, nulls (NaN), negative,
+    infinite, zero and signed zero, sub-frame seconds, and values up to 1e300, mixed."""
+    rng = np.random.default_rng(seed)
+    kinds = [
+        np.floor(rng.exponential(15_000.0, n) / 1000) * 1000,
+        np.floor(rng.exponential(15_000.0, n) / 100) * 100,
+        rng.exponential(15_000.0, n),
+        np.round(rng.exponential(15.0, n), 3) * 1000.0,
+        np.round(rng.exponential(5.0, n) * (scale := 10.0 ** rng.integers(0, 5, n))) / scale,
+        np.round(rng.exponential(40.0, n)),
+        rng.exponential(15_000.0, n) * 1000.0,
+        10.0 ** rng.uniform(-3, 300, n),
+        rng.choice([np.nan, -np.inf, np.inf, -1.0, -0.0, 0.0, -2000.0, 2.0**53, 2.0**63, 1e6], n),
+    ]
+    return np.stack(kinds)[rng.integers(0, len(kinds), n), np.arange(n)]
+
+
+@pytest.mark.parametrize("n", [0, 1, 29, 65_535, 65_536, 65_537, 200_003])
+def test_counts_in_blocks_are_the_plain_counts(n: int) -> None:
+    """TimeStats.of counts in blocks, and leaves out what is not a measured time (NaN,
+    infinite, negative); its counts are those of the plain tests on the measured values."""
+    for seed in range(3):
+        values = _tricky(n, seed)
+        assert TimeStats.of(values) == _reference_stats(values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        whole_seconds(100_000),
+        np.concatenate([whole_seconds(100_000), [np.nan] * 50_000, [-1000.0, np.inf]]),
+        np.concatenate([whole_seconds(100_000), ms_precision(150)]),
+        np.arange(1, 200_001, dtype=float) % 90 + 1,
+        ms_precision(100_000) * 1000.0,
+        np.full(70_000, 1e300),
+    ],
+)
+def test_detection_on_tricky_columns_is_the_plain_one(values: np.ndarray) -> None:
+    """The step and unit detected from a column with nulls, negative, infinite or huge values
+    are those of the plain counts on its measured values."""
+    assert detect_step("dwell_ms", stats(values)) == detect_step("dwell_ms", _reference_stats(values))
+    assert unit_evidence(stats(values)) == unit_evidence(_reference_stats(values))

@@ -205,6 +205,35 @@ def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> It
         raise ValueError(f"cannot read {str(path)!r} as {fmt}: {str(err).splitlines()[0]}") from None
 
 
+def parquet_columns(path: str | os.PathLike[str], columns: ColumnMap, read: set[str]) -> Iterator[pa.RecordBatch] | None:
+    """The plain batches of only the ``read`` columns a Parquet file has (for a look at a few
+    columns before the scan); None when the file is not Parquet, or its footer cannot be read,
+    or it lacks ``item_id``, or it repeats a column name: :func:`open_source` reads such a file
+    (or fails on it, naming why)."""
+    path = Path(path)
+    if _format_of(path) != "parquet":
+        return None
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError):
+        return None
+    names = pf.schema_arrow.names
+    if columns.source_name("item_id") not in names or len(set(names)) < len(names):
+        return None
+    return _columns_of(path, pf, [n for n in names if n in read])
+
+
+def _columns_of(path: Path, pf: pq.ParquetFile, names: list[str]) -> Iterator[pa.RecordBatch]:
+    if not names:
+        return
+    try:
+        for i in range(pf.num_row_groups):
+            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[i], columns=names):
+                yield plain_batch(batch)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
+        raise ValueError(f"cannot read {str(path)!r} as parquet: {str(err).splitlines()[0]}") from None
+
+
 def _jsonl_batches(path: Path, columns: ColumnMap) -> Iterator[pa.RecordBatch]:
     done = 0
     ids = {columns.source_name(c) for c in ID_COLUMNS}

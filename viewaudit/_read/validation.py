@@ -185,8 +185,9 @@ def _in_ms(name: str, columns: ColumnMap) -> float:
 
 
 def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndarray]:
-    """The valid non-null values in ms of each time column ``raw`` has (values a full
-    validation would reject are left out: this is a look at the values, not a check)."""
+    """The values in ms of each time column ``raw`` has, for :meth:`TimeStats.of`: values a
+    full validation would reject are left out or left as NaN, infinite or negative numbers,
+    which that count leaves out (this is a look at the values, not a check)."""
     names = raw.schema.names
     check_once(names, [columns.source_name(c) for c in TIME_COLUMNS])
     out: dict[str, np.ndarray] = {}
@@ -196,12 +197,10 @@ def measured_times(raw: pa.RecordBatch, columns: ColumnMap) -> dict[str, np.ndar
             continue
         column = _combine(raw.column(source))
         if columns.unit(name) in (None, "ms") and (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-            # Numbers in ms (most logs): what the checks below keep, in one pass over the values:
-            # not null, not NaN, finite, not negative.
+            # Numbers in ms (most logs): the checks below keep the values that are not null, not
+            # NaN, finite and not negative, which TimeStats.of counts alone (a null is read as NaN).
             # Unchecked, as in _float_column: an int64 near 2**63 is judged by its value.
-            numbers = column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
-            with np.errstate(invalid="ignore"):
-                out[name] = numbers[np.isfinite(numbers) & ~(numbers < 0)]
+            out[name] = column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
             continue
         check = _Check(raw.num_rows)
         try:
