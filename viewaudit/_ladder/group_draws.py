@@ -49,6 +49,9 @@ def poisson_by_place(seed: int, draws: int, mean: np.ndarray, group: np.ndarray)
 #: 1 - 2**-53), plus TABLE_MARGIN. Where a draw still lies beyond it, that mean takes the search.
 TABLE_Z = 8.3
 TABLE_MARGIN = 16
+#: Tables are looked for where there is at most one distinct mean in this many cells (the loop
+#: over the means costs more than it saves where they hardly repeat).
+TABLE_REPEATS = 4
 
 
 def _table_length(mean: np.ndarray) -> np.ndarray:
@@ -58,14 +61,14 @@ def _table_length(mean: np.ndarray) -> np.ndarray:
 
 
 def _table_fits(u: np.ndarray, mean: np.ndarray) -> bool:
-    """Whether tables of the distinct means cost less than searching for every draw: means
-    that repeat (viewer counts of a cell are small integers), all finite."""
+    """Whether to look for tables at all: means that repeat (viewer counts of a cell are small
+    integers; at most one distinct mean in :data:`TABLE_REPEATS` cells), all finite and at most
+    1e6. Each mean then takes a table or the search, whichever costs less for its draws."""
     if u.ndim != 2 or mean.ndim != 1 or u.shape[1] != mean.size or not np.all(np.isfinite(mean) & (mean >= 0)):
         return False
     if mean.max(initial=0.0) > 1e6:
         return False
-    distinct = np.unique(mean)
-    return int(_table_length(distinct).sum()) <= u.size
+    return TABLE_REPEATS * np.unique(mean).size <= mean.size
 
 
 def poisson_quantile_by_mean(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
@@ -75,7 +78,8 @@ def poisson_quantile_by_mean(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     whose ``pdtr`` reaches u (below the median) or whose ``pdtrc`` falls to 1 - u (above it),
     found by binary search. The tables are those very functions, so where each is monotone in k
     (checked; where not, or where a draw lies beyond the table, that mean's draws take the
-    search) the least k is the one :func:`poisson_quantile` finds."""
+    search) the least k is the one :func:`poisson_quantile` finds. A mean with fewer draws than
+    its table would hold takes the search too."""
     distinct, which = np.unique(mean, return_inverse=True)
     order = np.argsort(which, kind="stable")
     bounds = np.searchsorted(which[order], np.arange(distinct.size + 1))
@@ -84,20 +88,30 @@ def poisson_quantile_by_mean(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     # written whole (gathering and scattering a mean's columns of ``u`` cost more than the search).
     by_mean = u.T[order]
     drawn = np.empty(by_mean.shape, dtype=np.float64)
+    # Means whose draws are fewer than the values of k a table would need take the search, all
+    # in one call after the loop (a draw's value depends only on it and its mean).
+    search = np.zeros(distinct.size, dtype=bool)
     for j, m in enumerate(distinct):
         rows = slice(bounds[j], bounds[j + 1])
         q = by_mean[rows]
+        span = _table_span(m, q, int(lengths[j]))
+        if span[1] - span[0] > q.size:
+            search[j] = True
+            continue
         upper = q > 0.5
         tail = 1 - q  # exact for q > 1/2 (Sterbenz)
         below, above = q[~upper], tail[upper]
-        found = _table_search(m, below, above, _table_span(m, q, int(lengths[j])))
+        found = _table_search(m, below, above, span)
         if found is None:
             found = _table_search(m, below, above, (0, int(lengths[j])))
         if found is None:
-            drawn[rows] = poisson_quantile(q, m)
+            search[j] = True
             continue
         block = drawn[rows]
         block[~upper], block[upper] = found
+    if search.any():
+        searched = search[which[order]]
+        drawn[searched] = poisson_quantile(by_mean[searched], distinct[which[order][searched]][:, None])
     out = np.empty(u.shape, dtype=np.float64)
     out[:, order] = drawn.T
     return out
