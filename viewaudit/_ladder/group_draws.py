@@ -10,6 +10,8 @@ groups' figures and changes nothing else.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from viewaudit._estimators._deferred import special
@@ -47,6 +49,9 @@ def poisson_by_place(seed: int, draws: int, mean: np.ndarray, group: np.ndarray)
 #: 1 - 2**-53), plus TABLE_MARGIN. Where a draw still lies beyond it, that mean takes the search.
 TABLE_Z = 8.3
 TABLE_MARGIN = 16
+#: Tables are looked for where there is at most one distinct mean in this many cells (the loop
+#: over the means costs more than it saves where they hardly repeat).
+TABLE_REPEATS = 4
 
 
 def _table_length(mean: np.ndarray) -> np.ndarray:
@@ -56,23 +61,25 @@ def _table_length(mean: np.ndarray) -> np.ndarray:
 
 
 def _table_fits(u: np.ndarray, mean: np.ndarray) -> bool:
-    """Whether tables of the distinct means cost less than searching for every draw: means
-    that repeat (viewer counts of a cell are small integers), all finite."""
+    """Whether to look for tables at all: means that repeat (viewer counts of a cell are small
+    integers; at most one distinct mean in :data:`TABLE_REPEATS` cells), all finite and at most
+    1e6. Each mean then takes a table or the search, whichever costs less for its draws."""
     if u.ndim != 2 or mean.ndim != 1 or u.shape[1] != mean.size or not np.all(np.isfinite(mean) & (mean >= 0)):
         return False
     if mean.max(initial=0.0) > 1e6:
         return False
-    distinct = np.unique(mean)
-    return int(_table_length(distinct).sum()) <= u.size
+    return TABLE_REPEATS * np.unique(mean).size <= mean.size
 
 
 def poisson_quantile_by_mean(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """:func:`poisson_quantile` of ``u`` (draws, cells) at ``mean`` (cells), the same values, by
-    a table of the distribution function for each distinct mean: the least k whose ``pdtr``
-    reaches u (below the median) or whose ``pdtrc`` falls to 1 - u (above it), found by binary
-    search. The tables are those very functions, so where each is monotone in k (checked; where
-    not, or where a draw lies beyond the table, that mean's draws take the search) the least k
-    is the one :func:`poisson_quantile` finds."""
+    a table of the distribution function for each distinct mean, over the values of k its draws
+    reach (:func:`_table_span`; the whole table where that part misses a draw): the least k
+    whose ``pdtr`` reaches u (below the median) or whose ``pdtrc`` falls to 1 - u (above it),
+    found by binary search. The tables are those very functions, so where each is monotone in k
+    (checked; where not, or where a draw lies beyond the table, that mean's draws take the
+    search) the least k is the one :func:`poisson_quantile` finds. A mean with fewer draws than
+    its table would hold takes the search too."""
     distinct, which = np.unique(mean, return_inverse=True)
     order = np.argsort(which, kind="stable")
     bounds = np.searchsorted(which[order], np.arange(distinct.size + 1))
@@ -81,26 +88,74 @@ def poisson_quantile_by_mean(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     # written whole (gathering and scattering a mean's columns of ``u`` cost more than the search).
     by_mean = u.T[order]
     drawn = np.empty(by_mean.shape, dtype=np.float64)
+    # Means whose draws are fewer than the values of k a table would need take the search, all
+    # in one call after the loop (a draw's value depends only on it and its mean).
+    search = np.zeros(distinct.size, dtype=bool)
     for j, m in enumerate(distinct):
         rows = slice(bounds[j], bounds[j + 1])
         q = by_mean[rows]
-        k = np.arange(lengths[j], dtype=np.float64)
-        cdf, sf = special.pdtr(k, m), special.pdtrc(k, m)
+        span = _table_span(m, q, int(lengths[j]))
+        if span[1] - span[0] > q.size:
+            search[j] = True
+            continue
         upper = q > 0.5
         tail = 1 - q  # exact for q > 1/2 (Sterbenz)
         below, above = q[~upper], tail[upper]
-        monotone = bool(np.all(np.diff(cdf) >= 0) and np.all(np.diff(sf) <= 0))
-        covered = (not below.size or cdf[-1] >= below.max()) and (not above.size or sf[-1] <= above.min())
-        if not (monotone and covered):
-            drawn[rows] = poisson_quantile(q, m)
+        found = _table_search(m, below, above, span)
+        if found is None:
+            found = _table_search(m, below, above, (0, int(lengths[j])))
+        if found is None:
+            search[j] = True
             continue
-        found = np.empty(q.shape, dtype=np.float64)
-        found[~upper] = np.searchsorted(cdf, below, side="left")
-        found[upper] = np.searchsorted(-sf, -above, side="left")
-        drawn[rows] = found
+        block = drawn[rows]
+        block[~upper], block[upper] = found
+    if search.any():
+        searched = search[which[order]]
+        drawn[searched] = poisson_quantile(by_mean[searched], distinct[which[order][searched]][:, None])
     out = np.empty(u.shape, dtype=np.float64)
     out[:, order] = drawn.T
     return out
+
+
+def _table_span(mean: float, q: np.ndarray, length: int) -> tuple[int, int]:
+    """The values of k a table of ``mean`` needs for the draws ``q``, within the full table (0
+    to ``length``): from the normal approximation's quantile of the least draw to the
+    Cornish-Fisher quantile of the largest (the skew term only raises the lower end), each
+    widened by :data:`TABLE_MARGIN`. A mean with few cells has few draws, in a small part of
+    its table, and ``pdtr`` is most of a table's cost. Whether the part covers every draw is
+    checked where it is searched."""
+    least, most = float(q.min()), float(q.max())
+    z_least = float(special.ndtri(least))
+    # Above the median the quantile is judged on the upper tail, exact near 1.
+    z_most = float(-special.ndtri(1 - most)) if most > 0.5 else float(special.ndtri(most))
+    root = math.sqrt(mean)
+    low = math.floor(mean + root * z_least) - TABLE_MARGIN if math.isfinite(z_least) else 0
+    high = math.floor(mean + root * z_most + (z_most * z_most - 1) / 6) + TABLE_MARGIN if math.isfinite(z_most) else length
+    low, high = max(low, 0), min(high, length)
+    return (low, high) if low < high else (0, length)
+
+
+def _table_search(
+    mean: float, below: np.ndarray, above: np.ndarray, span: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The least k whose ``pdtr`` reaches each of ``below`` (draws at most 1/2) and the least k
+    whose ``pdtrc`` falls to each of ``above`` (1 minus the draws above 1/2), from a table of
+    k in ``span``; None where the table cannot tell: not monotone, or a draw beyond either end
+    (below its first k, the table holds k - 1 to show that the least k is not below it)."""
+    start, end = span
+    first = max(start - 1, 0)
+    k = np.arange(first, end, dtype=np.float64)
+    cdf, sf = special.pdtr(k, mean), special.pdtrc(k, mean)
+    if not (np.all(np.diff(cdf) >= 0) and np.all(np.diff(sf) <= 0)):
+        return None
+    if below.size and (cdf[-1] < below.max() or (first > 0 and cdf[0] >= below.min())):
+        return None
+    if above.size and (sf[-1] > above.min() or (first > 0 and sf[0] <= above.max())):
+        return None
+    return (
+        first + np.searchsorted(cdf, below, side="left").astype(np.float64),
+        first + np.searchsorted(-sf, -above, side="left").astype(np.float64),
+    )
 
 
 def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -155,11 +155,21 @@ def _squarem(w: np.ndarray, em: Callable[[np.ndarray], tuple[np.ndarray, np.ndar
     w1, at_w = em(w)
     w2, at_w1 = em(w1)
     r, v = w1 - w, w2 - 2 * w1 + w
+    # Methods, not np.sum and friends, and in place where nothing else holds the array: the
+    # same operations in the same order (the same values), without NumPy's Python wrappers,
+    # which cost as much as the arithmetic on the small arrays of most steps.
     with np.errstate(divide="ignore", invalid="ignore"):
-        alpha = -np.sqrt(np.sum(r * r, axis=-1) / np.sum(v * v, axis=-1))
+        alpha = (r * r).sum(axis=-1)
+        alpha /= (v * v).sum(axis=-1)
+        np.sqrt(alpha, out=alpha)
+        np.negative(alpha, out=alpha)
     alpha = np.where(np.isfinite(alpha), np.minimum(alpha, -1.0), -1.0)[..., None]
-    jump = np.maximum(w - 2 * alpha * r + alpha * alpha * v, 0.0)
-    w3, at_jump = em(jump / jump.sum(axis=-1, keepdims=True))
+    jump = 2 * alpha * r
+    np.subtract(w, jump, out=jump)
+    jump += alpha * alpha * v
+    np.maximum(jump, 0.0, out=jump)
+    jump /= jump.sum(axis=-1, keepdims=True)
+    w3, at_jump = em(jump)
     step: np.ndarray = np.where((at_jump >= at_w1)[..., None], w3, w2)
     return step, at_w
 
@@ -174,7 +184,7 @@ def _stacked_em_step(
     def em(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         density = w @ kernel_t
         step = w * ((count / density) @ kernel) / viewers
-        return step, np.sum(count * np.log(density), axis=2)
+        return step, (count * np.log(density)).sum(axis=2)
 
     return em
 
@@ -228,19 +238,20 @@ def _fit_replicates(
             w = out[:, present[chosen]].transpose(1, 0, 2).copy()  # (strata, replicates, K)
             active = np.ones(w.shape[:2], dtype=bool)
             previous = np.full(w.shape[:2], np.nan)
+            tolerance = TOLERANCE * np.maximum(viewers[:, :, 0], 1)
             for _ in range(iterations):
                 step, at_w = _squarem(w, em)
                 # A replicate of a stratum that has stopped keeps its weights (computing on it
                 # costs less than taking it out of the stacked arrays, until a quarter have stopped).
                 w = np.where(active[:, :, None], step, w)
-                moving = ~(np.abs(at_w - previous) <= TOLERANCE * np.maximum(viewers[:, :, 0], 1))
+                moving = ~(np.abs(at_w - previous) <= tolerance)
                 previous = np.where(active, at_w, previous)
                 active &= moving
                 going = active.any(axis=1)
                 if 4 * np.count_nonzero(going) <= 3 * going.size:
                     out[:, present[chosen[~going]]] = w[~going].transpose(1, 0, 2)
                     chosen, w, active, previous = chosen[going], w[going], active[going], previous[going]
-                    k_, k_t, n_, viewers = k_[going], k_t[going], n_[going], viewers[going]
+                    k_, k_t, n_, viewers, tolerance = k_[going], k_t[going], n_[going], viewers[going], tolerance[going]
                     em = _stacked_em_step(k_, k_t, n_, viewers)
                 if not active.any():
                     break
