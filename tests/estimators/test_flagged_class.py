@@ -91,3 +91,11 @@ def test_interval_holds_the_estimate_and_the_default() -> None:
     assert ci.low <= dci.low
     assert ci.high >= dci.high
     assert ci.low >= f[1:].sum()
+
+
+def test_the_reach_ratio_holds_at_extreme_shapes() -> None:
+    """A class at the Poisson limit seen often (a L far past exp's range), and one near -1:
+    finite ratios, without overflow."""
+    assert _reach_ratio(1e5, 1e-2, P) == pytest.approx(1.0)  # mean 1,000: none unseen
+    assert _reach_ratio(1e5, 1e-5, P) == pytest.approx(-np.expm1(-1.0 / P) / -np.expm1(-1.0), rel=1e-5)  # nearly Poisson, mean 1
+    assert 1 < _reach_ratio(-0.99, 1e6, P) < 1 / P

@@ -38,13 +38,18 @@ _BOUNDS = [
 
 def _log_series_factor(a: float, log1p_s: float) -> tuple[float, float, float]:
     """``ln E`` with ``E = expm1(a L) / a`` (``L = ln(1 + s)``; ``E = L`` at ``a = 0``, the
-    log-series), and its derivatives in ``a`` and in ``L``, without overflow at large shapes."""
+    log-series), and its derivatives in ``a`` and in ``L``, without overflow at either end of
+    the shapes (``a L`` of either sign and any size)."""
     x = a * log1p_s
     if abs(x) < 1e-6:
         return float(np.log(log1p_s) + np.log1p(x / 2)), log1p_s / 2 + a * log1p_s**2 / 12, 1 / log1p_s + a / 2
-    one_minus = float(-np.expm1(-x))  # 1 - exp(-a L), of a's sign
-    log_e = x + float(np.log(one_minus / a))
-    return log_e, log1p_s / one_minus - 1 / a, a / one_minus
+    if x > 0:
+        log_e = x + float(np.log(-np.expm1(-x))) - float(np.log(a))
+        inverse = 1 / float(-np.expm1(-x))  # 1 / (1 - exp(-x))
+    else:
+        log_e = float(np.log(-np.expm1(x))) - float(np.log(-a))
+        inverse = float(np.exp(x) / np.expm1(x))  # 1 / (1 - exp(-x)), the same, for x < 0
+    return log_e, log1p_s * inverse - 1 / a, a * inverse
 
 
 def _log_seen_pmf(a: float, ln_scale: float, k: np.ndarray) -> np.ndarray:
