@@ -293,6 +293,12 @@ def test_audit_does_not_load_the_feed_model(log_path: Path) -> None:
     assert "viewaudit._cli.model" in _modules_after_main("model", "--scenario", "x-openai-2023")
 
 
+def test_a_plain_audit_does_not_load_the_optimiser(log_path: Path) -> None:
+    """scipy.optimize (0.12 to 0.16 s of start-up) serves sampled logs and the exposure models:
+    an audit of a complete log does not load it."""
+    assert "scipy.optimize" not in _modules_after_main("audit", log_path, "--by", "item_id", "--json")
+
+
 def test_help_lists_the_feed_model_commands(capsys: pytest.CaptureFixture[str]) -> None:
     """The top-level help names every subcommand, those loaded on demand included."""
     with pytest.raises(SystemExit):

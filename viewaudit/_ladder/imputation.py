@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from viewaudit._estimators._deferred import stats
-from viewaudit._estimators.flagged_class import valid_viewers_with_flagged_class
+from viewaudit._estimators.flagged_class import viewers_with_flagged_class
 from viewaudit._estimators.intervals import _z
 from viewaudit._estimators.unseen import frequency_counts
 from viewaudit._ladder.group_draws import uniforms_by_place
@@ -61,8 +61,18 @@ def complete_log_figures(
     assert stats.sample_rate is not None
     assert stats.viewer_counts is not None
     sample_rate, n_groups = stats.sample_rate, stats.n_groups
+    one_class = viewers_figure(n_groups, sample_rate, confidence_level)
+    invalid_only = _invalid_only_pairs(stats)
+    # The valid rung and those below it: for the whole log, the accounts with no valid impression
+    # (those the rules caught) describe a second class, the invalid accounts no rule caught
+    # (viewaudit._estimators.flagged_class); per group, the groups' own fits (a group's few
+    # caught accounts describe no class).
+    people = one_class
+    if invalid_only is not None and n_groups == 1:
+        _, rendered = stats.viewer_counts["rendered"]
+        people = flagged_class_figure(frequency_counts(rendered[invalid_only]), sample_rate, confidence_level)
     figures = [
-        (viewers_figure(n_groups, sample_rate, confidence_level), 1),
+        (one_class if level == "rendered" else people, 1),
         *((reach_figure(k, sample_rate, confidence_level), k) for k in ks),
     ]
     if level in ESTIMATED_LEVELS and stats.viewer_rows is not None and stats.viewer_rows[level][3].any():
@@ -70,36 +80,31 @@ def complete_log_figures(
         # One entry per viewer again.
         group, determined, undetermined = (np.repeat(x, viewers) for x in (group, determined, undetermined))
         values = imputed_figures(group, determined, undetermined, chance, n_groups, figures, confidence_level)
+    elif level == "rendered" and invalid_only is not None:
+        # The rendered rung's unique viewers come from its two classes, so the one-class fit of
+        # the whole table is not made at all.
+        group, counts = stats.viewer_counts[level]
+        values = [figure(counts, group) for figure, _ in figures[1:]]
+        valid_group, valid = stats.viewer_counts["valid"]
+        values.insert(0, _rendered_viewers(stats, invalid_only, people(valid, valid_group), one_class))
     else:
         group, counts = stats.viewer_counts[level]
-        invalid_only = _invalid_only_pairs(stats) if level in ("rendered", "valid") else None
-        # Where the caught accounts make a class of their own, the rung's unique viewers come
-        # from the classes, so the one-class fit of the whole table is not made at all.
-        values = [figure(counts, group) for figure, _ in figures[1 if invalid_only is not None else 0 :]]
-        if invalid_only is not None:
-            valid = _valid_viewers(stats, invalid_only, figures[0][0], confidence_level)
-            values.insert(0, valid if level == "valid" else _rendered_viewers(stats, invalid_only, valid, figures[0][0]))
+        values = [figure(counts, group) for figure, _ in figures]
     return values[0], values[1:]
 
 
-def _valid_viewers(stats: LadderStatistics, invalid_only: np.ndarray, viewers: Figure, confidence_level: float) -> Triple:
-    """Unique viewers of the complete log on the valid rung. For the whole log, the accounts
-    with no valid impression (those the rules caught) describe a second class, the invalid
-    accounts no rule caught (:func:`~viewaudit._estimators.flagged_class.valid_viewers_with_flagged_class`);
-    per group, the groups' own fits (a group's few flagged accounts describe no class)."""
-    assert stats.viewer_counts is not None
-    assert stats.sample_rate is not None
-    group, valid = stats.viewer_counts["valid"]
-    if stats.n_groups > 1:
-        return viewers(valid, group)
-    _, rendered = stats.viewer_counts["rendered"]
-    est = valid_viewers_with_flagged_class(
-        frequency_counts(valid[valid > 0]),
-        frequency_counts(rendered[invalid_only]),
-        sample_rate=stats.sample_rate,
-        confidence_level=confidence_level,
-    )
-    return np.array([est.estimate]), np.array([est.confidence_interval.low]), np.array([est.confidence_interval.high])
+def flagged_class_figure(flagged: np.ndarray, sample_rate: float, confidence_level: float) -> Figure:
+    """The whole log's unique viewers on a rung as a :data:`Figure`, with a second class exposed
+    as the accounts the rules caught, whose frequency table is ``flagged``
+    (:func:`~viewaudit._estimators.flagged_class.viewers_with_flagged_class`)."""
+
+    def viewers(counts: np.ndarray, _: np.ndarray) -> Triple:
+        est = viewers_with_flagged_class(
+            frequency_counts(counts[counts > 0]), flagged, sample_rate=sample_rate, confidence_level=confidence_level
+        )
+        return np.array([est.estimate]), np.array([est.confidence_interval.low]), np.array([est.confidence_interval.high])
+
+    return viewers
 
 
 def _invalid_only_pairs(stats: LadderStatistics) -> np.ndarray | None:
@@ -122,8 +127,9 @@ def _rendered_viewers(stats: LadderStatistics, invalid_only: np.ndarray, people:
     exposed unlike people (a bot account can view five times as much): one exposure model fitted
     to both reads the heavy class as many unseen light viewers, and on the short-video scenario's
     10 % samples it ran 4 % high. The valid class is the valid rung's own figure, ``people``
-    (:func:`_valid_viewers`), so the rendered figure is never below it. The other class is
-    estimated from the rendered impressions of the pairs with no valid one in the sample.
+    (:func:`flagged_class_figure` for the whole log), so the rendered figure is never below it.
+    The other class is estimated from the rendered impressions of the pairs with no valid one in
+    the sample.
     Assumption: an account's impressions are all invalid or include valid ones alike in the
     sample and in the complete log; an account with both, whose valid rows all fell out of the
     sample, is counted in both classes. The two classes' errors are taken as independent: their
