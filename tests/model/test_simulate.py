@@ -340,3 +340,23 @@ def test_a_row_censored_inside_a_second_averages_over_the_second(c: float) -> No
     middle = min(1.0, dist.sf(tau) / dist.sf(c + 500.0))
     if c < tau:  # where tau is past the second, the selection shows: the middle's chance is off
         assert abs(got - middle) > 1e-3
+
+
+def _decoded(log: pa.Table) -> pa.Table:
+    """``log`` with its dictionary-encoded user agents as plain text, the form every reader
+    gave the scan before it kept them encoded."""
+    at = log.schema.get_field_index("user_agent")
+    return log.set_column(at, "user_agent", log["user_agent"].cast(pa.string()))
+
+
+@pytest.mark.parametrize("scenario", sorted(va.scenarios()))
+@pytest.mark.parametrize(("impressions", "seed", "frequency"), [(60_000, 0, None), (20_000, 7, 3)])
+def test_the_truth_is_the_generic_audit_of_the_complete_log(scenario, impressions, seed, frequency):
+    """The truths ``run`` computes while drawing (dictionary-encoded user agents, keys sorted
+    by the grouped-rows rule) are byte for byte ``viewaudit.compare`` of the complete log
+    handed over as one plain-text table, for every preset."""
+    model = va.get_scenario(scenario).model
+    sim = va.simulate(model, impressions=impressions, rng=seed, compare=list(va.PRESETS), frequency=frequency)
+    complete = pa.Table.from_batches(list(va.simulate_batches(model, impressions=impressions, complete=True, rng=seed)))
+    generic = va.compare(_decoded(complete), policies=list(sim.truths), frequency=frequency, progress=False)
+    assert {a.policy.name: a.to_dict() for a in generic.audits} == {k: v.to_dict() for k, v in sim.truths.items()}

@@ -66,3 +66,34 @@ def test_rejects_of_any_arrow_type_keep_the_text(name: str) -> None:
     va.audit(SOURCES[name](), engine="summary", rejects=tables.append)
     rejected = pa.concat_tables(tables)
     assert rejected.column("item_id").to_pylist() == ["a"]
+
+
+def _agents_log(kind: str) -> pa.Table:
+    """A log whose user agents are dictionary-encoded: one bot, a value no row holds, a null
+    row, and (``kind="null value"``) a null among the dictionary's values."""
+    values = ["Mozilla/5.0 (iPhone)", "python-requests/2.31.0", "unused/1.0", None if kind == "null value" else "curl/8"]
+    indices = pa.array([0, 1, 0, None, 3, 0, 1, 0], pa.int32())
+    return pa.table(
+        {
+            "item_id": pa.array([1, 1, 2, 2, 3, 3, 1, 2]),
+            "viewer_id": pa.array([1, 2, 3, 4, 5, 6, 7, None]),
+            "user_agent": pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string())),
+            "dwell_ms": [1500.0, 2500.0, -1.0, 3000.0, 800.0, 1200.0, 5000.0, 2000.0],
+        }
+    )
+
+
+@pytest.mark.parametrize("kind", ["plain values", "null value"])
+@pytest.mark.parametrize("engine", ["summary", "auto"])
+@pytest.mark.parametrize("by", [None, "user_agent", "item_id"])
+def test_dictionary_user_agents_audit_as_their_text(kind: str, engine: str, by: str | None, tmp_path: Any) -> None:
+    """User agents stay dictionary-encoded through the scan (decoding copies each long string
+    for every row): the audit, its groups and its rejected rows are those of the plain text."""
+    log = _agents_log(kind)
+    plain = log.set_column(2, "user_agent", log["user_agent"].cast(pa.string()))
+    results = []
+    for i, source in enumerate([log, plain]):
+        rejects = tmp_path / f"rejects{i}.csv"
+        result = va.audit(source, by=by, engine=engine, on_invalid="reject", rejects=str(rejects))
+        results.append((result.to_dict(), rejects.read_text()))
+    assert results[0] == results[1]

@@ -444,7 +444,10 @@ def run(
                     yield from complete.to_batches()
 
         reader = pa.RecordBatchReader.from_batches(schema(model, complete=True), complete_batches())
-        audits = compare(reader, policies=list(policies), frequency=frequency, progress=False).audits
+        # rounding_ms=0: the complete log's times are exact by construction (drawn from
+        # continuous laws, never floored), which is what "auto" would read from its first
+        # million rows, at a tenth of the truth's cost and before the scan could start.
+        audits = compare(reader, policies=list(policies), frequency=frequency, progress=False, rounding_ms=0).audits
     return {a.policy.name: a for a in audits}
 
 

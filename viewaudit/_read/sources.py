@@ -57,7 +57,9 @@ class Stream:
     formats: frozenset[str] = frozenset()
 
 
-def _plain_type(kind: pa.DataType) -> pa.DataType:
+def _plain_type(kind: pa.DataType, keep: bool = False) -> pa.DataType:
+    if keep and _text_dictionary(kind):
+        return kind
     if pa.types.is_dictionary(kind):
         return _plain_type(kind.value_type)
     if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
@@ -67,23 +69,34 @@ def _plain_type(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
-def plain_schema(schema: pa.Schema) -> pa.Schema:
+def _text_dictionary(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type))
+
+
+def plain_schema(schema: pa.Schema, keep: frozenset[str] = frozenset()) -> pa.Schema:
     """``schema`` with the types :func:`plain_batch` gives its columns."""
-    return pa.schema([pa.field(f.name, _plain_type(f.type)) for f in schema])
+    return pa.schema([pa.field(f.name, _plain_type(f.type, f.name in keep)) for f in schema])
 
 
-def plain_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+def plain_batch(batch: pa.RecordBatch, keep: frozenset[str] = frozenset()) -> pa.RecordBatch:
     """``batch`` with dictionaries decoded, large or view strings as plain strings, and bytes
     as text where they are valid UTF-8.
 
     Done once here, for every source, so that no kernel downstream meets a type it has no
     kernel for (Arrow cannot ``take`` a ``string_view`` column, which polars exports). A bytes
     column with a cell that is not UTF-8 stays bytes: validation rejects that row (a CSV file is
-    read as bytes, see :func:`_csv_options`)."""
-    if all(_plain_type(t) == t for t in batch.schema.types):
+    read as bytes, see :func:`_csv_options`).
+
+    Columns named in ``keep`` stay dictionary-encoded where their values are plain text (the
+    user agents: a handful of long strings, which decoding would copy for every row)."""
+    names = batch.schema.names
+    if all(_plain_type(t, n in keep) == t for n, t in zip(names, batch.schema.types, strict=True)):
         return batch
     arrays = []
-    for column in batch.columns:
+    for name, column in zip(names, batch.columns, strict=True):
+        if name in keep and _text_dictionary(column.type):
+            arrays.append(column)
+            continue
         if pa.types.is_dictionary(column.type):
             # Values first: Arrow cannot decode (take from) a dictionary of string_view values.
             values = column.dictionary.cast(_plain_type(column.type.value_type))
@@ -102,9 +115,9 @@ def plain_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
-def _plain_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _plain_batches(batches: Iterable[pa.RecordBatch], keep: frozenset[str]) -> Iterator[pa.RecordBatch]:
     for batch in batches:
-        yield plain_batch(batch)
+        yield plain_batch(batch, keep)
 
 
 def _format_of(path: Path) -> str:
@@ -367,12 +380,13 @@ def open_source(source: Any, *, columns: ColumnMap, wanted: set[str] | None = No
     elif isinstance(source, Sequence) and not isinstance(source, str | bytes) and source and all(_is_path(s) for s in source):
         files = [f for s in source for f in expand_paths(s)]
     else:
-        return arrow_stream(source)
+        return arrow_stream(source, keep=kept_dictionaries(columns))
 
     sizes = [_parquet_rows(f) for f in files]
     total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
     formats = frozenset(_format_of(f) for f in files)
     names = _column_names(files, columns, wanted)
+    keep = kept_dictionaries(columns)
     required = columns.source_name("item_id")
     schema = _parquet_union(files, columns, wanted) if formats == {"parquet"} else None
 
@@ -386,7 +400,7 @@ def open_source(source: Any, *, columns: ColumnMap, wanted: set[str] | None = No
                         f"column {required!r} is required but missing from {str(f)!r}; that file has columns "
                         f"{', '.join(map(repr, batch.schema.names)) or 'none'}"
                     )
-                yield _with_columns(plain_batch(batch), names)
+                yield _with_columns(plain_batch(batch, keep), names)
 
     return Stream(batches(), total, schema, formats)
 
@@ -434,7 +448,7 @@ def _parquet_union(files: Sequence[Path], columns: ColumnMap, wanted: set[str] |
     fields: dict[str, pa.DataType] = {}
     for schema in schemas:
         assert schema is not None
-        for field in plain_schema(schema):
+        for field in plain_schema(schema, kept_dictionaries(columns)):
             seen = fields.setdefault(field.name, field.type)
             if seen != field.type:
                 fields[field.name] = pa.string()
@@ -457,11 +471,17 @@ def with_schema(stream: Stream) -> Stream:
     return attrs.evolve(stream, batches=itertools.chain([first], batches), schema=first.schema)
 
 
-def arrow_stream(source: Any) -> Stream:
-    """An Arrow object (table, batch, reader, ``__arrow_c_stream__``) as a stream of plain batches."""
+def kept_dictionaries(columns: ColumnMap) -> frozenset[str]:
+    """The source columns :func:`plain_batch` leaves dictionary-encoded: the user agents."""
+    return frozenset({columns.source_name("user_agent")})
+
+
+def arrow_stream(source: Any, keep: frozenset[str] = frozenset()) -> Stream:
+    """An Arrow object (table, batch, reader, ``__arrow_c_stream__``) as a stream of plain
+    batches (``keep``: as :func:`plain_batch`)."""
     stream = _raw_arrow_stream(source)
-    schema = None if stream.schema is None else plain_schema(stream.schema)
-    return attrs.evolve(stream, batches=_plain_batches(stream.batches), schema=schema)
+    schema = None if stream.schema is None else plain_schema(stream.schema, keep)
+    return attrs.evolve(stream, batches=_plain_batches(stream.batches, keep), schema=schema)
 
 
 def _raw_arrow_stream(source: Any) -> Stream:

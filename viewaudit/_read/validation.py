@@ -88,6 +88,19 @@ def _text(arr: pa.Array) -> pa.Array:
     return arr
 
 
+def _agent_column(name: str, arr: pa.Array) -> pa.Array:
+    """User agents as text; dictionary-encoded text stays so. A log holds a handful of distinct
+    agents, often long: decoding would copy each for every row, and the bot rules match the
+    dictionary's values anyway (:func:`~viewaudit._scan.summary.rung_masks`)."""
+    if pa.types.is_dictionary(arr.type) and pa.types.is_string(arr.type.value_type) and not arr.dictionary.null_count:
+        # (A null among the values would be a null row that null_count does not show.)
+        return arr
+    text = _text(arr)
+    if not (pa.types.is_string(text.type) or pa.types.is_null(text.type)):
+        raise TypeError(f"column {name!r} must hold text, found {text.type}")
+    return text.cast(pa.string())
+
+
 def _decoded(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     """Bytes as text; a value that is not UTF-8 rejects its row (the reader keeps a column as
     bytes only when one of its values is not UTF-8)."""
@@ -245,7 +258,10 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
 
 def group_labels(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A ``by=`` column as the labels the scan groups under: floats with -0.0 as 0.0 (they
-    compare equal, yet hash and sort as two labels), anything else as it is."""
+    compare equal, yet hash and sort as two labels), dictionaries decoded (their values may
+    include some no row holds), anything else as it is."""
+    if pa.types.is_dictionary(arr.type):  # user agents stay encoded (see _agent_column)
+        arr = arr.cast(arr.type.value_type)
     return pc.add(arr, 0.0) if pa.types.is_floating(arr.type) else arr
 
 
@@ -510,10 +526,7 @@ def validate_batch(
         elif name == "ts":
             out[name] = _ts_column(_without_null_words(_text(arr)), check)
         else:  # user_agent
-            text = _text(arr)
-            if not (pa.types.is_string(text.type) or pa.types.is_null(text.type)):
-                raise TypeError(f"column {name!r} must hold text, found {text.type}")
-            out[name] = text.cast(pa.string())
+            out[name] = _agent_column(name, arr)
     check.add("item_id: null", "a non-null id", pc.is_null(present["item_id"]), present["item_id"])
     # Re-order so that a row missing its id is reported as such before anything else.
     check.items.sort(key=lambda item: not item[0].startswith("item_id"))

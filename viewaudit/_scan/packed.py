@@ -41,7 +41,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -151,6 +151,24 @@ def _rung_bits(masks: dict[str, Any]) -> np.ndarray:
     return bits
 
 
+#: A batch whose viewer ids change direction at most once in this many rows is taken as
+#: grouped by viewer (a simulated log, or one exported sorted by viewer).
+_GROUPED_EVERY = 64
+
+
+def _sort_kind(viewer: np.ndarray) -> Literal["stable", "quicksort"]:
+    """How to sort a batch's keys: sorted integers come out the same either way, but the stable
+    sort (timsort) is several times faster on keys from rows grouped by viewer (each viewer's
+    keys are then near each other; 2.6x on the simulator's news-site log), and the default
+    (introsort) about a fifth faster on rows in any other order (a log in time order)."""
+    if viewer.size < 2:
+        return "quicksort"
+    steps = np.diff(viewer)
+    limit = viewer.size // _GROUPED_EVERY
+    grouped = np.count_nonzero(steps < 0) <= limit or np.count_nonzero(steps > 0) <= limit
+    return "stable" if grouped else "quicksort"
+
+
 def _local_groups(log: pa.Table, by: tuple[str, ...]) -> tuple[pa.Array | None, np.ndarray]:
     if not by:
         return None, np.zeros(log.num_rows, dtype=np.int64)
@@ -218,9 +236,10 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         # Sorted here, in the worker: the fold's compaction then merges sorted runs (a stable
         # sort finds them, several times faster than sorting the whole), and the fold runs on
         # one thread while the workers run on all.
+        kind = _sort_kind(viewer[has_viewer])
         for batch_keys in keys:
             for k in batch_keys:
-                k.sort()
+                k.sort(kind=kind)
     return _Part(
         hashed=hashed,
         gmap=gmap,
