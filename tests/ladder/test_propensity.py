@@ -164,6 +164,30 @@ def test_stacked_fit_equals_the_fit_of_each_stratum_alone(cells: tuple[np.ndarra
         np.testing.assert_allclose(stacked.sum(axis=2), 1.0, rtol=1e-12)
 
 
+@given(cells=stratified_cells(), threads=st.sampled_from([1, 2, 3]), stacked=st.sampled_from([1 << 22, 600]))
+def test_fit_and_refit_is_the_fit_then_the_refits(cells: tuple[np.ndarray, ...], threads: int, stacked: int) -> None:
+    """The audit fits each stratum and refits its bootstrap replicates batch by batch, on
+    threads, drawing the resampled counts meanwhile. The weights are exactly those of the fit
+    of every stratum, then the refits of every stratum: on any number of threads, and with
+    batches cut small (``STACKED_VALUES``) so that strata of one length are split."""
+    stratum, t, f, counts = cells
+    replicates = np.resize(counts, (_propensity.REPLICATES, counts.shape[1]))
+    n = int(stratum.max()) + 1
+    columns = np.arange(stratum.size)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_propensity, "FIT_THREADS", threads)
+        patch.setattr(_propensity, "STACKED_VALUES", stacked)
+        w, refits, drawn = _propensity._fit_and_refit(
+            stratum, t, f, counts[0], n, _propensity._kernel(t, f), lambda: replicates, columns
+        )
+    fit = _propensity._fit(stratum, t, f, counts[0], n)
+    np.testing.assert_array_equal(w, fit)
+    np.testing.assert_array_equal(
+        refits, _propensity._fit_replicates(stratum, t, f, replicates, n, fit, _propensity.BOOTSTRAP_ITERATIONS)
+    )
+    assert drawn is replicates
+
+
 def test_a_crossing_rows_chance_shifts_by_the_viewers_odds_ratio():
     """Viewers whose time below the threshold ends alike (uniform on [0, tau) here) but who pass it
     with their own chance pi: a row cut at c is on the rung with pi / (pi + (1 - pi)(1 - c/tau)).

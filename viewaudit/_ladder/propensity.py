@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 import numpy as np
@@ -82,6 +83,9 @@ BOOTSTRAP_ITERATIONS = 3
 #: many cells are padded to one length, and each EM step is two stacked matrix products over
 #: them (BLAS), holding at most this many (stratum x replicate x cell) values at once.
 STACKED_VALUES = 1 << 22
+#: Threads the batches of strata are fitted on: EM's steps are NumPy's, which release the
+#: interpreter's lock, and the machines this was measured on have two cores.
+FIT_THREADS = 2
 SEED = 20231117
 
 
@@ -202,61 +206,145 @@ def _fit_replicates(
     """Grid weights (replicates, n_strata, K) of each stratum's mixing distribution under each
     row of ``counts`` (replicates, cells), from the weights ``start`` (n_strata, K): SQUAREM
     steps of EM, each (stratum, replicate) stopping on its own (:data:`TOLERANCE`).
-
-    The replicates share the cells, so a stratum's densities for all of them are one matrix
-    product (replicates x K by K x cells), and so are the EM sums. Strata are padded to one of
-    4, 6, 8, 12, 16, 24, ... cells (a power of two or 1.5 times one; a padded cell has count 0
-    and a kernel of ones, so it adds nothing) and each length is one stacked product. Each
-    stratum's figures are its own: they do not depend on which strata are fitted beside it.
     ``kernel``: ``_kernel(t, f)``, when the caller has it already."""
     replicates = counts.shape[0]
     out = np.repeat(start[None], replicates, axis=0)
     if stratum.size == 0:
         return out
-    if kernel is None:
-        kernel = _kernel(t, f)
-    starts = np.flatnonzero(np.r_[True, stratum[1:] != stratum[:-1]])
-    present = stratum[starts]
-    sizes = np.diff(np.r_[starts, stratum.size])
-    # Lengths 4, 6, 8, 12, 16, 24, ...: a stratum is padded by less than half its cells.
-    power = 1 << np.floor(np.log2(np.maximum(sizes - 1, 1))).astype(np.int64)
-    length = np.maximum(np.where(sizes <= 3 * power // 2, 3 * power // 2, 2 * power), 4)
-    for width in np.unique(length):
-        members = np.flatnonzero(length == width)
-        # Strata in batches that bound the (stratum, replicate, cell) arrays.
-        batch = max(1, STACKED_VALUES // (replicates * int(width)))
-        for first in range(0, members.size, batch):
-            chosen = members[first : first + batch]
-            cell = starts[chosen][:, None] + np.arange(width)
-            real = np.arange(width) < sizes[chosen][:, None]
-            cell = np.where(real, cell, 0)
-            k_ = np.where(real[:, :, None], kernel[cell], 1.0)  # (strata, cells, K)
-            k_t = np.ascontiguousarray(k_.transpose(0, 2, 1))
-            n_ = np.where(real[:, None, :], counts[:, cell].transpose(1, 0, 2), 0.0)  # (strata, replicates, cells)
-            viewers = n_.sum(axis=2)[:, :, None]
-            em = _stacked_em_step(k_, k_t, n_, viewers)
-            w = out[:, present[chosen]].transpose(1, 0, 2).copy()  # (strata, replicates, K)
-            active = np.ones(w.shape[:2], dtype=bool)
-            previous = np.full(w.shape[:2], np.nan)
-            tolerance = TOLERANCE * np.maximum(viewers[:, :, 0], 1)
-            for _ in range(iterations):
-                step, at_w = _squarem(w, em)
-                # A replicate of a stratum that has stopped keeps its weights (computing on it
-                # costs less than taking it out of the stacked arrays, until a quarter have stopped).
-                w = np.where(active[:, :, None], step, w)
-                moving = ~(np.abs(at_w - previous) <= tolerance)
-                previous = np.where(active, at_w, previous)
-                active &= moving
-                going = active.any(axis=1)
-                if 4 * np.count_nonzero(going) <= 3 * going.size:
-                    out[:, present[chosen[~going]]] = w[~going].transpose(1, 0, 2)
-                    chosen, w, active, previous = chosen[going], w[going], active[going], previous[going]
-                    k_, k_t, n_, viewers, tolerance = k_[going], k_t[going], n_[going], viewers[going], tolerance[going]
-                    em = _stacked_em_step(k_, k_t, n_, viewers)
-                if not active.any():
-                    break
-            out[:, present[chosen]] = w.transpose(1, 0, 2)
+    cells = _StackedCells.of(stratum, _kernel(t, f) if kernel is None else kernel)
+    with ThreadPoolExecutor(max_workers=FIT_THREADS, thread_name_prefix="viewaudit-em") as pool:
+        for pieces in pool.map(lambda batch: cells.fit(batch, counts, start[None], iterations), cells.batches(replicates)):
+            for chosen, w in pieces:
+                out[:, cells.present[chosen]] = w.transpose(1, 0, 2)
     return out
+
+
+def _fit_and_refit(
+    stratum: np.ndarray,
+    t: np.ndarray,
+    f: np.ndarray,
+    count: np.ndarray,
+    n_strata: int,
+    kernel: np.ndarray,
+    resample: Callable[[], np.ndarray] | None,
+    columns: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Each stratum's mixing distribution (n_strata, K), fitted from :func:`_start` by up to
+    :data:`MAX_ITERATIONS` SQUAREM steps, and, where ``resample`` is given, its bootstrap
+    refits (:data:`REPLICATES`, n_strata, K) from the fit by :data:`BOOTSTRAP_ITERATIONS` steps
+    on the counts ``resample()`` returns (replicates, the cells picked by ``columns``), and
+    those counts (all of them).
+
+    The values are those of :func:`_fit` then :func:`_fit_replicates`. Only the order of the
+    work differs: the resampled counts are drawn on one thread while the fits start on the
+    other, and a batch of strata is refitted as soon as its own fit ends, without waiting for
+    the other batches'."""
+    w = _start(stratum, t, f, count, n_strata)
+    refits = np.repeat(w[None], REPLICATES, axis=0) if resample is not None else None
+    if stratum.size == 0:
+        return w, refits, resample() if resample is not None else None
+    cells = _StackedCells.of(stratum, kernel)
+    fitted = w[None]  # a view: the fits are written into w
+
+    def draw() -> tuple[np.ndarray, np.ndarray]:
+        assert resample is not None
+        every = resample()
+        return every, every[:, columns]
+
+    def fit_then_refit(batch: tuple[int, np.ndarray], drawn: Future[tuple[np.ndarray, np.ndarray]] | None) -> None:
+        for chosen, piece in cells.fit(batch, count[None], fitted, MAX_ITERATIONS):
+            fitted[:, cells.present[chosen]] = piece.transpose(1, 0, 2)
+        if drawn is None or refits is None:
+            return
+        for sub in cells.batches(REPLICATES, batch[1]):
+            for part, piece in cells.fit(sub, drawn.result()[1], fitted, BOOTSTRAP_ITERATIONS):
+                refits[:, cells.present[part]] = piece.transpose(1, 0, 2)
+
+    with ThreadPoolExecutor(max_workers=FIT_THREADS, thread_name_prefix="viewaudit-em") as pool:
+        drawn = pool.submit(draw) if resample is not None else None
+        for done in [pool.submit(fit_then_refit, batch, drawn) for batch in cells.batches(1)]:
+            done.result()
+        return w, refits, drawn.result()[0] if drawn is not None else None
+
+
+@attrs.frozen
+class _StackedCells:
+    """Cells sorted by stratum and their kernel, laid out for stacked EM steps.
+
+    Strata are padded to one of 4, 6, 8, 12, 16, 24, ... cells (a power of two or 1.5 times one;
+    a padded cell has count 0 and a kernel of ones, so it adds nothing), and strata of one
+    length are fitted together: each EM step is two stacked matrix products over them (BLAS).
+    Each stratum's figures are its own: they do not depend on which strata are fitted beside
+    it, or on which thread."""
+
+    kernel: np.ndarray
+    starts: np.ndarray  # each stratum's first cell
+    present: np.ndarray  # the strata that have cells
+    sizes: np.ndarray  # their cells
+    length: np.ndarray  # their padded length
+
+    @classmethod
+    def of(cls, stratum: np.ndarray, kernel: np.ndarray) -> _StackedCells:
+        starts = np.flatnonzero(np.r_[True, stratum[1:] != stratum[:-1]])
+        sizes = np.diff(np.r_[starts, stratum.size])
+        # Lengths 4, 6, 8, 12, 16, 24, ...: a stratum is padded by less than half its cells.
+        power = 1 << np.floor(np.log2(np.maximum(sizes - 1, 1))).astype(np.int64)
+        length = np.maximum(np.where(sizes <= 3 * power // 2, 3 * power // 2, 2 * power), 4)
+        return cls(kernel, starts, stratum[starts], sizes, length)
+
+    def batches(self, replicates: int, among: np.ndarray | None = None) -> list[tuple[int, np.ndarray]]:
+        """(length, strata) batches of the strata ``among`` (positions in :attr:`present`; all by
+        default), each holding at most :data:`STACKED_VALUES` (stratum x replicate x cell)
+        values, the largest first (so that two threads end together)."""
+        among = np.arange(self.present.size) if among is None else among
+        out: list[tuple[int, np.ndarray]] = []
+        for width in np.unique(self.length[among]):
+            members = among[self.length[among] == width]
+            batch = max(1, STACKED_VALUES // (replicates * int(width)))
+            out += [(int(width), members[first : first + batch]) for first in range(0, members.size, batch)]
+        out.sort(key=lambda b: -b[0] * b[1].size)
+        return out
+
+    def fit(
+        self, batch: tuple[int, np.ndarray], counts: np.ndarray, start: np.ndarray, iterations: int
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """SQUAREM steps of EM for the strata of ``batch`` under each row of ``counts``
+        (replicates, cells), from their weights in ``start`` (start's replicates, n_strata, K;
+        one row is shared by every replicate): the strata (positions in :attr:`present`) and
+        their weights (strata, replicates, K), in the pieces they stopped in."""
+        width, chosen = batch
+        replicates = counts.shape[0]
+        done: list[tuple[np.ndarray, np.ndarray]] = []
+        cell = self.starts[chosen][:, None] + np.arange(width)
+        real = np.arange(width) < self.sizes[chosen][:, None]
+        cell = np.where(real, cell, 0)
+        k_ = np.where(real[:, :, None], self.kernel[cell], 1.0)  # (strata, cells, K)
+        k_t = np.ascontiguousarray(k_.transpose(0, 2, 1))
+        n_ = np.where(real[:, None, :], counts[:, cell].transpose(1, 0, 2), 0.0)  # (strata, replicates, cells)
+        viewers = n_.sum(axis=2)[:, :, None]
+        em = _stacked_em_step(k_, k_t, n_, viewers)
+        w = np.broadcast_to(start[:, self.present[chosen]].transpose(1, 0, 2), (chosen.size, replicates, GRID.size)).copy()
+        active = np.ones(w.shape[:2], dtype=bool)
+        previous = np.full(w.shape[:2], np.nan)
+        tolerance = TOLERANCE * np.maximum(viewers[:, :, 0], 1)
+        for _ in range(iterations):
+            step, at_w = _squarem(w, em)
+            # A replicate of a stratum that has stopped keeps its weights (computing on it
+            # costs less than taking it out of the stacked arrays, until a quarter have stopped).
+            w = np.where(active[:, :, None], step, w)
+            moving = ~(np.abs(at_w - previous) <= tolerance)
+            previous = np.where(active, at_w, previous)
+            active &= moving
+            going = active.any(axis=1)
+            if 4 * np.count_nonzero(going) <= 3 * going.size:
+                done.append((chosen[~going], w[~going]))
+                chosen, w, active, previous = chosen[going], w[going], active[going], previous[going]
+                k_, k_t, n_, viewers, tolerance = k_[going], k_t[going], n_[going], viewers[going], tolerance[going]
+                em = _stacked_em_step(k_, k_t, n_, viewers)
+            if not active.any():
+                break
+        done.append((chosen, w))
+        return done
 
 
 def _shifted(chance: np.ndarray, propensity: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -417,16 +505,25 @@ def heterogeneous_viewers(
     fit_names, fit_stratum = np.unique(stratum[in_fit], return_inverse=True)
     fit_stratum = fit_stratum.ravel()
     fit_t, fit_f = ft[in_fit], ff[in_fit]
-    w = np.zeros((0, GRID.size))
-    differ = np.zeros(n_strata, dtype=bool)
-    scaled = None
-    if fit_names.size:
-        scaled = _scaled_kernel(fit_t, fit_f)
-        w = _fit(fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size, kernel=scaled[0])
-        differ[fit_names] = _differ(w, share[fit_names], fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size, scaled)
-
     og = g[open_]
     mixed = fitted[og]
+
+    def resample() -> np.ndarray:
+        # For the sampling error of G and of the strata's shares: Poisson-resampled viewer
+        # counts, to refit on (G from its fit, by a few steps: Hanley & MacGibbon 2006).
+        drawn: np.ndarray = np.maximum(poisson_by_place(SEED, REPLICATES, fit_count, fit[0] // CLASSES), 1e-12)
+        return drawn
+
+    w = np.zeros((0, GRID.size))
+    refits: np.ndarray | None = None
+    resampled: np.ndarray | None = None
+    differ = np.zeros(n_strata, dtype=bool)
+    if fit_names.size:
+        scaled = _scaled_kernel(fit_t, fit_f)
+        w, refits, resampled = _fit_and_refit(
+            fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size, scaled[0], resample if mixed.any() else None, in_fit
+        )
+        differ[fit_names] = _differ(w, share[fit_names], fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size, scaled)
     use = np.where(mixed, np.searchsorted(names, og * CLASSES + label[og, klass[open_]]), -1)
     posterior = np.flatnonzero(mixed)[differ[use[mixed]]]  # open viewers whose stratum's viewers differ
     alike = np.flatnonzero(mixed)[~differ[use[mixed]]]
@@ -467,14 +564,8 @@ def heterogeneous_viewers(
     high = np.bincount(og, weights=oc * expected(w, share, 2), minlength=n_groups)
     sampling = zeros
     if mixed.any():
-        # The sampling error of G and of the strata's shares: refit on Poisson-resampled viewer
-        # counts (G from its fit, by a few steps: Hanley & MacGibbon 2006).
-        resampled = np.maximum(poisson_by_place(SEED, REPLICATES, fit_count, fit[0] // CLASSES), 1e-12)
-        refits = np.repeat(w[None], REPLICATES, axis=0)
-        if fit_names.size and scaled is not None:
-            refits = _fit_replicates(
-                fit_stratum, fit_t, fit_f, resampled[:, in_fit], fit_names.size, w, BOOTSTRAP_ITERATIONS, scaled[0]
-            )
+        if resampled is None or refits is None:  # no stratum's G is fitted: only the shares move
+            resampled, refits = resample(), np.repeat(w[None], REPLICATES, axis=0)
         draws = [
             np.bincount(
                 og, weights=oc * expected(refits[b], _shares(stratum, ft, ff, resampled[b], n_strata), 0), minlength=n_groups
