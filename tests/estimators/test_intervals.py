@@ -9,6 +9,8 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import optimize, stats
 
 import viewaudit as va
@@ -17,6 +19,28 @@ from viewaudit._ladder.bounded import BoundedCount
 
 GRID = [(k, n) for n in (1, 2, 3, 5, 10, 17, 50, 200, 1000) for k in sorted({0, 1, n // 3, n // 2, n - 1, n})]
 LEVELS = [0.8, 0.9, 0.95, 0.99]
+
+
+@given(
+    pairs=st.lists(
+        st.tuples(st.integers(0, 3000), st.integers(0, 3000)) | st.tuples(st.floats(0, 50), st.floats(0, 50)),
+        min_size=1,
+        max_size=40,
+    ),
+    shape=st.sampled_from(["flat", "grid"]),
+)
+def test_jeffreys_is_the_same_for_each_pair_alone(pairs: list[tuple[float, float]], shape: str) -> None:
+    """Groups share their (k, n), so jeffreys_interval computes each distinct pair once (packed
+    into one integer where both are whole numbers, weighted counts otherwise). Every entry is
+    that of its own pair computed alone, bit for bit, whatever the mix and shape."""
+    k = np.array([min(a, b) for a, b in pairs], dtype=float)
+    n = np.array([max(a, b) for a, b in pairs], dtype=float)
+    if shape == "grid" and k.size % 2 == 0:
+        k, n = k.reshape(2, -1), n.reshape(2, -1)
+    low, high = jeffreys_interval(k, n)
+    for i in np.ndindex(k.shape):
+        alone = jeffreys_interval(np.array([k[i]]), np.array([n[i]]))
+        assert (low[i], high[i]) == (alone[0][0], alone[1][0])
 
 
 @pytest.mark.parametrize("confidence_level", LEVELS)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from viewaudit._estimators.distinct import distinct_columns
+
 
 def _z(confidence_level: float) -> float:
     return float(special.ndtri(0.5 + confidence_level / 2))
@@ -41,7 +43,13 @@ def jeffreys_interval(k: np.ndarray, n: np.ndarray, *, confidence_level: float =
     tail = (1 - confidence_level) / 2
     # Groups often share their (k, n): each distinct pair's Beta quantiles are computed once
     # (the inverse incomplete beta function dominates the cost of a ladder with many groups).
-    pairs, inverse = np.unique(np.stack([k.ravel(), n.ravel()]), axis=1, return_inverse=True)
+    stacked = np.stack([k.ravel(), n.ravel()])
+    if stacked.size and np.all(np.abs(stacked) < 2**53) and np.array_equal(stacked, np.round(stacked)):
+        # Counts (unweighted logs): the same pairs, from integers packed into one column each.
+        whole, inverse = distinct_columns(stacked.astype(np.int64))
+        pairs = whole.astype(float)
+    else:
+        pairs, inverse = np.unique(stacked, axis=1, return_inverse=True)
     a, b = pairs[0] + 0.5, pairs[1] - pairs[0] + 0.5
     inverse = inverse.reshape(k.shape)
     low = np.where(k <= 0, 0.0, special.betaincinv(a, b, tail)[inverse])  # Beta quantile

@@ -45,7 +45,6 @@ stays deterministic).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -53,6 +52,7 @@ import attrs
 import numpy as np
 from scipy.special import expit
 
+from viewaudit._estimators.distinct import distinct_columns
 from viewaudit._ladder.group_draws import poisson_by_place
 from viewaudit._scan.statistics import ViewerRows
 
@@ -451,26 +451,6 @@ def _differ(
     return 2 * np.bincount(stratum, weights=count * (log_mixture - log_point), minlength=n_strata) >= HOMOGENEITY_CHI2
 
 
-def _distinct_columns(keyed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(keyed, axis=1, return_inverse=True)`` of non-negative integer rows: the same
-    arrays, from one integer per column where the rows' ranges fit 63 bits (a 1-d unique sorts
-    far faster than one over stacked columns)."""
-    if keyed.shape[1] == 0 or keyed.min() < 0:
-        return np.unique(keyed, axis=1, return_inverse=True)
-    radix = [int(row.max()) + 1 for row in keyed]
-    if math.prod(radix) >= 1 << 63:
-        return np.unique(keyed, axis=1, return_inverse=True)
-    packed = np.zeros(keyed.shape[1], dtype=np.int64)
-    for row, base in zip(keyed, radix, strict=True):
-        packed = packed * base + row  # the first row most significant: the same order
-    distinct, inverse = np.unique(packed, return_inverse=True)
-    columns = np.empty((len(radix), distinct.size), dtype=keyed.dtype)
-    for i in range(len(radix) - 1, -1, -1):
-        columns[i] = distinct % radix[i]
-        distinct = distinct // radix[i]
-    return columns, inverse
-
-
 def heterogeneous_viewers(
     rows: ViewerRows, n_groups: int, chances: UndeterminedChances, z: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -489,7 +469,7 @@ def heterogeneous_viewers(
     # likelihood), sorted by stratum.
     cell = np.flatnonzero(informative & fitted[g])
     keyed = np.stack([g[cell] * CLASSES + label[g[cell], klass[cell]], t[cell], f[cell]])
-    fit, inverse = _distinct_columns(keyed)
+    fit, inverse = distinct_columns(keyed)
     fit_count = np.bincount(inverse.ravel(), weights=count_f[cell], minlength=fit.shape[1])
     # Strata numbered densely (0 .. n_strata - 1, sorted), so that arrays over strata hold only
     # those with viewers.
