@@ -239,7 +239,11 @@ def _runs(job: tuple[Callable[..., Any], Setup, tuple[str, ...], tuple[int, ...]
 def _init_worker() -> None:
     import pyarrow as pa
 
-    pa.set_cpu_count(1)  # the pool already has a process per core
+    from viewaudit._ladder import propensity
+
+    # The pool already has a process per core: Arrow and the viewers' own chances use one each.
+    pa.set_cpu_count(1)
+    propensity.FIT_THREADS = 1
 
 
 def _picklable(estimator: Any) -> bool:
