@@ -1,11 +1,11 @@
-"""Distinct viewer rows: counted in a table or sorted, the same rows in the same order."""
+"""Distinct viewer rows: counted in tables or sorted, the same rows in the same order."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from viewaudit._scan import statistics
+from viewaudit._scan import packed_keys, statistics
 from viewaudit._scan.statistics import distinct_viewer_rows
 
 
@@ -41,3 +41,31 @@ def test_the_table_is_used_where_it_is_small() -> None:
     assert statistics._by_counting([g, t, t, t], [10_000, 5, 5, 5], None) is not None
     wide = np.arange(g.size)  # a triple per row, 10,000 groups: sorted
     assert statistics._by_counting([g, wide, t, t], [10_000, g.size, 5, 5], None) is None
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_rows_by_group_equal_the_sorted_rows(monkeypatch: pytest.MonkeyPatch, seed: int, chunk: int) -> None:
+    """A partition's viewer rows counted group block by group block (tables of ``chunk`` cells),
+    then put in rank order: the rows distinct_viewer_rows gives."""
+    monkeypatch.setattr(packed_keys, "_CHUNK_CELLS", chunk)
+    rng = np.random.default_rng(seed)
+    n, groups = int(rng.integers(1, 4000)), int(rng.integers(1, 500))
+    code = np.sort(rng.integers(0, groups, n))
+    rank = rng.permutation(groups).astype(np.int64)
+    t = rng.geometric(0.6, n) - 1
+    u = rng.integers(0, 3, n)
+    f = rng.integers(0, 4, n)
+    f[(t + u + f) == 0] = 1  # every pair of the bag has a valid row
+    counted = packed_keys._rows_by_group(code, rank, t, f, u)
+    assert counted is not None
+    sorted_ = _sorted_only(monkeypatch, rank[code], t, f, u)
+    for a, b in zip(counted, sorted_, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+def test_rows_by_group_declines_wide_triples() -> None:
+    code = np.zeros(10, dtype=np.int64)
+    wide = np.arange(10) * 1000
+    assert packed_keys._rows_by_group(code, np.zeros(1, dtype=np.int64), wide, wide, wide) is None
