@@ -79,10 +79,13 @@ def test_compare_equals_summary() -> None:
     assert packed == reference
 
 
-def test_keys_merge_and_layout_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("max_runs", [2, 8, 10_000])
+def test_keys_merge_and_layout_changes(monkeypatch: pytest.MonkeyPatch, max_runs: int) -> None:
     """Frequent merges, more groups than the first layout holds, and viewer ids that outgrow
-    the key (negative, then huge) so that viewers switch to a dictionary mid-scan."""
+    the key (negative, then huge) so that viewers switch to a dictionary mid-scan; sorted runs
+    merged as soon as there are two, at eight, or only at the end."""
     monkeypatch.setattr(_packed_keys, "_COMPACT_KEYS", 256)
+    monkeypatch.setattr(_packed_keys, "_MAX_RUNS", max_runs)
     parts = [
         random_log(20, 3000, items=70_000, viewers=500),
         random_log(21, 3000, items=70_000, viewers=500, viewer_offset=-1000),

@@ -29,11 +29,10 @@ LEVEL_BIT = {"rendered": 0, "valid": VALID, "viewable": VIEWABLE, "attended": AT
 UNDETERMINED_BIT = {"viewable": U_VIEWABLE, "attended": U_ATTENDED}
 
 
-#: Fold the pending keys into the sorted ones once they are this many (32 MB), or an eighth of
-#: the keys held if more. A fold concatenates and sorts the pending keys (a second copy of them)
-#: and copies the partitions it touches: folding when pending keys matched the held ones, as
-#: before, put the 20M-row scan's peak at 1.1 GB; an eighth keeps the copies a fraction of the
-#: keys, and the copying of held keys adds up to at most about 8 times the keys read.
+#: Compact the pending keys into sorted runs once they are this many (32 MB), or an eighth of
+#: the keys held if more. A compaction concatenates and sorts the pending keys (a second copy of
+#: them): compacting when pending keys matched the held ones put the 20M-row scan's peak at
+#: 1.1 GB; an eighth keeps the copy a fraction of the keys.
 _COMPACT_KEYS = 1 << 22
 
 
@@ -95,9 +94,21 @@ def _run_starts(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(head)
 
 
+#: Sorted runs a partition holds before they are merged into its settled keys (see _Keys).
+_MAX_RUNS = 8
+
+
 class _Keys:
     """Sorted distinct uint64 keys per partition (with counts when ``counted``), plus pending
-    unsorted keys; ``low`` bits below the pair."""
+    unsorted keys; ``low`` bits below the pair.
+
+    A compaction sorts the pending keys and leaves each partition's share as one more sorted
+    run of distinct keys; the runs are merged into the partition's settled keys only when
+    asked for (:meth:`partition`, in the statistics' threads) or when a partition holds
+    :data:`_MAX_RUNS` of them. Merging every compaction into the settled keys (a binary search
+    of each fresh key and a copy of the partition) cost 1.5 s of the main thread's time on a
+    20M-row log of few repeated pairs; one merge of a partition's few runs at the end is a
+    stable sort of a handful of sorted runs, in two threads."""
 
     def __init__(self, low: int, *, counted: bool) -> None:
         self.low = low
@@ -105,6 +116,7 @@ class _Keys:
         self.keys = [np.empty(0, dtype=np.uint64) for _ in range(1 << _PART_BITS)]
         # int32: no (group, viewer) pair has 2**31 rows, and the counts are half the bag's memory.
         self.counts = [np.empty(0, dtype=np.int32) for _ in range(1 << _PART_BITS)]
+        self.runs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(1 << _PART_BITS)]
         self.pending: list[np.ndarray] = []
         self.n_pending = 0
         self.size = 0
@@ -126,31 +138,43 @@ class _Keys:
         bounds = np.searchsorted(fresh, np.arange(1, 1 << _PART_BITS, dtype=np.uint64) << np.uint64(shift))
         for p, chunk in enumerate(np.split(fresh, bounds)):
             if len(chunk):
-                self._merge(p, chunk)
-        self.size = sum(len(k) for k in self.keys)
+                starts = _run_starts(chunk)
+                added = np.diff(np.r_[starts, len(chunk)]).astype(np.int32) if self.counted else _NO_COUNTS
+                self.runs[p].append((chunk[starts], added))
+                if len(self.runs[p]) >= _MAX_RUNS:
+                    self._settle(p)
+        self.size = sum(len(k) for k in self.keys) + sum(len(k) for runs in self.runs for k, _ in runs)
 
-    def _merge(self, p: int, chunk: np.ndarray) -> None:
-        """Fold sorted keys into partition ``p``."""
-        if not self.counted:
-            both = np.concatenate([self.keys[p], chunk])
-            # Two sorted runs: the stable sort (timsort) merges them in one linear pass.
-            both.sort(kind="stable")
-            self.keys[p] = both[_run_starts(both)]
+    def _settle(self, p: int) -> None:
+        """Merge partition ``p``'s runs into its settled keys (summing the counts of equal keys)."""
+        runs, self.runs[p] = self.runs[p], []
+        if not runs:
             return
-        # The chunk's distinct keys with their counts; those already held add to their counts in
-        # place, the new ones are inserted in order (no sort of the whole, and no copy of it but
-        # the one the insertion makes).
-        starts = _run_starts(chunk)
-        fresh = chunk[starts]
-        added = np.diff(np.r_[starts, len(chunk)]).astype(np.int32)
-        held, counts = self.keys[p], self.counts[p]
-        at = np.searchsorted(held, fresh)
-        known = at < len(held)
-        known[known] = held[at[known]] == fresh[known]
-        counts[at[known]] += added[known]  # distinct keys: no index repeats
-        new = ~known
-        self.keys[p] = np.insert(held, at[new], fresh[new])
-        self.counts[p] = np.insert(counts, at[new], added[new])
+        keys = np.concatenate([self.keys[p], *(k for k, _ in runs)])
+        if not self.counted:
+            keys.sort(kind="stable")  # sorted runs: timsort merges them
+            self.keys[p] = keys[_run_starts(keys)]
+            return
+        counts = np.concatenate([self.counts[p], *(c for _, c in runs)])
+        del runs
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        starts = _run_starts(keys)
+        self.keys[p] = keys[starts]
+        del keys
+        self.counts[p] = np.add.reduceat(counts[order], starts, dtype=np.int32) if len(starts) else counts
+
+    def partition(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """Partition ``p``'s sorted distinct keys and their counts, the pending keys compacted
+        first (:meth:`compact`, not thread-safe: call it before asking from several threads;
+        distinct partitions may then be asked for at once)."""
+        self._settle(p)
+        return self.keys[p], self.counts[p]
+
+    def settle(self) -> None:
+        self.compact()
+        for p in range(len(self.keys)):
+            self._settle(p)
 
     def remap(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
         """Apply an order-preserving map to the pair part of every key."""
@@ -160,11 +184,12 @@ class _Keys:
             return (fn(k >> low) << low) | (k & mask)
 
         self.keys = [apply(k) for k in self.keys]
+        self.runs = [[(apply(k), c) for k, c in runs] for runs in self.runs]
         self.pending = [apply(k) for k in self.pending]
 
     def rebuild(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
         """Apply any map to the pair part of every key, and sort again."""
-        self.compact()
+        self.settle()
         low, mask = np.uint64(self.low), np.uint64((1 << self.low) - 1)
         keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
         keys = (fn(keys >> low) << low) | (keys & mask)
@@ -172,12 +197,15 @@ class _Keys:
         if self.counted:  # counts cannot go through add(): repeat each key count times
             keys = np.repeat(keys, counts)
         self.add(keys)
-        self.compact()
+        self.settle()
 
     def pairs(self) -> list[np.ndarray]:
         """The distinct pair parts of all keys (for rebuilding viewer codes)."""
-        self.compact()
+        self.settle()
         return [k >> np.uint64(self.low) for k in self.keys]
+
+
+_NO_COUNTS = np.empty(0, dtype=np.int32)
 
 
 class _Viewers:
@@ -531,14 +559,14 @@ def _viewer_statistics(
     """(certain, no open triples, viewer rows) per group and, if ``whole``, of the whole log."""
     viewers.on.compact()
     viewers.valid.compact()
-    parts = list(
-        pool.map(
-            lambda p: _partition_stats(
-                viewers.on.keys[p], viewers.valid.keys[p], viewers.valid.counts[p], layout, rank, n_groups, whole
-            ),
-            range(1 << _PART_BITS),
-        )
-    )
+
+    def one(p: int) -> _PartStats:
+        # Each partition's runs are merged in its own thread, just before its statistics.
+        on, _ = viewers.on.partition(p)
+        bag, counts = viewers.valid.partition(p)
+        return _partition_stats(on, bag, counts, layout, rank, n_groups, whole)
+
+    parts = list(pool.map(one, range(1 << _PART_BITS)))
     certain: dict[str, np.ndarray] = {
         level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS
     }
