@@ -542,13 +542,11 @@ def _whole_by_sorting(
     return certain_all, rows_all
 
 
-def _distinct_rows(parts: list[_PartStats], field: str) -> dict[str, Any]:
-    """The partitions' distinct (group, t, f, u) tables merged into one (counts of equal rows summed)."""
-    out: dict[str, Any] = {}
-    for level in ESTIMATED_LEVELS:
-        g, t, f, u, count = (np.concatenate([getattr(p, field)[level][i] for p in parts]) for i in range(5))
-        out[level] = distinct_viewer_rows(g, t, f, u, count)
-    return out
+def _distinct_rows(parts: list[_PartStats], field: str, level: str) -> Any:
+    """The partitions' distinct (group, t, f, u) tables of ``level`` merged into one (counts of
+    equal rows summed)."""
+    g, t, f, u, count = (np.concatenate([getattr(p, field)[level][i] for p in parts]) for i in range(5))
+    return distinct_viewer_rows(g, t, f, u, count)
 
 
 def _viewer_statistics(
@@ -571,8 +569,9 @@ def _viewer_statistics(
         level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS
     }
     # No open-viewer triples: those are for sketched viewers; the viewer rows resolve them here.
-    rows = _distinct_rows(parts, "rows")
+    rows: dict[str, Any] = {level: _distinct_rows(parts, "rows", level) for level in ESTIMATED_LEVELS}
     if not whole:
         return (certain, {}, rows), (certain, {}, rows)
     certain_all: dict[str, np.ndarray] = {level: np.array([float(sum(s.certain_all[level] for s in parts))]) for level in LEVELS}
-    return (certain, {}, rows), (certain_all, {}, _distinct_rows(parts, "rows_all"))
+    rows_all: dict[str, Any] = {level: _distinct_rows(parts, "rows_all", level) for level in ESTIMATED_LEVELS}
+    return (certain, {}, rows), (certain_all, {}, rows_all)

@@ -226,7 +226,14 @@ def distinct_viewer_rows(
             counts = np.diff(np.r_[starts, len(key)])
             distinct = key[starts]
         else:
-            distinct, inverse = np.unique(key, return_inverse=True)
+            # Weighted rows come as sorted runs (partitions' tables, concatenated): a stable sort
+            # (timsort) merges runs in a few linear passes, where np.unique sorted them afresh.
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            distinct = key[starts]
+            # Exact: integer sums (np.add.reduceat of int64), the counts np.bincount gave.
+            counts = np.add.reduceat(weights[order], starts)
         del key
         out = []
         for span in reversed(spans[1:]):
@@ -238,9 +245,9 @@ def distinct_viewer_rows(
             np.stack([c.astype(np.int64) for c in columns]), axis=1, return_inverse=True, return_counts=True
         )
         rows = list(stacked)
-    if weights is not None:
-        # Exact: integer weights summed as float64, far below 2**53.
-        counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(rows[0])).astype(np.int64)
+        if weights is not None:
+            # Exact: integer weights summed as float64, far below 2**53.
+            counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(rows[0])).astype(np.int64)
     return rows[0], rows[1], rows[2], rows[3], counts
 
 
