@@ -146,23 +146,39 @@ class _Keys:
         self.size = sum(len(k) for k in self.keys) + sum(len(k) for runs in self.runs for k, _ in runs)
 
     def _settle(self, p: int) -> None:
-        """Merge partition ``p``'s runs into its settled keys (summing the counts of equal keys)."""
+        """Merge partition ``p``'s runs into its settled keys (summing the counts of equal keys).
+
+        Written for memory (it runs in two threads at once, at the end of a scan): inputs are
+        let go as soon as they are copied, and runs with no key in common are not copied again."""
         runs, self.runs[p] = self.runs[p], []
         if not runs:
             return
-        keys = np.concatenate([self.keys[p], *(k for k, _ in runs)])
-        if not self.counted:
-            keys.sort(kind="stable")  # sorted runs: timsort merges them
-            self.keys[p] = keys[_run_starts(keys)]
+        held, held_counts = self.keys[p], self.counts[p]
+        if not len(held) and len(runs) == 1:
+            self.keys[p], self.counts[p] = runs[0] if self.counted else (runs[0][0], held_counts)
             return
-        counts = np.concatenate([self.counts[p], *(c for _, c in runs)])
-        del runs
+        self.keys[p], self.counts[p] = _NO_KEYS, _NO_COUNTS
+        keys = np.concatenate([held, *(k for k, _ in runs)])
+        del held
+        if not self.counted:
+            del runs
+            keys.sort(kind="stable")  # sorted runs: timsort merges them
+            starts = _run_starts(keys)
+            self.keys[p] = keys if len(starts) == len(keys) else keys[starts]
+            return
+        counts = np.concatenate([held_counts, *(c for _, c in runs)])
+        del runs, held_counts
         order = np.argsort(keys, kind="stable")
         keys = keys[order]
+        counts = counts[order]
+        del order
         starts = _run_starts(keys)
+        if len(starts) == len(keys):  # no key in two runs (few repeated pairs): nothing to add up
+            self.keys[p], self.counts[p] = keys, counts
+            return
         self.keys[p] = keys[starts]
         del keys
-        self.counts[p] = np.add.reduceat(counts[order], starts, dtype=np.int32) if len(starts) else counts
+        self.counts[p] = np.add.reduceat(counts, starts, dtype=np.int32)
 
     def partition(self, p: int) -> tuple[np.ndarray, np.ndarray]:
         """Partition ``p``'s sorted distinct keys and their counts, the pending keys compacted
@@ -205,6 +221,7 @@ class _Keys:
         return [k >> np.uint64(self.low) for k in self.keys]
 
 
+_NO_KEYS = np.empty(0, dtype=np.uint64)
 _NO_COUNTS = np.empty(0, dtype=np.int32)
 
 
