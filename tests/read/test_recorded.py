@@ -77,3 +77,12 @@ def test_a_file_the_scan_refuses_is_left_to_the_scan(tmp_path: Path) -> None:
     for path in (no_ids, twice):
         assert parquet_columns(path, ColumnMap(), {"dwell_ms"}) is None
     assert look(no_ids, ColumnMap())[1:] == (Detection(0.0), {})
+
+
+def test_row_groups_looked_at_in_threads_count_as_the_rows(tmp_path: Path) -> None:
+    """Row groups counted in two threads add up to the counts of every row read in order."""
+    path = _log(tmp_path / "log.parquet", 9_000, 4)
+    assert pq.ParquetFile(path).num_row_groups > 2
+    _, found, totals = look(path, ColumnMap())
+    assert totals == stream_stats(open_source(path, columns=ColumnMap()).batches, ColumnMap())
+    assert found == _rows_read(path, ColumnMap())

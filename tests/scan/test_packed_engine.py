@@ -79,10 +79,13 @@ def test_compare_equals_summary() -> None:
     assert packed == reference
 
 
-def test_keys_merge_and_layout_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("max_runs", [2, 8, 10_000])
+def test_keys_merge_and_layout_changes(monkeypatch: pytest.MonkeyPatch, max_runs: int) -> None:
     """Frequent merges, more groups than the first layout holds, and viewer ids that outgrow
-    the key (negative, then huge) so that viewers switch to a dictionary mid-scan."""
+    the key (negative, then huge) so that viewers switch to a dictionary mid-scan; sorted runs
+    merged as soon as there are two, at eight, or only at the end."""
     monkeypatch.setattr(_packed_keys, "_COMPACT_KEYS", 256)
+    monkeypatch.setattr(_packed_keys, "_MAX_RUNS", max_runs)
     parts = [
         random_log(20, 3000, items=70_000, viewers=500),
         random_log(21, 3000, items=70_000, viewers=500, viewer_offset=-1000),
@@ -169,3 +172,15 @@ def test_no_viewer_column() -> None:
 def test_unknown_engine() -> None:
     with pytest.raises(ValueError, match="engine must be one of"):
         viewaudit.audit(random_log(0, 10), engine="fast")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("offset", [0, 2**30])
+def test_whole_log_viewers_by_table_or_by_sorting(monkeypatch: pytest.MonkeyPatch, offset: int) -> None:
+    """The whole log's viewers are counted through a table of viewer codes, or by sorting when
+    the codes are sparse (ids near 2**30 fit the key as they are): the same audit either way."""
+    log = random_log(25, viewer_offset=offset)
+    packed, reference = both(lambda: batches(log, 700), by="item_id")
+    assert packed == reference
+    monkeypatch.setattr(_packed_keys, "_DENSE_VIEWERS", 0)
+    monkeypatch.setattr(_packed_keys, "_DENSE_PER_PAIR", 0)
+    assert viewaudit.audit(batches(log, 700), by="item_id", engine="packed").to_dict() == packed

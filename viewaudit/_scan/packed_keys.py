@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
-from viewaudit._scan.statistics import distinct_viewer_rows
+from viewaudit._scan.statistics import ViewerRows, distinct_viewer_rows
 
 #: Rung bits of a row. The first four are "on the rung"; the last two "undetermined".
 VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED = 1, 2, 4, 8, 16, 32
@@ -29,11 +29,10 @@ LEVEL_BIT = {"rendered": 0, "valid": VALID, "viewable": VIEWABLE, "attended": AT
 UNDETERMINED_BIT = {"viewable": U_VIEWABLE, "attended": U_ATTENDED}
 
 
-#: Fold the pending keys into the sorted ones once they are this many (32 MB), or an eighth of
-#: the keys held if more. A fold concatenates and sorts the pending keys (a second copy of them)
-#: and copies the partitions it touches: folding when pending keys matched the held ones, as
-#: before, put the 20M-row scan's peak at 1.1 GB; an eighth keeps the copies a fraction of the
-#: keys, and the copying of held keys adds up to at most about 8 times the keys read.
+#: Compact the pending keys into sorted runs once they are this many (32 MB), or an eighth of
+#: the keys held if more. A compaction concatenates and sorts the pending keys (a second copy of
+#: them): compacting when pending keys matched the held ones put the 20M-row scan's peak at
+#: 1.1 GB; an eighth keeps the copy a fraction of the keys.
 _COMPACT_KEYS = 1 << 22
 
 
@@ -95,9 +94,21 @@ def _run_starts(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(head)
 
 
+#: Sorted runs a partition holds before they are merged into its settled keys (see _Keys).
+_MAX_RUNS = 8
+
+
 class _Keys:
     """Sorted distinct uint64 keys per partition (with counts when ``counted``), plus pending
-    unsorted keys; ``low`` bits below the pair."""
+    unsorted keys; ``low`` bits below the pair.
+
+    A compaction sorts the pending keys and leaves each partition's share as one more sorted
+    run of distinct keys; the runs are merged into the partition's settled keys only when
+    asked for (:meth:`partition`, in the statistics' threads) or when a partition holds
+    :data:`_MAX_RUNS` of them. Merging every compaction into the settled keys (a binary search
+    of each fresh key and a copy of the partition) cost 1.5 s of the main thread's time on a
+    20M-row log of few repeated pairs; one merge of a partition's few runs at the end is a
+    stable sort of a handful of sorted runs, in two threads."""
 
     def __init__(self, low: int, *, counted: bool) -> None:
         self.low = low
@@ -105,6 +116,7 @@ class _Keys:
         self.keys = [np.empty(0, dtype=np.uint64) for _ in range(1 << _PART_BITS)]
         # int32: no (group, viewer) pair has 2**31 rows, and the counts are half the bag's memory.
         self.counts = [np.empty(0, dtype=np.int32) for _ in range(1 << _PART_BITS)]
+        self.runs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(1 << _PART_BITS)]
         self.pending: list[np.ndarray] = []
         self.n_pending = 0
         self.size = 0
@@ -126,31 +138,59 @@ class _Keys:
         bounds = np.searchsorted(fresh, np.arange(1, 1 << _PART_BITS, dtype=np.uint64) << np.uint64(shift))
         for p, chunk in enumerate(np.split(fresh, bounds)):
             if len(chunk):
-                self._merge(p, chunk)
-        self.size = sum(len(k) for k in self.keys)
+                starts = _run_starts(chunk)
+                added = np.diff(np.r_[starts, len(chunk)]).astype(np.int32) if self.counted else _NO_COUNTS
+                self.runs[p].append((chunk[starts], added))
+                if len(self.runs[p]) >= _MAX_RUNS:
+                    self._settle(p)
+        self.size = sum(len(k) for k in self.keys) + sum(len(k) for runs in self.runs for k, _ in runs)
 
-    def _merge(self, p: int, chunk: np.ndarray) -> None:
-        """Fold sorted keys into partition ``p``."""
-        if not self.counted:
-            both = np.concatenate([self.keys[p], chunk])
-            # Two sorted runs: the stable sort (timsort) merges them in one linear pass.
-            both.sort(kind="stable")
-            self.keys[p] = both[_run_starts(both)]
+    def _settle(self, p: int) -> None:
+        """Merge partition ``p``'s runs into its settled keys (summing the counts of equal keys).
+
+        Written for memory (it runs in two threads at once, at the end of a scan): inputs are
+        let go as soon as they are copied, and runs with no key in common are not copied again."""
+        runs, self.runs[p] = self.runs[p], []
+        if not runs:
             return
-        # The chunk's distinct keys with their counts; those already held add to their counts in
-        # place, the new ones are inserted in order (no sort of the whole, and no copy of it but
-        # the one the insertion makes).
-        starts = _run_starts(chunk)
-        fresh = chunk[starts]
-        added = np.diff(np.r_[starts, len(chunk)]).astype(np.int32)
-        held, counts = self.keys[p], self.counts[p]
-        at = np.searchsorted(held, fresh)
-        known = at < len(held)
-        known[known] = held[at[known]] == fresh[known]
-        counts[at[known]] += added[known]  # distinct keys: no index repeats
-        new = ~known
-        self.keys[p] = np.insert(held, at[new], fresh[new])
-        self.counts[p] = np.insert(counts, at[new], added[new])
+        held, held_counts = self.keys[p], self.counts[p]
+        if not len(held) and len(runs) == 1:
+            self.keys[p], self.counts[p] = runs[0] if self.counted else (runs[0][0], held_counts)
+            return
+        self.keys[p], self.counts[p] = _NO_KEYS, _NO_COUNTS
+        keys = np.concatenate([held, *(k for k, _ in runs)])
+        del held
+        if not self.counted:
+            del runs
+            keys.sort(kind="stable")  # sorted runs: timsort merges them
+            starts = _run_starts(keys)
+            self.keys[p] = keys if len(starts) == len(keys) else keys[starts]
+            return
+        counts = np.concatenate([held_counts, *(c for _, c in runs)])
+        del runs, held_counts
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        counts = counts[order]
+        del order
+        starts = _run_starts(keys)
+        if len(starts) == len(keys):  # no key in two runs (few repeated pairs): nothing to add up
+            self.keys[p], self.counts[p] = keys, counts
+            return
+        self.keys[p] = keys[starts]
+        del keys
+        self.counts[p] = np.add.reduceat(counts, starts, dtype=np.int32)
+
+    def partition(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """Partition ``p``'s sorted distinct keys and their counts, the pending keys compacted
+        first (:meth:`compact`, not thread-safe: call it before asking from several threads;
+        distinct partitions may then be asked for at once)."""
+        self._settle(p)
+        return self.keys[p], self.counts[p]
+
+    def settle(self) -> None:
+        self.compact()
+        for p in range(len(self.keys)):
+            self._settle(p)
 
     def remap(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
         """Apply an order-preserving map to the pair part of every key."""
@@ -160,11 +200,12 @@ class _Keys:
             return (fn(k >> low) << low) | (k & mask)
 
         self.keys = [apply(k) for k in self.keys]
+        self.runs = [[(apply(k), c) for k, c in runs] for runs in self.runs]
         self.pending = [apply(k) for k in self.pending]
 
     def rebuild(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
         """Apply any map to the pair part of every key, and sort again."""
-        self.compact()
+        self.settle()
         low, mask = np.uint64(self.low), np.uint64((1 << self.low) - 1)
         keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
         keys = (fn(keys >> low) << low) | (keys & mask)
@@ -172,12 +213,16 @@ class _Keys:
         if self.counted:  # counts cannot go through add(): repeat each key count times
             keys = np.repeat(keys, counts)
         self.add(keys)
-        self.compact()
+        self.settle()
 
     def pairs(self) -> list[np.ndarray]:
         """The distinct pair parts of all keys (for rebuilding viewer codes)."""
-        self.compact()
+        self.settle()
         return [k >> np.uint64(self.low) for k in self.keys]
+
+
+_NO_KEYS = np.empty(0, dtype=np.uint64)
+_NO_COUNTS = np.empty(0, dtype=np.int32)
 
 
 class _Viewers:
@@ -298,6 +343,75 @@ def _viewers_per_group(
     )
 
 
+#: :func:`_rows_by_group` counts in tables when the (t, f, u) values span at most this many
+#: cells (or one per pair) and the (group, triple) cells at most this many or 8 per pair ...
+_TABLE_CELLS = 1 << 20
+#: ... in tables of at most this many cells at once (8 MB).
+_CHUNK_CELLS = 1 << 20
+
+
+def _rows_by_group(code: np.ndarray, rank: np.ndarray, t: np.ndarray, f: np.ndarray, u: np.ndarray) -> ViewerRows | None:
+    """``distinct_viewer_rows(rank[code], t, f, u)`` of a partition's pairs (one viewer each,
+    every one with a valid row) by counting, not sorting; None when the (t, f, u) triples or the
+    (group, triple) cells are too many for tables, or a pair has no valid row.
+
+    ``code`` is the pairs' group codes, never decreasing (the pairs are sorted). The distinct
+    triples are ranked in a table, and (group, triple) cells counted in tables of consecutive
+    groups (at most :data:`_CHUNK_CELLS` cells each), so the counts come out in (code, triple)
+    order; the groups' blocks are then put in ``rank`` order. On a 20M-row log of few repeated
+    pairs a partition holds 2.07M pairs and 660-740 distinct triples: sorting one key per pair
+    took 110 ms or more a level (55 ns a key on the 2-core benchmark machine)."""
+    n = len(code)
+    if not n or min(int(x.min()) for x in (t, f, u)) < 0 or not np.all((t + f + u) > 0):
+        return None
+    span_t, span_f, span_u = (int(x.max()) + 1 for x in (t, f, u))
+    if span_t * span_f * span_u > max(_TABLE_CELLS, n):
+        return None
+    triple = t.astype(np.int64) * span_f
+    triple += f
+    triple *= span_u
+    triple += u
+    present = np.bincount(triple, minlength=span_t * span_f * span_u) > 0
+    values = np.flatnonzero(present)  # the triples present, in (t, f, u) order
+    n_triples = len(values)
+    first, last = int(code[0]), int(code[-1])
+    if (last - first + 1) * n_triples > max(_TABLE_CELLS, 8 * n):
+        return None
+    key = code * n_triples
+    key += (np.cumsum(present) - 1)[triple]
+    del triple, present
+    per_chunk = max(1, _CHUNK_CELLS // n_triples)  # groups a table holds
+    heads = np.arange(first, last + 1, per_chunk)
+    bounds = [*np.searchsorted(code, heads).tolist(), n]
+    cells, counts = [], []
+    for head, lo, hi in zip(heads.tolist(), bounds[:-1], bounds[1:], strict=True):
+        if lo == hi:
+            continue
+        base = head * n_triples
+        table = np.bincount(key[lo:hi] - base, minlength=min(per_chunk, last + 1 - head) * n_triples)
+        filled = np.flatnonzero(table)
+        counts.append(table[filled])
+        cells.append(filled + base)
+    del key
+    cell, count = np.concatenate(cells), np.concatenate(counts).astype(np.int64)
+    group_code, kind = cell // n_triples, cell % n_triples
+    # Blocks of one group each, in code order: put them in rank (key) order.
+    starts = _run_starts(group_code)
+    lengths = np.diff(np.r_[starts, len(cell)])
+    order = np.argsort(rank[group_code[starts]])
+    moved = lengths[order]
+    new_starts = np.cumsum(moved) - moved
+    take = np.repeat(starts[order] - new_starts, moved) + np.arange(len(cell))
+    triples = values[kind[take]]
+    return (
+        rank[group_code[take]].astype(np.int64),
+        triples // (span_f * span_u),
+        (triples // span_u) % span_f,
+        triples % span_u,
+        count[take],
+    )
+
+
 def _partition_stats(
     on: np.ndarray, bag: np.ndarray, counts: np.ndarray, layout: _Layout, rank: np.ndarray, n_groups: int, whole: bool
 ) -> _PartStats:
@@ -328,7 +442,8 @@ def _partition_stats(
     bits[at[in_bag]] |= set_bits[in_bag]  # distinct pairs: no index repeats
     only_set, only_set_bits = set_pairs[~in_bag], set_bits[~in_bag]
     del at, in_bag, set_pairs, set_bits
-    g = rank[layout.group(pairs)]
+    code = layout.group(pairs)  # never decreasing: the pairs are sorted, the group above the viewer
+    g = rank[code]
     g_set = rank[layout.group(only_set)]
 
     certain: dict[str, np.ndarray] = {
@@ -336,21 +451,94 @@ def _partition_stats(
     }
     # Reduced to distinct (group, t, f, u) here, in the partition's thread: a few thousand rows
     # instead of one per pair.
-    rows: Rows = {level: distinct_viewer_rows(g, t[level], valid - t[level] - u[level], u[level]) for level in ESTIMATED_LEVELS}
-    del g, g_set
+    rows: Rows = {}
+    for level in ESTIMATED_LEVELS:
+        f = valid - t[level] - u[level]
+        by_group = _rows_by_group(code, rank, t[level], f, u[level])
+        rows[level] = by_group if by_group is not None else distinct_viewer_rows(g, t[level], f, u[level])
+    del g, g_set, code
     if not whole:
         return _PartStats(certain, rows, {}, {})
-    # The whole log: a viewer is on a rung if any of their pairs is; rows add up. One sort of
-    # all pairs (the bag's, then the set's own) by viewer gives both.
-    v = np.concatenate([layout.viewer(pairs), layout.viewer(only_set)])
+    # The whole log: a viewer is on a rung if any of their pairs is; rows add up.
+    vb, vs = layout.viewer(pairs), layout.viewer(only_set)
     del pairs
+    dense = _dense_viewers(vb, vs)
+    if dense is None:
+        return _PartStats(certain, rows, *_whole_by_sorting(vb, vs, bits, only_set_bits, valid, t, u))
+    cb, cs, n_viewers = dense
+    del vb, vs
+    certain_all: dict[str, int] = {}
+    for level in LEVELS:
+        bit = LEVEL_BIT[level]
+        if not bit:
+            certain_all[level] = n_viewers
+            continue
+        on = np.zeros(n_viewers, dtype=bool)
+        on[cb[(bits & bit) != 0]] = True
+        on[cs[(only_set_bits & bit) != 0]] = True
+        certain_all[level] = int(np.count_nonzero(on))
+    del bits
+
+    def per_viewer(x: np.ndarray) -> np.ndarray:
+        # Integer sums in float64 are exact (far below 2**53 rows); the set's own pairs have no
+        # valid row, so only the bag's pairs count.
+        return np.bincount(cb, weights=x, minlength=n_viewers).astype(np.int32)
+
+    vvalid = per_viewer(valid)
+    rows_all: Rows = {}
+    for level in ESTIMATED_LEVELS:
+        vt, vu = per_viewer(t[level]), per_viewer(u[level])
+        rows_all[level] = distinct_viewer_rows(np.zeros(n_viewers, dtype=np.int32), vt, vvalid - vt - vu, vu)
+    return _PartStats(certain, rows, certain_all, rows_all)
+
+
+#: The whole-log statistics index viewers through a table as long as the largest viewer code
+#: (5 bytes an entry) when it is at most this long or this many times the partition's pairs;
+#: sparser ids are sorted instead.
+_DENSE_VIEWERS, _DENSE_PER_PAIR = 1 << 22, 8
+
+
+def _dense_viewers(vb: np.ndarray, vs: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Codes 0..n-1 of the viewers of a partition's bag and set pairs (in viewer order), or None
+    when the viewer codes are too sparse for a table.
+
+    A table of the codes present and their running count replaces a sort of all pairs by
+    viewer: two passes over the pairs and one over the table, where the sort cost 40 ms a
+    partition of 585k pairs (a 5M-row log of 2M viewers)."""
+    n = len(vb) + len(vs)
+    if not n:
+        return None
+    top = max(int(vb.max()) if len(vb) else 0, int(vs.max()) if len(vs) else 0) + 1
+    if top > max(_DENSE_VIEWERS, _DENSE_PER_PAIR * n):
+        return None
+    seen = np.zeros(top, dtype=bool)
+    seen[vb] = True
+    seen[vs] = True
+    code = np.cumsum(seen, dtype=np.int32)
+    n_viewers = int(code[-1])
+    code -= 1
+    return code[vb], code[vs], n_viewers
+
+
+def _whole_by_sorting(
+    vb: np.ndarray,
+    vs: np.ndarray,
+    bits: np.ndarray,
+    set_bits: np.ndarray,
+    valid: np.ndarray,
+    t: dict[str, np.ndarray],
+    u: dict[str, np.ndarray],
+) -> tuple[dict[str, int], Rows]:
+    """The whole log's certain viewers and viewer rows of a partition, by one sort of all its
+    pairs (the bag's, then the set's own) by viewer: for viewer codes too sparse for a table."""
+    v = np.concatenate([vb, vs])
     order = np.argsort(v)  # sums and ORs within a viewer do not depend on the order of its pairs
     v = v[order]
     vstarts = _run_starts(v)
     del v
-    all_bits = np.concatenate([bits, only_set_bits])
+    all_bits = np.concatenate([bits, set_bits])
     vbits = np.bitwise_or.reduceat(all_bits[order], vstarts) if len(order) else all_bits
-    del all_bits, bits
+    del all_bits
     certain_all: dict[str, int] = {
         level: int(np.count_nonzero(vbits & LEVEL_BIT[level])) if LEVEL_BIT[level] else len(vstarts) for level in LEVELS
     }
@@ -368,16 +556,14 @@ def _partition_stats(
     for level in ESTIMATED_LEVELS:
         vt, vu = per_viewer(t[level]), per_viewer(u[level])
         rows_all[level] = distinct_viewer_rows(np.zeros(len(vvalid), dtype=np.int32), vt, vvalid - vt - vu, vu)
-    return _PartStats(certain, rows, certain_all, rows_all)
+    return certain_all, rows_all
 
 
-def _distinct_rows(parts: list[_PartStats], field: str) -> dict[str, Any]:
-    """The partitions' distinct (group, t, f, u) tables merged into one (counts of equal rows summed)."""
-    out: dict[str, Any] = {}
-    for level in ESTIMATED_LEVELS:
-        g, t, f, u, count = (np.concatenate([getattr(p, field)[level][i] for p in parts]) for i in range(5))
-        out[level] = distinct_viewer_rows(g, t, f, u, count)
-    return out
+def _distinct_rows(parts: list[_PartStats], field: str, level: str) -> Any:
+    """The partitions' distinct (group, t, f, u) tables of ``level`` merged into one (counts of
+    equal rows summed)."""
+    g, t, f, u, count = (np.concatenate([getattr(p, field)[level][i] for p in parts]) for i in range(5))
+    return distinct_viewer_rows(g, t, f, u, count)
 
 
 def _viewer_statistics(
@@ -388,20 +574,21 @@ def _viewer_statistics(
     """(certain, no open triples, viewer rows) per group and, if ``whole``, of the whole log."""
     viewers.on.compact()
     viewers.valid.compact()
-    parts = list(
-        pool.map(
-            lambda p: _partition_stats(
-                viewers.on.keys[p], viewers.valid.keys[p], viewers.valid.counts[p], layout, rank, n_groups, whole
-            ),
-            range(1 << _PART_BITS),
-        )
-    )
+
+    def one(p: int) -> _PartStats:
+        # Each partition's runs are merged in its own thread, just before its statistics.
+        on, _ = viewers.on.partition(p)
+        bag, counts = viewers.valid.partition(p)
+        return _partition_stats(on, bag, counts, layout, rank, n_groups, whole)
+
+    parts = list(pool.map(one, range(1 << _PART_BITS)))
     certain: dict[str, np.ndarray] = {
         level: sum((s.certain[level] for s in parts), np.zeros(n_groups, dtype=np.int64)).astype(float) for level in LEVELS
     }
     # No open-viewer triples: those are for sketched viewers; the viewer rows resolve them here.
-    rows = _distinct_rows(parts, "rows")
+    rows: dict[str, Any] = {level: _distinct_rows(parts, "rows", level) for level in ESTIMATED_LEVELS}
     if not whole:
         return (certain, {}, rows), (certain, {}, rows)
     certain_all: dict[str, np.ndarray] = {level: np.array([float(sum(s.certain_all[level] for s in parts))]) for level in LEVELS}
-    return (certain, {}, rows), (certain_all, {}, _distinct_rows(parts, "rows_all"))
+    rows_all: dict[str, Any] = {level: _distinct_rows(parts, "rows_all", level) for level in ESTIMATED_LEVELS}
+    return (certain, {}, rows), (certain_all, {}, rows_all)
