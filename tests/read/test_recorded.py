@@ -86,3 +86,20 @@ def test_row_groups_looked_at_in_threads_count_as_the_rows(tmp_path: Path) -> No
     _, found, totals = look(path, ColumnMap())
     assert totals == stream_stats(open_source(path, columns=ColumnMap()).batches, ColumnMap())
     assert found == _rows_read(path, ColumnMap())
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_a_file_is_read_in_parts_of_every_other_row_group(tmp_path: Path, parts: int) -> None:
+    """A file of many small row groups (each opening reads its footer, which lists them all) is
+    read in ``parts`` iterators, each over every ``parts``-th row group: together they hold every
+    row once, and each row group's rows in order."""
+    path = tmp_path / "log.parquet"
+    dwell = np.arange(1_000, dtype=np.float64)
+    pq.write_table(pa.table({"item_id": np.zeros(1_000, dtype=np.int64), "dwell_ms": dwell}), path, row_group_size=7)
+    found = parquet_columns(path, ColumnMap(), {"dwell_ms"}, parts=parts)
+    assert found is not None
+    assert len(found) == parts
+    read = [np.concatenate([b.column("dwell_ms").to_numpy() for b in part]) for part in found]
+    groups = [dwell[i : i + 7] for i in range(0, 1_000, 7)]
+    for first, values in enumerate(read):
+        np.testing.assert_array_equal(values, np.concatenate(groups[first::parts]))

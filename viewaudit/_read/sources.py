@@ -218,12 +218,17 @@ def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> It
         raise ValueError(f"cannot read {str(path)!r} as {fmt}: {str(err).splitlines()[0]}") from None
 
 
-def parquet_columns(path: str | os.PathLike[str], columns: ColumnMap, read: set[str]) -> list[Iterator[pa.RecordBatch]] | None:
+def parquet_columns(
+    path: str | os.PathLike[str], columns: ColumnMap, read: set[str], parts: int = 1
+) -> list[Iterator[pa.RecordBatch]] | None:
     """The plain batches of only the ``read`` columns a Parquet file has (for a look at a few
-    columns before the scan), one iterator per row group, each opening the file itself so that
-    they may be read in different threads; None when the file is not Parquet, or its footer
-    cannot be read, or it lacks ``item_id``, or it repeats a column name: :func:`open_source`
-    reads such a file (or fails on it, naming why)."""
+    columns before the scan), in up to ``parts`` iterators over every ``parts``-th row group,
+    each opening the file once itself so that they may be read in different threads; None when
+    the file is not Parquet, or its footer cannot be read, or it lacks ``item_id``, or it
+    repeats a column name: :func:`open_source` reads such a file (or fails on it, naming why).
+
+    The file is opened once per part, not per row group: a file of many small row groups has a
+    large footer, read at each opening."""
     path = Path(path)
     if _format_of(path) != "parquet":
         return None
@@ -237,14 +242,16 @@ def parquet_columns(path: str | os.PathLike[str], columns: ColumnMap, read: set[
     wanted = [n for n in names if n in read]
     if not wanted:
         return []
-    return [_columns_of(path, i, wanted) for i in range(pf.num_row_groups)]
+    n = pf.num_row_groups
+    return [_columns_of(path, list(range(first, n, parts)), wanted) for first in range(min(parts, n))]
 
 
-def _columns_of(path: Path, row_group: int, names: list[str]) -> Iterator[pa.RecordBatch]:
+def _columns_of(path: Path, row_groups: list[int], names: list[str]) -> Iterator[pa.RecordBatch]:
     try:
         pf = pq.ParquetFile(path)
-        for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[row_group], columns=names):
-            yield plain_batch(batch)
+        for i in row_groups:
+            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[i], columns=names):
+                yield plain_batch(batch)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
         raise ValueError(f"cannot read {str(path)!r} as parquet: {str(err).splitlines()[0]}") from None
 
