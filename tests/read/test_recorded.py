@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from viewaudit._read import sources
 from viewaudit._read.granularity import Detection, add_up, decide
 from viewaudit._read.recorded import look, stream_stats
 from viewaudit._read.sources import open_source, parquet_columns
@@ -89,17 +90,35 @@ def test_row_groups_looked_at_in_threads_count_as_the_rows(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3])
-def test_a_file_is_read_in_parts_of_every_other_row_group(tmp_path: Path, parts: int) -> None:
+def test_a_file_is_read_in_parts_of_every_other_run_of_row_groups(
+    tmp_path: Path, parts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file of many small row groups (each opening reads its footer, which lists them all) is
-    read in ``parts`` iterators, each over every ``parts``-th row group: together they hold every
-    row once, and each row group's rows in order."""
+    read in ``parts`` iterators, each over every ``parts``-th run of row groups of at least
+    BATCH_ROWS rows: together they hold every row once, each run's rows in order, in batches
+    that span the row groups of a run."""
+    monkeypatch.setattr(sources, "BATCH_ROWS", 20)
     path = tmp_path / "log.parquet"
     dwell = np.arange(1_000, dtype=np.float64)
     pq.write_table(pa.table({"item_id": np.zeros(1_000, dtype=np.int64), "dwell_ms": dwell}), path, row_group_size=7)
     found = parquet_columns(path, ColumnMap(), {"dwell_ms"}, parts=parts)
     assert found is not None
     assert len(found) == parts
-    read = [np.concatenate([b.column("dwell_ms").to_numpy() for b in part]) for part in found]
-    groups = [dwell[i : i + 7] for i in range(0, 1_000, 7)]
-    for first, values in enumerate(read):
-        np.testing.assert_array_equal(values, np.concatenate(groups[first::parts]))
+    runs = [dwell[i : i + 21] for i in range(0, 1_000, 21)]  # three row groups of 7 reach 20 rows
+    for first, part in enumerate(found):
+        batches = list(part)
+        assert max(b.num_rows for b in batches) == 20
+        values = np.concatenate([b.column("dwell_ms").to_numpy() for b in batches])
+        np.testing.assert_array_equal(values, np.concatenate(runs[first::parts]))
+
+
+def test_the_scan_reads_small_row_groups_in_full_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan's batches span small row groups: a file of 1,000 rows in row groups of 7 comes
+    in batches of BATCH_ROWS (the last of a run shorter), every row once and in order."""
+    monkeypatch.setattr(sources, "BATCH_ROWS", 100)
+    path = tmp_path / "log.parquet"
+    dwell = np.arange(1_000, dtype=np.float64)
+    pq.write_table(pa.table({"item_id": np.zeros(1_000, dtype=np.int64), "dwell_ms": dwell}), path, row_group_size=7)
+    batches = list(open_source(path, columns=ColumnMap()).batches)
+    assert len(batches) <= 2 * 1_000 // 100
+    np.testing.assert_array_equal(np.concatenate([b.column("dwell_ms").to_numpy() for b in batches]), dwell)

@@ -200,12 +200,12 @@ def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> It
         if fmt == "parquet":
             pf = pq.ParquetFile(path)
             cols = _selected(pf.schema_arrow.names, columns, wanted)
-            # One row group at a time: asked for all of them at once, the reader buffers every
-            # column chunk of the file in memory (690 MB for a 20M-row log, measured).
+            # A run of row groups at a time: asked for all of them at once, the reader buffers
+            # every column chunk of the file in memory (690 MB for a 20M-row log, measured).
             groups = (
                 batch
-                for i in range(pf.num_row_groups)
-                for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[i], columns=cols)
+                for run in _row_group_runs(pf)
+                for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=run, columns=cols)
             )
             yield from _or_empty(groups, pf.schema_arrow)
         elif fmt == "csv":
@@ -218,12 +218,35 @@ def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> It
         raise ValueError(f"cannot read {str(path)!r} as {fmt}: {str(err).splitlines()[0]}") from None
 
 
+def _row_group_runs(pf: pq.ParquetFile) -> list[list[int]]:
+    """A Parquet file's row groups in runs of consecutive ones, each closed once it holds
+    :data:`BATCH_ROWS` rows (a larger row group is a run of its own).
+
+    The reader's batches span the row groups of a run, so a file written in small row groups
+    (a streaming writer's thousand rows each) is still read in batches of BATCH_ROWS rows: one
+    batch per row group cost 8.4 s for 2M rows in 2,000 row groups, against 2 s in a few. A
+    run's column chunks are buffered whole, at most about twice BATCH_ROWS rows of them."""
+    runs: list[list[int]] = []
+    run: list[int] = []
+    held = 0
+    for i in range(pf.num_row_groups):
+        run.append(i)
+        held += pf.metadata.row_group(i).num_rows
+        if held >= BATCH_ROWS:
+            runs.append(run)
+            run, held = [], 0
+    if run:
+        runs.append(run)
+    return runs
+
+
 def parquet_columns(
     path: str | os.PathLike[str], columns: ColumnMap, read: set[str], parts: int = 1
 ) -> list[Iterator[pa.RecordBatch]] | None:
     """The plain batches of only the ``read`` columns a Parquet file has (for a look at a few
-    columns before the scan), in up to ``parts`` iterators over every ``parts``-th row group,
-    each opening the file once itself so that they may be read in different threads; None when
+    columns before the scan), in up to ``parts`` iterators over every ``parts``-th run of row
+    groups (:func:`_row_group_runs`), each opening the file once itself so that they may be
+    read in different threads; None when
     the file is not Parquet, or its footer cannot be read, or it lacks ``item_id``, or it
     repeats a column name: :func:`open_source` reads such a file (or fails on it, naming why).
 
@@ -242,15 +265,15 @@ def parquet_columns(
     wanted = [n for n in names if n in read]
     if not wanted:
         return []
-    n = pf.num_row_groups
-    return [_columns_of(path, list(range(first, n, parts)), wanted) for first in range(min(parts, n))]
+    runs = _row_group_runs(pf)
+    return [_columns_of(path, runs[first::parts], wanted) for first in range(min(parts, len(runs)))]
 
 
-def _columns_of(path: Path, row_groups: list[int], names: list[str]) -> Iterator[pa.RecordBatch]:
+def _columns_of(path: Path, runs: list[list[int]], names: list[str]) -> Iterator[pa.RecordBatch]:
     try:
         pf = pq.ParquetFile(path)
-        for i in row_groups:
-            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[i], columns=names):
+        for run in runs:
+            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=run, columns=names):
                 yield plain_batch(batch)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
         raise ValueError(f"cannot read {str(path)!r} as parquet: {str(err).splitlines()[0]}") from None
