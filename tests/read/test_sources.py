@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import viewaudit as va
 
@@ -243,3 +246,31 @@ def test_parts_with_text_and_integer_ids_merge(files: Path) -> None:
     grouped = va.merge(*(va.summarize(p, by="item_id") for p in (csv_part, parquet_part, *rest)))
     expected = {str(g.key["item_id"]): ladder_values(g) for g in va.audit(LOG, by="item_id").groups}
     assert {g.key["item_id"]: ladder_values(g) for g in va.estimate(grouped).groups} == expected
+
+
+@given(
+    sizes=st.lists(st.tuples(st.integers(0, 30), st.booleans()), max_size=25),
+    full=st.integers(1, 20),
+)
+def test_small_batches_are_joined_in_order(sizes: list[tuple[int, bool]], full: int) -> None:
+    """Consecutive small batches of one schema are joined into batches of at least BATCH_ROWS
+    rows; a large batch, a change of schema and the end close a run. Every row comes out once,
+    in order, and with its schema; a batch comes out short only where a run closed."""
+    from viewaudit._read import sources
+
+    batches, start = [], 0
+    for n, wide in sizes:
+        values = np.arange(start, start + n)
+        columns = {"item_id": values, "viewer_id": values} if wide else {"item_id": values}
+        batches.append(pa.record_batch(columns))
+        start += n
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sources, "BATCH_ROWS", full)
+        out = list(sources._in_full_batches(iter(batches)))
+    assert [v for b in out for v in b.column("item_id").to_pylist()] == list(range(start))
+    assert len(out) <= len(batches)
+    for before, after in itertools.pairwise(out):
+        # A short batch is followed by a large one or one of another schema (the run closed).
+        assert before.num_rows >= full or after.num_rows >= full or before.schema != after.schema
+    for batch in out:
+        assert batch.schema in {b.schema for b in batches}
