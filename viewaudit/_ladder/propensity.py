@@ -81,7 +81,8 @@ REPLICATES = 30
 BOOTSTRAP_ITERATIONS = 3
 #: Strata are fitted together, and so are a stratum's bootstrap replicates: strata with about as
 #: many cells are padded to one length, and each EM step is two stacked matrix products over
-#: them (BLAS), holding at most this many (stratum x replicate x cell) values at once.
+#: them (BLAS), holding at most this many (stratum x replicate x cell) values in a batch (one
+#: batch in flight per thread).
 STACKED_VALUES = 1 << 22
 #: Threads the batches of strata are fitted on: EM's steps are NumPy's, which release the
 #: interpreter's lock, and the machines this was measured on have two cores.
