@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
-from viewaudit._scan.statistics import ViewerRows, distinct_viewer_rows
+from viewaudit._scan.statistics import ViewerRows, distinct_viewer_rows, rank_triples
 
 #: Rung bits of a row. The first four are "on the rung"; the last two "undetermined".
 VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED = 1, 2, 4, 8, 16, 32
@@ -362,24 +362,19 @@ def _rows_by_group(code: np.ndarray, rank: np.ndarray, t: np.ndarray, f: np.ndar
     pairs a partition holds 2.07M pairs and 660-740 distinct triples: sorting one key per pair
     took 110 ms or more a level (55 ns a key on the 2-core benchmark machine)."""
     n = len(code)
-    if not n or min(int(x.min()) for x in (t, f, u)) < 0 or not np.all((t + f + u) > 0):
+    if not n or not np.all((t + f + u) > 0):
         return None
-    span_t, span_f, span_u = (int(x.max()) + 1 for x in (t, f, u))
-    if span_t * span_f * span_u > max(_TABLE_CELLS, n):
+    ranked = rank_triples(t, f, u, max(_TABLE_CELLS, n))
+    if ranked is None:
         return None
-    triple = t.astype(np.int64) * span_f
-    triple += f
-    triple *= span_u
-    triple += u
-    present = np.bincount(triple, minlength=span_t * span_f * span_u) > 0
-    values = np.flatnonzero(present)  # the triples present, in (t, f, u) order
-    n_triples = len(values)
+    triple_rank, triples = ranked
+    n_triples = len(triples.values)
     first, last = int(code[0]), int(code[-1])
     if (last - first + 1) * n_triples > max(_TABLE_CELLS, 8 * n):
         return None
     key = code * n_triples
-    key += (np.cumsum(present) - 1)[triple]
-    del triple, present
+    key += triple_rank
+    del triple_rank
     per_chunk = max(1, _CHUNK_CELLS // n_triples)  # groups a table holds
     heads = np.arange(first, last + 1, per_chunk)
     bounds = [*np.searchsorted(code, heads).tolist(), n]
@@ -402,14 +397,7 @@ def _rows_by_group(code: np.ndarray, rank: np.ndarray, t: np.ndarray, f: np.ndar
     moved = lengths[order]
     new_starts = np.cumsum(moved) - moved
     take = np.repeat(starts[order] - new_starts, moved) + np.arange(len(cell))
-    triples = values[kind[take]]
-    return (
-        rank[group_code[take]].astype(np.int64),
-        triples // (span_f * span_u),
-        (triples // span_u) % span_f,
-        triples % span_u,
-        count[take],
-    )
+    return (rank[group_code[take]].astype(np.int64), *triples.unpack(kind[take]), count[take])
 
 
 def _partition_stats(

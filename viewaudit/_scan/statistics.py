@@ -269,22 +269,16 @@ def _by_counting(columns: list[np.ndarray], spans: list[int], weights: np.ndarra
     n = len(g)
     if min(int(c.min()) for c in columns) < 0:  # counts and groups are never negative; no table then
         return None
-    limit = max(_TABLE_CELLS, _CELLS_PER_ROW * n)
-    span_t, span_f, span_u = spans[1:]
-    if span_t * span_f * span_u > max(_TABLE_CELLS, n):
+    ranked = rank_triples(t, f, u, max(_TABLE_CELLS, n))
+    if ranked is None:
         return None
-    triple = t.astype(np.int64) * span_f
-    triple += f
-    triple *= span_u
-    triple += u
-    present = np.bincount(triple, minlength=span_t * span_f * span_u) > 0
-    n_triples = int(np.count_nonzero(present))
-    if spans[0] * n_triples > limit:
+    code, triples = ranked
+    n_triples = len(triples.values)
+    if spans[0] * n_triples > max(_TABLE_CELLS, _CELLS_PER_ROW * n):
         return None
-    code = np.cumsum(present) - 1  # a triple's rank among those present: in (t, f, u) order
     key = g.astype(np.int64) * n_triples
-    key += code[triple]
-    del triple, code
+    key += code
+    del code
     cells = np.bincount(key, minlength=spans[0] * n_triples)
     filled = np.flatnonzero(cells)
     if weights is None:
@@ -293,9 +287,42 @@ def _by_counting(columns: list[np.ndarray], spans: list[int], weights: np.ndarra
         # Exact: integer weights summed as float64, far below 2**53.
         counts = np.bincount(key, weights=weights, minlength=spans[0] * n_triples)[filled].astype(np.int64)
     del key, cells
-    triples = np.flatnonzero(present)[filled % n_triples]
     group = filled // n_triples
-    return group, triples // (span_f * span_u), (triples // span_u) % span_f, triples % span_u, counts
+    return group, *triples.unpack(filled % n_triples), counts
+
+
+@attrs.frozen
+class Triples:
+    """The distinct (t, f, u) triples present, in (t, f, u) order, each packed into one integer
+    (``t * span_f * span_u + f * span_u + u``)."""
+
+    values: np.ndarray
+    span_f: int
+    span_u: int
+
+    def unpack(self, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (t, f, u) of the triples of ranks ``rank``."""
+        packed = self.values[rank]
+        return packed // (self.span_f * self.span_u), (packed // self.span_u) % self.span_f, packed % self.span_u
+
+
+def rank_triples(t: np.ndarray, f: np.ndarray, u: np.ndarray, limit: int) -> tuple[np.ndarray, Triples] | None:
+    """Each row's rank among the distinct (t, f, u) triples present, in (t, f, u) order, and
+    those triples, found in a table over the values' spans; None when a value is negative or
+    the spans hold more than ``limit`` cells (then sort). Counting in such a table replaces a
+    sort of one key per row where viewers hold few rows a pair."""
+    if not len(t) or min(int(x.min()) for x in (t, f, u)) < 0:
+        return None
+    span_t, span_f, span_u = (int(x.max()) + 1 for x in (t, f, u))
+    if span_t * span_f * span_u > limit:
+        return None
+    triple = t.astype(np.int64) * span_f
+    triple += f
+    triple *= span_u
+    triple += u
+    present = np.bincount(triple, minlength=span_t * span_f * span_u) > 0
+    rank = (np.cumsum(present) - 1)[triple]
+    return rank, Triples(np.flatnonzero(present), span_f, span_u)
 
 
 #: A viewer's counts on a rung, as distinct (group, determined, undetermined, viewers) arrays.
