@@ -249,13 +249,14 @@ def test_parts_with_text_and_integer_ids_merge(files: Path) -> None:
 
 
 @given(
-    sizes=st.lists(st.tuples(st.integers(0, 30), st.booleans()), max_size=25),
+    sizes=st.lists(st.tuples(st.integers(0, 70), st.booleans()), max_size=25),
     full=st.integers(1, 20),
 )
 def test_small_batches_are_joined_in_order(sizes: list[tuple[int, bool]], full: int) -> None:
-    """Consecutive small batches of one schema are joined into batches of at least BATCH_ROWS
-    rows; a large batch, a change of schema and the end close a run. Every row comes out once,
-    in order, and with its schema; a batch comes out short only where a run closed."""
+    """Large batches are cut in slices of BATCH_ROWS rows, and consecutive small batches of one
+    schema (a large one's last slice among them) joined into batches of at least BATCH_ROWS and
+    at most twice; a large batch, a change of schema and the end close a run. Every row comes
+    out once, in order, and with its schema; a batch comes out short only where a run closed."""
     from viewaudit._read import sources
 
     batches, start = [], 0
@@ -268,9 +269,10 @@ def test_small_batches_are_joined_in_order(sizes: list[tuple[int, bool]], full: 
         patch.setattr(sources, "BATCH_ROWS", full)
         out = list(sources._in_full_batches(iter(batches)))
     assert [v for b in out for v in b.column("item_id").to_pylist()] == list(range(start))
-    assert len(out) <= len(batches)
+    assert len(out) <= len(batches) + start // full
     for before, after in itertools.pairwise(out):
         # A short batch is followed by a large one or one of another schema (the run closed).
         assert before.num_rows >= full or after.num_rows >= full or before.schema != after.schema
     for batch in out:
         assert batch.schema in {b.schema for b in batches}
+        assert batch.num_rows < 2 * full

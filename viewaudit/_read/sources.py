@@ -116,26 +116,29 @@ def plain_batch(batch: pa.RecordBatch, keep: frozenset[str] = frozenset()) -> pa
 
 
 def _in_full_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """The batches, with runs of consecutive small ones of one schema joined into batches of at
-    least :data:`BATCH_ROWS` rows (the last may be shorter); a batch that size or larger
-    passes as it is.
+    """The batches as batches of about :data:`BATCH_ROWS` rows: a large one in slices of that
+    many rows (views, not copies), and consecutive small ones of one schema, with a large one's
+    last slice, joined into one of at least that many (at most twice). A change of schema, a
+    large batch and the end close a run, so a batch comes out short only there.
 
     Each batch costs the scan a fixed amount of work beside its rows (histograms merged,
     counts folded): a table of 2M rows in 2,000 chunks took 6.9 s to audit by item, and 0.42 s
     in one chunk. Sources come in such pieces: a table concatenated from many small ones, a
-    CSV file read in blocks, a stream from another engine. Joining copies the small batches
-    only, BATCH_ROWS rows at a time."""
+    stream from another engine. And a worker's memory for a batch grows with its rows: a polars
+    frame of 5M rows in one chunk peaked at 1,106 MB, and at 811 MB in slices. Joining copies
+    the small batches only."""
     held: list[pa.RecordBatch] = []
     rows = 0
     for batch in batches:
         if held and (batch.num_rows >= BATCH_ROWS or batch.schema != held[0].schema):
             yield from _joined(held)
             held, rows = [], 0
-        if batch.num_rows >= BATCH_ROWS:
-            yield batch
+        whole = batch.num_rows - batch.num_rows % BATCH_ROWS
+        yield from (batch.slice(start, BATCH_ROWS) for start in range(0, whole, BATCH_ROWS))
+        if whole == batch.num_rows and whole:
             continue
-        held.append(batch)
-        rows += batch.num_rows
+        held.append(batch.slice(whole) if whole else batch)
+        rows += batch.num_rows - whole
         if rows >= BATCH_ROWS:
             yield from _joined(held)
             held, rows = [], 0
