@@ -288,9 +288,9 @@ def parquet_columns(
     """The plain batches of only the ``read`` columns a Parquet file has (for a look at a few
     columns before the scan), in up to ``parts`` iterators over every ``parts``-th run of row
     groups (:func:`_row_group_runs`), each opening the file once itself so that they may be
-    read in different threads; None when
-    the file is not Parquet, or its footer cannot be read, or it lacks ``item_id``, or it
-    repeats a column name: :func:`open_source` reads such a file (or fails on it, naming why).
+    read in different threads; None when the file is not Parquet, or its footer cannot be
+    read, or it lacks ``item_id``, or it repeats a column name: :func:`open_source` reads such
+    a file (or fails on it, naming why).
 
     The file is opened once per part, not per row group: a file of many small row groups has a
     large footer, read at each opening."""
