@@ -267,7 +267,7 @@ def _by_counting(columns: list[np.ndarray], spans: list[int], weights: np.ndarra
     so the rows are the same, in the same order, as the sort gives."""
     g, t, f, u = columns
     n = len(g)
-    if min(int(c.min()) for c in columns) < 0:  # counts and groups are never negative; no table then
+    if int(g.min()) < 0:  # groups are never negative; no table then (rank_triples checks t, f, u)
         return None
     ranked = rank_triples(t, f, u, max(_TABLE_CELLS, n))
     if ranked is None:
