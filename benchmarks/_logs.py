@@ -73,3 +73,37 @@ def ensure_log(rows: int, *, viewers: int = 2_000_000) -> Path:
         write_log(path, rows, viewers=viewers)
         print(f"wrote {path} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return path
+
+
+def ensure_variant(path: Path, *, ids: str = "integer", fmt: str = "parquet") -> Path:
+    """``path`` (a benchmark log) with its viewer and author ids as text (``ids="text"``:
+    ``user-<id>``, the shape of many real logs' ids) and/or written as CSV, beside it, written
+    on first use, 1M rows at a time."""
+    import sys
+    import time
+
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    if ids == "integer" and fmt == "parquet":
+        return path
+    out = path.with_name(f"{path.stem}{'_text' if ids == 'text' else ''}.{fmt}")
+    if out.exists():
+        return out
+    t = time.perf_counter()
+    source = pq.ParquetFile(path)
+    partial = out.with_name(out.name + ".partial")
+    writer: pa_csv.CSVWriter | pq.ParquetWriter | None = None
+    for batch in source.iter_batches(batch_size=1_000_000):
+        if ids == "text":
+            for name in ("viewer_id", "author_id"):
+                text = pc.binary_join_element_wise("user-", batch[name].cast(pa.string()), "")
+                batch = batch.set_column(batch.schema.get_field_index(name), name, text)
+        if writer is None:
+            writer = pa_csv.CSVWriter(partial, batch.schema) if fmt == "csv" else pq.ParquetWriter(partial, batch.schema)
+        writer.write_batch(batch)
+    assert writer is not None
+    writer.close()
+    partial.rename(out)
+    print(f"wrote {out} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return out

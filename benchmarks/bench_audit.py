@@ -43,7 +43,7 @@ def polars_query(path: str, by: str | None) -> Any:
     """The bare ladder as a polars lazy query (filtered counts and distinct viewers per rung)."""
     import polars as pl
 
-    lf = pl.scan_parquet(path)
+    lf = pl.scan_csv(path) if path.endswith(".csv") else pl.scan_parquet(path)
     valid = ~pl.col("is_bot").fill_null(False) & ~(pl.col("viewer_id") == pl.col("author_id")).fill_null(False)
     viewable = valid & (pl.col("visible_fraction") >= 0.5) & (pl.col("dwell_ms") >= 1000)
     attended = viewable & (pl.col("dwell_ms") >= 2000)

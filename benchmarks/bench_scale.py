@@ -27,6 +27,10 @@ run. Engines:
   at least 1,000 viewers);
 * ``pandas``: the bare per-item ladder (see ``bench_audit.py``).
 
+``--ids text`` gives the logs' viewer and author ids as text (``user-<id>``), and ``--format
+csv`` writes them as CSV (DuckDB and polars then read the CSV file too, with their own type
+detection): the logs users export from a warehouse or an analytics tool.
+
 ``--profile`` runs the audit once in this process with timers on its stages (start-up, read,
 validate, scan, estimate, report) and reads the needed columns with pyarrow alone: the floor.
 """
@@ -89,6 +93,8 @@ def run_engine(engine: str, path: str, by: str, precision: int) -> None:
         from bench_audit import duckdb_sql
 
         sql = duckdb_sql(path, by) if engine == "duckdb" else ONE_DISTINCT.format(by=by, path=path)
+        if path.endswith(".csv"):
+            sql = sql.replace(f"read_parquet('{path}')", f"read_csv('{path}')")
         con = duckdb.connect()
         con.execute(f"COPY ({sql}) TO '/dev/null' (FORMAT json)")
         seconds, cpu = time.perf_counter() - t, _cpu() - c
@@ -162,9 +168,9 @@ def timed(cmd: list[str]) -> dict[str, Any] | None:
 
 def run_log(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """The engines on one log, in turns, ``--repeat`` rounds; the best round of each."""
-    from _logs import ensure_log
+    from _logs import ensure_log, ensure_variant
 
-    path = ensure_log(args.rows, viewers=LOGS[kind])
+    path = ensure_variant(ensure_log(args.rows, viewers=LOGS[kind]), ids=args.ids, fmt=args.format)
     engines = args.engines.split(",")
     runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     loads = [os.getloadavg()[0]]
@@ -184,7 +190,7 @@ def run_log(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             best["all_seconds"] = [round(r["seconds"], 2) for r in rs]
             results[engine] = best
     print(
-        f"\n{kind} repeated pairs ({path.name}): {args.rows:,} rows, by={args.by}; best of {args.repeat}, "
+        f"\n{kind} repeated pairs ({path.name}, {args.ids} ids): {args.rows:,} rows, by={args.by}; best of {args.repeat}, "
         f"engines in turns; load average (1 min) {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores\n"
     )
     _table(results)
@@ -209,6 +215,8 @@ def main() -> None:
     parser.add_argument("--logs", default="few,many", help="which logs: few and/or many repeated (item, viewer) pairs")
     parser.add_argument("--engines", default=ENGINES)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every engine in turn; the fastest is reported")
+    parser.add_argument("--ids", choices=["integer", "text"], default="integer", help="viewer and author ids as text")
+    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="the logs' file format")
     parser.add_argument("--precision", type=int, default=12, help="HLL precision p (m = 2**p registers)")
     parser.add_argument("--profile", action="store_true", help="where viewaudit's time goes, and the floor")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
@@ -224,10 +232,10 @@ def main() -> None:
         run_engine(args._engine, args._path, args.by, args.precision)
         return
     if args.profile:
-        from _logs import ensure_log
+        from _logs import ensure_log, ensure_variant
 
         for kind in args.logs.split(","):
-            path = ensure_log(args.rows, viewers=LOGS[kind])
+            path = ensure_variant(ensure_log(args.rows, viewers=LOGS[kind]), ids=args.ids, fmt=args.format)
             print(f"\n{kind} repeated pairs ({path.name}), load average {os.getloadavg()[0]:.1f}:")
             subprocess.run([sys.executable, __file__, "--_engine", "profile", "--_path", str(path), "--by", args.by], check=True)
         return

@@ -127,15 +127,17 @@ def audit(
         mergeable per-viewer :class:`Summary` (what :func:`summarize` returns) and estimates
         from it. ``"packed"`` goes straight to the statistics the estimates need, with
         (group, viewer) pairs packed in 64-bit keys, in two threads: several times faster and
-        lighter on large logs; it takes integer viewer ids and at most one ``by`` column.
-        ``"auto"`` (default) uses ``"packed"`` where it applies and ``"summary"`` elsewhere.
+        lighter on large logs; it takes integer or text viewer ids (text ids get exact codes),
+        at most one ``by`` column, and no sampled log. ``"auto"`` (default) uses ``"packed"``
+        where it applies and ``"summary"`` elsewhere.
     unique_viewers
         ``"exact"`` (default) counts distinct viewers exactly: memory grows with the number of
         distinct (group, viewer) pairs. ``"hll"`` counts them with HyperLogLog sketches of
         ``m = 2**hll_precision`` registers per group and rung: memory is bounded by
         ``groups * 7 * m`` bytes whatever the number of rows or viewers, the relative standard
         error is ``1.04 / sqrt(m)`` (3.3 % at the default precision 10, 1.6 % at 12) and the
-        unique-viewer intervals include it. Impressions stay exact. Needs the packed engine.
+        unique-viewer intervals include it. Impressions stay exact. Needs the packed engine and
+        integer viewer ids (so no CSV or JSON Lines file).
     hll_precision
         Of the sketches, from 4 to 16; checked even when ``unique_viewers="exact"`` does not use it.
     rounding_ms

@@ -22,9 +22,9 @@ COLUMNS = ColumnMap()
 LOG = pa.table({"item_id": [1, 1, 2], "viewer_id": [7, 8, 7], "dwell_ms": [500.0, 2500.0, None]})
 
 
-def _reason(source: Any, by: tuple[str, ...] = (), *, sampled: bool = False) -> str | None:
+def _reason(source: Any, by: tuple[str, ...] = (), *, sampled: bool = False, sketched: bool = False) -> str | None:
     stream = with_schema(open_source(source, columns=COLUMNS, wanted=wanted_columns(POLICIES, COLUMNS, by)))
-    return accepts(stream, COLUMNS, by, sampled=sampled)
+    return accepts(stream, COLUMNS, by, sampled=sampled, sketched=sketched)
 
 
 def _write(tmp_path: Path, name: str, table: pa.Table) -> Path:
@@ -38,54 +38,52 @@ def _write(tmp_path: Path, name: str, table: pa.Table) -> Path:
     return path
 
 
+TEXT = LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"]))
+JSONL_IDS = "JSON Lines ids (their type may change from block to block)"
+CSV_IDS = "text viewer ids (a CSV file)"
+SAMPLED = "a sampled log (unique viewers of the complete log need per-viewer counts)"
+
+
 @pytest.mark.parametrize(
-    ("make", "by", "sampled", "reason"),
+    ("make", "by", "sampled", "reason", "sketched_reason"),
     [
-        (lambda d: LOG, (), False, None),
-        (lambda d: LOG.to_batches()[0], (), False, None),
-        (lambda d: pa.RecordBatchReader.from_batches(LOG.schema, LOG.to_batches()), (), False, None),
-        (lambda d: LOG.to_pandas(), (), False, None),
-        (lambda d: _write(d, "log.parquet", LOG), (), False, None),
-        (
-            lambda d: _write(d, "log.jsonl", LOG),
-            ("item_id",),
-            False,
-            "JSON Lines ids (their type may change from block to block)",
-        ),
-        (lambda d: _write(d, "log.csv", LOG), (), False, "text viewer ids (a CSV file)"),
-        (lambda d: [_write(d, "a.parquet", LOG), _write(d, "b.csv", LOG)], (), False, "text viewer ids (a CSV file)"),
-        (
-            lambda d: _write(d, "empty.jsonl", LOG.slice(0, 0)),
-            (),
-            False,
-            "JSON Lines ids (their type may change from block to block)",
-        ),
-        (lambda d: LOG, ("item_id", "dwell_ms"), False, "grouping by several columns"),
-        (lambda d: LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"])), (), False, "text viewer ids"),
-        (
-            lambda d: _write(d, "text.jsonl", LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"]))),
-            (),
-            False,
-            "JSON Lines ids (their type may change from block to block)",
-        ),
+        (lambda d: LOG, (), False, None, None),
+        (lambda d: LOG.to_batches()[0], (), False, None, None),
+        (lambda d: pa.RecordBatchReader.from_batches(LOG.schema, LOG.to_batches()), (), False, None, None),
+        (lambda d: LOG.to_pandas(), (), False, None, None),
+        (lambda d: _write(d, "log.parquet", LOG), (), False, None, None),
+        (lambda d: _write(d, "log.jsonl", LOG), ("item_id",), False, None, JSONL_IDS),
+        (lambda d: _write(d, "log.csv", LOG), (), False, None, CSV_IDS),
+        (lambda d: [_write(d, "a.parquet", LOG), _write(d, "b.csv", LOG)], (), False, None, CSV_IDS),
+        (lambda d: _write(d, "empty.jsonl", LOG.slice(0, 0)), (), False, "an empty source", JSONL_IDS),
+        (lambda d: LOG, ("item_id", "dwell_ms"), False, "grouping by several columns", "grouping by several columns"),
+        (lambda d: TEXT, (), False, None, "text viewer ids"),
+        (lambda d: _write(d, "text.jsonl", TEXT), (), False, None, JSONL_IDS),
         (
             lambda d: _write(d, "dict.parquet", LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"]).dictionary_encode())),
             (),
             False,
+            None,
             "text viewer ids",
         ),
-        (lambda d: LOG, (), True, "a sampled log (unique viewers of the complete log need per-viewer counts)"),
         (
-            lambda d: _write(d, "w.parquet", LOG.append_column("weight", pa.array([2.0, 2.0, 4.0]))),
+            lambda d: LOG.set_column(1, "viewer_id", LOG["viewer_id"].cast(pa.uint64())),
             (),
             False,
-            "a sampled log (unique viewers of the complete log need per-viewer counts)",
+            None,
+            "unsigned 64-bit viewer ids (read as text: they may not fit int64)",
         ),
+        (lambda d: LOG, (), True, SAMPLED, SAMPLED),
+        (lambda d: _write(d, "w.parquet", LOG.append_column("weight", pa.array([2.0, 2.0, 4.0]))), (), False, SAMPLED, SAMPLED),
     ],
 )
-def test_accepts_says_why_not(tmp_path: Path, make: Any, by: tuple[str, ...], sampled: bool, reason: str | None) -> None:
-    """accepts() returns None for a source the packed keys take, else the reason in words."""
+def test_accepts_says_why_not(
+    tmp_path: Path, make: Any, by: tuple[str, ...], sampled: bool, reason: str | None, sketched_reason: str | None
+) -> None:
+    """accepts() returns None for a source the packed keys take, else the reason in words; text
+    ids are taken, but not for HyperLogLog sketches, which hash integer ids."""
     assert _reason(make(tmp_path), by, sampled=sampled) == reason
+    assert _reason(make(tmp_path), by, sampled=sampled, sketched=True) == sketched_reason
 
 
 def test_parquet_schema_is_known_without_reading_rows(tmp_path: Path) -> None:
@@ -110,16 +108,24 @@ def test_with_schema_yields_the_decoded_batch_again(tmp_path: Path) -> None:
     assert sum(b.num_rows for b in known.batches) == LOG.num_rows
 
 
-@pytest.mark.parametrize(
-    ("engine", "unique_viewers", "what"),
-    [("packed", "exact", "engine='packed'"), ("auto", "hll", "unique_viewers='hll'")],
-)
-def test_packed_only_audits_name_the_reason(tmp_path: Path, engine: Any, unique_viewers: Any, what: str) -> None:
-    """engine='packed' and HLL raise the reason accepts() gives, in the message they always had."""
+def test_sketches_name_the_reason(tmp_path: Path) -> None:
+    """HyperLogLog raises the reason accepts() gives, in the message it always had."""
     path = _write(tmp_path, "log.csv", LOG)
-    message = f"{what} does not take text viewer ids (a CSV file); use engine='auto' or 'summary' with exact unique viewers"
+    message = (
+        "unique_viewers='hll' does not take text viewer ids (a CSV file); "
+        "use engine='auto' or 'summary' with exact unique viewers"
+    )
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        viewaudit.audit(path, engine=engine, unique_viewers=unique_viewers)
+        viewaudit.audit(path, unique_viewers="hll")
+
+
+@pytest.mark.parametrize("name", ["log.csv", "log.jsonl", "text.parquet", "text.csv"])
+def test_packed_takes_text_ids_as_the_summary_engine_does(tmp_path: Path, name: str) -> None:
+    """engine='packed' on text ids (and on a CSV file's integer ids, read as text) gives the
+    summary engine's audit."""
+    path = _write(tmp_path, name, TEXT if name.startswith("text") else LOG)
+    packed = viewaudit.audit(path, by="item_id", engine="packed")
+    assert packed.to_dict() == viewaudit.audit(path, by="item_id", engine="summary").to_dict()
 
 
 @pytest.mark.parametrize("name", ["log.csv", "log.jsonl", "log.parquet"])

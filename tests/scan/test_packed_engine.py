@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
 import viewaudit
 from viewaudit._scan import packed_keys as _packed_keys
+from viewaudit._scan import text_ids as _text_ids
 
 from helpers.logs import batches, random_log
 
@@ -145,14 +149,49 @@ def test_parquet_files(tmp_path: Path) -> None:
     assert packed == reference
 
 
-def test_text_ids_go_to_the_reference_engine() -> None:
-    """auto hands text viewer ids to the summary engine; packed says it does not take them."""
-    log = random_log(50)
-    log = log.set_column(1, "viewer_id", log["viewer_id"].cast(pa.string()))
-    auto = viewaudit.audit(batches(log, 800), by="item_id").to_dict()
-    assert auto == viewaudit.audit(log, by="item_id", engine="summary").to_dict()
-    with pytest.raises(ValueError, match="engine='packed' does not take text viewer ids"):
-        viewaudit.audit(log, engine="packed")
+def _as_text(log: pa.Table, prefix: str = "") -> pa.Table:
+    """The log with its viewer ids as text (``prefix`` before each)."""
+    ids = pc.binary_join_element_wise(prefix, log["viewer_id"].cast(pa.string()), "")
+    return log.set_column(1, "viewer_id", ids)
+
+
+def test_text_ids() -> None:
+    """Text viewer ids are coded exactly across batches: the summary engine's audit, and the
+    same whatever the batches."""
+    log = _as_text(random_log(50), "user-")
+    packed, reference = both(lambda: batches(log, 800), by="item_id")
+    assert packed == reference
+    assert viewaudit.audit(batches(log, 97), by="item_id").to_dict() == packed
+
+
+def test_text_ids_whose_hashes_collide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hash is not taken for an identity: with a hash of four values (nearly every id sharing
+    one with another), the audit is still exact."""
+    weak = _text_ids.text_hashes
+    monkeypatch.setattr(_text_ids, "text_hashes", lambda texts: weak(texts) % np.uint64(4))
+    log = _as_text(random_log(51, viewers=200))
+    packed, reference = both(lambda: batches(log, 60), by="item_id")
+    assert packed == reference
+
+
+@pytest.mark.parametrize("text_first", [False, True])
+def test_integer_and_text_ids_in_one_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text_first: bool) -> None:
+    """Parquet files of integer ids and a CSV file (text ids), in either order: the integers are
+    taken as their decimal text, as the summary engine takes them (viewer 7 and viewer "7" are
+    one). Keys held before the first text id are coded again, from the dictionary layout."""
+    monkeypatch.setattr(_packed_keys, "_COMPACT_KEYS", 256)
+    numbers = random_log(52, 3000, viewers=400)
+    huge = random_log(53, 3000, viewers=400, viewer_offset=2**61)  # ids through the dictionary
+    pq.write_table(numbers, tmp_path / "numbers.parquet", row_group_size=700)
+    pq.write_table(huge, tmp_path / "huge.parquet", row_group_size=700)
+    # "0" to "799": half of them the integers' viewers.
+    pa_csv.write_csv(random_log(54, 3000, viewers=800), tmp_path / "text.csv")
+    files = [tmp_path / n for n in ("numbers.parquet", "huge.parquet", "text.csv")]
+    files = files[-1:] + files[:-1] if text_first else files
+    packed, reference = both(lambda: [str(f) for f in files], by="item_id")
+    assert packed == reference
+    packed, reference = both(lambda: [str(f) for f in files])
+    assert packed == reference
 
 
 def test_several_by_columns_go_to_the_reference_engine() -> None:

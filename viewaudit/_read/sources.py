@@ -533,10 +533,10 @@ def with_schema(stream: Stream) -> Stream:
     """``stream`` with its ``schema`` known, for deciding how to reduce it before reading on.
 
     A JSON Lines reader knows its types only once it has decoded rows: its first batch is
-    decoded here and yielded again by the returned stream. The schema stays None for a source
-    with no batch at all (an empty JSON Lines file) and for a CSV source, whose ids are read as
-    text whatever the rows hold (see :func:`_csv_options`)."""
-    if stream.schema is not None or "csv" in stream.formats:
+    decoded here and yielded again by the returned stream; so is a CSV file's, whose columns are
+    read as bytes (see :func:`_csv_options`). The schema stays None for a source with no batch
+    at all (an empty JSON Lines file)."""
+    if stream.schema is not None:
         return stream
     batches = iter(stream.batches)
     first = next(batches, None)

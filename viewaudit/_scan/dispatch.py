@@ -108,7 +108,7 @@ def _scan(source: Any, options: AuditOptions) -> list[Scanned]:
         return [Scanned(s) for s in _summaries(source, options)]
     policies, columns, by = list(options.policies), options.columns, options.by
     stream = with_schema(open_source(source, columns=columns, wanted=_wanted(options, by), format=options.format))
-    reason = accepts(stream, columns, by, sampled=options.recording.sample_rate is not None)
+    reason = accepts(stream, columns, by, sampled=options.recording.sample_rate is not None, sketched=sketched)
     if reason is None:
         results = scan_statistics(
             stream,

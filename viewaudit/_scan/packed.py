@@ -27,10 +27,12 @@ counts, which the keys do not keep.
 
 Everything is exact: a key is a bijection of (group, viewer) — the group code indexes a
 dictionary of the group values, and the viewer field is the integer id itself or, when ids do
-not fit, its index in a dictionary of ids. The statistics equal
-``ladder_statistics(summarize(...))``; the tests check it on random logs. Text viewer ids are
-left to the reference path: :func:`accepts` says which sources the packed path takes, before
-any row is reduced, and ``engine="auto"`` sends the others to the reference path.
+not fit, its index in a dictionary of ids. Text ids (a CSV file's, UUIDs) are coded first,
+exactly, by :class:`~viewaudit._scan.text_ids.TextCodes`; once a source has shown a text id,
+every id is taken as text, integers as their decimal text, as the reference path takes them.
+The statistics equal ``ladder_statistics(summarize(...))``; the tests check it on random logs.
+:func:`accepts` says which sources the packed path takes, before any row is reduced, and
+``engine="auto"`` sends the others to the reference path.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ from viewaudit._scan.summary import (
     merged_empty_columns,
     rung_masks,
 )
+from viewaudit._scan.text_ids import TextCodes
 from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap, OnInvalid
 
 PATTERNS = np.arange(64)
@@ -110,6 +113,7 @@ class _Plan:
     interactions: tuple[tuple[str, ...], ...]
     precision: int | None = None  # HyperLogLog precision; None: exact unique viewers
     rounding_ms: float = 0.0  # the log's times are floored to multiples of this
+    text_ids: bool = False  # the source starts with text viewer ids
 
 
 @attrs.frozen
@@ -123,7 +127,7 @@ class _Part:
     empty: frozenset[str]  # measurement columns holding no value in the batch
     groups: pa.Array | None  # the batch's distinct group values (None when ungrouped)
     local: np.ndarray  # per accepted row: index into ``groups``
-    viewer: np.ndarray | None  # per accepted row: integer viewer id (0 where null)
+    viewer: np.ndarray | None  # per accepted row: the viewer as ``ids`` says (0 where null)
     has_viewer: np.ndarray | None
     bits: tuple[np.ndarray, ...]  # per policy: uint8 rung bits per row
     hist: tuple[np.ndarray, ...]  # per policy: (groups, 64) rows per bit pattern
@@ -136,6 +140,10 @@ class _Part:
     #: Per policy: time histograms and crossing rows as (local group, level, code) arrays.
     crossings: tuple[tuple[tuple[DwellHistogram, DwellHistogram], tuple[np.ndarray, np.ndarray, np.ndarray]], ...] | None = None
     nulled: dict[str, int] = attrs.field(factory=dict)  # values of accepted rows made null (ts)
+    #: What ``viewer`` holds: integer ids, codes of text ids (:class:`TextCodes`), or positions
+    #: in ``texts`` (text ids met before the fold takes ids as text: it codes them).
+    ids: Literal["integers", "codes", "positions"] = "integers"
+    texts: pa.Array | None = None  # the batch's distinct text ids, for "positions"
 
 
 def _rung_bits(masks: dict[str, Any]) -> np.ndarray:
@@ -181,13 +189,20 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
     log = checked.accepted
     groups, local = _local_groups(log, plan.by)
     size = (len(groups) if groups is not None else 1) * 64
-    viewer = has_viewer = None
+    viewer = has_viewer = texts = None
     if "viewer_id" in log.column_names:
         ids = log["viewer_id"].combine_chunks()
-        if not (pa.types.is_integer(ids.type) or pa.types.is_null(ids.type)):
-            raise _TextIds(str(ids.type))
         has_viewer = np.asarray(pc.is_valid(ids), dtype=bool)
-        viewer = np.asarray(pc.fill_null(ids.cast(pa.int64()), 0), dtype=np.int64)
+        if pa.types.is_integer(ids.type) or pa.types.is_null(ids.type):
+            viewer = np.asarray(pc.fill_null(ids.cast(pa.int64()), 0), dtype=np.int64)
+        elif plan.precision is not None:
+            raise _TextIds(str(ids.type))
+        else:
+            # Text ids (validation leaves integers or text): each row's position among the
+            # batch's distinct ids, which the fold codes.
+            encoded = pc.dictionary_encode(ids)
+            texts = encoded.dictionary
+            viewer = np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int64)
     if "weight" in log.column_names:
         raise ValueError(
             f"column 'weight' first appears at row {first_row}: a sampled log needs its weights from the first "
@@ -225,7 +240,14 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         patterns.append(measurement_patterns(masks, crossing_rows, ((b & VALID) != 0, open_rows)))
     # Pack the keys here, in the worker, when the ids fit the current layout (the fold checks
     # the layout version, and packs again in the rare case it changed meanwhile).
-    gmap, layout, version = codes.claim(groups, viewer[has_viewer] if viewer is not None and has_viewer is not None else None)
+    ids_are: Literal["integers", "codes", "positions"] = "integers"
+    if viewer is not None and has_viewer is not None:
+        gmap, layout, version, ids_are, coded = codes.claim(groups, viewer[has_viewer], texts)
+        if ids_are == "codes" and coded is not None:
+            viewer = np.zeros(viewer.size, dtype=np.int64)  # (Arrow's buffer may be read-only)
+            viewer[has_viewer] = coded
+    else:
+        gmap, layout, version, _, _ = codes.claim(groups, None, None)
     keys = hashed = None
     if plan.precision is not None:
         if viewer is not None and has_viewer is not None:
@@ -260,6 +282,8 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         excluded=tuple(excluded),
         measurement_patterns=tuple(patterns),
         crossings=tuple(crossings),
+        ids=ids_are,
+        texts=texts if ids_are == "positions" else None,
     )
 
 
@@ -363,6 +387,8 @@ class _Fold:
         self.plan = plan
         self.groups = _Groups()
         self.viewers = _Viewers()
+        # Once a batch has text ids, every id is coded as text (integers as their decimal text).
+        self.text: TextCodes | None = TextCodes() if plan.text_ids and plan.precision is None else None
         self.layout = _Layout(group_bits=16 if plan.by else 0)
         self.tallies = [_Tally() for _ in plan.policies]
         if plan.precision is not None:
@@ -376,19 +402,61 @@ class _Fold:
         self.lock = threading.Lock()
         self.version = 0
 
-    def claim(self, groups: pa.Array | None, v: np.ndarray | None) -> tuple[np.ndarray, _Layout | None, int]:
-        """(Called by the workers.) Global codes of a batch's groups, and the layout to pack its
-        keys with, or None when the ids do not fit it (the fold then re-lays the keys out)."""
+    def claim(
+        self, groups: pa.Array | None, v: np.ndarray | None, texts: pa.Array | None
+    ) -> tuple[np.ndarray, _Layout | None, int, Literal["integers", "codes", "positions"], np.ndarray | None]:
+        """(Called by the workers.) Global codes of a batch's groups; the layout to pack its
+        keys with, or None when the ids do not fit it (the fold then re-lays the keys out); and
+        its viewers ``v`` (integer ids, or positions in ``texts``) as the keys take them, with
+        what they now are (:attr:`_Part.ids`)."""
         with self.lock:
             gmap = self.groups.codes(groups) if groups is not None else np.zeros(1, dtype=np.int64)
+            if v is None:
+                return gmap, self.layout, self.version, "integers", None
+            kind: Literal["integers", "codes", "positions"] = "integers"
+            if texts is not None and self.text is None:
+                # The first text ids: the fold, which holds the keys, turns to text (_to_text).
+                return gmap, None, self.version, "positions", v
+            if self.text is not None:
+                v, kind = self._text_codes(v, texts), "codes"
             layout = self.layout
             fits = self.viewers.direct and (max(len(self.groups), 1) - 1).bit_length() <= layout.group_bits
-            if fits and v is not None and len(v):
+            if fits and len(v):
                 low, high = int(v.min()), int(v.max())
                 fits = low >= 0 and high.bit_length() <= layout.viewer_bits
                 if fits:
                     self.viewers.observe(v)
-            return gmap, (layout if fits else None), self.version
+            return gmap, (layout if fits else None), self.version, kind, v
+
+    def _text_codes(self, v: np.ndarray, texts: pa.Array | None) -> np.ndarray:
+        """The codes of viewers ``v``: positions in ``texts``, or (``texts`` None) integer ids,
+        taken as their decimal text, as the summary engine takes them beside text ids."""
+        assert self.text is not None
+        if texts is None:
+            v, inverse = np.unique(v, return_inverse=True)
+            texts, v = pa.array(v).cast(pa.string()), inverse.ravel()
+        out: np.ndarray = self.text.codes(texts)[v]
+        return out
+
+    def _to_text(self) -> None:
+        """Text ids after integer ones (or first): from here on every id is coded as text
+        (:class:`TextCodes`), and the keys already held are coded again, their integer ids as
+        decimal text."""
+        old = self.layout
+        held = [old.viewer(p) for s in self._structures() for p in s.pairs()]
+        fields = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *held]))
+        self.text = TextCodes()
+        codes = self._text_codes(self.viewers.ids_of(fields), None)
+        self.viewers = _Viewers()
+        self.viewers.observe(codes)
+
+        def recode(pair: np.ndarray) -> np.ndarray:
+            g, field = old.split(pair)
+            return old.pair(g, codes[np.searchsorted(fields, field)])
+
+        for s in self._structures():
+            s.rebuild(recode)
+        self.version += 1
 
     def _structures(self) -> list[_Keys]:
         return [s for tally in self.tallies for s in tally.viewers.structures()]
@@ -446,7 +514,12 @@ class _Fold:
                 keys = None
                 if part.viewer is not None and part.has_viewer is not None:
                     with_viewer = part.has_viewer
-                    v = self._fit(n_groups, part.viewer[with_viewer])
+                    v = part.viewer[with_viewer]
+                    if part.ids == "positions" and self.text is None:
+                        self._to_text()
+                    if part.ids != "codes" and self.text is not None:
+                        v = self._text_codes(v, part.texts)
+                    v = self._fit(n_groups, v)
                     pair = self.layout.pair(gmap[part.local[with_viewer]], v)
                     keys = tuple(_viewer_keys(pair, b[with_viewer]) for b in part.bits)
         for k, tally in enumerate(self.tallies):
@@ -629,26 +702,40 @@ def _sketch_statistics(registers: np.ndarray) -> tuple[dict[str, np.ndarray], di
 def _is_text(t: pa.DataType) -> bool:
     if pa.types.is_dictionary(t):
         t = t.value_type
-    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_string_view(t)
+        or pa.types.is_binary(t)  # a CSV file's columns are read as bytes
+        or t == pa.uint64()  # read as decimal text (see validation)
+    )
 
 
-def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled: bool) -> str | None:
+def text_ids(stream: Stream, columns: ColumnMap) -> bool:
+    """Whether ``stream`` starts with text viewer ids (the fold then codes ids as text from the
+    first batch on, not once the first batch is folded)."""
+    viewer = columns.source_name("viewer_id")
+    return stream.schema is not None and viewer in stream.schema.names and _is_text(stream.schema.field(viewer).type)
+
+
+def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled: bool, sketched: bool = False) -> str | None:
     """None when the packed path takes ``stream``, else the reason it does not, in words.
 
-    Unsigned 64-bit viewer ids are read as text (see validation), so they are declined too.
-
     Decided before any row is reduced: from the file formats and the first batch's schema
-    (``stream`` comes from :func:`~viewaudit._read.sources.with_schema`). A JSON Lines file's id
-    types are known only block by block, so it is declined. A CSV file has text ids, which the
-    packed keys do not take (and beside Parquet files it would change the id type mid-scan); so do
-    grouping by several columns, and a sampled log (``sampled``, or a weight column), whose unseen
+    (``stream`` comes from :func:`~viewaudit._read.sources.with_schema`). Grouping by several
+    columns is declined, and so is a sampled log (``sampled``, or a weight column), whose unseen
     viewers are estimated from per-viewer counts the keys do not keep.
+
+    Text viewer ids (a CSV file's, for one) are coded exactly, batch after batch
+    (:class:`~viewaudit._scan.text_ids.TextCodes`). HyperLogLog sketches (``sketched``) hash
+    integer ids only: they decline text ids, and so CSV and JSON Lines files, whose ids may be
+    text in any block. Unsigned 64-bit ids are read as text (see validation).
     """
-    if "csv" in stream.formats:
+    if sketched and "csv" in stream.formats:
         return "text viewer ids (a CSV file)"
-    if "jsonl" in stream.formats:
+    if sketched and "jsonl" in stream.formats:
         # A JSON Lines id column's type is known only once each block is read: integers in one
-        # file or block may be text in the next (the keys hold integers only).
+        # file or block may be text in the next.
         return "JSON Lines ids (their type may change from block to block)"
     if stream.schema is None:
         return "an empty source"
@@ -657,10 +744,10 @@ def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled:
     names = stream.schema.names
     check_once(names, [columns.source_name(c) for c in CANONICAL_COLUMNS])
     viewer = columns.source_name("viewer_id")
-    if viewer in names and _is_text(stream.schema.field(viewer).type):
+    if sketched and text_ids(stream, columns):
+        if stream.schema.field(viewer).type == pa.uint64():
+            return "unsigned 64-bit viewer ids (read as text: they may not fit int64)"
         return "text viewer ids"
-    if viewer in names and stream.schema.field(viewer).type == pa.uint64():
-        return "unsigned 64-bit viewer ids (read as text: they may not fit int64)"
     if sampled or columns.source_name("weight") in names:
         return "a sampled log (unique viewers of the complete log need per-viewer counts)"
     return None
@@ -693,7 +780,9 @@ def scan_statistics(
     canon = set(CANONICAL_COLUMNS)
     extra = [b for b in by if b not in canon]
     extra += [f"?{c}" for c in dict.fromkeys(c for cols in interactions for c in cols)]
-    plan = _Plan(tuple(policies), columns, by, on_invalid, tuple(extra), interactions, precision, rounding_ms)
+    plan = _Plan(
+        tuple(policies), columns, by, on_invalid, tuple(extra), interactions, precision, rounding_ms, text_ids(stream, columns)
+    )
     fold = _Fold(plan)
     writer = RejectsWriter.open(rejects)
     bar = progress_bar(stream.total_rows)

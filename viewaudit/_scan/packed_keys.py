@@ -256,6 +256,15 @@ class _Viewers:
         assert self.codes is not None
         return self.codes[np.searchsorted(self.ids, v)]
 
+    def ids_of(self, codes: np.ndarray) -> np.ndarray:
+        """The ids behind viewer codes."""
+        if self.ids is None or self.codes is None:
+            return codes
+        by_code = np.empty(len(self.ids), dtype=self.ids.dtype)
+        by_code[self.codes] = self.ids
+        out: np.ndarray = by_code[codes]
+        return out
+
     def encode(self, v: np.ndarray) -> np.ndarray:
         if self.ids is None or self.codes is None:
             return v
