@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
@@ -87,6 +88,21 @@ def test_row_groups_looked_at_in_threads_count_as_the_rows(tmp_path: Path) -> No
     _, found, totals = look(path, ColumnMap())
     assert totals == stream_stats(open_source(path, columns=ColumnMap()).batches, ColumnMap())
     assert found == _rows_read(path, ColumnMap())
+
+
+def test_csv_blocks_looked_at_in_threads_count_as_the_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSV file's blocks (its times are text) counted in threads, more blocks than the threads
+    hold at once: the counts of every row read in order."""
+    monkeypatch.setattr(sources, "CSV_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(sources, "BATCH_ROWS", 500)
+    table = pq.read_table(_log(tmp_path / "log.parquet", 9_000, 5))
+    path = tmp_path / "log.csv"
+    pa_csv.write_csv(table, path)
+    assert sum(1 for _ in open_source(path, columns=ColumnMap()).batches) > 10
+    _, found, totals = look(path, ColumnMap())
+    assert totals == stream_stats(open_source(path, columns=ColumnMap()).batches, ColumnMap())
+    assert found == _rows_read(path, ColumnMap())
+    assert sum(s.measured for s in totals.values()) > 0
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3])
