@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
@@ -35,6 +35,10 @@ from viewaudit._schema import (
 
 #: Text a float column may hold: decimal or scientific notation, or nan/inf words.
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|(?i:nan|inf|infinity))\s*$"
+#: Numbers as most files write them: every such text matches _NUMBER, and is no null word.
+_PLAIN_NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
+#: Columns shorter than this are parsed whole (see _per_distinct).
+_PER_DISTINCT_ROWS = 1024
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0", "")
 #: Number words that are missing, not a value, in a flag column (as NaN is in a float one).
@@ -122,6 +126,8 @@ def _without_null_words(arr: pa.Array) -> pa.Array:
     """Text with the null words (``NA``, ``null``, ``nan``, ...) as nulls."""
     if not pa.types.is_string(arr.type):
         return arr
+    if pc.all(pc.match_substring_regex(arr, _PLAIN_NUMBER)).as_py() is not False:
+        return arr  # plain numbers (nulls aside), as a CSV file's times mostly are: no null word
     word = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(arr)), value_set=pa.array(_NULL_WORDS, pa.string()))
     return pc.if_else(word, pa.scalar(None, pa.string()), arr)
 
@@ -150,18 +156,54 @@ def _id_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     raise TypeError(f"column {name!r} must hold integers or text ids, found {t}")
 
 
+def _per_distinct(arr: pa.Array, fn: Callable[[pa.Array], tuple[pa.Array, ...]]) -> tuple[pa.Array, ...]:
+    """``fn(arr)`` for an element-wise ``fn``, computed once per distinct value (null included)
+    where values repeat: a flag column holds a handful, and a CSV file's are text, each parsed
+    by a dozen passes. Where most of the first values differ, ``fn`` takes them all."""
+    if len(arr) < _PER_DISTINCT_ROWS:
+        return fn(arr)
+    sample = arr.slice(0, _PER_DISTINCT_ROWS)
+    if 2 * pc.count_distinct(sample, mode="all").as_py() > len(sample):
+        return fn(arr)
+    encoded = pc.dictionary_encode(arr, null_encoding="encode")
+    return tuple(result.take(encoded.indices) for result in fn(encoded.dictionary))
+
+
+def _number_text(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Text as float64 (null where missing or not a number), and where it is not a number.
+
+    Plain numbers (most values of most files) are cast at once: such a text is no null word,
+    has no space to trim and is a number, and the full path below would cast it the same. The
+    rest (null words, spaces, ``inf``, words) take the full path."""
+    plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER), False)
+    other = pc.invert(plain)
+    n_other = pc.sum(other).as_py() or 0
+    if n_other == 0:
+        return text.cast(pa.float64()), pa.array(np.zeros(len(text), dtype=bool))
+    if 4 * n_other > len(text):
+        return _any_number_text(text)
+    number, bad = _any_number_text(text.filter(other))
+    quick = pc.if_else(plain, text, None).cast(pa.float64())
+    return pc.replace_with_mask(quick, other, number), pc.replace_with_mask(pa.array(np.zeros(len(text), dtype=bool)), other, bad)
+
+
+def _any_number_text(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    stripped = pc.utf8_trim_whitespace(_without_null_words(text))
+    blank = pc.equal(stripped, "")
+    ok = pc.match_substring_regex(stripped, _NUMBER)
+    bad = pc.and_(pc.invert(ok), pc.invert(blank))
+    return pc.if_else(ok, stripped, None).cast(pa.float64()), bad
+
+
 def _float_column(name: str, arr: pa.Array, check: _Check, *, scale: float = 1.0) -> pa.Array:
     """The column as float64, times ``scale`` (the size of its declared unit in ms), with its
     bad values checked after the scaling: 1e306 seconds is no finite number of ms."""
     arr = _text(arr)
     t = arr.type
     if pa.types.is_string(t):
-        stripped = pc.utf8_trim_whitespace(_without_null_words(arr))
-        blank = pc.equal(stripped, "")
-        ok = pc.match_substring_regex(stripped, _NUMBER)
-        bad = pc.and_(pc.invert(ok), pc.invert(blank))
+        number, bad = _per_distinct(arr, _number_text)
         check.add(f"{name}: not a number", "a number", bad, arr)
-        arr = pc.if_else(ok, stripped, None).cast(pa.float64())
+        arr = number
     elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t):
         # Unchecked: a float holds integers only below 2**53, and a duration, share or weight
         # that large (a logging error, if anything) is judged by its value, not refused by Arrow.
@@ -238,22 +280,27 @@ def _bool_column(name: str, arr: pa.Array, check: _Check) -> pa.Array:
     elif pa.types.is_floating(t):
         out = pc.if_else(pc.is_nan(arr), None, pc.not_equal(arr, 0))  # NaN: missing, as in floats
     elif pa.types.is_string(t):
-        low = pc.utf8_lower(pc.utf8_trim_whitespace(_without_null_words(arr)))
-        # A number written as text is read as the same number in a numeric column would be
-        # (non-zero is true, NaN missing): a CSV file then gives what its Parquet twin gives.
-        numeric = pc.and_(pc.match_substring_regex(low, _NUMBER), pc.invert(pc.is_in(low, pa.array(_NAN_WORDS))))
-        number = pc.if_else(numeric, low, None).cast(pa.float64())
-        is_true = pc.or_(pc.is_in(low, pa.array(_TRUE)), pc.fill_null(pc.not_equal(number, 0.0), False))
-        is_false = pc.or_(pc.is_in(low, pa.array(_FALSE)), pc.fill_null(pc.equal(number, 0.0), False))
-        unknown = pc.and_(pc.is_valid(low), pc.invert(pc.or_(pc.or_(is_true, is_false), pc.is_in(low, pa.array(_NAN_WORDS)))))
+        out, unknown = _per_distinct(arr, _flag_text)
         check.add(f"{name}: not a boolean", "true/false or a number", unknown, arr)
-        out = pc.if_else(is_true, True, pc.if_else(is_false, False, None))
     elif pa.types.is_null(t):
         out = arr.cast(pa.bool_())
     else:
         raise TypeError(f"column {name!r} must hold booleans, found {t}")
     # A missing flag or interaction means "not flagged" / "did not interact".
     return pc.fill_null(out, False)
+
+
+def _flag_text(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Text as a flag (null where missing), and where it is no flag."""
+    low = pc.utf8_lower(pc.utf8_trim_whitespace(_without_null_words(text)))
+    # A number written as text is read as the same number in a numeric column would be
+    # (non-zero is true, NaN missing): a CSV file then gives what its Parquet twin gives.
+    numeric = pc.and_(pc.match_substring_regex(low, _NUMBER), pc.invert(pc.is_in(low, pa.array(_NAN_WORDS))))
+    number = pc.if_else(numeric, low, None).cast(pa.float64())
+    is_true = pc.or_(pc.is_in(low, pa.array(_TRUE)), pc.fill_null(pc.not_equal(number, 0.0), False))
+    is_false = pc.or_(pc.is_in(low, pa.array(_FALSE)), pc.fill_null(pc.equal(number, 0.0), False))
+    unknown = pc.and_(pc.is_valid(low), pc.invert(pc.or_(pc.or_(is_true, is_false), pc.is_in(low, pa.array(_NAN_WORDS)))))
+    return pc.if_else(is_true, True, pc.if_else(is_false, False, None)), unknown
 
 
 def group_labels(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
