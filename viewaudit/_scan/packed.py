@@ -87,7 +87,7 @@ from viewaudit._scan.summary import (
     merged_empty_columns,
     rung_masks,
 )
-from viewaudit._scan.text_ids import TextCodes
+from viewaudit._scan.text_ids import HashedTexts, TextCodes
 from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap, OnInvalid
 
 PATTERNS = np.arange(64)
@@ -143,7 +143,7 @@ class _Part:
     #: What ``viewer`` holds: integer ids, codes of text ids (:class:`TextCodes`), or positions
     #: in ``texts`` (text ids met before the fold takes ids as text: it codes them).
     ids: Literal["integers", "codes", "positions"] = "integers"
-    texts: pa.Array | None = None  # the batch's distinct text ids, for "positions"
+    texts: HashedTexts | None = None  # the batch's distinct text ids, for "positions"
 
 
 def _rung_bits(masks: dict[str, Any]) -> np.ndarray:
@@ -201,7 +201,7 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
             # Text ids (validation leaves integers or text): each row's position among the
             # batch's distinct ids, which the fold codes.
             encoded = pc.dictionary_encode(ids)
-            texts = encoded.dictionary
+            texts = HashedTexts.of(encoded.dictionary)  # hashed here, outside the fold's lock
             viewer = np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int64)
     if "weight" in log.column_names:
         raise ValueError(
@@ -403,7 +403,7 @@ class _Fold:
         self.version = 0
 
     def claim(
-        self, groups: pa.Array | None, v: np.ndarray | None, texts: pa.Array | None
+        self, groups: pa.Array | None, v: np.ndarray | None, texts: HashedTexts | None
     ) -> tuple[np.ndarray, _Layout | None, int, Literal["integers", "codes", "positions"], np.ndarray | None]:
         """(Called by the workers.) Global codes of a batch's groups; the layout to pack its
         keys with, or None when the ids do not fit it (the fold then re-lays the keys out); and
@@ -428,13 +428,13 @@ class _Fold:
                     self.viewers.observe(v)
             return gmap, (layout if fits else None), self.version, kind, v
 
-    def _text_codes(self, v: np.ndarray, texts: pa.Array | None) -> np.ndarray:
+    def _text_codes(self, v: np.ndarray, texts: HashedTexts | None) -> np.ndarray:
         """The codes of viewers ``v``: positions in ``texts``, or (``texts`` None) integer ids,
         taken as their decimal text, as the summary engine takes them beside text ids."""
         assert self.text is not None
         if texts is None:
             v, inverse = np.unique(v, return_inverse=True)
-            texts, v = pa.array(v).cast(pa.string()), inverse.ravel()
+            texts, v = HashedTexts.of(pa.array(v).cast(pa.string())), inverse.ravel()
         out: np.ndarray = self.text.codes(texts)[v]
         return out
 

@@ -73,6 +73,23 @@ def _powers(base: int, exponents: np.ndarray) -> np.ndarray:
     return out
 
 
+@attrs.frozen
+class HashedTexts:
+    """Distinct texts hashed and put in hash order, ready for :meth:`TextCodes.codes`: made
+    where no lock is held (the workers hash their batches at once; only the lookup is shared)."""
+
+    texts: pa.Array  # large_string, no nulls, no repeats
+    order: np.ndarray  # positions in ``texts``, by hash (stable: equal hashes by position)
+    hashes: np.ndarray  # in that order
+
+    @classmethod
+    def of(cls, distinct: pa.Array) -> HashedTexts:
+        texts = distinct.cast(pa.large_string())
+        hashes = text_hashes(texts)
+        order = np.argsort(hashes, kind="stable")
+        return cls(texts, order, hashes[order])
+
+
 @attrs.define
 class _Run:
     hashes: np.ndarray  # sorted, distinct across runs
@@ -81,7 +98,7 @@ class _Run:
 
 
 class TextCodes:
-    """Codes 0, 1, 2, ... of distinct texts, in the order they are first given, kept across calls."""
+    """Codes 0, 1, 2, ... of distinct texts, one per text, kept across calls."""
 
     def __init__(self) -> None:
         self._runs: list[_Run] = []
@@ -91,15 +108,13 @@ class TextCodes:
     def __len__(self) -> int:
         return self._size
 
-    def codes(self, distinct: pa.Array) -> np.ndarray:
+    def codes(self, distinct: pa.Array | HashedTexts) -> np.ndarray:
         """The code (int64) of each text of ``distinct`` (string, no nulls, no repeats). New
         texts take the next codes, in the order of their hashes."""
-        texts = distinct.cast(pa.large_string())
-        hashes = text_hashes(texts)
+        hashed = distinct if isinstance(distinct, HashedTexts) else HashedTexts.of(distinct)
         # In hash order: sorted needles make searchsorted walk each run once, and a batch's
         # texts of one hash sit together (the first, by position, first).
-        order = np.argsort(hashes, kind="stable")
-        hashes = hashes[order]
+        texts, order, hashes = hashed.texts, hashed.order, hashed.hashes
         code = np.full(order.size, -1, dtype=np.int64)  # in hash order
         shared = np.zeros(order.size, dtype=bool)
         for run in self._runs:
