@@ -131,6 +131,32 @@ def test_the_estimate_does_not_depend_on_how_strata_are_batched(monkeypatch: pyt
     assert len(results) == 1, results
 
 
+def test_strata_without_open_viewers_are_not_fitted(monkeypatch: pytest.MonkeyPatch):
+    """Two groups, the second with no undetermined row (no open viewer): its strata are not
+    fitted, and fitting them too gives the same figures, bit for bit."""
+    first, second = population(5, viewers=6_000), population(6, viewers=6_000)
+    g = np.repeat([0, 1], [first["t"].size, second["t"].size])
+    t, f = (np.concatenate([first[k], second[k]]) for k in ("t", "f"))
+    u = np.concatenate([first["u"], np.zeros_like(second["u"])])
+    share = np.array([first["share"], second["share"]])
+    chances = UndeterminedChances(np.ones(2), (share, share, share), (np.zeros(2),) * 3, share)
+    fitted: list[int] = []
+    fit_and_refit = _propensity._fit_and_refit
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        fitted.append(args[4])
+        return fit_and_refit(*args)
+
+    monkeypatch.setattr(_propensity, "_fit_and_refit", counted)
+    rows = distinct_viewer_rows(g, t, f, u)
+    some = heterogeneous_viewers(rows, 2, chances, Z)
+    monkeypatch.setattr(_propensity, "_holding", lambda n, of_open: np.ones(n, dtype=bool))
+    every = heterogeneous_viewers(rows, 2, chances, Z)
+    assert fitted[0] < fitted[1]
+    assert all(np.array_equal(a, b) for a, b in zip(some, every, strict=True))
+    assert some[0][0] > 0
+
+
 @st.composite
 def stratified_cells(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Strata of (t, f) cells, each with at least one determined row, and Poisson-resampled

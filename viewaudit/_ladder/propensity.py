@@ -452,6 +452,16 @@ def _differ(
     return 2 * np.bincount(stratum, weights=count * (log_mixture - log_point), minlength=n_strata) >= HOMOGENEITY_CHI2
 
 
+def _holding(n_strata: int, of_open: np.ndarray) -> np.ndarray:
+    """Per stratum, whether an open viewer is in it (``of_open``: their strata): G is fitted
+    only there, as it is used nowhere else; a fit and its refits are each stratum's own,
+    whichever strata are fitted beside it. A tenth to a fifth of the strata of the bench's
+    "many" log hold no open viewer."""
+    holding = np.zeros(n_strata, dtype=bool)
+    holding[of_open] = True
+    return holding
+
+
 def heterogeneous_viewers(
     rows: ViewerRows, n_groups: int, chances: UndeterminedChances, z: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -482,12 +492,13 @@ def heterogeneous_viewers(
     # G is fitted where enough viewers have two determined rows or more (with one each, only G's
     # mean is identified): elsewhere every viewer of the stratum takes its share.
     identifying = np.bincount(stratum, weights=fit_count * ((ft + ff) >= 2), minlength=n_strata) >= MIN_VIEWERS
-    in_fit = identifying[stratum]
+    og = g[open_]
+    mixed = fitted[og]
+    use = np.where(mixed, np.searchsorted(names, og * CLASSES + label[og, klass[open_]]), -1)
+    in_fit = (identifying & _holding(n_strata, use[mixed]))[stratum]
     fit_names, fit_stratum = np.unique(stratum[in_fit], return_inverse=True)
     fit_stratum = fit_stratum.ravel()
     fit_t, fit_f = ft[in_fit], ff[in_fit]
-    og = g[open_]
-    mixed = fitted[og]
 
     def resample() -> np.ndarray:
         # For the sampling error of G and of the strata's shares: Poisson-resampled viewer
@@ -505,7 +516,6 @@ def heterogeneous_viewers(
             fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size, scaled[0], resample if mixed.any() else None, in_fit
         )
         differ[fit_names] = _differ(w, share[fit_names], fit_stratum, fit_t, fit_f, fit_count[in_fit], fit_names.size, scaled)
-    use = np.where(mixed, np.searchsorted(names, og * CLASSES + label[og, klass[open_]]), -1)
     posterior = np.flatnonzero(mixed)[differ[use[mixed]]]  # open viewers whose stratum's viewers differ
     alike = np.flatnonzero(mixed)[~differ[use[mixed]]]
     row_of = np.searchsorted(fit_names, use[posterior])  # their stratum's row of ``w``
