@@ -455,8 +455,8 @@ def _differ(
 def _holding(n_strata: int, of_open: np.ndarray) -> np.ndarray:
     """Per stratum, whether an open viewer is in it (``of_open``: their strata): G is fitted
     only there, as it is used nowhere else; a fit and its refits are each stratum's own,
-    whichever strata are fitted beside it. A tenth to a fifth of the strata of the bench's
-    "many" log hold no open viewer."""
+    whichever strata are fitted beside it. On the bench's 5M-row "many" log, 6 to 10 % of the
+    strata, with 18 to 26 % of the cells, hold no open viewer."""
     holding = np.zeros(n_strata, dtype=bool)
     holding[of_open] = True
     return holding

@@ -2,7 +2,8 @@
 
 The packed keys hold a viewer as an integer. A log whose ids are text (a CSV file, UUIDs,
 hashed e-mail addresses) gets a code per distinct id, the same code in every batch: codes
-0, 1, 2, ... in the order ids first arrive.
+0, 1, 2, ... as ids first arrive (a batch's new ids in the order of their hashes). No figure
+depends on which code an id gets, only on two ids getting two codes.
 
 Each distinct text of a batch is hashed to 64 bits (NumPy, over the Arrow buffers), and the
 hashes are looked up in sorted runs of those seen so far. A hash alone is not an identity:
