@@ -136,8 +136,9 @@ def audit(
         ``m = 2**hll_precision`` registers per group and rung: memory is bounded by
         ``groups * 7 * m`` bytes whatever the number of rows or viewers, the relative standard
         error is ``1.04 / sqrt(m)`` (3.3 % at the default precision 10, 1.6 % at 12) and the
-        unique-viewer intervals include it. Impressions stay exact. Needs the packed engine and
-        integer viewer ids (so no CSV or JSON Lines file).
+        unique-viewer intervals include it. Impressions stay exact. Needs the packed engine; text
+        viewer ids are sketched by a 64-bit hash of their text, and a source whose text ids may
+        come after integer ones (a JSON Lines file) is refused.
     hll_precision
         Of the sketches, from 4 to 16; checked even when ``unique_viewers="exact"`` does not use it.
     rounding_ms

@@ -85,12 +85,36 @@ def test_bad_arguments(kwargs: dict, match: str) -> None:  # type: ignore[type-a
         viewaudit.audit(random_log(0, 50), **kwargs)
 
 
-def test_text_ids_are_not_sketched() -> None:
-    """Text viewer ids are not hashed (yet): a clear error, not a silent exact count."""
-    log = random_log(62, 100)
-    log = log.set_column(1, "viewer_id", log["viewer_id"].cast(pa.string()))
-    with pytest.raises(ValueError, match="unique_viewers='hll' does not take text viewer ids"):
-        viewaudit.audit(log, unique_viewers="hll")
+def test_text_ids_are_sketched(tmp_path) -> None:
+    """Text viewer ids are sketched by the hash of their text: within 3 standard errors of the
+    exact count, the same whatever the batches, and the same sketch from a CSV file (whose ids
+    are text) as from the log's ids as text."""
+    import pyarrow.csv as pa_csv
+
+    log = random_log(62, 60_000, items=5, viewers=20_000, nulls=False)
+    text = log.set_column(1, "viewer_id", log["viewer_id"].cast(pa.string()))
+    exact = viewaudit.audit(text, by="item_id")
+    sketched = viewaudit.audit(text, by="item_id", unique_viewers="hll", hll_precision=12)
+    se = sketch.relative_standard_error(12)
+    for e, s in zip(exact.ladder, sketched.ladder, strict=True):
+        assert s.impressions == e.impressions
+        if e.level in ("rendered", "valid", "engaged"):
+            truth = e.unique_viewers.estimate
+            assert abs(s.unique_viewers.estimate - truth) <= 3 * se * truth
+    again = viewaudit.audit(batches(text, 700), by="item_id", unique_viewers="hll", hll_precision=12)
+    assert again.to_dict() == sketched.to_dict()
+    pa_csv.write_csv(log, tmp_path / "log.csv")
+    from_csv = viewaudit.audit(tmp_path / "log.csv", by="item_id", unique_viewers="hll", hll_precision=12)
+    assert [r.unique_viewers for r in from_csv.ladder] == [r.unique_viewers for r in sketched.ladder]
+    # Integer ids after the CSV file's text: hashed as their decimal text, as the CSV file's are.
+    import pyarrow.parquet as pq
+
+    other = random_log(63, 20_000, items=5, viewers=30_000, nulls=False)
+    pq.write_table(other, tmp_path / "more.parquet")
+    pa_csv.write_csv(other, tmp_path / "more.csv")
+    mixed = viewaudit.audit([tmp_path / "log.csv", tmp_path / "more.parquet"], unique_viewers="hll", hll_precision=12)
+    as_text = viewaudit.audit([tmp_path / "log.csv", tmp_path / "more.csv"], unique_viewers="hll", hll_precision=12)
+    assert mixed.to_dict()["ladder"] == as_text.to_dict()["ladder"]
 
 
 def test_cli_unique_viewers_hll(tmp_path, capsys) -> None:

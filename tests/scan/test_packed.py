@@ -40,7 +40,7 @@ def _write(tmp_path: Path, name: str, table: pa.Table) -> Path:
 
 TEXT = LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"]))
 JSONL_IDS = "JSON Lines ids (their type may change from block to block)"
-CSV_IDS = "text viewer ids (a CSV file)"
+CSV_AFTER = "text viewer ids (a CSV file) after integer ones"
 SAMPLED = "a sampled log (unique viewers of the complete log need per-viewer counts)"
 
 
@@ -53,25 +53,26 @@ SAMPLED = "a sampled log (unique viewers of the complete log need per-viewer cou
         (lambda d: LOG.to_pandas(), (), False, None, None),
         (lambda d: _write(d, "log.parquet", LOG), (), False, None, None),
         (lambda d: _write(d, "log.jsonl", LOG), ("item_id",), False, None, JSONL_IDS),
-        (lambda d: _write(d, "log.csv", LOG), (), False, None, CSV_IDS),
-        (lambda d: [_write(d, "a.parquet", LOG), _write(d, "b.csv", LOG)], (), False, None, CSV_IDS),
+        (lambda d: _write(d, "log.csv", LOG), (), False, None, None),
+        (lambda d: [_write(d, "a.parquet", LOG), _write(d, "b.csv", LOG)], (), False, None, CSV_AFTER),
+        (lambda d: [_write(d, "b.csv", LOG), _write(d, "a.parquet", LOG)], (), False, None, None),
         (lambda d: _write(d, "empty.jsonl", LOG.slice(0, 0)), (), False, "an empty source", JSONL_IDS),
         (lambda d: LOG, ("item_id", "dwell_ms"), False, "grouping by several columns", "grouping by several columns"),
-        (lambda d: TEXT, (), False, None, "text viewer ids"),
+        (lambda d: TEXT, (), False, None, None),
         (lambda d: _write(d, "text.jsonl", TEXT), (), False, None, JSONL_IDS),
         (
             lambda d: _write(d, "dict.parquet", LOG.set_column(1, "viewer_id", pa.array(["a", "b", "a"]).dictionary_encode())),
             (),
             False,
             None,
-            "text viewer ids",
+            None,
         ),
         (
             lambda d: LOG.set_column(1, "viewer_id", LOG["viewer_id"].cast(pa.uint64())),
             (),
             False,
             None,
-            "unsigned 64-bit viewer ids (read as text: they may not fit int64)",
+            None,
         ),
         (lambda d: LOG, (), True, SAMPLED, SAMPLED),
         (lambda d: _write(d, "w.parquet", LOG.append_column("weight", pa.array([2.0, 2.0, 4.0]))), (), False, SAMPLED, SAMPLED),
@@ -81,7 +82,7 @@ def test_accepts_says_why_not(
     tmp_path: Path, make: Any, by: tuple[str, ...], sampled: bool, reason: str | None, sketched_reason: str | None
 ) -> None:
     """accepts() returns None for a source the packed keys take, else the reason in words; text
-    ids are taken, but not for HyperLogLog sketches, which hash integer ids."""
+    ids are taken, and sketched where no text may come after integer ids."""
     assert _reason(make(tmp_path), by, sampled=sampled) == reason
     assert _reason(make(tmp_path), by, sampled=sampled, sketched=True) == sketched_reason
 
@@ -110,13 +111,13 @@ def test_with_schema_yields_the_decoded_batch_again(tmp_path: Path) -> None:
 
 def test_sketches_name_the_reason(tmp_path: Path) -> None:
     """HyperLogLog raises the reason accepts() gives, in the message it always had."""
-    path = _write(tmp_path, "log.csv", LOG)
+    files = [str(_write(tmp_path, "a.parquet", LOG)), str(_write(tmp_path, "b.csv", LOG))]
     message = (
-        "unique_viewers='hll' does not take text viewer ids (a CSV file); "
+        "unique_viewers='hll' does not take text viewer ids (a CSV file) after integer ones; "
         "use engine='auto' or 'summary' with exact unique viewers"
     )
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        viewaudit.audit(path, unique_viewers="hll")
+        viewaudit.audit(files, unique_viewers="hll")
 
 
 @pytest.mark.parametrize("name", ["log.csv", "log.jsonl", "text.parquet", "text.csv"])

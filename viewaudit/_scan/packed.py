@@ -87,7 +87,7 @@ from viewaudit._scan.summary import (
     merged_empty_columns,
     rung_masks,
 )
-from viewaudit._scan.text_ids import HashedTexts, TextCodes
+from viewaudit._scan.text_ids import HashedTexts, TextCodes, text_hashes
 from viewaudit._schema import CANONICAL_COLUMNS, ColumnMap, OnInvalid
 
 PATTERNS = np.arange(64)
@@ -193,10 +193,15 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
     if "viewer_id" in log.column_names:
         ids = log["viewer_id"].combine_chunks()
         has_viewer = np.asarray(pc.is_valid(ids), dtype=bool)
-        if pa.types.is_integer(ids.type) or pa.types.is_null(ids.type):
+        numbers = pa.types.is_integer(ids.type) or pa.types.is_null(ids.type)
+        if plan.precision is not None and (plan.text_ids or not numbers):
+            # Sketches of a source with text ids: each id is its text's 64-bit hash (an integer
+            # id is its decimal text). A source whose text comes after integers is declined.
+            if not plan.text_ids:
+                raise _TextIds(str(ids.type))
+            viewer = _text_hash_ids(ids if not numbers else ids.cast(pa.string()))
+        elif numbers:
             viewer = np.asarray(pc.fill_null(ids.cast(pa.int64()), 0), dtype=np.int64)
-        elif plan.precision is not None:
-            raise _TextIds(str(ids.type))
         else:
             # Text ids (validation leaves integers or text): each row's position among the
             # batch's distinct ids, which the fold codes.
@@ -284,6 +289,19 @@ def _reduce_batch(raw: pa.RecordBatch, first_row: int, plan: _Plan, codes: _Fold
         crossings=tuple(crossings),
         ids=ids_are,
         texts=texts if ids_are == "positions" else None,
+    )
+
+
+def _text_hash_ids(ids: pa.Array) -> np.ndarray:
+    """Per row, the 64-bit hash of its text id (0 where null), as int64 for the sketches: a
+    sketch is an estimate, and two ids sharing a hash, one chance in 2**64 per pair, change it
+    by less than its error does."""
+    encoded = pc.dictionary_encode(ids)
+    hashes = text_hashes(encoded.dictionary.cast(pa.large_string())).view(np.int64)
+    return (
+        np.asarray(hashes[np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int64)])
+        if len(hashes)
+        else np.zeros(len(ids), dtype=np.int64)
     )
 
 
@@ -728,14 +746,12 @@ def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled:
 
     Text viewer ids (a CSV file's, for one) are coded exactly, batch after batch
     (:class:`~viewaudit._scan.text_ids.TextCodes`). HyperLogLog sketches (``sketched``) hash
-    integer ids only: they decline text ids, and so CSV and JSON Lines files, whose ids may be
-    text in any block. Unsigned 64-bit ids are read as text (see validation).
+    them, integers as their decimal text, when the source starts with text ids; they decline
+    a source whose text may come after integers: JSON Lines files (an id column's type is
+    known only block by block) and a CSV file after other formats. Unsigned 64-bit ids are
+    read as text (see validation).
     """
-    if sketched and "csv" in stream.formats:
-        return "text viewer ids (a CSV file)"
     if sketched and "jsonl" in stream.formats:
-        # A JSON Lines id column's type is known only once each block is read: integers in one
-        # file or block may be text in the next.
         return "JSON Lines ids (their type may change from block to block)"
     if stream.schema is None:
         return "an empty source"
@@ -743,11 +759,8 @@ def accepts(stream: Stream, columns: ColumnMap, by: tuple[str, ...], *, sampled:
         return "grouping by several columns"
     names = stream.schema.names
     check_once(names, [columns.source_name(c) for c in CANONICAL_COLUMNS])
-    viewer = columns.source_name("viewer_id")
-    if sketched and text_ids(stream, columns):
-        if stream.schema.field(viewer).type == pa.uint64():
-            return "unsigned 64-bit viewer ids (read as text: they may not fit int64)"
-        return "text viewer ids"
+    if sketched and "csv" in stream.formats and not text_ids(stream, columns):
+        return "text viewer ids (a CSV file) after integer ones"
     if sampled or columns.source_name("weight") in names:
         return "a sampled log (unique viewers of the complete log need per-viewer counts)"
     return None
