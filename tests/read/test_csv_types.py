@@ -13,6 +13,7 @@ import pytest
 
 import viewaudit as va
 from viewaudit._read import sources
+from viewaudit._schema import ColumnMap
 
 
 def _write_csv(path: Path, header: str, rows: list[str]) -> Path:
@@ -85,6 +86,20 @@ def test_a_latin1_byte_in_an_unread_column_costs_nothing(tmp_path: Path) -> None
     path.write_bytes(b"item_id,viewer_id,note\n1,1,ok\n1,2,Caf\xe9\n")
     report = va.audit(path, engine="summary").to_dict()
     assert report["rows"] == {"read": 2, "accepted": 2, "rejected": {}}
+
+
+def test_only_the_wanted_columns_of_a_csv_file_are_read(tmp_path: Path) -> None:
+    """A CSV file's columns that no count needs are not converted, as a Parquet file's are not
+    read: its batches hold the wanted columns alone, and the audit (both engines) is the audit
+    of the file without the others."""
+    rows = [f"{i % 3},{i % 7},{500 * i},x{i},{i / 3},note {i}" for i in range(40)]
+    wide = _write_csv(tmp_path / "wide.csv", "item_id,viewer_id,dwell_ms,junk,more,note", rows)
+    narrow = _write_csv(tmp_path / "narrow.csv", "item_id,viewer_id,dwell_ms", [",".join(r.split(",")[:3]) for r in rows])
+    columns = ColumnMap()
+    batch = next(iter(sources.open_source(wide, columns=columns, wanted={"item_id", "viewer_id", "dwell_ms"}).batches))
+    assert batch.schema.names == ["item_id", "viewer_id", "dwell_ms"]
+    for engine in ("summary", "packed"):
+        assert va.audit(wide, by="item_id", engine=engine).to_dict() == va.audit(narrow, by="item_id", engine=engine).to_dict()
 
 
 @pytest.mark.parametrize("first", ["a", "z"])

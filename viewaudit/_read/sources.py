@@ -226,17 +226,30 @@ def _csv_header(path: Path) -> list[str]:
     return names
 
 
-def _csv_options(path: Path) -> tuple[Any, Any, Any]:
+def _csv_options(path: Path, columns: ColumnMap | None = None, wanted: set[str] | None = None) -> tuple[Any, Any, Any]:
     # Every column is read as bytes, its type declared: a file has no types, and inferring them
     # block by block made a file fail on a value unlike its first block's (``true`` after
     # ``0``s, a word after digits). Bytes, because one cell of Latin-1 must cost one row, not
     # the file (see :func:`plain_batch`); only an empty field is null (see NULL_WORDS).
-    as_bytes = {name: pa.binary() for name in _csv_header(path)}
+    header = _csv_header(path)
+    as_bytes = {name: pa.binary() for name in header}
+    # Only the wanted columns are converted (the others are split off, not read as values), as
+    # a Parquet file's are: an export of dozens of columns costs what its needed ones cost.
+    kept = _csv_selected(header, columns, wanted)
     return (
         pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
         pa_csv.ParseOptions(delimiter=_csv_delimiter(path)),
-        pa_csv.ConvertOptions(column_types=as_bytes, strings_can_be_null=True, null_values=[""]),
+        pa_csv.ConvertOptions(column_types=as_bytes, strings_can_be_null=True, null_values=[""], include_columns=kept),
     )
+
+
+def _csv_selected(header: list[str], columns: ColumnMap | None, wanted: set[str] | None) -> list[str]:
+    """The columns of a CSV file to read, as :func:`_selected`; every one (an empty list, for
+    pyarrow) where the header repeats a name, for the error to name it."""
+    if columns is None or len(set(header)) < len(header):
+        return []
+    kept = _selected(header, columns, wanted)
+    return [] if kept == header else kept
 
 
 def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> Iterator[pa.RecordBatch]:
@@ -254,7 +267,7 @@ def _file_batches(path: Path, columns: ColumnMap, wanted: set[str] | None) -> It
             )
             yield from _or_empty(groups, pf.schema_arrow)
         elif fmt == "csv":
-            read, parse, convert = _csv_options(path)
+            read, parse, convert = _csv_options(path, columns, wanted)
             with pa_csv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
                 yield from _or_empty(reader, reader.schema)
         else:
@@ -417,7 +430,7 @@ def _parquet_schema(path: Path, columns: ColumnMap, wanted: set[str] | None) -> 
 
 
 def _selected(names: list[str], columns: ColumnMap, wanted: set[str] | None) -> list[str]:
-    """The columns of a Parquet file worth reading: the wanted ones; every one when the file
+    """The columns of a Parquet or CSV file worth reading: the wanted ones; every one when the file
     lacks ``item_id`` or a column the mapping names, for the error to list them all."""
     named = {columns.source_name("item_id"), *columns.mapping.values()}
     if wanted is None or not named <= set(names):
@@ -496,7 +509,8 @@ def _column_names(files: Sequence[Path], columns: ColumnMap, wanted: set[str] | 
             names.update(dict.fromkeys(schema.names))
         elif fmt == "csv":
             try:
-                names.update(dict.fromkeys(_csv_header(f)))
+                header = _csv_header(f)
+                names.update(dict.fromkeys(_csv_selected(header, columns, wanted) or header))
             except OSError:
                 return None
         else:
