@@ -226,7 +226,7 @@ def _csv_header(path: Path) -> list[str]:
     return names
 
 
-def _csv_options(path: Path, columns: ColumnMap | None = None, wanted: set[str] | None = None) -> tuple[Any, Any, Any]:
+def _csv_options(path: Path, columns: ColumnMap, wanted: set[str] | None) -> tuple[Any, Any, Any]:
     # Every column is read as bytes, its type declared: a file has no types, and inferring them
     # block by block made a file fail on a value unlike its first block's (``true`` after
     # ``0``s, a word after digits). Bytes, because one cell of Latin-1 must cost one row, not
@@ -243,10 +243,10 @@ def _csv_options(path: Path, columns: ColumnMap | None = None, wanted: set[str] 
     )
 
 
-def _csv_selected(header: list[str], columns: ColumnMap | None, wanted: set[str] | None) -> list[str]:
+def _csv_selected(header: list[str], columns: ColumnMap, wanted: set[str] | None) -> list[str]:
     """The columns of a CSV file to read, as :func:`_selected`; every one (an empty list, for
     pyarrow) where the header repeats a name, for the error to name it."""
-    if columns is None or len(set(header)) < len(header):
+    if len(set(header)) < len(header):
         return []
     kept = _selected(header, columns, wanted)
     return [] if kept == header else kept
