@@ -13,12 +13,12 @@ from viewaudit._scan.text_ids import TextCodes, text_hashes
 
 
 def _reference_hash(text: str) -> int:
-    """text_hashes, one text at a time, in Python integers."""
+    """text_hashes, one text at a time, in Python integers (SplitMix64's finaliser written out)."""
     word = 1 << 64
     total = sum((b + 1) * pow(int(text_ids._BASE), j, word) for j, b in enumerate(text.encode()))
-    z = (total ^ (len(text.encode()) * int(text_ids._LENGTH))) % word
-    z = ((z ^ (z >> 30)) * int(text_ids._MIX[0])) % word
-    z = ((z ^ (z >> 27)) * int(text_ids._MIX[1])) % word
+    z = ((total ^ (len(text.encode()) * int(text_ids._LENGTH))) + 0x9E3779B97F4A7C15) % word
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % word
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % word
     return z ^ (z >> 31)
 
 

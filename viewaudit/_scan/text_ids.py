@@ -19,27 +19,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: The odd multiplier of the polynomial hash, and the multipliers of its finish (SplitMix64's:
-#: Steele, Lea & Flood 2014), which spreads the sums' low bits over the whole word.
+from viewaudit._estimators.hyperloglog import hash64
+
+#: The odd multiplier of the polynomial hash (FNV-1's 64-bit prime), its inverse modulo 2**64,
+#: and the multiplier the length enters with.
 _BASE = np.uint64(0x100000001B3)
-_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
-_LENGTH = np.uint64(0x9E3779B97F4A7C15)
 _INVERSE = pow(int(_BASE), -1, 1 << 64)
-
-
-def _finish(z: np.ndarray) -> np.ndarray:
-    z ^= z >> np.uint64(30)
-    z *= _MIX[0]
-    z ^= z >> np.uint64(27)
-    z *= _MIX[1]
-    z ^= z >> np.uint64(31)
-    return z
+_LENGTH = np.uint64(0x9E3779B97F4A7C15)
 
 
 def text_hashes(texts: pa.Array) -> np.ndarray:
     """A 64-bit hash (uint64) of each text of ``texts`` (a string or large_string array without
     nulls): a polynomial of its UTF-8 bytes (byte j weighted by BASE**j, modulo 2**64) and its
-    length, mixed."""
+    length, mixed by SplitMix64's finaliser (:func:`~viewaudit._estimators.hyperloglog.hash64`),
+    which spreads the sums' low bits over the whole word."""
     n = len(texts)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
@@ -59,7 +52,7 @@ def text_hashes(texts: pa.Array) -> np.ndarray:
         powers[0] = 1
         values *= np.multiply.accumulate(powers, out=powers)
         sums[filled] = np.add.reduceat(values, first[filled]) * _powers(_INVERSE, first[filled])
-    return _finish(sums ^ (lengths.astype(np.uint64) * _LENGTH))
+    return hash64(sums ^ (lengths.astype(np.uint64) * _LENGTH))
 
 
 def _powers(base: int, exponents: np.ndarray) -> np.ndarray:
