@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 
 from viewaudit._rungs import ESTIMATED_LEVELS, LEVELS
-from viewaudit._scan.statistics import ViewerRows, distinct_viewer_rows, rank_triples
+from viewaudit._scan.statistics import ViewerRows, distinct_viewer_rows, triple_keys
 
 #: Rung bits of a row. The first four are "on the rung"; the last two "undetermined".
 VALID, VIEWABLE, ATTENDED, ENGAGED, U_VIEWABLE, U_ATTENDED = 1, 2, 4, 8, 16, 32
@@ -352,9 +352,9 @@ def _viewers_per_group(
     )
 
 
-#: :func:`_rows_by_group` counts in tables when the (t, f, u) values span at most this many
-#: cells (or one per pair) and the (group, triple) cells at most this many or 8 per pair ...
-_TABLE_CELLS = 1 << 20
+#: :func:`_rows_by_group` counts in tables when the (group, triple) cells are at most 8 per
+#: pair (or statistics' table bound, :func:`~viewaudit._scan.statistics.triple_keys`) ...
+_CELLS_PER_PAIR = 8
 #: ... in tables of at most this many cells at once (8 MB).
 _CHUNK_CELLS = 1 << 20
 
@@ -373,17 +373,12 @@ def _rows_by_group(code: np.ndarray, rank: np.ndarray, t: np.ndarray, f: np.ndar
     n = len(code)
     if not n or not np.all((t + f + u) > 0):
         return None
-    ranked = rank_triples(t, f, u, max(_TABLE_CELLS, n))
-    if ranked is None:
-        return None
-    triple_rank, triples = ranked
-    n_triples = len(triples.values)
     first, last = int(code[0]), int(code[-1])
-    if (last - first + 1) * n_triples > max(_TABLE_CELLS, 8 * n):
+    keyed = triple_keys(code, last - first + 1, t, f, u, _CELLS_PER_PAIR)
+    if keyed is None:
         return None
-    key = code * n_triples
-    key += triple_rank
-    del triple_rank
+    key, triples = keyed
+    n_triples = len(triples.values)
     per_chunk = max(1, _CHUNK_CELLS // n_triples)  # groups a table holds
     heads = np.arange(first, last + 1, per_chunk)
     bounds = [*np.searchsorted(code, heads).tolist(), n]

@@ -266,19 +266,13 @@ def _by_counting(columns: list[np.ndarray], spans: list[int], weights: np.ndarra
     a key on the 2-core benchmark machine. The cells come out in key order, (group, t, f, u),
     so the rows are the same, in the same order, as the sort gives."""
     g, t, f, u = columns
-    n = len(g)
     if int(g.min()) < 0:  # groups are never negative; no table then (rank_triples checks t, f, u)
         return None
-    ranked = rank_triples(t, f, u, max(_TABLE_CELLS, n))
-    if ranked is None:
+    keyed = triple_keys(g, spans[0], t, f, u, _CELLS_PER_ROW)
+    if keyed is None:
         return None
-    code, triples = ranked
+    key, triples = keyed
     n_triples = len(triples.values)
-    if spans[0] * n_triples > max(_TABLE_CELLS, _CELLS_PER_ROW * n):
-        return None
-    key = g.astype(np.int64) * n_triples
-    key += code
-    del code
     cells = np.bincount(key, minlength=spans[0] * n_triples)
     filled = np.flatnonzero(cells)
     if weights is None:
@@ -323,6 +317,25 @@ def rank_triples(t: np.ndarray, f: np.ndarray, u: np.ndarray, limit: int) -> tup
     present = np.bincount(triple, minlength=span_t * span_f * span_u) > 0
     rank = (np.cumsum(present) - 1)[triple]
     return rank, Triples(np.flatnonzero(present), span_f, span_u)
+
+
+def triple_keys(
+    group: np.ndarray, groups: int, t: np.ndarray, f: np.ndarray, u: np.ndarray, cells_per_row: int
+) -> tuple[np.ndarray, Triples] | None:
+    """Each row's cell in a table of (group, distinct triple) cells, ``group * n + rank`` for
+    the n distinct (t, f, u) triples (:func:`rank_triples`), and those triples; None where
+    counting in a table would not pay: :func:`rank_triples` declines, or ``groups`` groups (the
+    span of ``group``) make more cells than :data:`_TABLE_CELLS` and ``cells_per_row`` a row."""
+    n = len(group)
+    ranked = rank_triples(t, f, u, max(_TABLE_CELLS, n))
+    if ranked is None:
+        return None
+    rank, triples = ranked
+    if groups * len(triples.values) > max(_TABLE_CELLS, cells_per_row * n):
+        return None
+    key = group.astype(np.int64) * len(triples.values)
+    key += rank
+    return key, triples
 
 
 #: A viewer's counts on a rung, as distinct (group, determined, undetermined, viewers) arrays.
